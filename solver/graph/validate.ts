@@ -1,0 +1,167 @@
+// Validation of a Graph and its indexed form, the shape every strategy and the simulator
+// work on. Nothing is half-accepted: the first problem found throws a MemplanError that
+// names the node and the field.
+import { z } from 'zod';
+import { MemplanError } from '../errors.js';
+import { GraphSchema, type Graph, type NodeKind } from './schema.js';
+
+/** The default node limit; callers may lower or raise it. */
+export const DEFAULT_MAX_NODES = 20_000;
+
+/** A validated graph with dense integer indices (node order = execution order). */
+export interface IndexedGraph {
+  readonly graph: Graph;
+  readonly size: number;
+  readonly ids: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly kind: readonly NodeKind[];
+  readonly bytes: readonly number[];
+  readonly cost: readonly number[];
+  readonly workspace: readonly number[];
+  readonly recomputable: readonly boolean[];
+  readonly keep: readonly boolean[];
+  /** Distinct inputs of each node, ascending. */
+  readonly inputs: readonly (readonly number[])[];
+  /** Distinct users of each node, ascending. */
+  readonly users: readonly (readonly number[])[];
+  readonly residentBytes: number;
+  /** Sum of cost over all nodes, each once: a lower bound of any makespan. */
+  readonly baseCost: number;
+  readonly edgeCount: number;
+}
+
+export interface ValidateOptions {
+  maxNodes?: number;
+}
+
+const NUMBER_FIELDS = new Set(['bytes', 'cost', 'workspaceBytes', 'residentBytes']);
+
+function nodeLabel(raw: unknown, position: number): string {
+  const nodes = (raw as { nodes?: unknown })?.nodes;
+  const node = Array.isArray(nodes) ? (nodes[position] as { id?: unknown } | undefined) : undefined;
+  return typeof node?.id === 'string' ? node.id : `#${position}`;
+}
+
+function zodIssueToError(raw: unknown, issue: z.core.$ZodIssue): MemplanError {
+  const path = issue.path;
+  if (path[0] === 'nodes' && typeof path[1] === 'number' && typeof path[2] === 'string' && NUMBER_FIELDS.has(path[2])) {
+    return new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
+      node: nodeLabel(raw, path[1]),
+      field: path[2],
+      detail: issue.message,
+      index: path[1],
+    });
+  }
+  if (path[0] === 'residentBytes') {
+    return new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: '(graph)', field: 'residentBytes', detail: issue.message });
+  }
+  const where = path.length ? path.join('.') : '(root)';
+  const params: Record<string, unknown> = { path: where, detail: issue.message };
+  if (path[0] === 'nodes' && typeof path[1] === 'number') {
+    params.node = nodeLabel(raw, path[1]);
+    if (typeof path[2] === 'string') params.field = path[2];
+  }
+  return new MemplanError('MEMPLAN_ERR_INVALID_GRAPH', params);
+}
+
+/** Finds a cycle through `start` in the "input" relation, for the error message. */
+function findCycle(nodes: Graph['nodes'], start: string): string[] | null {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const done = new Set<string>();
+  const visit = (id: string): string[] | null => {
+    if (onStack.has(id)) return id === start ? [...stack, id] : null;
+    if (done.has(id)) return null;
+    done.add(id);
+    onStack.add(id);
+    stack.push(id);
+    for (const input of byId.get(id)?.inputs ?? []) {
+      const found = visit(input);
+      if (found) return found;
+    }
+    stack.pop();
+    onStack.delete(id);
+    return null;
+  };
+  return visit(start);
+}
+
+/** Parses and validates a graph; throws a MemplanError naming the culprit. */
+export function parseGraph(raw: unknown, options: ValidateOptions = {}): IndexedGraph {
+  const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
+  const rawNodes = (raw as { nodes?: unknown })?.nodes;
+  if (Array.isArray(rawNodes) && rawNodes.length > maxNodes) {
+    throw new MemplanError('MEMPLAN_ERR_TOO_MANY_NODES', { count: rawNodes.length, limit: maxNodes });
+  }
+  const parsed = GraphSchema.safeParse(raw);
+  if (!parsed.success) throw zodIssueToError(raw, parsed.error.issues[0]);
+  return indexGraph(parsed.data, options);
+}
+
+/** Validates an already typed graph (library callers) and indexes it. */
+export function indexGraph(graph: Graph, options: ValidateOptions = {}): IndexedGraph {
+  const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
+  const nodes = graph.nodes;
+  if (nodes.length === 0) throw new MemplanError('MEMPLAN_ERR_EMPTY_GRAPH');
+  if (nodes.length > maxNodes) throw new MemplanError('MEMPLAN_ERR_TOO_MANY_NODES', { count: nodes.length, limit: maxNodes });
+  const residentBytes = graph.residentBytes ?? 0;
+  if (!Number.isSafeInteger(residentBytes) || residentBytes < 0) {
+    throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: '(graph)', field: 'residentBytes', detail: 'must be an integer >= 0' });
+  }
+  const index = new Map<string, number>();
+  nodes.forEach((node, position) => {
+    if (index.has(node.id)) throw new MemplanError('MEMPLAN_ERR_DUPLICATE_ID', { node: node.id, index: position });
+    index.set(node.id, position);
+  });
+  const allIds = new Set(index.keys());
+  const inputs: number[][] = [];
+  const users: number[][] = nodes.map(() => []);
+  let edgeCount = 0;
+  nodes.forEach((node, position) => {
+    checkNumbers(node, position);
+    const mine = new Set<number>();
+    for (const input of node.inputs ?? []) {
+      if (!allIds.has(input)) throw new MemplanError('MEMPLAN_ERR_UNKNOWN_INPUT', { node: node.id, input });
+      const at = index.get(input)!;
+      if (at >= position) {
+        const cycle = findCycle(nodes, node.id);
+        if (cycle) throw new MemplanError('MEMPLAN_ERR_CYCLE', { node: node.id, input, cycle: cycle.join(' -> ') });
+        throw new MemplanError('MEMPLAN_ERR_FORWARD_REFERENCE', { node: node.id, input });
+      }
+      mine.add(at);
+    }
+    const sorted = [...mine].sort((a, b) => a - b);
+    for (const at of sorted) users[at].push(position);
+    edgeCount += sorted.length;
+    inputs.push(sorted);
+  });
+  const kind = nodes.map((node) => node.kind ?? 'forward');
+  const cost = nodes.map((node) => node.cost);
+  return {
+    graph,
+    size: nodes.length,
+    ids: nodes.map((node) => node.id),
+    index,
+    kind,
+    bytes: nodes.map((node) => node.bytes),
+    cost,
+    workspace: nodes.map((node) => node.workspaceBytes ?? 0),
+    recomputable: nodes.map((node, position) => node.recomputable ?? kind[position] !== 'input'),
+    keep: nodes.map((node) => node.keep ?? false),
+    inputs,
+    users,
+    residentBytes,
+    baseCost: cost.reduce((sum, value) => sum + value, 0),
+    edgeCount,
+  };
+}
+
+function checkNumbers(node: Graph['nodes'][number], position: number): void {
+  const bad = (field: string, detail: string) =>
+    new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: node.id, field, detail, index: position });
+  if (!Number.isSafeInteger(node.bytes) || node.bytes < 0) throw bad('bytes', 'must be an integer >= 0');
+  if (!Number.isFinite(node.cost) || node.cost < 0) throw bad('cost', 'must be a finite number >= 0');
+  const workspace = node.workspaceBytes ?? 0;
+  if (!Number.isSafeInteger(workspace) || workspace < 0) throw bad('workspaceBytes', 'must be an integer >= 0');
+}

@@ -1,0 +1,69 @@
+// The Plan contract (../shared/DESIGN.md, "Plan"): what every strategy and optimizer
+// returns, after the simulator has replayed its schedule.
+import { z } from 'zod';
+import { ScheduleSchema, TransferSchema } from './schedule/types.js';
+
+export const PLAN_STATUSES = ['optimal', 'feasible', 'infeasible', 'timeLimit', 'error'] as const;
+
+export const FiguresSchema = z
+  .object({
+    peakBytes: z.number().describe('Replayed peak device bytes, residentBytes and workspace included'),
+    computeCost: z.number().describe('Sum of cost over compute steps'),
+    baseCost: z.number().describe('Sum of cost over all nodes, each once'),
+    makespan: z.number().describe('Two-stream finishing time'),
+    overheadRatio: z.number().describe('makespan / baseCost'),
+    transferBytes: z.number().describe('Bytes moved by swapOut and swapIn steps'),
+  })
+  .meta({ id: 'Figures' });
+
+export const BoundSchema = z
+  .object({
+    makespan: z.number().describe('A proven lower bound on the makespan of any plan within the budget'),
+    gap: z.number().describe('(predicted.makespan - bound.makespan) / predicted.makespan'),
+    source: z.string().optional().describe('What proved the bound (baseCost, lp, milp, ...)'),
+  })
+  .meta({ id: 'Bound' });
+
+export const NodeAnnotationSchema = z
+  .object({
+    id: z.string(),
+    computes: z.number().int().describe('Times computed (1 = never recomputed)'),
+    swapOuts: z.number().int(),
+    swapIns: z.number().int(),
+  })
+  .meta({ id: 'NodeAnnotation' });
+
+export const SolverInfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string().optional(),
+    wallSeconds: z.number(),
+    variables: z.number().int().optional(),
+    rows: z.number().int().optional(),
+    nodesExplored: z.number().int().optional(),
+    stopReason: z.string().optional(),
+  })
+  .meta({ id: 'SolverInfo' });
+
+export const PlanSchema = z
+  .object({
+    id: z.string().optional().describe('Set when the service stored the plan'),
+    status: z.enum(PLAN_STATUSES),
+    strategy: z.string(),
+    budgetBytes: z.number(),
+    transfer: TransferSchema.optional(),
+    predicted: FiguresSchema.optional().describe('Absent when no plan within the budget exists'),
+    bound: BoundSchema.optional(),
+    smallestPeakBytes: z.number().optional().describe('Infeasible: the smallest peak the strategy reached'),
+    floorBytes: z.number().optional().describe('Proven lower bound on the peak of any legal schedule'),
+    noRematPeakBytes: z.number().optional().describe('Peak of computing each node once and freeing after last use'),
+    message: z.string().optional(),
+    schedule: ScheduleSchema,
+    nodes: z.array(NodeAnnotationSchema),
+    solver: SolverInfoSchema.optional(),
+  })
+  .meta({ id: 'Plan' });
+
+export type Plan = z.infer<typeof PlanSchema>;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
+export type SolverInfo = z.infer<typeof SolverInfoSchema>;

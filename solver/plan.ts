@@ -1,0 +1,162 @@
+// plan(graph, request) -> Plan: resolve the budget, answer at once below the floor, run
+// the strategy, replay its schedule in the simulator and build the Plan from the replay.
+import { z } from 'zod';
+import { MemplanError } from './errors.js';
+import { noRematPeak, peakFloor } from './graph/analysis.js';
+import type { IndexedGraph } from './graph/validate.js';
+import type { Plan, PlanStatus } from './plan-schema.js';
+import { simulateIndexed, toSchedule } from './schedule/simulate.js';
+import { TransferSchema, type Transfer } from './schedule/types.js';
+import { getStrategy, strategyNames } from './strategies/registry.js';
+import type { ProgressEvent, StrategyContext, StrategyOutcome } from './strategies/types.js';
+
+/** Host-link presets, assuming costs in microseconds: bandwidth in bytes per microsecond. */
+export const TRANSFER_PRESETS = {
+  pcie3: { bandwidth: 12_000, latency: 10 },
+  pcie4: { bandwidth: 25_000, latency: 10 },
+  pcie5: { bandwidth: 50_000, latency: 10 },
+  'nvlink-c2c': { bandwidth: 400_000, latency: 5 },
+} as const satisfies Record<string, Transfer>;
+
+export const BudgetSchema = z
+  .union([
+    z.object({ bytes: z.number().int().nonnegative().describe('Device budget in bytes, residentBytes included') }).strict(),
+    z
+      .object({ fraction: z.number().positive().max(100).describe('Fraction of the no-remat peak, such as 0.6') })
+      .strict(),
+  ])
+  .meta({ id: 'Budget' });
+
+export const PlanOptionsSchema = z
+  .object({
+    budget: BudgetSchema,
+    strategy: z.string().max(64).default('auto').describe('A name from GET /v1/strategies'),
+    timeLimitSeconds: z.number().positive().max(3600).default(60).describe('Wall-clock limit for optimizers'),
+    relativeGap: z.number().min(0).max(1).default(0.0001).describe('Stop once the proven gap is below this'),
+    formulation: z.enum(['tight', 'plain']).default('tight').describe('MILP variant: tight rows and pruning, or plain'),
+    transfer: z
+      .union([TransferSchema, z.enum(Object.keys(TRANSFER_PRESETS) as [keyof typeof TRANSFER_PRESETS])])
+      .optional()
+      .describe('Host link for swapping: {bandwidth, latency} or a preset'),
+  })
+  .meta({ id: 'PlanOptions' });
+
+export type PlanOptions = z.input<typeof PlanOptionsSchema>;
+export type Budget = z.infer<typeof BudgetSchema>;
+
+export interface PlanHooks {
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Resolves a budget to bytes (a fraction is of the no-remat peak). */
+export function resolveBudget(graph: IndexedGraph, budget: Budget, peak = noRematPeak(graph)): number {
+  if ('bytes' in budget) return budget.bytes;
+  return Math.floor(budget.fraction * peak);
+}
+
+/** Resolves a transfer preset name or object. */
+export function resolveTransfer(transfer: PlanOptions['transfer']): Transfer | undefined {
+  if (transfer === undefined) return undefined;
+  if (typeof transfer === 'string') return { ...TRANSFER_PRESETS[transfer] };
+  return { bandwidth: transfer.bandwidth, latency: transfer.latency ?? 0 };
+}
+
+/** Plans a validated graph under a request; every figure comes from the simulator. */
+export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: PlanHooks = {}): Promise<Plan> {
+  const parsed = PlanOptionsSchema.safeParse(rawOptions);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.join('.') || '(root)';
+    if (issue.path[0] === 'budget') throw new MemplanError('MEMPLAN_ERR_INVALID_BUDGET', { detail: `${path}: ${issue.message}` });
+    throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path, detail: issue.message });
+  }
+  const options = parsed.data;
+  const strategy = getStrategy(options.strategy);
+  if (!strategy) throw new MemplanError('MEMPLAN_ERR_UNKNOWN_STRATEGY', { strategy: options.strategy, known: strategyNames().join(', ') });
+  const transfer = resolveTransfer(options.transfer);
+  const peak = noRematPeak(graph);
+  const budgetBytes = resolveBudget(graph, options.budget, peak);
+  const floor = peakFloor(graph, { swaps: transfer !== undefined });
+  const common = { strategy: strategy.name, budgetBytes, transfer, floorBytes: floor, noRematPeakBytes: peak };
+  if (budgetBytes < floor) {
+    return {
+      ...common,
+      status: 'infeasible',
+      smallestPeakBytes: floor,
+      message: `the budget ${budgetBytes} is below the proven floor ${floor}: no legal schedule fits`,
+      schedule: [],
+      nodes: [],
+    };
+  }
+  const context: StrategyContext = {
+    graph,
+    budgetBytes,
+    transfer,
+    timeLimitSeconds: options.timeLimitSeconds,
+    relativeGap: options.relativeGap,
+    formulation: options.formulation,
+    signal: hooks.signal,
+    onProgress: hooks.onProgress,
+    startedAt: Date.now(),
+  };
+  const outcome = await strategy.run(context);
+  return finalizePlan(graph, outcome, common);
+}
+
+/** Builds the Plan from a strategy's outcome by replaying its schedule. */
+export function finalizePlan(
+  graph: IndexedGraph,
+  outcome: StrategyOutcome,
+  common: { strategy: string; budgetBytes: number; transfer?: Transfer; floorBytes?: number; noRematPeakBytes?: number },
+): Plan {
+  if (outcome.kind === 'infeasible') {
+    return {
+      ...common,
+      status: 'infeasible',
+      smallestPeakBytes: outcome.smallestPeakBytes,
+      message: outcome.message,
+      schedule: [],
+      nodes: [],
+      solver: outcome.solver,
+    };
+  }
+  const replay = simulateIndexed(graph, outcome.steps, { transfer: common.transfer });
+  if (!replay.ok) {
+    return {
+      ...common,
+      status: 'error',
+      message: `the strategy produced an illegal schedule: ${replay.error.message}`,
+      schedule: [],
+      nodes: [],
+      solver: outcome.solver,
+    };
+  }
+  const figures = replay.figures;
+  if (figures.peakBytes > common.budgetBytes) {
+    return {
+      ...common,
+      status: 'infeasible',
+      smallestPeakBytes: figures.peakBytes,
+      message: outcome.message ?? 'the schedule found exceeds the budget',
+      schedule: [],
+      nodes: [],
+      solver: outcome.solver,
+    };
+  }
+  const boundMakespan = Math.max(graph.baseCost, outcome.bound?.makespan ?? 0);
+  const boundSource = outcome.bound && outcome.bound.makespan > graph.baseCost ? outcome.bound.source : 'baseCost';
+  const gap = figures.makespan > 0 ? Math.max(0, (figures.makespan - boundMakespan) / figures.makespan) : 0;
+  let status: PlanStatus = outcome.status ?? 'feasible';
+  if (gap <= 1e-12) status = 'optimal';
+  return {
+    ...common,
+    status,
+    predicted: figures,
+    bound: { makespan: Math.min(boundMakespan, figures.makespan), gap, source: boundSource },
+    message: outcome.message,
+    schedule: toSchedule(graph, outcome.steps),
+    nodes: replay.counts.map((count, node) => ({ id: graph.ids[node], ...count })),
+    solver: outcome.solver,
+  };
+}

@@ -1,0 +1,155 @@
+// The checkpoint scheduler shared by the checkpointing baselines (checkpoint-all, Chen,
+// Griewank, SuperNeurons). A baseline only chooses which forward values are checkpoints
+// and at which nesting level; this file turns that choice into a legal schedule:
+// - nodes are computed in execution order; a missing input is recomputed on demand from
+//   whatever is still on the device (recursively);
+// - keep nodes are never freed; a value is freed once nothing later reads it (values that
+//   cannot be recomputed stay while a recomputation might still need them);
+// - a recomputable forward value that is still read later is kept only while it is
+//   retained: level-0 checkpoints always; a level-l checkpoint while the current node is
+//   in the same level-(l-1) segment (or a later one); other values while the current
+//   node is in their finest segment (or a later one). Segments are cut by checkpoints
+//   in execution order; a backward node sits at the position of the deepest forward
+//   value it reads, so the backward pass walks the segments in reverse.
+// With one level this is Chen's segment checkpointing; with nested levels it is
+// Griewank's binomial checkpointing.
+import type { IndexedGraph } from '../graph/validate.js';
+import { lastUses } from '../graph/analysis.js';
+import type { IndexedStep } from '../schedule/simulate.js';
+
+/** Level of each node: -1 when not a checkpoint, 0 for forward-pass checkpoints, l > 0 nested. */
+export type CheckpointLevels = Int32Array;
+
+/** Facts about a graph that every candidate of a sweep reuses. */
+export interface SchedulerBase {
+  graph: IndexedGraph;
+  last: number[];
+  /** Last step at which a recomputation might still read the value. */
+  extendedLast: number[];
+  /** Position of each node in the segment order (forward: itself; others: deepest forward input). */
+  position: Int32Array;
+  /** Recomputable forward values, subject to retention. */
+  retainable: Uint8Array;
+}
+
+/** Precomputes what the scheduler needs about a graph. */
+export function schedulerBase(graph: IndexedGraph): SchedulerBase {
+  const size = graph.size;
+  const last = lastUses(graph);
+  const extendedLast = last.slice();
+  for (let node = size - 1; node >= 0; node--) {
+    for (const user of graph.users[node]) {
+      if (graph.recomputable[user] && extendedLast[user] > extendedLast[node]) extendedLast[node] = extendedLast[user];
+    }
+  }
+  const position = new Int32Array(size);
+  const retainable = new Uint8Array(size);
+  let previous = 0;
+  for (let node = 0; node < size; node++) {
+    if (graph.kind[node] === 'forward') {
+      position[node] = node;
+      retainable[node] = graph.recomputable[node] && !graph.keep[node] ? 1 : 0;
+    } else {
+      let deepest = -1;
+      for (const input of graph.inputs[node]) if (graph.kind[input] === 'forward' && input > deepest) deepest = input;
+      position[node] = deepest >= 0 ? deepest : previous;
+    }
+    previous = position[node];
+  }
+  return { graph, last, extendedLast, position, retainable };
+}
+
+/** Levels with every forward node a level-0 checkpoint (no recomputation at all). */
+export function allCheckpoints(graph: IndexedGraph): CheckpointLevels {
+  const levels = new Int32Array(graph.size).fill(-1);
+  for (let node = 0; node < graph.size; node++) if (graph.kind[node] === 'forward') levels[node] = 0;
+  return levels;
+}
+
+/** Builds the schedule for a checkpoint assignment. */
+export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels): IndexedStep[] {
+  const { graph, extendedLast, position, retainable } = base;
+  const size = graph.size;
+  let maxLevel = 0;
+  for (let node = 0; node < size; node++) if (levels[node] > maxLevel) maxLevel = levels[node];
+  // segment[l][x]: number of checkpoints of level <= l strictly before position x.
+  const segment: Int32Array[] = [];
+  for (let level = 0; level <= maxLevel; level++) {
+    const counts = new Int32Array(size + 1);
+    let seen = 0;
+    for (let node = 0; node < size; node++) {
+      counts[node] = seen;
+      if (levels[node] >= 0 && levels[node] <= level) seen++;
+    }
+    counts[size] = seen;
+    segment.push(counts);
+  }
+  const retainedAt = (value: number, current: number): boolean => {
+    const level = levels[value];
+    if (level === 0) return true;
+    const ruling = level < 0 ? maxLevel : level - 1;
+    const table = segment[ruling];
+    return table[position[value]] >= table[current];
+  };
+
+  const steps: IndexedStep[] = [];
+  const onDevice = new Uint8Array(size);
+  const pending = new Int32Array(size);
+  const retainedSet = new Set<number>();
+  const mayFree = (value: number, now: number, current: number): boolean => {
+    if (graph.keep[value] || pending[value] > 0) return false;
+    const lastRead = graph.recomputable[value] ? base.last[value] : extendedLast[value];
+    if (lastRead <= now) return true;
+    return retainable[value] === 1 && !retainedAt(value, current);
+  };
+  const free = (value: number) => {
+    steps.push({ op: 'free', node: value });
+    onDevice[value] = 0;
+    retainedSet.delete(value);
+  };
+  const compute = (node: number) => {
+    steps.push({ op: 'compute', node });
+    onDevice[node] = 1;
+    if (retainable[node]) retainedSet.add(node);
+  };
+
+  for (let node = 0; node < size; node++) {
+    // Recompute what is missing, in execution order, counting the reads still to come.
+    const missing = collectMissing(graph, node, onDevice);
+    for (const step of missing) for (const input of graph.inputs[step]) pending[input]++;
+    for (const input of graph.inputs[node]) pending[input]++;
+    const current = position[node];
+    for (const step of missing) {
+      compute(step);
+      for (const input of graph.inputs[step]) {
+        pending[input]--;
+        if (onDevice[input] && mayFree(input, node - 1, current)) free(input);
+      }
+      if (mayFree(step, node - 1, current)) free(step);
+    }
+    if (onDevice[node]) throw new Error(`scheduler: ${graph.ids[node]} is already on the device`);
+    compute(node);
+    for (const input of graph.inputs[node]) pending[input]--;
+    // After the node: free what nothing later reads, and what the next node does not retain.
+    const next = node + 1 < size ? position[node + 1] : position[node];
+    for (const input of graph.inputs[node]) if (onDevice[input] && mayFree(input, node, next)) free(input);
+    if (mayFree(node, node, next)) free(node);
+    for (const value of retainedSet) if (onDevice[value] && mayFree(value, node, next)) free(value);
+  }
+  return steps;
+}
+
+/** The missing ancestors of `node` that must be recomputed, in execution order. */
+function collectMissing(graph: IndexedGraph, node: number, onDevice: Uint8Array): number[] {
+  const found: number[] = [];
+  const seen = new Set<number>();
+  const stack: number[] = [];
+  for (const input of graph.inputs[node]) if (!onDevice[input] && !seen.has(input)) (seen.add(input), stack.push(input));
+  while (stack.length) {
+    const value = stack.pop()!;
+    if (!graph.recomputable[value]) throw new Error(`scheduler: ${graph.ids[value]} is needed again but cannot be recomputed`);
+    found.push(value);
+    for (const input of graph.inputs[value]) if (!onDevice[input] && !seen.has(input)) (seen.add(input), stack.push(input));
+  }
+  return found.sort((a, b) => a - b);
+}

@@ -1,0 +1,94 @@
+// Chen et al., "Training Deep Nets with Sublinear Memory Cost" (2016), as Checkmate's
+// baselines run them: the forward nodes are linearized in execution order (or reduced
+// to the articulation points of the forward part) and cut into segments whose
+// boundaries are kept; everything else is recomputed segment by segment in the backward
+// pass (see checkpointing.ts).
+import { articulationPoints, forwardNodes } from '../graph/analysis.js';
+import type { IndexedGraph } from '../graph/validate.js';
+import { scheduleCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
+import { CandidatePicker } from './search.js';
+import type { Strategy, StrategyContext } from './types.js';
+
+function levelsFor(graph: IndexedGraph, checkpoints: Iterable<number>): CheckpointLevels {
+  const levels = new Int32Array(graph.size).fill(-1);
+  for (const node of checkpoints) levels[node] = 0;
+  return levels;
+}
+
+/** Every k-th candidate with k = ceil(sqrt(candidates)) (Chen's sqrt(n) rule). */
+export function sqrtnCheckpoints(candidates: readonly number[]): number[] {
+  const stride = Math.max(1, Math.ceil(Math.sqrt(candidates.length)));
+  const chosen: number[] = [];
+  for (let at = stride - 1; at < candidates.length; at += stride) chosen.push(candidates[at]);
+  return chosen;
+}
+
+/** Chen's greedy rule for a segment size b: cut whenever the running bytes exceed b. */
+export function greedyCheckpoints(graph: IndexedGraph, candidates: readonly number[], segmentBytes: number): number[] {
+  const chosen: number[] = [];
+  let running = 0;
+  for (const node of candidates) {
+    running += graph.bytes[node];
+    if (running > segmentBytes) {
+      chosen.push(node);
+      running = 0;
+    }
+  }
+  return chosen;
+}
+
+function runSqrtn(context: StrategyContext, candidates: number[], name: string) {
+  const picker = new CandidatePicker(context);
+  const base = schedulerBase(context.graph);
+  picker.offer(scheduleCheckpoints(base, levelsFor(context.graph, sqrtnCheckpoints(candidates))));
+  return picker.outcome(name);
+}
+
+function runGreedy(context: StrategyContext, candidates: number[], name: string) {
+  const { graph } = context;
+  const picker = new CandidatePicker(context);
+  const base = schedulerBase(graph);
+  // Sweep the segment size b over the distinct prefix sums of the candidates' bytes, thinned
+  // to a geometric grid: each b gives one checkpoint set.
+  let total = 0;
+  for (const node of candidates) total += graph.bytes[node];
+  const seen = new Set<string>();
+  const sizes = new Set<number>([0]);
+  for (let fraction = 1; fraction >= 1 / 4096; fraction /= 1.25) sizes.add(Math.floor(total * fraction));
+  for (const size of [...sizes].sort((a, b) => a - b)) {
+    const chosen = greedyCheckpoints(graph, candidates, size);
+    const key = chosen.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    picker.offer(scheduleCheckpoints(base, levelsFor(graph, chosen)));
+  }
+  return picker.outcome(name);
+}
+
+export const chenSqrtn: Strategy = {
+  name: 'chen-sqrtn',
+  description: "Chen's sqrt(n) checkpointing over the linearized forward nodes",
+  options: [],
+  run: (context) => runSqrtn(context, forwardNodes(context.graph), 'chen-sqrtn'),
+};
+
+export const chenSqrtnAp: Strategy = {
+  name: 'chen-sqrtn-ap',
+  description: "Chen's sqrt(n) checkpointing over the articulation points of the forward part",
+  options: [],
+  run: (context) => runSqrtn(context, articulationPoints(context.graph), 'chen-sqrtn-ap'),
+};
+
+export const chenGreedy: Strategy = {
+  name: 'chen-greedy',
+  description: "Chen's greedy checkpointing over the linearized forward nodes, segment size swept to fit the budget",
+  options: [],
+  run: (context) => runGreedy(context, forwardNodes(context.graph), 'chen-greedy'),
+};
+
+export const chenGreedyAp: Strategy = {
+  name: 'chen-greedy-ap',
+  description: "Chen's greedy checkpointing over the articulation points, segment size swept to fit the budget",
+  options: [],
+  run: (context) => runGreedy(context, articulationPoints(context.graph), 'chen-greedy-ap'),
+};

@@ -1,0 +1,20 @@
+// Every strategy by name: plan(), the CLI, the service and the conformance suite all see
+// this one list.
+import { auto } from './auto.js';
+import { BASELINES } from './baselines.js';
+import type { Strategy } from './types.js';
+
+/** Every strategy, baselines first. */
+export const STRATEGIES: readonly Strategy[] = [...BASELINES, auto];
+
+const byName = new Map<string, Strategy>(STRATEGIES.map((strategy) => [strategy.name, strategy]));
+
+/** Looks a strategy up by name. */
+export function getStrategy(name: string): Strategy | undefined {
+  return byName.get(name);
+}
+
+/** The names of every strategy. */
+export function strategyNames(): string[] {
+  return STRATEGIES.map((strategy) => strategy.name);
+}

@@ -1,0 +1,70 @@
+// The interface every strategy (baseline or optimizer) implements. A strategy proposes
+// a schedule; plan() replays it in the simulator and builds the Plan, so no strategy can
+// report a figure of its own.
+import type { IndexedGraph } from '../graph/validate.js';
+import type { SolverInfo } from '../plan-schema.js';
+import type { IndexedStep } from '../schedule/simulate.js';
+import type { Transfer } from '../schedule/types.js';
+
+/** An improving plan or bound, reported while a strategy runs. */
+export interface ProgressEvent {
+  kind: 'incumbent' | 'bound' | 'phase';
+  elapsedSeconds: number;
+  /** Replayed makespan of the best plan so far. */
+  makespan?: number;
+  peakBytes?: number;
+  /** Best proven lower bound on the makespan so far. */
+  bound?: number;
+  gap?: number;
+  strategy?: string;
+  message?: string;
+}
+
+export interface StrategyContext {
+  graph: IndexedGraph;
+  /** Device budget, residentBytes included. */
+  budgetBytes: number;
+  /** The host link; swap strategies need it, others ignore it. */
+  transfer?: Transfer;
+  timeLimitSeconds: number;
+  relativeGap: number;
+  /** Formulation variant for MILP strategies. */
+  formulation: 'tight' | 'plain';
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Wall-clock start (Date.now()) of the whole request. */
+  startedAt: number;
+}
+
+/** What a strategy found: a schedule to replay, or the smallest peak it could reach. */
+export type StrategyOutcome =
+  | {
+      kind: 'schedule';
+      steps: IndexedStep[];
+      /** optimal only when the strategy proved it; default feasible. */
+      status?: 'optimal' | 'feasible' | 'timeLimit';
+      /** A proven lower bound on the makespan within the budget. */
+      bound?: { makespan: number; source: string };
+      solver?: SolverInfo;
+      message?: string;
+    }
+  | {
+      kind: 'infeasible';
+      /** The smallest peak the strategy reached (residentBytes included), if any. */
+      smallestPeakBytes?: number;
+      /** True when the strategy proved no plan exists, not only that it found none. */
+      proven?: boolean;
+      bound?: { makespan: number; source: string };
+      solver?: SolverInfo;
+      message: string;
+    };
+
+export interface Strategy {
+  name: string;
+  description: string;
+  /** Request options the strategy reads, for GET /v1/strategies. */
+  options: string[];
+  /** Emits swap steps; needs `transfer`. */
+  usesTransfer?: boolean;
+  run(context: StrategyContext): StrategyOutcome | Promise<StrategyOutcome>;
+}
