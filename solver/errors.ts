@@ -47,6 +47,8 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_WORKER_CRASHED: { status: 500, message: 'The worker running the job stopped: {detail}' },
   MEMPLAN_ERR_CANCELLED: { status: 409, message: 'The job was cancelled' },
   MEMPLAN_ERR_INTERNAL: { status: 500, message: 'Internal error: {detail}' },
+  MEMPLAN_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type {contentType}; send application/json' },
+  MEMPLAN_ERR_INTERRUPTED: { status: 503, message: 'The job was interrupted before it finished ({detail}); submit it again' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** A stable error code of the catalogue. */

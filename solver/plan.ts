@@ -10,7 +10,18 @@ import { TransferSchema, type Transfer } from './schedule/types.js';
 import { getStrategy, strategyNames } from './strategies/registry.js';
 import type { ProgressEvent, StrategyContext, StrategyOutcome } from './strategies/types.js';
 
-/** Host-link presets, assuming costs in microseconds: bandwidth in bytes per microsecond. */
+/**
+ * Host-link presets, assuming costs in microseconds: bandwidth in bytes per microsecond
+ * (1 byte/us = 1 MB/s), latency in microseconds per copy. Bandwidths are what a pinned
+ * host buffer sustains in one direction, about 75-80 % of the link's raw rate:
+ * - pcie3: PCIe 3.0 x16, 15.75 GB/s raw, 12 GB/s sustained;
+ * - pcie4: PCIe 4.0 x16, 31.5 GB/s raw, 25 GB/s sustained;
+ * - pcie5: PCIe 5.0 x16, 63 GB/s raw, 50 GB/s sustained;
+ * - nvlink-c2c: Grace Hopper's chip-to-chip link, 450 GB/s per direction, 400 GB/s sustained.
+ * The latency is the fixed cost of one asynchronous copy (launch and DMA setup), about
+ * 10 us over PCIe and less over the coherent C2C link. With these figures a 1 MiB copy
+ * takes about 97 us over pcie3, 52 us over pcie4, 31 us over pcie5 and 8 us over nvlink-c2c.
+ */
 export const TRANSFER_PRESETS = {
   pcie3: { bandwidth: 12_000, latency: 10 },
   pcie4: { bandwidth: 25_000, latency: 10 },

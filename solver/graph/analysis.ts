@@ -88,7 +88,6 @@ export function articulationPoints(graph: IndexedGraph): number[] {
     if (reach <= node) points.push(node);
     for (const user of graph.users[node]) if (isForward[user] && user > reach) reach = user;
   }
-  // A point must also be reached from before: the first forward node always qualifies.
   return points;
 }
 

@@ -60,6 +60,8 @@ function zodIssueToError(raw: unknown, issue: z.core.$ZodIssue): MemplanError {
   if (path[0] === 'nodes' && typeof path[1] === 'number') {
     params.node = nodeLabel(raw, path[1]);
     if (typeof path[2] === 'string') params.field = path[2];
+    // The message names the node too, so a client sees the culprit without reading details.
+    params.detail = `node "${params.node}": ${issue.message}`;
   }
   return new MemplanError('MEMPLAN_ERR_INVALID_GRAPH', params);
 }

@@ -1,8 +1,26 @@
-// auto: the portfolio. Runs the fast baselines, keeps the best valid plan, and (once the
-// optimizers are registered) improves on it within the time limit.
-import { simulateIndexed } from '../schedule/simulate.js';
+// auto: the portfolio. The fast baselines first, then Checkmate's LP relaxation with
+// two-phase rounding, then the exact MILP warm-started from the best plan so far, until
+// the time limit or the relative gap. It returns the best valid plan and the best proven
+// bound, and reports every improving plan and bound through onProgress. What it runs is
+// chosen by size and time left: the LP relaxation needs the WASM heap of a few hundred
+// nodes at most and the exact MILP rarely closes beyond ~100 nodes, but the best plan
+// found so far is always returned.
+import type { IndexedGraph } from '../graph/validate.js';
+import { buildCheckmate, type CheckmateFormulation } from '../milp/checkmate.js';
+import { runCheckmateLp, runCheckmateMilp, type ReplayedPlan } from '../milp/checkmate-solve.js';
+import type { SolverInfo } from '../plan-schema.js';
+import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
+import { capuchin } from './capuchin.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
+import { vdnnAll, vdnnConv } from './vdnn.js';
+
+/** Beyond this many nonzeros the formulation is not built (the 2 GiB WASM heap). */
+export const LP_MAX_NONZEROS = 2_500_000;
+/** Beyond this many nodes the exact MILP is not tried. */
+export const MILP_MAX_NODES = 200;
+/** Below this many seconds left, a solver phase is skipped. */
+const MIN_PHASE_SECONDS = 1;
 
 /** Runs each strategy, replays its schedule, and keeps the cheapest within the budget. */
 export async function bestOf(context: StrategyContext, strategies: readonly Strategy[]): Promise<StrategyOutcome & { from?: string }> {
@@ -39,9 +57,192 @@ export async function bestOf(context: StrategyContext, strategies: readonly Stra
   };
 }
 
+/** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
+export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
+
+/** The portfolio's state: the best plan, the best bound, what ran. */
+class Portfolio {
+  best: { steps: IndexedStep[]; makespan: number; peakBytes: number; from: string } | null = null;
+  bound: { makespan: number; source: string } | undefined;
+  smallestPeak = Infinity;
+  solver: SolverInfo | undefined;
+  proven = false;
+  timedOut = false;
+  notes: string[] = [];
+
+  constructor(private readonly context: StrategyContext) {}
+
+  elapsed(): number {
+    return (Date.now() - this.context.startedAt) / 1000;
+  }
+
+  left(): number {
+    return this.context.timeLimitSeconds - this.elapsed();
+  }
+
+  gap(): number | undefined {
+    if (!this.best || !this.bound) return undefined;
+    return this.best.makespan > 0 ? Math.max(0, (this.best.makespan - this.bound.makespan) / this.best.makespan) : 0;
+  }
+
+  /** True once the best plan is proven within the relative gap asked for. */
+  closed(): boolean {
+    const gap = this.gap();
+    return gap !== undefined && gap <= this.context.relativeGap;
+  }
+
+  offer(plan: { steps: IndexedStep[]; makespan: number; peakBytes: number }, from: string): void {
+    if (this.best && plan.makespan >= this.best.makespan) return;
+    this.best = { ...plan, from };
+    this.context.onProgress?.({
+      kind: 'incumbent',
+      elapsedSeconds: this.elapsed(),
+      makespan: plan.makespan,
+      peakBytes: plan.peakBytes,
+      bound: this.bound?.makespan,
+      gap: this.gap(),
+      strategy: from,
+    });
+  }
+
+  /** Takes a proven lower bound on the makespan (remat-only bounds are valid only without a host link). */
+  offerBound(makespan: number, source: string): void {
+    if (this.context.transfer) return;
+    const floor = Math.max(makespan, this.context.graph.baseCost);
+    if (this.bound && floor <= this.bound.makespan) return;
+    this.bound = { makespan: floor, source };
+    this.context.onProgress?.({ kind: 'bound', elapsedSeconds: this.elapsed(), bound: floor, makespan: this.best?.makespan, gap: this.gap(), strategy: source });
+  }
+
+  phase(message: string): void {
+    this.notes.push(message);
+    this.context.onProgress?.({ kind: 'phase', elapsedSeconds: this.elapsed(), message });
+  }
+}
+
+/** A remat plan's replay as the portfolio's figures (the makespan with the request's link). */
+function replayed(graph: IndexedGraph, plan: ReplayedPlan, context: StrategyContext): { steps: IndexedStep[]; makespan: number; peakBytes: number } | undefined {
+  const replay = simulateIndexed(graph, plan.steps, { transfer: context.transfer });
+  if (!replay.ok || replay.figures.peakBytes > context.budgetBytes) return undefined;
+  return { steps: plan.steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes };
+}
+
+/** Builds the formulation when its size allows; undefined when it is too large. */
+function formulationFor(context: StrategyContext): CheckmateFormulation | undefined {
+  const size = context.graph.size;
+  // Each stage holds about (stage + edges) FREE columns: estimate before building.
+  const estimate = size * (size + context.graph.edgeCount) * 4;
+  if (estimate > LP_MAX_NONZEROS * 4) return undefined;
+  const form = buildCheckmate(context.graph, { budgetBytes: context.budgetBytes, variant: context.formulation });
+  return form.model.nonzeroCount <= LP_MAX_NONZEROS ? form : undefined;
+}
+
+/** The portfolio run. */
+async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
+  const graph = context.graph;
+  const portfolio = new Portfolio(context);
+  portfolio.offerBound(graph.baseCost, 'baseCost');
+
+  // 1. The fast baselines.
+  portfolio.phase('baselines');
+  for (const strategy of AUTO_BASELINES) {
+    if (context.signal?.aborted) break;
+    if (strategy.usesTransfer && !context.transfer) continue;
+    const outcome = await strategy.run(context);
+    if (outcome.kind === 'infeasible') {
+      if (outcome.smallestPeakBytes !== undefined) portfolio.smallestPeak = Math.min(portfolio.smallestPeak, outcome.smallestPeakBytes);
+      continue;
+    }
+    const replay = simulateIndexed(graph, outcome.steps, { transfer: context.transfer });
+    if (!replay.ok) continue;
+    portfolio.smallestPeak = Math.min(portfolio.smallestPeak, replay.figures.peakBytes);
+    if (replay.figures.peakBytes <= context.budgetBytes) {
+      portfolio.offer({ steps: outcome.steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes }, strategy.name);
+    }
+  }
+
+  // 2. The LP relaxation and its rounding.
+  let form: CheckmateFormulation | undefined;
+  if (!context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
+    form = formulationFor(context);
+    if (!form) portfolio.phase(`checkmate-lp skipped: ${graph.size} nodes is beyond the formulation's size limit`);
+  }
+  if (form && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
+    portfolio.phase('checkmate-lp');
+    // The LP gets at most 60 % of what is left, so the MILP keeps some time.
+    const lp = await runCheckmateLp({
+      graph,
+      budgetBytes: context.budgetBytes,
+      variant: context.formulation,
+      formulation: form,
+      timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, portfolio.left() * (graph.size <= MILP_MAX_NODES ? 0.4 : 0.9)),
+      signal: context.signal,
+    });
+    portfolio.solver = lp.solver;
+    if (lp.bound !== undefined) portfolio.offerBound(lp.bound, 'lp');
+    if (lp.smallestPeakBytes !== undefined) portfolio.smallestPeak = Math.min(portfolio.smallestPeak, lp.smallestPeakBytes);
+    if (lp.best) {
+      const plan = replayed(graph, lp.best, context);
+      if (plan) portfolio.offer(plan, 'checkmate-lp');
+    }
+    if (lp.solve.stop === 'timeLimit') portfolio.timedOut = true;
+    if (lp.solve.stop === 'error') portfolio.phase(`checkmate-lp failed: ${lp.solve.error ?? 'solver error'}`);
+  }
+
+  // 3. The exact MILP, warm-started from the best remat plan so far.
+  if (form && graph.size <= MILP_MAX_NODES && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
+    portfolio.phase('checkmate-milp');
+    const milp = await runCheckmateMilp({
+      graph,
+      budgetBytes: context.budgetBytes,
+      variant: context.formulation,
+      formulation: form,
+      timeLimitSeconds: portfolio.left(),
+      relativeGap: context.relativeGap,
+      signal: context.signal,
+      start: portfolio.best?.steps,
+      onPlan: (plan) => {
+        const figures = replayed(graph, plan, context);
+        if (figures) portfolio.offer(figures, 'checkmate-milp');
+      },
+      onBound: (bound) => portfolio.offerBound(bound, 'milp'),
+    });
+    portfolio.solver = milp.solver;
+    if (milp.best) {
+      const plan = replayed(graph, milp.best, context);
+      if (plan) portfolio.offer(plan, 'checkmate-milp');
+    }
+    if (milp.bound !== undefined) portfolio.offerBound(milp.bound, 'milp');
+    if (milp.solve.stop === 'optimal') portfolio.proven = true;
+    if (milp.solve.stop === 'timeLimit') portfolio.timedOut = true;
+    if (milp.solve.stop === 'error') portfolio.phase(`checkmate-milp failed: ${milp.solve.error ?? 'solver error'}`);
+  } else if (form && graph.size > MILP_MAX_NODES) {
+    portfolio.phase(`checkmate-milp skipped: ${graph.size} nodes is beyond ${MILP_MAX_NODES}`);
+  }
+
+  const best = portfolio.best;
+  if (!best) {
+    return {
+      kind: 'infeasible',
+      smallestPeakBytes: Number.isFinite(portfolio.smallestPeak) ? portfolio.smallestPeak : undefined,
+      solver: portfolio.solver,
+      message: `auto: no plan within the budget (${portfolio.notes.join('; ')})`,
+    };
+  }
+  const closed = portfolio.closed() || (portfolio.proven && !context.transfer);
+  return {
+    kind: 'schedule',
+    steps: best.steps,
+    status: closed ? 'optimal' : portfolio.timedOut ? 'timeLimit' : 'feasible',
+    bound: portfolio.bound,
+    solver: portfolio.solver,
+    message: `auto: best plan from ${best.from} (${portfolio.notes.join('; ')})`,
+  };
+}
+
 export const auto: Strategy = {
   name: 'auto',
-  description: 'Portfolio: every baseline, then the optimizers within the time limit; the best valid plan and the best bound',
-  options: ['timeLimitSeconds', 'relativeGap', 'transfer'],
-  run: (context) => bestOf(context, BASELINES),
+  description: 'Portfolio: the baselines, then Checkmate LP rounding, then the MILP warm-started from the best plan, within the time limit; the best valid plan and the best bound',
+  options: ['timeLimitSeconds', 'relativeGap', 'formulation', 'transfer'],
+  run: runAuto,
 };

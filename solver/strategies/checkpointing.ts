@@ -16,6 +16,7 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import { lastUses } from '../graph/analysis.js';
 import type { IndexedStep } from '../schedule/simulate.js';
+import type { CandidatePicker } from './search.js';
 
 /** Level of each node: -1 when not a checkpoint, 0 for forward-pass checkpoints, l > 0 nested. */
 export type CheckpointLevels = Int32Array;
@@ -66,8 +67,22 @@ export function allCheckpoints(graph: IndexedGraph): CheckpointLevels {
   return levels;
 }
 
+/** Options of the checkpoint scheduler. */
+export interface ScheduleOptions {
+  /**
+   * Also retain a value whose next reader sits in the current finest segment, so a value
+   * recomputed for one node of a segment is not recomputed again for the next one.
+   */
+  retainForSegment?: boolean;
+  /** Give up (return null) once the schedule grows past this many steps. */
+  maxSteps?: number;
+}
+
 /** Builds the schedule for a checkpoint assignment. */
-export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels): IndexedStep[] {
+export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options?: Omit<ScheduleOptions, 'maxSteps'>): IndexedStep[];
+/** Builds the schedule for a checkpoint assignment; null when it grew past options.maxSteps. */
+export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions): IndexedStep[] | null;
+export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions = {}): IndexedStep[] | null {
   const { graph, extendedLast, position, retainable } = base;
   const size = graph.size;
   let maxLevel = 0;
@@ -92,15 +107,32 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     return table[position[value]] >= table[current];
   };
 
+  const maxSteps = options.maxSteps ?? Infinity;
   const steps: IndexedStep[] = [];
   const onDevice = new Uint8Array(size);
   const pending = new Int32Array(size);
   const retainedSet = new Set<number>();
+  // The next reader of each value after `now` (users are ascending and `now` only grows).
+  const nextUserAt = new Int32Array(size);
+  const nextReader = (value: number, now: number): number => {
+    const users = graph.users[value];
+    let at = nextUserAt[value];
+    while (at < users.length && users[at] <= now) at++;
+    nextUserAt[value] = at;
+    return at < users.length ? users[at] : -1;
+  };
+  const finest = segment[maxLevel];
+  const retainForSegment = options.retainForSegment ?? false;
   const mayFree = (value: number, now: number, current: number): boolean => {
     if (graph.keep[value] || pending[value] > 0) return false;
     const lastRead = graph.recomputable[value] ? base.last[value] : extendedLast[value];
     if (lastRead <= now) return true;
-    return retainable[value] === 1 && !retainedAt(value, current);
+    if (retainable[value] !== 1 || retainedAt(value, current)) return false;
+    if (retainForSegment) {
+      const reader = nextReader(value, now);
+      if (reader >= 0 && finest[position[reader]] === finest[current]) return false;
+    }
+    return true;
   };
   const free = (value: number) => {
     steps.push({ op: 'free', node: value });
@@ -135,6 +167,7 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     for (const input of graph.inputs[node]) if (onDevice[input] && mayFree(input, node, next)) free(input);
     if (mayFree(node, node, next)) free(node);
     for (const value of retainedSet) if (onDevice[value] && mayFree(value, node, next)) free(value);
+    if (steps.length > maxSteps) return null;
   }
   return steps;
 }
@@ -152,4 +185,23 @@ function collectMissing(graph: IndexedGraph, node: number, onDevice: Uint8Array)
     for (const input of graph.inputs[value]) if (!onDevice[input] && !seen.has(input)) (seen.add(input), stack.push(input));
   }
   return found.sort((a, b) => a - b);
+}
+
+/** The step cap past which a checkpoint candidate counts as thrashing (about five computes per node). */
+export function stepCap(graph: IndexedGraph): number {
+  return 10 * graph.size + 1024;
+}
+
+/** Sweeps stop after this many candidates in a row were given up as thrashing. */
+export const GIVE_UP_RUN = 4;
+
+/**
+ * Offers a checkpoint assignment to a sweep under both retention rules (segment-only, and
+ * also keeping values whose next reader is in the current segment); returns the smaller peak.
+ */
+export function offerCheckpoints(picker: CandidatePicker, base: SchedulerBase, levels: CheckpointLevels): number {
+  const maxSteps = stepCap(base.graph);
+  const plain = picker.offer(scheduleCheckpoints(base, levels, { maxSteps }));
+  const retaining = picker.offer(scheduleCheckpoints(base, levels, { maxSteps, retainForSegment: true }));
+  return Math.min(plain, retaining);
 }

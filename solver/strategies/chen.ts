@@ -5,7 +5,7 @@
 // pass (see checkpointing.ts).
 import { articulationPoints, forwardNodes } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { scheduleCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
+import { GIVE_UP_RUN, offerCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
 import { CandidatePicker } from './search.js';
 import type { Strategy, StrategyContext } from './types.js';
 
@@ -15,9 +15,9 @@ function levelsFor(graph: IndexedGraph, checkpoints: Iterable<number>): Checkpoi
   return levels;
 }
 
-/** Every k-th candidate with k = ceil(sqrt(candidates)) (Chen's sqrt(n) rule). */
-export function sqrtnCheckpoints(candidates: readonly number[]): number[] {
-  const stride = Math.max(1, Math.ceil(Math.sqrt(candidates.length)));
+/** Every `stride`-th candidate; Chen's sqrt(n) rule is stride = ceil(sqrt(candidates)). */
+export function sqrtnCheckpoints(candidates: readonly number[], stride = Math.ceil(Math.sqrt(candidates.length))): number[] {
+  stride = Math.max(1, stride);
   const chosen: number[] = [];
   for (let at = stride - 1; at < candidates.length; at += stride) chosen.push(candidates[at]);
   return chosen;
@@ -40,7 +40,21 @@ export function greedyCheckpoints(graph: IndexedGraph, candidates: readonly numb
 function runSqrtn(context: StrategyContext, candidates: number[], name: string) {
   const picker = new CandidatePicker(context);
   const base = schedulerBase(context.graph);
-  picker.offer(scheduleCheckpoints(base, levelsFor(context.graph, sqrtnCheckpoints(candidates))));
+  // Chen's stride sqrt(n) first; when it does not fit (or to find a cheaper plan), the
+  // number of segments is swept: a shorter stride keeps more, a longer one recomputes more.
+  const root = Math.max(1, Math.ceil(Math.sqrt(candidates.length)));
+  const strides = new Set<number>([root]);
+  for (let stride = 1; stride <= Math.max(1, candidates.length); stride = Math.max(stride + 1, Math.round(stride * 1.25))) strides.add(stride);
+  const seen = new Set<string>();
+  for (const stride of strides) {
+    // Longer strides recompute more; once they thrash, stop (the first, sqrt(n), always runs).
+    if (picker.givenUpInARow >= GIVE_UP_RUN) break;
+    const chosen = sqrtnCheckpoints(candidates, stride);
+    const key = chosen.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    offerCheckpoints(picker, base, levelsFor(context.graph, chosen));
+  }
   return picker.outcome(name);
 }
 
@@ -56,25 +70,27 @@ function runGreedy(context: StrategyContext, candidates: number[], name: string)
   const sizes = new Set<number>([0]);
   for (let fraction = 1; fraction >= 1 / 4096; fraction /= 1.25) sizes.add(Math.floor(total * fraction));
   for (const size of [...sizes].sort((a, b) => a - b)) {
+    // Larger segments recompute more; once they thrash, stop.
+    if (picker.givenUpInARow >= GIVE_UP_RUN) break;
     const chosen = greedyCheckpoints(graph, candidates, size);
     const key = chosen.join(',');
     if (seen.has(key)) continue;
     seen.add(key);
-    picker.offer(scheduleCheckpoints(base, levelsFor(graph, chosen)));
+    offerCheckpoints(picker, base, levelsFor(graph, chosen));
   }
   return picker.outcome(name);
 }
 
 export const chenSqrtn: Strategy = {
   name: 'chen-sqrtn',
-  description: "Chen's sqrt(n) checkpointing over the linearized forward nodes",
+  description: "Chen's sqrt(n) checkpointing over the linearized forward nodes, the segment count swept to fit the budget",
   options: [],
   run: (context) => runSqrtn(context, forwardNodes(context.graph), 'chen-sqrtn'),
 };
 
 export const chenSqrtnAp: Strategy = {
   name: 'chen-sqrtn-ap',
-  description: "Chen's sqrt(n) checkpointing over the articulation points of the forward part",
+  description: "Chen's sqrt(n) checkpointing over the articulation points of the forward part, the segment count swept to fit",
   options: [],
   run: (context) => runSqrtn(context, articulationPoints(context.graph), 'chen-sqrtn-ap'),
 };

@@ -1,27 +1,96 @@
 // DTR, Dynamic Tensor Rematerialization (Kirisame et al., ICLR 2021), replayed offline:
 // nodes run in execution order; a missing input is recomputed on demand; before a
 // compute that would exceed the budget, resident values are evicted greedily by the
-// smallest h = cost / (bytes x staleness) until it fits. Inputs of the running compute,
-// keep nodes and values that cannot be recomputed are never evicted. When nothing more
-// can be evicted the replay goes on over budget and the plan is reported infeasible with
-// the peak it reached.
+// smallest h = cost / (bytes x staleness) until it fits. As in the paper's h_DTR^eq, the
+// cost of a value counts the evicted values around it (its evicted neighbourhood, tracked
+// as union-find components that only merge): evicting a value next to evicted ones
+// makes its own recomputation dearer, which is what keeps the replay from thrashing.
+// Inputs of the running compute, keep nodes and values that cannot be recomputed are
+// never evicted. When nothing more can be evicted the replay goes on over budget and the
+// plan is reported infeasible with the peak it reached.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { schedulerBase } from './checkpointing.js';
 import { CandidatePicker } from './search.js';
 import type { Strategy } from './types.js';
 
-/** Replays DTR's eviction under `available` device bytes (residentBytes excluded). */
-export function dtrSchedule(graph: IndexedGraph, available: number): IndexedStep[] {
+/** Options of the DTR replay. */
+export interface DtrOptions {
+  /** Count the evicted neighbourhood in the cost (h_DTR^eq); false gives the plain local rule. */
+  neighbourhood?: boolean;
+  /** Give up (return null) once the schedule grows past this many steps. */
+  maxSteps?: number;
+}
+
+/** Replays DTR's eviction under `available` device bytes (residentBytes excluded); null when it thrashed past maxSteps. */
+export function dtrSchedule(graph: IndexedGraph, available: number, options: DtrOptions = {}): IndexedStep[] | null {
   const size = graph.size;
+  const neighbourhood = options.neighbourhood ?? true;
+  const maxSteps = options.maxSteps ?? Infinity;
   const { last, extendedLast } = schedulerBase(graph);
   const steps: IndexedStep[] = [];
   const onDevice = new Uint8Array(size);
+  const computed = new Uint8Array(size);
   const pinned = new Int32Array(size);
   const lastAccess = new Float64Array(size);
   const resident = new Set<number>();
+  // Union-find over evicted values: the components of the evicted neighbourhood.
+  const parent = new Int32Array(size);
+  for (let node = 0; node < size; node++) parent[node] = node;
+  const componentCost = new Float64Array(size);
+  const evicted = new Uint8Array(size);
+  const stamp = new Int32Array(size);
+  let stampNow = 0;
   let clock = 0;
   let live = 0;
+
+  const find = (node: number): number => {
+    let root = node;
+    while (parent[root] !== root) root = parent[root];
+    while (parent[node] !== root) {
+      const next = parent[node];
+      parent[node] = root;
+      node = next;
+    }
+    return root;
+  };
+  const markEvicted = (value: number) => {
+    evicted[value] = 1;
+    parent[value] = value;
+    componentCost[value] = graph.cost[value];
+    const join = (other: number) => {
+      if (!evicted[other]) return;
+      const mine = find(value);
+      const theirs = find(other);
+      if (mine === theirs) return;
+      parent[theirs] = mine;
+      componentCost[mine] += componentCost[theirs];
+    };
+    for (const input of graph.inputs[value]) join(input);
+    for (const user of graph.users[value]) join(user);
+  };
+  const markRestored = (value: number) => {
+    if (!evicted[value]) return;
+    evicted[value] = 0;
+    // Components only merge (the paper's approximation): the value's cost leaves its component.
+    componentCost[find(value)] -= graph.cost[value];
+  };
+  const projectedCost = (value: number): number => {
+    let total = graph.cost[value];
+    if (!neighbourhood) return total;
+
+    stampNow++;
+    const add = (other: number) => {
+      if (!evicted[other]) return;
+      const root = find(other);
+      if (stamp[root] === stampNow) return;
+      stamp[root] = stampNow;
+      total += Math.max(0, componentCost[root]);
+    };
+    for (const input of graph.inputs[value]) add(input);
+    for (const user of graph.users[value]) add(user);
+    return total;
+  };
 
   const lastRead = (value: number) => (graph.recomputable[value] ? last[value] : extendedLast[value]);
   const free = (value: number) => {
@@ -29,6 +98,7 @@ export function dtrSchedule(graph: IndexedGraph, available: number): IndexedStep
     onDevice[value] = 0;
     resident.delete(value);
     live -= graph.bytes[value];
+    markEvicted(value);
   };
   const evictOne = (): boolean => {
     let victim = -1;
@@ -36,14 +106,16 @@ export function dtrSchedule(graph: IndexedGraph, available: number): IndexedStep
     for (const value of resident) {
       if (pinned[value] || graph.keep[value] || !graph.recomputable[value] || graph.bytes[value] === 0) continue;
       const staleness = clock - lastAccess[value] + 1;
-      const score = graph.cost[value] / (graph.bytes[value] * staleness);
+      const score = projectedCost(value) / (graph.bytes[value] * staleness);
       if (score < best || (score === best && value < victim)) (best = score), (victim = value);
     }
     if (victim < 0) return false;
     free(victim);
     return true;
   };
+  let thrashed = false;
   const materialize = (node: number, now: number): void => {
+    if (thrashed) return;
     // Pin the inputs already on the device, then bring the missing ones.
     const inputs = graph.inputs[node];
     const present = inputs.map((input) => onDevice[input] === 1);
@@ -53,10 +125,16 @@ export function dtrSchedule(graph: IndexedGraph, available: number): IndexedStep
       if (!onDevice[input]) materialize(input, now);
       pinned[input]++;
     });
+    if (thrashed || steps.length > maxSteps) {
+      thrashed = true;
+      return;
+    }
     const need = graph.bytes[node] + graph.workspace[node];
     while (live + need > available && evictOne());
     steps.push({ op: 'compute', node });
     onDevice[node] = 1;
+    computed[node] = 1;
+    markRestored(node);
     resident.add(node);
     live += graph.bytes[node];
     clock++;
@@ -77,6 +155,7 @@ export function dtrSchedule(graph: IndexedGraph, available: number): IndexedStep
     pinned[node]++;
     materialize(node, node);
     pinned[node]--;
+    if (thrashed) return null;
     if (!graph.keep[node] && lastRead(node) <= node && onDevice[node]) free(node);
   }
   return steps;
@@ -87,8 +166,15 @@ export const dtr: Strategy = {
   description: 'Dynamic Tensor Rematerialization replayed offline: evict the smallest cost/(bytes x staleness) under the budget',
   options: [],
   run(context) {
+    const { graph } = context;
     const picker = new CandidatePicker(context);
-    picker.offer(dtrSchedule(context.graph, context.budgetBytes - context.graph.residentBytes));
-    return picker.outcome('dtr');
+    // A replay that recomputes every node a dozen times over has lost (it thrashes, as
+    // DTR does on graphs with many long skips); stop it early and say so.
+    const maxSteps = 24 * graph.size + 1024;
+    const steps = dtrSchedule(graph, context.budgetBytes - graph.residentBytes, { maxSteps });
+    if (steps) picker.offer(steps);
+    const outcome = picker.outcome('dtr');
+    if (!steps && outcome.kind === 'infeasible') outcome.message = `dtr: the replay thrashed past ${maxSteps} steps under the budget`;
+    return outcome;
   },
 };

@@ -7,7 +7,7 @@
 // fit the budget. Within the finest segments values are recomputed once and kept, so
 // this is revolve's checkpoint placement in the checkpoint scheduler's class.
 import { articulationPoints, forwardNodes } from '../graph/analysis.js';
-import { scheduleCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
+import { offerCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
 import { CandidatePicker } from './search.js';
 import type { Strategy } from './types.js';
 
@@ -60,12 +60,13 @@ export const griewank: Strategy = {
     const picker = new CandidatePicker(context);
     const base = schedulerBase(graph);
     const seen = new Set<string>();
-    for (let slots = 1; slots <= Math.max(1, chain.length); slots = slots < 8 ? slots + 1 : Math.ceil(slots * 1.5)) {
+    // Every slot count up to 32, then a geometric grid: each count gives one placement.
+    for (let slots = 1; slots <= Math.max(1, chain.length); slots = slots < 32 ? slots + 1 : Math.ceil(slots * 1.2)) {
       const levels = binomialLevels(graph.size, chain, slots);
       const key = levels.join(',');
       if (seen.has(key)) continue;
       seen.add(key);
-      picker.offer(scheduleCheckpoints(base, levels));
+      offerCheckpoints(picker, base, levels);
     }
     return picker.outcome('griewank');
   },

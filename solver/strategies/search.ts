@@ -8,11 +8,20 @@ export class CandidatePicker {
   private best: { steps: IndexedStep[]; makespan: number; peak: number } | null = null;
   private smallestPeak = Infinity;
   private tried = 0;
+  private gaveUp = 0;
+  private gaveUpRun = 0;
 
   constructor(private readonly context: StrategyContext) {}
 
-  /** Replays a candidate; returns its peak (Infinity when illegal). */
-  offer(steps: IndexedStep[]): number {
+  /** Replays a candidate; returns its peak. A null candidate (a generator gave up) counts as tried. */
+  offer(steps: IndexedStep[] | null): number {
+    if (steps === null) {
+      this.tried++;
+      this.gaveUp++;
+      this.gaveUpRun++;
+      return Infinity;
+    }
+    this.gaveUpRun = 0;
     const replay = simulateIndexed(this.context.graph, steps, { transfer: this.context.transfer });
     this.tried++;
     if (!replay.ok) throw new Error(`candidate schedule is illegal: ${replay.error.message}`);
@@ -26,6 +35,11 @@ export class CandidatePicker {
     return peakBytes;
   }
 
+  /** How many candidates in a row were given up (null); a sweep heading into thrashing stops on it. */
+  get givenUpInARow(): number {
+    return this.gaveUpRun;
+  }
+
   /** True once some candidate fits the budget. */
   get found(): boolean {
     return this.best !== null;
@@ -37,7 +51,7 @@ export class CandidatePicker {
     return {
       kind: 'infeasible',
       smallestPeakBytes: Number.isFinite(this.smallestPeak) ? this.smallestPeak : undefined,
-      message: `${what}: no candidate within the budget (${this.tried} tried)`,
+      message: `${what}: no candidate within the budget (${this.tried} tried${this.gaveUp ? `, ${this.gaveUp} given up as too long` : ''})`,
     };
   }
 }

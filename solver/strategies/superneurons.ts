@@ -4,11 +4,20 @@
 // layers grows from the most expensive until the plan fits the budget.
 import { forwardNodes } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { scheduleCheckpoints, schedulerBase } from './checkpointing.js';
+import { GIVE_UP_RUN, offerCheckpoints, schedulerBase } from './checkpointing.js';
 import { CandidatePicker } from './search.js';
 import type { Strategy } from './types.js';
 
 const EXPENSIVE_OP = /conv|matmul|\bmm\b|addmm|bmm|linear|gemm|dense|fc\d*|attention|lstm|gru|einsum|baddbmm/i;
+
+/** The position `at` of `count` with its bits reversed: a low-discrepancy order of 0..count-1. */
+export function bitReversed(at: number, count: number): number {
+  let bits = 0;
+  while (1 << bits < count) bits++;
+  let reversed = 0;
+  for (let bit = 0; bit < bits; bit++) if (at & (1 << bit)) reversed |= 1 << (bits - 1 - bit);
+  return reversed;
+}
 
 /** Forward nodes whose operator name marks them as expensive. */
 export function expensiveByOp(graph: IndexedGraph): number[] {
@@ -28,7 +37,10 @@ export const superneurons: Strategy = {
     const base = schedulerBase(graph);
     const forward = forwardNodes(graph);
     const density = (node: number) => graph.cost[node] / Math.max(1, graph.bytes[node]);
-    const ranked = forward.slice().sort((a, b) => density(b) - density(a) || a - b);
+    // Equally dense layers are taken in an evenly spread order (bit-reversed positions), so
+    // the k kept ones cut the network into even segments instead of keeping a prefix.
+    const spread = new Map<number, number>(forward.map((node, at) => [node, bitReversed(at, forward.length)]));
+    const ranked = forward.slice().sort((a, b) => density(b) - density(a) || spread.get(a)! - spread.get(b)! || a - b);
     const byOp = new Set(expensiveByOp(graph));
     // Candidates: the expensive-op set first, then the k densest for a geometric range of k.
     const sets: number[][] = [];
@@ -37,9 +49,11 @@ export const superneurons: Strategy = {
     for (let count = 1; count < forward.length; count = Math.ceil(count * 1.3)) counts.add(count);
     for (const count of [...counts].sort((a, b) => b - a)) sets.push(ranked.slice(0, count));
     for (const set of sets) {
+      // Fewer kept layers recompute more; once they thrash, stop.
+      if (picker.givenUpInARow >= GIVE_UP_RUN) break;
       const levels = new Int32Array(graph.size).fill(-1);
       for (const node of set) levels[node] = 0;
-      picker.offer(scheduleCheckpoints(base, levels));
+      offerCheckpoints(picker, base, levels);
     }
     return picker.outcome('superneurons');
   },

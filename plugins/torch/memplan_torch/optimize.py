@@ -1,0 +1,183 @@
+"""optimize(): a planned training step a loop calls in place of loss.backward(), and the
+export of a remat-only plan to a selective-checkpoint policy for eager autograd."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
+
+import torch
+
+from .capture import CapturedStep, capture
+from .execute import ExecutionResult, execute
+from .planning import MemplanError, Plan, plan
+
+__all__ = ["optimize", "MemplanStep", "checkpoint_policy", "selective_checkpoint", "SelectiveCheckpoint"]
+
+
+class MemplanStep:
+    """A training step that runs the planned schedule; call it with the step's inputs and
+    targets (same shapes as captured). It fills each parameter's .grad like backward()
+    does (accumulating), updates the buffers and returns the loss."""
+
+    def __init__(self, captured: CapturedStep, planned: Plan):
+        self.captured = captured
+        self.plan = planned
+        self.last: Optional[ExecutionResult] = None
+
+    def __call__(self, *tensors: torch.Tensor) -> torch.Tensor:
+        expected = self.captured.example_inputs
+        if len(tensors) != len(expected):
+            raise TypeError(f"memplan step: expected {len(expected)} tensors (inputs then targets), got {len(tensors)}")
+        for index, (given, example) in enumerate(zip(tensors, expected)):
+            if given.shape != example.shape or given.dtype != example.dtype:
+                raise ValueError(
+                    f"memplan step: tensor {index} has shape {tuple(given.shape)} {given.dtype}; the plan was captured for "
+                    f"{tuple(example.shape)} {example.dtype} (capture again for another shape)"
+                )
+        result = execute(self.plan, tensors)
+        self.last = result
+        params = dict(self.captured.model.named_parameters())
+        with torch.no_grad():
+            for name, grad in result.grads.items():
+                if grad is None:
+                    continue
+                param = params[name]
+                if param.grad is None:
+                    param.grad = grad.detach().clone()
+                else:
+                    param.grad.add_(grad)
+        return result.loss.detach()
+
+
+def optimize(
+    model: torch.nn.Module,
+    example_inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
+    loss_fn: Callable[..., torch.Tensor],
+    budget: Union[str, float, int, Dict[str, Any]] = "60%",
+    *,
+    targets: Union[None, torch.Tensor, Sequence[torch.Tensor]] = None,
+    server: Optional[str] = None,
+    strategy: str = "auto",
+    time_limit: Optional[float] = None,
+    transfer: Union[None, str, Dict[str, float]] = None,
+    optimizer: Optional[torch.optim.Optimizer] = None,
+) -> MemplanStep:
+    """Captures the step, plans it under the budget and returns the step function."""
+    captured = capture(model, example_inputs, loss_fn, targets, optimizer=optimizer)
+    planned = plan(captured, budget, server=server, strategy=strategy, time_limit=time_limit, transfer=transfer)
+    if not planned.feasible:
+        raise MemplanError(
+            f"memplan: no plan within the budget ({planned.status}): {planned.json.get('message', '')}",
+            body=planned.json,
+        )
+    return MemplanStep(captured, planned)
+
+
+def _normalize(name: str) -> str:
+    """One name for an operator's eager, in-place and functionalized variants."""
+    text = name.split(".")[0]
+    if text.endswith("_functional"):
+        text = text[: -len("_functional")]
+    text = text.rstrip("_").lstrip("_")
+    if "batch_norm" in text and "backward" not in text:
+        return "batch_norm"
+    return text
+
+
+def _is_view(op: Any) -> bool:
+    schema = getattr(op, "_schema", None)
+    return schema is not None and any(ret.alias_info is not None and not ret.alias_info.is_write for ret in schema.returns)
+
+
+def _mutates(op: Any) -> bool:
+    """Operators that write an argument (batch norm's running statistics) must not run twice."""
+    if _normalize(str(op).replace("aten.", "")) == "batch_norm":
+        # native_batch_norm's schema does not annotate the running statistics it writes.
+        return True
+    schema = getattr(op, "_schema", None)
+    return schema is not None and any(arg.alias_info is not None and arg.alias_info.is_write for arg in schema.arguments)
+
+
+def _decisions(planned: Plan) -> Dict[str, List[bool]]:
+    """Per normalized operator name, in forward order: recompute (True) or save (False)."""
+    captured = planned.captured
+    if captured is None:
+        raise ValueError("memplan: the plan is not bound to a captured step")
+    if planned.swapped():
+        raise ValueError("memplan: only remat-only plans export to a checkpoint policy (this plan swaps)")
+    recomputed = set(planned.recomputed())
+    by_name: Dict[str, List[bool]] = defaultdict(list)
+    seen = set()
+    for cid in captured.order:
+        spec = captured.specs[cid]
+        if spec.kind != "forward" or spec.fx_node is None or spec.fx_node in seen:
+            continue
+        seen.add(spec.fx_node)
+        # A multi-output operator follows its primary output, the first node it has.
+        by_name[_normalize(spec.fx_node.target.__name__)].append(cid in recomputed)
+    return dict(by_name)
+
+
+def checkpoint_policy(planned: Plan) -> Callable[[], Any]:
+    """A context_fn for torch.utils.checkpoint: operators the plan recomputes are
+    PREFER_RECOMPUTE, the rest MUST_SAVE (views are always recomputed, they hold no memory;
+    operators that update state in place, such as batch norm's running statistics, are
+    always saved so the state is updated once)."""
+    from torch.utils.checkpoint import CheckpointPolicy, create_selective_checkpoint_contexts
+
+    decisions = _decisions(planned)
+    # Decisions taken in the latest original (not recompute) forward, for inspection.
+    stats = {"recompute": 0, "save": 0, "sideEffect": 0, "unmatched": 0}
+
+    def context_fn():
+        for key in stats:
+            stats[key] = 0
+        queues: Dict[bool, Dict[str, Deque[bool]]] = {
+            flag: {name: deque(values) for name, values in decisions.items()} for flag in (False, True)
+        }
+
+        def policy(ctx, op, *args, **kwargs):
+            if _is_view(op):
+                return CheckpointPolicy.PREFER_RECOMPUTE
+            queue = queues[bool(ctx.is_recompute)].get(_normalize(str(op).replace("aten.", "")))
+            counting = not ctx.is_recompute
+            if not queue:
+                if counting:
+                    stats["unmatched"] += 1
+                return CheckpointPolicy.MUST_SAVE
+            recompute = queue.popleft()
+            if recompute and _mutates(op):
+                # Recomputing would update the running statistics a second time.
+                if counting:
+                    stats["sideEffect"] += 1
+                return CheckpointPolicy.MUST_SAVE
+            if counting:
+                stats["recompute" if recompute else "save"] += 1
+            return CheckpointPolicy.PREFER_RECOMPUTE if recompute else CheckpointPolicy.MUST_SAVE
+
+        # Saved outputs of in-place updates (num_batches_tracked += 1) are mutated by design.
+        return create_selective_checkpoint_contexts(policy, allow_cache_entry_mutation=True)
+
+    context_fn.decisions = decisions  # type: ignore[attr-defined]
+    context_fn.stats = stats  # type: ignore[attr-defined]
+    return context_fn
+
+
+class SelectiveCheckpoint(torch.nn.Module):
+    """Runs a model under torch.utils.checkpoint with a plan's selective policy."""
+
+    def __init__(self, model: torch.nn.Module, context_fn: Callable[[], Any]):
+        super().__init__()
+        self.model = model
+        self.context_fn = context_fn
+
+    def forward(self, *args: Any) -> Any:
+        from torch.utils.checkpoint import checkpoint
+
+        return checkpoint(self.model, *args, use_reentrant=False, context_fn=self.context_fn)
+
+
+def selective_checkpoint(model: torch.nn.Module, planned: Plan) -> SelectiveCheckpoint:
+    """Wraps model so eager autograd recomputes what the remat-only plan recomputes."""
+    return SelectiveCheckpoint(model, checkpoint_policy(planned))

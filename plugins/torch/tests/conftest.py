@@ -1,0 +1,159 @@
+"""Shared fixtures: small models, the memplan service (started for real when the checkout
+has src/server.ts), and torchvision without its compiled operators."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+from memplan_torch.planning import find_repo_root
+
+# The machines that run these tests have 2 shared cores; OpenMP spinning across busy
+# cores makes single operators 100x slower, so run PyTorch on one thread.
+torch.set_num_threads(1)
+
+REPO_ROOT = find_repo_root()
+SERVER_SOURCE = REPO_ROOT / "src" / "server.ts" if REPO_ROOT else None
+HAS_SERVER = bool(SERVER_SOURCE and SERVER_SOURCE.exists())
+
+# Planning time limits stay short: the machine is shared.
+TIME_LIMIT = 5.0
+
+
+def import_torchvision():
+    """Imports torchvision; when its compiled operators cannot load (a CUDA torchvision
+    wheel beside a CPU torch), declares the two operators its import registers fakes for.
+    The models used here need none of the compiled operators."""
+    try:
+        import torchvision  # noqa: F401
+    except RuntimeError as error:
+        if "torchvision::nms does not exist" not in str(error):
+            raise
+        library = torch.library.Library("torchvision", "DEF")
+        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        import_torchvision.library = library  # keep the registration alive
+        import sys
+
+        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
+            del sys.modules[name]
+        import torchvision  # noqa: F401
+    import torchvision
+
+    return torchvision
+
+
+class Block(nn.Module):
+    """A residual block: conv, batch norm, relu, conv, plus the skip connection."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.norm = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(x + self.conv2(torch.relu(self.norm(self.conv1(x)))))
+
+
+class SkipCNN(nn.Module):
+    """A small CNN with skip connections (residual blocks and a long skip)."""
+
+    def __init__(self, channels: int = 16, blocks: int = 4, classes: int = 10):
+        super().__init__()
+        self.stem = nn.Conv2d(3, channels, 3, padding=1)
+        self.blocks = nn.ModuleList(Block(channels) for _ in range(blocks))
+        self.head = nn.Linear(channels, classes)
+
+    def forward(self, x):
+        stem = torch.relu(self.stem(x))
+        hidden = stem
+        for block in self.blocks:
+            hidden = block(hidden)
+        hidden = hidden + stem
+        return self.head(hidden.mean((2, 3)))
+
+
+def make_mlp(width: int = 64, depth: int = 8, classes: int = 10) -> nn.Module:
+    """An MLP whose activations (batch 1024) dominate its parameters."""
+    layers = [nn.Linear(32, width), nn.ReLU()]
+    for _ in range(depth - 1):
+        layers += [nn.Linear(width, width), nn.Tanh()]
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+@pytest.fixture(scope="session")
+def cnn_case():
+    torch.manual_seed(0)
+    model = SkipCNN()
+    inputs = torch.randn(8, 3, 32, 32)
+    targets = torch.randint(0, 10, (8,))
+    return model, inputs, targets
+
+
+@pytest.fixture(scope="session")
+def mlp_case():
+    torch.manual_seed(1)
+    model = make_mlp()
+    inputs = torch.randn(1024, 32)
+    targets = torch.randint(0, 10, (1024,))
+    return model, inputs, targets
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """Starts the real memplan service (node --import tsx src/server.ts) on a free port."""
+    if not HAS_SERVER:
+        pytest.skip("src/server.ts is not in this checkout yet")
+    port = _free_port()
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1")
+    env["MEMPLAN_DATA_DIR"] = ":memory:"
+    env.pop("MEMPLAN_API_KEYS", None)
+    process = subprocess.Popen(
+        ["node", "--import", "tsx", "src/server.ts"],
+        cwd=str(REPO_ROOT),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode(errors="replace")
+                pytest.fail(f"memplan service exited with {process.returncode}: {output[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        json.loads(response.read())
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("memplan service did not answer /health within 60 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,83 @@
+"""Acceptance: for a CNN with skip connections and an MLP, execute(plan) reproduces eager
+gradients at 100 %, 70 % and 50 % of the no-remat peak, and the measured peak of live
+bytes equals the predicted peakBytes and stays within the budget. Plans come from the CLI
+(offline) and from the real memplan service."""
+
+from __future__ import annotations
+
+import pytest
+
+import memplan_torch as mt
+from conftest import TIME_LIMIT
+from helpers import check_execution, loss_fn
+
+FRACTIONS = [1.0, 0.7, 0.5]
+
+
+@pytest.fixture(scope="module")
+def captured_cases(cnn_case, mlp_case):
+    cases = {}
+    for name, (model, inputs, targets) in {"cnn": cnn_case, "mlp": mlp_case}.items():
+        cases[name] = (mt.capture(model, inputs, loss_fn, targets, repeats=3), model, inputs, targets)
+    return cases
+
+
+def _check_plan(planned, fraction):
+    assert planned.feasible, planned.json
+    peak = planned.json["noRematPeakBytes"]
+    assert planned.budget_bytes == int(fraction * peak)
+    if fraction < 1.0:
+        # Below the no-remat peak something must be recomputed.
+        assert planned.recomputed()
+
+
+@pytest.mark.parametrize("fraction", FRACTIONS)
+@pytest.mark.parametrize("name", ["cnn", "mlp"])
+def test_offline_plan_executes_as_predicted(captured_cases, name, fraction):
+    captured, model, inputs, targets = captured_cases[name]
+    planned = mt.plan(captured, fraction, strategy="auto", time_limit=TIME_LIMIT)
+    _check_plan(planned, fraction)
+    check_execution(planned, model, inputs, targets)
+
+
+@pytest.mark.parametrize("fraction", FRACTIONS)
+@pytest.mark.parametrize("name", ["cnn", "mlp"])
+def test_service_plan_executes_as_predicted(captured_cases, server_url, name, fraction):
+    captured, model, inputs, targets = captured_cases[name]
+    planned = mt.plan(captured, f"{round(fraction * 100)}%", server=server_url, strategy="auto", time_limit=TIME_LIMIT)
+    _check_plan(planned, fraction)
+    assert planned.json.get("id")  # stored by the service
+    check_execution(planned, model, inputs, targets)
+
+
+def test_swap_plan_executes_as_predicted(captured_cases):
+    captured, model, inputs, targets = captured_cases["cnn"]
+    planned = mt.plan(captured, 1.0, strategy="vdnn-all", transfer="pcie4", time_limit=TIME_LIMIT)
+    assert planned.swapped(), planned.json.get("message")
+    check_execution(planned, model, inputs, targets)
+
+
+def test_infeasible_budget_is_reported(captured_cases):
+    captured = captured_cases["mlp"][0]
+    planned = mt.plan(captured, {"bytes": captured.graph["residentBytes"]}, time_limit=TIME_LIMIT)
+    assert planned.status == "infeasible" and not planned.feasible
+    with pytest.raises(ValueError):
+        mt.execute(planned)
+
+
+def test_a_literal_executor_rejects_a_broken_schedule(captured_cases):
+    captured, _, inputs, targets = captured_cases["mlp"]
+    schedule = mt.no_remat_schedule(captured.graph)
+    first_free = next(index for index, step in enumerate(schedule) if step["op"] == "free")
+    # Drop the node freed first from the device one step early: its reader must fail.
+    broken = schedule[: first_free - 1] + [schedule[first_free]] + [schedule[first_free - 1]] + schedule[first_free + 1 :]
+    with pytest.raises(RuntimeError, match="not on the device"):
+        mt.run_schedule(captured, broken, (inputs, targets))
+
+
+def test_budget_parsing():
+    assert mt.parse_budget("60%") == {"fraction": 0.6}
+    assert mt.parse_budget(0.5) == {"fraction": 0.5}
+    assert mt.parse_budget(1) == {"fraction": 1.0}
+    assert mt.parse_budget(123456) == {"bytes": 123456}
+    assert mt.parse_budget({"bytes": 7}) == {"bytes": 7}

@@ -1,0 +1,209 @@
+// Solving the Checkmate formulation: the LP relaxation with two-phase rounding, and the
+// exact MILP (optionally warm-started from a plan). Both extract schedules from R and
+// replay them in the simulator; every figure they report comes from the replay. The
+// bounds they prove hold for Checkmate's class of schedules (frontier-advancing stages,
+// in-order recomputation; 'tight' also recomputes forward nodes only), and without swaps
+// a plan's makespan is its compute cost, so they bound the makespan of remat plans.
+import type { IndexedGraph } from '../graph/validate.js';
+import type { SolverInfo } from '../plan-schema.js';
+import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
+import type { MilpBackend, SolveResult } from './backend.js';
+import {
+  assignmentFromStages,
+  buildCheckmate,
+  objectiveToCost,
+  stagesOf,
+  type CheckmateFormulation,
+  type CheckmateVariant,
+} from './checkmate.js';
+import { canonicalStages, scheduleFromStages } from './extract.js';
+import { highsBackend } from './highs-backend.js';
+import { twoPhaseRounding } from './rounding.js';
+
+/** A replayed plan within the budget. */
+export interface ReplayedPlan {
+  steps: IndexedStep[];
+  computeCost: number;
+  makespan: number;
+  peakBytes: number;
+}
+
+export interface CheckmateRunOptions {
+  graph: IndexedGraph;
+  budgetBytes: number;
+  variant: CheckmateVariant;
+  timeLimitSeconds: number;
+  relativeGap?: number;
+  signal?: AbortSignal;
+  backend?: MilpBackend;
+  /** A reused formulation (same graph, budget and variant). */
+  formulation?: CheckmateFormulation;
+}
+
+export interface LpRun {
+  formulation: CheckmateFormulation;
+  solve: SolveResult;
+  /** The LP optimum as a compute cost (a lower bound), when the LP was solved. */
+  bound?: number;
+  /** True when the LP proved the formulation infeasible. */
+  infeasible: boolean;
+  best?: ReplayedPlan;
+  smallestPeakBytes?: number;
+  solver: SolverInfo;
+}
+
+export interface MilpRun {
+  formulation: CheckmateFormulation;
+  solve: SolveResult;
+  bound?: number;
+  best?: ReplayedPlan;
+  infeasible: boolean;
+  /** The warm start was accepted as a full assignment. */
+  warmStarted: boolean;
+  solver: SolverInfo;
+}
+
+/** Replays steps; returns the plan when legal and within the budget. */
+export function replayWithin(graph: IndexedGraph, steps: IndexedStep[], budgetBytes: number): ReplayedPlan | undefined {
+  const replay = simulateIndexed(graph, steps);
+  if (!replay.ok || replay.figures.peakBytes > budgetBytes) return undefined;
+  return { steps, computeCost: replay.figures.computeCost, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes };
+}
+
+function solverInfo(form: CheckmateFormulation, solve: SolveResult, backend: MilpBackend): SolverInfo {
+  return {
+    name: backend.name,
+    version: backend.version,
+    wallSeconds: solve.wallSeconds,
+    variables: form.model.variableCount,
+    rows: form.model.rowCount,
+    nodesExplored: solve.nodes,
+    stopReason: solve.error ? `${solve.stop}: ${solve.error}` : solve.stop,
+  };
+}
+
+/** A bound from the solver, in cost units, never above a cost it is compared with. */
+function boundCost(form: CheckmateFormulation, bound: number | undefined): number | undefined {
+  if (bound === undefined || !Number.isFinite(bound)) return undefined;
+  // HiGHS works to tolerances of about 1e-9 relative; shave that off so the bound stays a bound.
+  const cost = objectiveToCost(form, bound);
+  return cost - 1e-9 * Math.abs(cost);
+}
+
+/** The plan of a solution vector: R -> stages -> schedule -> replay. */
+export function planFromValues(form: CheckmateFormulation, values: ArrayLike<number>, budgetBytes: number): ReplayedPlan | undefined {
+  return replayWithin(form.graph, scheduleFromStages(form.graph, stagesOf(form, values)), budgetBytes);
+}
+
+/** Budget fractions (of the budget above residentBytes) the LP is re-solved at when no rounded plan fits. */
+export const ROUNDING_SHRINK = [0.9, 0.8, 0.7, 0.6, 0.5] as const;
+
+/**
+ * Solves the LP relaxation (its optimum is the bound) and rounds it (two-phase, threshold
+ * sweep). Rounding needs slack at tight budgets, so when no rounded plan fits, the LP is
+ * re-solved at shrunk budgets (ROUNDING_SHRINK) and rounded against the real budget,
+ * while time is left.
+ */
+export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRun> {
+  const backend = options.backend ?? highsBackend();
+  const started = Date.now();
+  const left = () => options.timeLimitSeconds - (Date.now() - started) / 1000;
+  const formulation = options.formulation ?? buildCheckmate(options.graph, { budgetBytes: options.budgetBytes, variant: options.variant });
+  const solve = await backend.solve(formulation.model, {
+    timeLimitSeconds: Math.max(0.1, left()),
+    relaxation: true,
+    signal: options.signal,
+  });
+  const run: LpRun = { formulation, solve, infeasible: solve.stop === 'infeasible', solver: solverInfo(formulation, solve, backend) };
+  if (solve.stop === 'optimal') run.bound = boundCost(formulation, solve.bound);
+  const round = (form: CheckmateFormulation, values: ArrayLike<number>) => {
+    const rounding = twoPhaseRounding(form, values, options.budgetBytes);
+    if (Number.isFinite(rounding.smallestPeakBytes)) run.smallestPeakBytes = Math.min(run.smallestPeakBytes ?? Infinity, rounding.smallestPeakBytes);
+    if (rounding.best) run.best = replayWithin(options.graph, rounding.best.steps, options.budgetBytes);
+  };
+  if (solve.values && solve.stop === 'optimal') round(formulation, solve.values);
+  if (solve.stop !== 'optimal') return run;
+  const resident = options.graph.residentBytes;
+  for (const factor of ROUNDING_SHRINK) {
+    if (run.best || options.signal?.aborted || left() < 0.5) break;
+    const budget = resident + Math.floor(factor * (options.budgetBytes - resident));
+    const shrunk = buildCheckmate(options.graph, { budgetBytes: budget, variant: options.variant });
+    const again = await backend.solve(shrunk.model, { timeLimitSeconds: Math.max(0.1, left()), relaxation: true, signal: options.signal });
+    run.solver.wallSeconds += again.wallSeconds;
+    if (again.stop !== 'optimal' || !again.values) break;
+    round(shrunk, again.values);
+  }
+  return run;
+}
+
+/** The warm start for a plan: its stages (canonicalised, replayed) as a full assignment. */
+export function warmStart(form: CheckmateFormulation, steps: readonly IndexedStep[], budgetBytes: number): { values: Float64Array; plan: ReplayedPlan } | undefined {
+  const stages = canonicalStages(form.graph, steps);
+  if (!stages) return undefined;
+  const plan = replayWithin(form.graph, scheduleFromStages(form.graph, stages), budgetBytes);
+  if (!plan) return undefined;
+  const values = assignmentFromStages(form, stages);
+  if (!values) return undefined;
+  return { values, plan };
+}
+
+/** Solves the MILP within the time limit; streams improving plans and bounds (as compute costs). */
+export async function runCheckmateMilp(
+  options: CheckmateRunOptions & {
+    start?: readonly IndexedStep[];
+    onPlan?: (plan: ReplayedPlan, elapsedSeconds: number) => void;
+    onBound?: (bound: number, elapsedSeconds: number) => void;
+  },
+): Promise<MilpRun> {
+  const backend = options.backend ?? highsBackend();
+  const formulation = options.formulation ?? buildCheckmate(options.graph, { budgetBytes: options.budgetBytes, variant: options.variant });
+  let best: ReplayedPlan | undefined;
+  let warmStarted = false;
+  let start: Float64Array | undefined;
+  if (options.start) {
+    const warm = warmStart(formulation, options.start, options.budgetBytes);
+    if (warm && formulation.model.violation(warm.values) <= 1e-6) {
+      start = warm.values;
+      warmStarted = true;
+    }
+  }
+  const offer = (values: ArrayLike<number>, elapsedSeconds: number) => {
+    const plan = planFromValues(formulation, values, options.budgetBytes);
+    if (plan && (!best || plan.computeCost < best.computeCost)) {
+      best = plan;
+      options.onPlan?.(plan, elapsedSeconds);
+    }
+  };
+  let lastBound = -Infinity;
+  const solve = await backend.solve(formulation.model, {
+    timeLimitSeconds: options.timeLimitSeconds,
+    relativeGap: options.relativeGap,
+    start,
+    signal: options.signal,
+    onProgress: (progress) => {
+      if (progress.kind === 'incumbent' && progress.values) offer(progress.values, progress.elapsedSeconds);
+      const bound = boundCost(formulation, progress.bound);
+      if (bound !== undefined && bound > lastBound) {
+        lastBound = bound;
+        options.onBound?.(bound, progress.elapsedSeconds);
+      }
+    },
+  });
+  if (solve.values && solve.hasSolution) offer(solve.values, solve.wallSeconds);
+  const run: MilpRun = {
+    formulation,
+    solve,
+    best,
+    infeasible: solve.stop === 'infeasible',
+    warmStarted,
+    solver: solverInfo(formulation, solve, backend),
+  };
+  run.bound = boundCost(formulation, solve.bound);
+  // Proven optimal with a bound equal to the plan's cost up to rounding: the cost is the bound.
+  if (solve.stop === 'optimal' && best && solve.bound !== undefined) {
+    const cost = objectiveToCost(formulation, solve.bound);
+    if (Math.abs(cost - best.computeCost) <= 1e-9 * Math.max(1, best.computeCost)) run.bound = best.computeCost;
+    else run.bound = Math.min(best.computeCost, run.bound ?? best.computeCost);
+  }
+  return run;
+}

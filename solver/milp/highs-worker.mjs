@@ -1,0 +1,165 @@
+// The HiGHS worker thread: one WASM instance, one solve at a time, through the
+// persistent API (createModel / setSolution / run with callbacks / info). It is plain
+// JavaScript so it starts without a TypeScript loader, under node and under vitest.
+// Messages in: {type:'solve', id, arrays | lpText, options, stopFlag}. Messages out:
+// {type:'incumbent'|'bound', id, ...}, {type:'done', id, result}, {type:'error', id,
+// message, fatal}. A fatal error (the WASM heap aborted) leaves this instance unusable:
+// the backend replaces the worker.
+import { parentPort, threadId } from 'node:worker_threads';
+import loadHighs from 'highs';
+
+const highsPromise = loadHighs();
+const BOUND_EVERY_SECONDS = 0.25;
+
+function toHighsBound(value, infinity) {
+  if (value === Infinity) return infinity;
+  if (value === -Infinity) return -infinity;
+  return value;
+}
+
+function numberOrUndefined(value) {
+  if (typeof value === 'bigint') return Number(value);
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function safeInfo(model, name) {
+  try {
+    return model.info.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+async function solve(message) {
+  const highs = await highsPromise;
+  const { id, options } = message;
+  const stopFlag = new Int32Array(message.stopFlag);
+  const started = Date.now();
+  const infinity = highs.infinity;
+  let model;
+  if (message.lpText !== undefined) {
+    model = highs.createModel({ format: 'lp', data: message.lpText });
+    if (options.relaxation) model.clearIntegrality();
+  } else {
+    const arrays = message.arrays;
+    const map = (values) => Float64Array.from(values, (value) => toHighsBound(value, infinity));
+    model = highs.createModel({
+      numCols: arrays.numCols,
+      numRows: arrays.numRows,
+      offset: arrays.offset,
+      colCost: arrays.colCost,
+      colLower: map(arrays.colLower),
+      colUpper: map(arrays.colUpper),
+      rowLower: map(arrays.rowLower),
+      rowUpper: map(arrays.rowUpper),
+      matrix: {
+        format: 'csr',
+        numRows: arrays.numRows,
+        numCols: arrays.numCols,
+        starts: arrays.rowStart,
+        indices: arrays.colIndex,
+        values: arrays.value,
+      },
+      ...(options.relaxation ? {} : { integrality: arrays.integrality }),
+    });
+  }
+  try {
+    const settings = { output_flag: false, time_limit: Math.max(0.05, options.timeLimitSeconds) };
+    if (options.relativeGap !== undefined) settings.mip_rel_gap = options.relativeGap;
+    model.options.set(settings);
+    if (options.start) {
+      try {
+        model.setSolution({ colValue: Float64Array.from(options.start) });
+      } catch {
+        // A rejected start is not an error: the solve simply starts cold.
+      }
+    }
+    let lastBound = -Infinity;
+    let lastBoundAt = 0;
+    const types = highs.constants.callbackType;
+    const interruptIfAsked = (event) => {
+      if (Atomics.load(stopFlag, 0) !== 0) event.interrupt();
+    };
+    const callbacks = {
+      [types.simplexInterrupt]: interruptIfAsked,
+      [types.ipmInterrupt]: interruptIfAsked,
+      [types.mipInterrupt](event) {
+        interruptIfAsked(event);
+        const bound = event.data.mip_dual_bound;
+        const now = (Date.now() - started) / 1000;
+        if (typeof bound === 'number' && Number.isFinite(bound) && bound > lastBound + 1e-9 && now - lastBoundAt >= BOUND_EVERY_SECONDS) {
+          lastBound = bound;
+          lastBoundAt = now;
+          parentPort.postMessage({ type: 'bound', id, elapsedSeconds: now, bound, gap: numberOrUndefined(event.data.mip_gap) });
+        }
+      },
+    };
+    if (!options.relaxation) {
+      callbacks[types.mipImprovingSolution] = (event) => {
+        const values = event.data.mip_solution;
+        if (!values) return;
+        parentPort.postMessage({
+          type: 'incumbent',
+          id,
+          elapsedSeconds: (Date.now() - started) / 1000,
+          objective: numberOrUndefined(event.data.objective_function_value),
+          bound: numberOrUndefined(event.data.mip_dual_bound),
+          gap: numberOrUndefined(event.data.mip_gap),
+          values,
+        });
+      };
+    }
+    const run = model.run(callbacks);
+    const code = run.modelStatus;
+    const primalStatus = safeInfo(model, 'primal_solution_status');
+    const hasSolution = primalStatus === highs.constants.solutionStatus.feasible;
+    const isMip = !options.relaxation && Array.prototype.some.call(message.arrays?.integrality ?? [1], (flag) => flag !== 0);
+    let values;
+    let objective;
+    if (hasSolution) {
+      values = Float64Array.from(model.getSolution().colValue);
+      objective = numberOrUndefined(safeInfo(model, 'objective_function_value'));
+    }
+    let bound;
+    let gap;
+    let nodes = 0;
+    if (isMip) {
+      bound = numberOrUndefined(safeInfo(model, 'mip_dual_bound'));
+      gap = numberOrUndefined(safeInfo(model, 'mip_gap'));
+      nodes = numberOrUndefined(safeInfo(model, 'mip_node_count')) ?? 0;
+    } else if (code === highs.constants.modelStatus.optimal) {
+      bound = objective;
+      gap = 0;
+    }
+    return {
+      code,
+      hasSolution,
+      objective,
+      bound,
+      gap,
+      values,
+      nodes,
+      wallSeconds: (Date.now() - started) / 1000,
+      threadId,
+      heapBytes: highs.memoryBytes,
+    };
+  } finally {
+    try {
+      model.dispose();
+    } catch {
+      // Disposing after a WASM abort fails; the worker is replaced anyway.
+    }
+  }
+}
+
+parentPort.on('message', async (message) => {
+  if (message?.type !== 'solve') return;
+  try {
+    const result = await solve(message);
+    parentPort.postMessage({ type: 'done', id: message.id, result }, result.values ? [result.values.buffer] : []);
+  } catch (error) {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const fatal = error instanceof WebAssembly.RuntimeError || /Aborted|out of memory|memory access/i.test(text);
+    parentPort.postMessage({ type: 'error', id: message.id, message: text, fatal });
+  }
+});

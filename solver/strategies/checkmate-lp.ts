@@ -1,0 +1,39 @@
+// checkmate-lp: the LP relaxation of Checkmate's MILP (a proven lower bound) and its
+// deterministic two-phase rounding over a sweep of thresholds; the cheapest rounded plan
+// within the budget, with the LP bound and the gap.
+import { runCheckmateLp } from '../milp/checkmate-solve.js';
+import { secondsLeft } from './checkmate-milp.js';
+import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
+
+/** Solves the LP, rounds it and turns the run into an outcome. */
+async function runLp(context: StrategyContext): Promise<StrategyOutcome> {
+  const run = await runCheckmateLp({
+    graph: context.graph,
+    budgetBytes: context.budgetBytes,
+    variant: context.formulation,
+    timeLimitSeconds: secondsLeft(context),
+    signal: context.signal,
+  });
+  const bound = run.bound !== undefined && !context.transfer ? { makespan: run.bound, source: 'lp' } : undefined;
+  if (bound) context.onProgress?.({ kind: 'bound', elapsedSeconds: (Date.now() - context.startedAt) / 1000, bound: bound.makespan, strategy: 'checkmate-lp' });
+  if (run.best) {
+    return { kind: 'schedule', steps: run.best.steps, status: 'feasible', bound, solver: run.solver, message: `checkmate-lp (${context.formulation}): LP ${run.solve.stop}, rounded` };
+  }
+  return {
+    kind: 'infeasible',
+    smallestPeakBytes: run.smallestPeakBytes,
+    bound,
+    solver: run.solver,
+    message: run.infeasible
+      ? `checkmate-lp (${context.formulation}): the LP relaxation is infeasible: no plan of Checkmate's class fits`
+      : `checkmate-lp (${context.formulation}): no rounded plan fits the budget (LP ${run.solve.stop}${run.solve.error ? `: ${run.solve.error}` : ''})`,
+  };
+}
+
+/** LP relaxation plus two-phase rounding. */
+export const checkmateLp: Strategy = {
+  name: 'checkmate-lp',
+  description: "Checkmate's LP relaxation (a certified lower bound) with deterministic two-phase rounding",
+  options: ['timeLimitSeconds', 'formulation'],
+  run: runLp,
+};

@@ -1,0 +1,157 @@
+// swap-milp: rematerialization and swapping decided together by the MILP of
+// solver/milp/swap.ts (Checkmate's stages plus swap-out, swap-in and host residency,
+// copy time beyond a stage's compute time counted as stall), solved by HiGHS in a worker.
+// The heuristics run first: the checkpointing baselines give the solver a starting plan
+// (their stages, no swaps) and the swapping baselines (vdnn-all, vdnn-conv, capuchin) a
+// known makespan that prunes swaps too slow to pay off. The model's stages synchronise
+// the copy stream with the compute stream, so a heuristic whose copies straddle stages
+// can replay faster than the model's class allows: the fastest replayed plan is returned
+// and the message says where it came from. Every figure comes from the simulator.
+import type { CheckmateFormulation } from '../milp/checkmate.js';
+import { warmStart } from '../milp/checkmate-solve.js';
+import { highsBackend } from '../milp/highs-backend.js';
+import { buildSwap, extractSwapSchedule, swapObjectiveToCost } from '../milp/swap.js';
+import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
+import { BASELINES } from './baselines.js';
+import { capuchin } from './capuchin.js';
+import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
+import { transferMissing, vdnnAll, vdnnConv } from './vdnn.js';
+
+/** The swapping heuristics swap-milp competes with and prunes by. */
+export const SWAP_BASELINES: readonly Strategy[] = [vdnnAll, vdnnConv, capuchin];
+
+interface Candidate {
+  steps: IndexedStep[];
+  makespan: number;
+  peak: number;
+  from: string;
+}
+
+/** Keeps the fastest candidate within the budget and the smallest peak seen. */
+class Best {
+  best: Candidate | null = null;
+  smallestPeak = Infinity;
+
+  constructor(private readonly context: StrategyContext) {}
+
+  /** Replays a schedule; returns the candidate when it fits the budget. */
+  offer(steps: IndexedStep[], from: string): Candidate | null {
+    const replay = simulateIndexed(this.context.graph, steps, { transfer: this.context.transfer });
+    if (!replay.ok) throw new Error(`${from}: illegal schedule: ${replay.error.message}`);
+    const { makespan, peakBytes } = replay.figures;
+    this.smallestPeak = Math.min(this.smallestPeak, peakBytes);
+    if (peakBytes > this.context.budgetBytes) return null;
+    const candidate = { steps, makespan, peak: peakBytes, from };
+    if (!this.best || makespan < this.best.makespan) {
+      this.best = candidate;
+      this.context.onProgress?.({
+        kind: 'incumbent',
+        elapsedSeconds: (Date.now() - this.context.startedAt) / 1000,
+        makespan,
+        peakBytes,
+        strategy: `swap-milp (${from})`,
+      });
+    }
+    return candidate;
+  }
+}
+
+/** Runs the heuristics; returns their schedules that fit, in order. */
+async function heuristics(context: StrategyContext, strategies: readonly Strategy[], best: Best): Promise<Candidate[]> {
+  const found: Candidate[] = [];
+  for (const strategy of strategies) {
+    if (context.signal?.aborted) break;
+    const outcome = await strategy.run(context);
+    if (outcome.kind === 'infeasible') {
+      if (outcome.smallestPeakBytes !== undefined) best.smallestPeak = Math.min(best.smallestPeak, outcome.smallestPeakBytes);
+      continue;
+    }
+    const candidate = best.offer(outcome.steps, strategy.name);
+    if (candidate) found.push(candidate);
+  }
+  return found;
+}
+
+/** Solves the swap MILP for a context; the solution's schedule and the model's objective. */
+export async function solveSwapMilp(
+  context: StrategyContext,
+  options: { slack?: number; starts?: readonly IndexedStep[][] } = {},
+): Promise<{ steps?: IndexedStep[]; objective?: number; stop: string; variables: number; rows: number; nodes: number; wallSeconds: number }> {
+  const { graph, transfer } = context;
+  if (!transfer) throw new Error('swap-milp needs a transfer link');
+  const form = buildSwap(graph, { budgetBytes: context.budgetBytes, variant: context.formulation, transfer, slack: options.slack });
+  const model = form.base.model;
+  const start = bestStart(form.base, options.starts ?? [], context.budgetBytes);
+  const remaining = context.timeLimitSeconds - (Date.now() - context.startedAt) / 1000;
+  const result = await highsBackend().solve(model, {
+    timeLimitSeconds: Math.max(1, remaining),
+    relativeGap: context.relativeGap,
+    start,
+    signal: context.signal,
+  });
+  const common = { stop: result.stop, variables: model.variableCount, rows: model.rowCount, nodes: result.nodes, wallSeconds: result.wallSeconds };
+  if (!result.hasSolution || !result.values) return common;
+  return { ...common, steps: extractSwapSchedule(form, result.values), objective: swapObjectiveToCost(form, result.objective!) };
+}
+
+/** The cheapest feasible model assignment among the stage plans of no-swap schedules (swap variables 0). */
+function bestStart(base: CheckmateFormulation, schedules: readonly IndexedStep[][], budgetBytes: number): Float64Array | undefined {
+  let chosen: Float64Array | undefined;
+  let cheapest = Infinity;
+  for (const steps of schedules) {
+    const start = warmStart(base, steps, budgetBytes);
+    // The swap model's variables were created with the base model's, so the assignment covers them at 0.
+    if (!start || base.model.violation(start.values) > 1e-6) continue;
+    const objective = base.model.objectiveOf(start.values);
+    if (objective < cheapest) (cheapest = objective), (chosen = start.values);
+  }
+  return chosen;
+}
+
+export const swapMilp: Strategy = {
+  name: 'swap-milp',
+  description: 'Rematerialization and swapping in one MILP on Checkmate stages: copies overlap compute, stalls are paid; HiGHS',
+  options: ['transfer', 'timeLimitSeconds', 'relativeGap', 'formulation'],
+  usesTransfer: true,
+  async run(context): Promise<StrategyOutcome> {
+    const { graph, transfer } = context;
+    if (!transfer) return transferMissing('swap-milp');
+    const best = new Best(context);
+    const plain = await heuristics(context, BASELINES, best);
+    await heuristics(context, SWAP_BASELINES, best);
+    const slack = best.best ? best.best.makespan - graph.baseCost : undefined;
+    // baseCost bounds every makespan: a heuristic that reaches it is optimal.
+    if (best.best && slack === 0) {
+      return { kind: 'schedule', steps: best.best.steps, status: 'optimal', message: `${best.best.from}'s plan runs in baseCost` };
+    }
+    const solved = await solveSwapMilp(context, { slack, starts: plain.map((candidate) => candidate.steps) });
+    let milpMakespan: number | undefined;
+    if (solved.steps) milpMakespan = best.offer(solved.steps, 'milp')?.makespan;
+    const solver = {
+      name: 'highs',
+      version: highsBackend().version,
+      wallSeconds: solved.wallSeconds,
+      variables: solved.variables,
+      rows: solved.rows,
+      nodesExplored: solved.nodes,
+      stopReason: solved.stop,
+    };
+    if (!best.best) {
+      return {
+        kind: 'infeasible',
+        smallestPeakBytes: Number.isFinite(best.smallestPeak) ? best.smallestPeak : undefined,
+        solver,
+        message: `swap-milp: no plan within the budget (solver stopped: ${solved.stop})`,
+      };
+    }
+    const from = best.best.from;
+    const milpNote = milpMakespan !== undefined ? `the MILP's plan replays at ${milpMakespan}` : `the MILP found no better plan (${solved.stop})`;
+    return {
+      kind: 'schedule',
+      steps: best.best.steps,
+      status: solved.stop === 'timeLimit' ? 'timeLimit' : 'feasible',
+      solver,
+      message: from === 'milp' ? `the MILP's plan (${solved.stop})` : `${from}'s plan is the fastest; ${milpNote}`,
+    };
+  },
+};

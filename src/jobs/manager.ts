@@ -1,0 +1,302 @@
+// Jobs: a bounded queue in front of the worker pool, the state machine (queued, running,
+// done, failed, cancelled), progress folding, event fan-out for Server-Sent Events, the
+// store writes, and graceful shutdown.
+import { randomUUID } from 'node:crypto';
+import { MemplanError, type ErrorCode } from '../../solver/errors.js';
+import type { Graph } from '../../solver/graph/schema.js';
+import type { PlanOptions } from '../../solver/plan.js';
+import type { Plan } from '../../solver/plan-schema.js';
+import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { JobProgress, JobState } from '../schemas/index.js';
+import type { WorkerPool } from './pool.js';
+import type { WireError } from './protocol.js';
+import type { JobRecord, Store } from './store.js';
+
+/** One event of a job's stream, as SSE sends it. */
+export type JobEvent =
+  | { event: 'progress'; data: ProgressEvent & { gap?: number } }
+  | { event: 'plan'; data: Plan }
+  | { event: 'error'; data: WireError }
+  | { event: 'cancelled'; data: WireError };
+
+interface LiveJob {
+  record: JobRecord;
+  graph: Graph;
+  options: PlanOptions;
+  baseCost: number;
+  events: JobEvent[];
+  listeners: Set<(event: JobEvent) => void>;
+  waiters: Set<() => void>;
+  plan?: Plan;
+}
+
+export interface ManagerOptions {
+  /** Jobs that may wait for a worker; beyond it submissions get 429. */
+  maxQueue?: number;
+  /** Seconds beyond a job's own time limit before the watchdog stops it. */
+  watchdogGraceSeconds?: number;
+}
+
+const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
+const MAX_EVENTS = 500;
+/** Histogram buckets of solve seconds for /metrics. */
+export const SOLVE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/** Whether a job state is final. */
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL.has(state);
+}
+
+function wire(code: ErrorCode, params: Record<string, unknown> = {}): WireError {
+  return new MemplanError(code, params).toJSON();
+}
+
+/** The queue, the state machine and the event fan-out; see the module comment. */
+export class JobManager {
+  private readonly live = new Map<string, LiveJob>();
+  private readonly queue: LiveJob[] = [];
+  private readonly maxQueue: number;
+  private readonly watchdogGraceSeconds: number;
+  private shuttingDown = false;
+  readonly solveSeconds = { buckets: SOLVE_BUCKETS.map(() => 0), sum: 0, count: 0 };
+
+  constructor(
+    readonly store: Store,
+    readonly pool: WorkerPool,
+    options: ManagerOptions = {},
+  ) {
+    this.maxQueue = options.maxQueue ?? 64;
+    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? 30;
+    pool.onIdle = () => this.pump();
+  }
+
+  /** True once shutdown() has begun. */
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Jobs waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** A queued or running job of this owner with the same request hash. */
+  findActive(hash: string, owner: string): JobRecord | undefined {
+    for (const job of this.live.values()) {
+      if (job.record.owner === owner && job.record.hash === hash && !isTerminal(job.record.state)) return job.record;
+    }
+    return undefined;
+  }
+
+  /** Queues a job; throws SHUTTING_DOWN or QUEUE_FULL. */
+  submit(input: { owner: string; hash: string; graph: Graph; options: PlanOptions; baseCost: number }): JobRecord {
+    if (this.shuttingDown) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
+    if (!this.pool.hasCapacity() && this.queue.length >= this.maxQueue) {
+      throw new MemplanError('MEMPLAN_ERR_QUEUE_FULL', { size: this.maxQueue });
+    }
+    const record: JobRecord = {
+      id: randomUUID(),
+      owner: input.owner,
+      hash: input.hash,
+      state: 'queued',
+      strategy: input.options.strategy ?? 'auto',
+      createdAt: Date.now(),
+    };
+    const job: LiveJob = {
+      record,
+      graph: input.graph,
+      options: input.options,
+      baseCost: input.baseCost,
+      events: [],
+      listeners: new Set(),
+      waiters: new Set(),
+    };
+    this.live.set(record.id, job);
+    this.store.saveJob(record);
+    this.queue.push(job);
+    this.pump();
+    return record;
+  }
+
+  /** Starts queued jobs while workers are free. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.pool.hasCapacity()) {
+      const job = this.queue.shift()!;
+      if (job.record.state !== 'queued') continue;
+      this.startJob(job);
+    }
+  }
+
+  private startJob(job: LiveJob): void {
+    const record = job.record;
+    record.state = 'running';
+    record.startedAt = Date.now();
+    record.progress = { elapsedSeconds: 0, bound: job.baseCost };
+    this.store.saveJob(record);
+    const limit = (job.options.timeLimitSeconds ?? 60) + this.watchdogGraceSeconds;
+    const watchdog = setTimeout(() => {
+      if (record.state !== 'running') return;
+      this.pool.cancel(record.id);
+      this.finish(job, 'failed', {
+        error: wire('MEMPLAN_ERR_SOLVER_FAILED', { detail: `the solve did not stop within its time limit plus ${this.watchdogGraceSeconds} s` }),
+      });
+    }, limit * 1000);
+    watchdog.unref();
+    this.pool.start(record.id, job.graph, job.options, {
+      onProgress: (event) => this.progress(job, event),
+      onDone: (plan) => {
+        clearTimeout(watchdog);
+        this.finish(job, 'done', { plan });
+      },
+      onFailed: (error) => {
+        clearTimeout(watchdog);
+        this.finish(job, 'failed', { error });
+      },
+    });
+  }
+
+  /** Folds an event into the job's progress; forwards only improvements. */
+  private progress(job: LiveJob, event: ProgressEvent): void {
+    const progress = job.record.progress ?? { elapsedSeconds: 0 };
+    progress.elapsedSeconds = event.elapsedSeconds;
+    let improved = false;
+    if (event.kind === 'incumbent' && event.makespan !== undefined && (progress.incumbent === undefined || event.makespan < progress.incumbent)) {
+      progress.incumbent = event.makespan;
+      progress.peakBytes = event.peakBytes;
+      if (event.strategy) progress.strategy = event.strategy;
+      improved = true;
+    }
+    if (event.bound !== undefined && (progress.bound === undefined || event.bound > progress.bound)) {
+      progress.bound = event.bound;
+      improved = true;
+    }
+    if (event.kind === 'phase' && event.message) progress.message = event.message;
+    if (progress.incumbent !== undefined && progress.bound !== undefined && progress.incumbent > 0) {
+      progress.gap = Math.max(0, (progress.incumbent - progress.bound) / progress.incumbent);
+    }
+    job.record.progress = progress;
+    if (improved) this.emit(job, { event: 'progress', data: { ...event, makespan: progress.incumbent, bound: progress.bound, gap: progress.gap } });
+  }
+
+  private emit(job: LiveJob, event: JobEvent): void {
+    if (job.events.length < MAX_EVENTS) job.events.push(event);
+    else job.events[job.events.length - 1] = event;
+    for (const listener of job.listeners) listener(event);
+  }
+
+  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; error?: WireError }): void {
+    const record = job.record;
+    if (isTerminal(record.state)) return;
+    const startedAt = record.startedAt;
+    record.state = state;
+    record.finishedAt = Date.now();
+    if (startedAt !== undefined && record.progress) record.progress.elapsedSeconds = (record.finishedAt - startedAt) / 1000;
+    if (startedAt !== undefined) this.observeSolve((record.finishedAt - startedAt) / 1000);
+    if (result.plan) {
+      const plan = { ...result.plan, id: record.id };
+      job.plan = plan;
+      record.planId = record.id;
+      // A plan the strategy got wrong is kept for inspection but never served from the cache.
+      const hash = plan.status === 'error' ? `error:${record.hash}` : record.hash;
+      this.store.savePlan({ id: record.id, owner: record.owner, hash, plan, graph: job.graph, createdAt: record.finishedAt });
+      this.store.saveJob(record);
+      this.emit(job, { event: 'plan', data: plan });
+    } else {
+      record.error = result.error;
+      this.store.saveJob(record);
+      this.emit(job, { event: state === 'cancelled' ? 'cancelled' : 'error', data: result.error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' }) });
+    }
+    for (const waiter of job.waiters) waiter();
+    job.waiters.clear();
+    job.listeners.clear();
+    this.live.delete(record.id);
+    this.pump();
+  }
+
+  private observeSolve(seconds: number): void {
+    this.solveSeconds.sum += seconds;
+    this.solveSeconds.count++;
+    SOLVE_BUCKETS.forEach((bound, position) => {
+      if (seconds <= bound) this.solveSeconds.buckets[position]++;
+    });
+  }
+
+  /** A job of this owner (live or stored), or undefined. */
+  get(id: string, owner: string): { record: JobRecord; plan?: Plan } | undefined {
+    const job = this.live.get(id);
+    if (job) {
+      if (job.record.owner !== owner) return undefined;
+      const record = { ...job.record };
+      if (record.state === 'running' && record.startedAt !== undefined && record.progress) {
+        record.progress = { ...record.progress, elapsedSeconds: (Date.now() - record.startedAt) / 1000 };
+      }
+      return { record, plan: job.plan };
+    }
+    const record = this.store.getJob(id, owner);
+    if (!record) return undefined;
+    const plan = record.planId ? this.store.getPlan(record.planId, owner)?.plan : undefined;
+    return { record, plan };
+  }
+
+  /** Cancels a queued or running job; a finished one is left as it is. */
+  cancel(id: string, owner: string): JobRecord | undefined {
+    const job = this.live.get(id);
+    if (!job) return this.store.getJob(id, owner);
+    if (job.record.owner !== owner) return undefined;
+    if (job.record.state === 'running') this.pool.cancel(id);
+    this.finish(job, 'cancelled', { error: wire('MEMPLAN_ERR_CANCELLED') });
+    return job.record;
+  }
+
+  /** Resolves when the job is final or after `ms`. */
+  waitFor(id: string, ms: number): Promise<void> {
+    const job = this.live.get(id);
+    if (!job || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        job.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      job.waiters.add(done);
+    });
+  }
+
+  /**
+   * Subscribes to a live job's events: replays the past ones, then streams. Returns
+   * undefined when the job is not live (the caller answers from the store).
+   */
+  subscribe(id: string, owner: string, listener: (event: JobEvent) => void): (() => void) | undefined {
+    const job = this.live.get(id);
+    if (!job || job.record.owner !== owner) return undefined;
+    for (const event of job.events) listener(event);
+    job.listeners.add(listener);
+    return () => job.listeners.delete(listener);
+  }
+
+  /** Number of live jobs in each state. */
+  liveCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const job of this.live.values()) counts[job.record.state] = (counts[job.record.state] ?? 0) + 1;
+    return counts;
+  }
+
+  /**
+   * Stops taking jobs, fails queued ones, lets running ones finish within `graceMs`, then
+   * fails what is left as interrupted and stops the workers.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const job of this.queue.splice(0)) {
+      this.finish(job, 'failed', { error: wire('MEMPLAN_ERR_INTERRUPTED', { detail: 'the server shut down before it started' }) });
+    }
+    const running = [...this.live.values()].filter((job) => job.record.state === 'running');
+    await Promise.all(running.map((job) => this.waitFor(job.record.id, graceMs)));
+    for (const job of [...this.live.values()]) {
+      this.finish(job, 'failed', { error: wire('MEMPLAN_ERR_INTERRUPTED', { detail: 'the server shut down while it ran' }) });
+    }
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,182 @@
+// The error catalogue over HTTP: every MEMPLAN_ERR_* code is documented in the OpenAPI
+// description and is either triggered here (status and code as catalogued, details naming
+// the culprit) or listed with the reason no HTTP request can trigger it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { chain } from '../fixtures/generators.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../solver/errors.js';
+import { EXAMPLE_GRAPH, EXAMPLE_PLAN_REQUEST } from '../src/schemas/index.js';
+import { testApp, until } from './api-helpers.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ workers: 1, maxQueue: 0, maxNodes: 50, bodyLimit: 64 * 1024, apiKeys: [] });
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const node = (id: string, extra: Record<string, unknown> = {}) => ({ id, bytes: 10, cost: 1, ...extra });
+const planWith = (graph: unknown, extra: Record<string, unknown> = {}) =>
+  app.inject({ method: 'POST', url: '/v1/plans?wait=10', payload: { graph, budget: { fraction: 1 }, ...extra } });
+const simulateWith = (schedule: { op: string; node: string }[], extra: Record<string, unknown> = {}) =>
+  app.inject({ method: 'POST', url: '/v1/simulate', payload: { graph: EXAMPLE_GRAPH, schedule, ...extra } });
+const compute = (id: string) => ({ op: 'compute', node: id });
+
+/** Each reachable code: a request that triggers it and the details it must name. */
+const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestResponse; details?: Record<string, unknown> }>>> = {
+  MEMPLAN_ERR_INVALID_GRAPH: async () => ({
+    reply: await planWith({ nodes: [node('a'), node('b', { kind: 'sideways' })] }),
+    details: { node: 'b', field: 'kind', path: 'nodes.1.kind' },
+  }),
+  MEMPLAN_ERR_EMPTY_GRAPH: async () => ({ reply: await planWith({ nodes: [] }) }),
+  MEMPLAN_ERR_DUPLICATE_ID: async () => ({ reply: await planWith({ nodes: [node('a'), node('a')] }), details: { node: 'a', index: 1 } }),
+  MEMPLAN_ERR_UNKNOWN_INPUT: async () => ({
+    reply: await planWith({ nodes: [node('a'), node('b', { inputs: ['ghost'] })] }),
+    details: { node: 'b', input: 'ghost' },
+  }),
+  MEMPLAN_ERR_FORWARD_REFERENCE: async () => ({
+    reply: await planWith({ nodes: [node('a', { inputs: ['b'] }), node('b')] }),
+    details: { node: 'a', input: 'b' },
+  }),
+  MEMPLAN_ERR_CYCLE: async () => ({
+    reply: await planWith({ nodes: [node('a', { inputs: ['b'] }), node('b', { inputs: ['a'] })] }),
+    details: { node: 'a', input: 'b' },
+  }),
+  MEMPLAN_ERR_INVALID_NUMBER: async () => ({
+    reply: await planWith({ nodes: [node('a'), node('__proto__', { bytes: -5 })] }),
+    details: { node: '__proto__', field: 'bytes' },
+  }),
+  MEMPLAN_ERR_TOO_MANY_NODES: async () => ({ reply: await planWith(chain(40)), details: { limit: 50 } }),
+  MEMPLAN_ERR_INVALID_BUDGET: async () => ({
+    reply: await app.inject({ method: 'POST', url: '/v1/plans', payload: { graph: EXAMPLE_GRAPH, budget: { fraction: -1 } } }),
+  }),
+  MEMPLAN_ERR_UNKNOWN_STRATEGY: async () => ({ reply: await planWith(EXAMPLE_GRAPH, { strategy: 'magic' }), details: { strategy: 'magic' } }),
+  MEMPLAN_ERR_INVALID_REQUEST: async () => ({ reply: await planWith(EXAMPLE_GRAPH, { timeLimitSeconds: 'soon' }), details: { path: 'body.timeLimitSeconds' } }),
+  MEMPLAN_ERR_TRANSFER_REQUIRED: async () => ({
+    reply: await simulateWith([compute('x'), { op: 'swapOut', node: 'x' }]),
+    details: { step: 1, node: 'x', op: 'swapOut' },
+  }),
+  MEMPLAN_ERR_STEP_UNKNOWN_NODE: async () => ({ reply: await simulateWith([compute('x'), compute('ghost')]), details: { step: 1, node: 'ghost' } }),
+  MEMPLAN_ERR_STEP_INPUT_MISSING: async () => ({ reply: await simulateWith([compute('x'), compute('f1')]), details: { step: 1, node: 'f1', input: 'f0' } }),
+  MEMPLAN_ERR_STEP_ALREADY_RESIDENT: async () => ({ reply: await simulateWith([compute('x'), compute('x')]), details: { step: 1, node: 'x' } }),
+  MEMPLAN_ERR_STEP_NOT_RECOMPUTABLE: async () => ({
+    reply: await simulateWith([compute('x'), { op: 'free', node: 'x' }, compute('x')]),
+    details: { step: 2, node: 'x' },
+  }),
+  MEMPLAN_ERR_STEP_NOT_RESIDENT: async () => ({ reply: await simulateWith([{ op: 'free', node: 'x' }]), details: { step: 0, node: 'x' } }),
+  MEMPLAN_ERR_STEP_ALREADY_ON_HOST: async () => ({
+    reply: await simulateWith([compute('x'), { op: 'swapOut', node: 'x' }, { op: 'swapOut', node: 'x' }], { transfer: { bandwidth: 100 } }),
+    details: { step: 2, node: 'x' },
+  }),
+  MEMPLAN_ERR_STEP_NOT_ON_HOST: async () => ({
+    reply: await simulateWith([{ op: 'swapIn', node: 'x' }], { transfer: { bandwidth: 100 } }),
+    details: { step: 0, node: 'x' },
+  }),
+  MEMPLAN_ERR_SCHEDULE_INCOMPLETE: async () => ({ reply: await simulateWith([compute('x')]), details: { node: 'f0' } }),
+  MEMPLAN_ERR_NOT_FOUND: async () => ({ reply: await app.inject({ url: '/v1/jobs/constructor' }), details: { what: 'job', id: 'constructor' } }),
+  MEMPLAN_ERR_UNAUTHORIZED: async () => {
+    const locked = await testApp({ apiKeys: ['secret'] });
+    try {
+      return { reply: await locked.inject({ url: '/v1/strategies' }) };
+    } finally {
+      await locked.close();
+    }
+  },
+  MEMPLAN_ERR_PAYLOAD_TOO_LARGE: async () => ({ reply: await planWith({ nodes: [node('a', { op: 'x'.repeat(100_000) })] }) }),
+  MEMPLAN_ERR_UNSUPPORTED_MEDIA_TYPE: async () => ({
+    reply: await app.inject({ method: 'POST', url: '/v1/plans', headers: { 'content-type': 'text/plain' }, payload: 'hello' }),
+  }),
+  MEMPLAN_ERR_QUEUE_FULL: async () => {
+    // One worker and no queue: a running job leaves no room for another.
+    const running = await app.inject({ method: 'POST', url: '/v1/plans?wait=0', payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 } });
+    const reply = await planWith(chain(5), { strategy: 'checkpoint-all' });
+    await app.inject({ method: 'DELETE', url: `/v1/jobs/${running.json().jobId}` });
+    await until(() => app.memplan.pool.busy === 0);
+    return { reply, details: { size: 0 } };
+  },
+  MEMPLAN_ERR_SOLVER_FAILED: async () => ({ reply: await planWith(chain(3), { strategy: 'test:throw' }) }),
+  MEMPLAN_ERR_WORKER_CRASHED: async () => ({ reply: await planWith(chain(3), { strategy: 'test:abort' }) }),
+  MEMPLAN_ERR_CANCELLED: async () => {
+    const waiting = planWith(chain(6), { strategy: 'test:slow', timeLimitSeconds: 30 });
+    await until(() => app.memplan.pool.busy === 1);
+    const jobs = (await app.inject({ url: '/v1/jobs?state=running' })).json().jobs;
+    await app.inject({ method: 'DELETE', url: `/v1/jobs/${jobs[0].id}` });
+    const reply = await waiting;
+    await until(() => app.memplan.pool.busy === 0);
+    return { reply };
+  },
+  MEMPLAN_ERR_INTERRUPTED: async () => {
+    // A job still running when the server shuts down ends failed and interrupted.
+    const other = await testApp({ workers: 1, shutdownGraceMs: 50 });
+    try {
+      const posted = await other.inject({ method: 'POST', url: '/v1/plans?wait=0', payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 } });
+      const id = posted.json().jobId;
+      await until(() => other.memplan.pool.busy === 1);
+      const events = other.inject({ url: `/v1/jobs/${id}/events` });
+      await other.memplan.shutdown();
+      const stream = await events;
+      expect(stream.body).toContain('"code":"MEMPLAN_ERR_INTERRUPTED"');
+      // The job reply itself is 200; the code is in the job's error, with the status it maps to.
+      const error = JSON.parse(stream.body.split('event: error\ndata: ')[1].split('\n')[0]);
+      return { reply: { statusCode: ERROR_CATALOGUE.MEMPLAN_ERR_INTERRUPTED.status, json: () => error } as unknown as LightMyRequestResponse };
+    } finally {
+      await other.close();
+    }
+  },
+  MEMPLAN_ERR_SHUTTING_DOWN: async () => {
+    const other = await testApp({ workers: 1 });
+    try {
+      await other.memplan.shutdown();
+      const reply = await other.inject({ method: 'POST', url: '/v1/plans', payload: EXAMPLE_PLAN_REQUEST });
+      expect(reply.headers['retry-after']).toBe('5');
+      return { reply };
+    } finally {
+      await other.close();
+    }
+  },
+};
+
+/** Codes no HTTP request can trigger, and why. */
+const UNREACHABLE: Partial<Record<ErrorCode, string>> = {
+  MEMPLAN_ERR_INVALID_IMPORT: 'raised by the graph importers (library and CLI); the HTTP API takes the Graph contract only',
+  MEMPLAN_ERR_INTERNAL: 'the fallback for a bug in the service; a request that reaches it is a bug to fix, and the fuzz test asserts none does',
+};
+
+describe('error catalogue over HTTP', () => {
+  it('lists every catalogue code once: triggered or unreachable with a reason', () => {
+    const all = Object.keys(ERROR_CATALOGUE).sort();
+    expect([...Object.keys(TRIGGERS), ...Object.keys(UNREACHABLE)].sort()).toEqual(all);
+  });
+
+  it('documents every code in the OpenAPI description', async () => {
+    const description: string = (await app.inject({ url: '/docs/json' })).json().info.description;
+    for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) expect(description).toContain(`| \`${code}\` | ${entry.status} |`);
+  });
+
+  for (const code of Object.keys(ERROR_CATALOGUE) as ErrorCode[]) {
+    const trigger = TRIGGERS[code];
+    if (!trigger) continue;
+    it(`${code} answers ${ERROR_CATALOGUE[code].status}`, async () => {
+      const { reply, details } = await trigger();
+      expect(reply.statusCode, reply.body).toBe(ERROR_CATALOGUE[code].status);
+      const body = reply.json();
+      expect(body.code).toBe(code);
+      expect(body.message).toBeTypeOf('string');
+      expect(body.message).not.toMatch(/\{\w+\}/);
+      if (details) expect(body.details).toMatchObject(details);
+    });
+  }
+
+  it('answers an unknown route with a catalogued 404 and bad JSON with a catalogued 400', async () => {
+    const missing = await app.inject({ url: '/v2/nothing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('MEMPLAN_ERR_NOT_FOUND');
+    const bad = await app.inject({ method: 'POST', url: '/v1/plans', headers: { 'content-type': 'application/json' }, payload: '{"graph":' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('MEMPLAN_ERR_INVALID_REQUEST');
+    const badWait = await app.inject({ method: 'POST', url: '/v1/plans?wait=forever', payload: EXAMPLE_PLAN_REQUEST });
+    expect(badWait.statusCode).toBe(400);
+    expect(badWait.json()).toMatchObject({ code: 'MEMPLAN_ERR_INVALID_REQUEST', details: { path: 'querystring.wait' } });
+  });
+});

@@ -1,0 +1,55 @@
+// The conformance suite (engine acceptance 1): every registered strategy on every fixture
+// at 100 %, 80 %, 60 % and 40 % of the no-remat peak. Strategies registered later are
+// covered automatically because the suite iterates the registry.
+import { describe, expect, it } from 'vitest';
+import { jsonFixtures } from '../fixtures/index.js';
+import { namedFixtures } from '../fixtures/generators.js';
+import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { indexGraph, parseGraph, type IndexedGraph } from '../solver/graph/validate.js';
+import { plan, resolveTransfer } from '../solver/plan.js';
+import { STRATEGIES } from '../solver/strategies/registry.js';
+import { checkPlan, FRACTIONS } from './helpers.js';
+
+const graphs: [string, IndexedGraph][] = [
+  ...Object.entries(namedFixtures()).map(([name, graph]) => [name, indexGraph(graph)] as [string, IndexedGraph]),
+  ...Object.entries(jsonFixtures()).map(([name, raw]) => [`json:${name}`, parseGraph(raw)] as [string, IndexedGraph]),
+];
+
+const TRANSFER = 'pcie4' as const;
+
+describe.each(STRATEGIES.map((strategy) => [strategy.name, strategy] as const))('strategy %s', (name, strategy) => {
+  const transfer = strategy.usesTransfer ? TRANSFER : undefined;
+  describe.each(graphs)('on %s', (_fixture, graph) => {
+    it.each(FRACTIONS.map((fraction) => [fraction]))('at %d of the no-remat peak', async (fraction) => {
+      const result = await plan(graph, { budget: { fraction }, strategy: name, timeLimitSeconds: 5, transfer });
+      expect(result.strategy).toBe(name);
+      expect(result.budgetBytes).toBe(Math.floor(fraction * noRematPeak(graph)));
+      const { replay } = checkPlan(graph, result, resolveTransfer(transfer));
+      if (result.budgetBytes < peakFloor(graph, { swaps: transfer !== undefined })) {
+        // Below the proven floor nothing may claim a plan.
+        expect(result.status).toBe('infeasible');
+      }
+      if (replay && fraction === 1 && name === 'checkpoint-all') {
+        expect(result.status).toBe('optimal');
+        expect(replay.figures.makespan).toBe(graph.baseCost);
+        expect(replay.figures.peakBytes).toBe(noRematPeak(graph));
+        expect(replay.counts.every((count) => count.computes === 1)).toBe(true);
+      }
+    }, 30_000);
+  });
+});
+
+describe('the suite itself', () => {
+  it('covers every registered strategy and both kinds of fixture', () => {
+    expect(STRATEGIES.length).toBeGreaterThanOrEqual(9);
+    expect(graphs.some(([name]) => name.startsWith('json:'))).toBe(true);
+    expect(graphs.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('checkpoint-all fits at 100 % on every fixture (its peak defines the fractions)', async () => {
+    for (const [, graph] of graphs) {
+      const result = await plan(graph, { budget: { fraction: 1 }, strategy: 'checkpoint-all', timeLimitSeconds: 5 });
+      expect(result.status).toBe('optimal');
+    }
+  });
+});
