@@ -1,7 +1,9 @@
 // The simulator against hand-computed cases, one rule of the contract's schedule semantics
 // at a time (../shared/DESIGN.md, "Schedule and its semantics"). Every expected number is
 // worked out by hand in a comment next to it.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rng } from '../fixtures/generators.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { simulate, simulateIndexed, type ReplayResult, type ReplayOk } from '../solver/schedule/simulate.js';
@@ -373,5 +375,145 @@ describe('the timeline', () => {
     expect(replay.timeline!.map((row) => row.bytes)).toEqual([110, 115, 162, 155, 153, 153, 148]);
     expect(replay.timeline!.map((row) => row.bytesAfter)).toEqual([110, 115, 155, 145, 153, 148, 108]);
     expect(replay.figures.peakBytes).toBe(162);
+  });
+});
+
+/** A random legal schedule with swaps over an all-recomputable graph without keep nodes. */
+function randomWalk(graph: ReturnType<typeof indexGraph>, seed: number): Schedule {
+  const random = rng(seed);
+  const onDevice = new Set<number>();
+  const onHost = new Set<number>();
+  const computed = new Set<number>();
+  const out: Schedule = [];
+  const push = (op: StepOp, node: number) => out.push({ op, node: graph.ids[node] });
+  const bring = (node: number): void => {
+    for (const input of graph.inputs[node]) {
+      if (onDevice.has(input)) continue;
+      if (onHost.has(input) && random() < 0.5) {
+        push('swapIn', input);
+        onDevice.add(input);
+      } else bring(input);
+    }
+    push('compute', node);
+    onDevice.add(node);
+    computed.add(node);
+  };
+  let next = 0;
+  while (next < graph.size) {
+    const roll = random();
+    const resident = [...onDevice];
+    if (roll < 0.35 || resident.length === 0) {
+      if (!onDevice.has(next)) bring(next);
+      next++;
+    } else if (roll < 0.6) {
+      const victim = resident[Math.floor(random() * resident.length)];
+      push('free', victim);
+      onDevice.delete(victim);
+    } else if (roll < 0.8) {
+      const candidates = resident.filter((node) => !onHost.has(node));
+      if (candidates.length) {
+        const node = candidates[Math.floor(random() * candidates.length)];
+        push('swapOut', node);
+        onHost.add(node);
+      }
+    } else {
+      const candidates = [...onHost].filter((node) => !onDevice.has(node));
+      if (candidates.length) {
+        const node = candidates[Math.floor(random() * candidates.length)];
+        push('swapIn', node);
+        onDevice.add(node);
+      }
+    }
+  }
+  return out;
+}
+
+describe('the timing rules on random legal schedules', () => {
+  const graphArb = fc
+    .array(
+      fc.record({
+        skips: fc.array(fc.nat({ max: 50 }), { maxLength: 3 }),
+        bytes: fc.integer({ min: 0, max: 100 }),
+        cost: fc.integer({ min: 0, max: 20 }),
+        workspace: fc.integer({ min: 0, max: 30 }),
+      }),
+      { minLength: 1, maxLength: 25 },
+    )
+    .map(
+      (specs): Graph => ({
+        residentBytes: 5,
+        nodes: specs.map((spec, at) => ({
+          id: `v${at}`,
+          inputs: at ? [...new Set(spec.skips.map((skip) => `v${at - 1 - (skip % at)}`))] : [],
+          bytes: spec.bytes,
+          cost: spec.cost,
+          workspaceBytes: spec.workspace,
+        })),
+      }),
+    );
+
+  it('every step obeys the contract: streams, swap durations, waits for inputs and earlier frees, frees after readers', () => {
+    fc.assert(
+      fc.property(graphArb, fc.integer(), fc.constantFrom<Transfer>({ bandwidth: 10, latency: 1 }, { bandwidth: 3, latency: 0 }), (raw, seed, link) => {
+        const graph = indexGraph(raw);
+        const schedule = randomWalk(graph, seed);
+        const replay = ok(simulate(graph, schedule, { transfer: link, timeline: true }));
+        const rows = replay.timeline!;
+        let computeEnd = 0;
+        let copyEnd = 0;
+        let latestFree = 0;
+        let live = 0;
+        let computeCost = 0;
+        let transferBytes = 0;
+        const written = new Map<string, number>(); // end of the step that made the current device copy
+        const hostWritten = new Map<string, number>();
+        const reads = new Map<string, number>(); // latest end of a step reading the value
+        for (const row of rows) {
+          const node = graph.index.get(row.node)!;
+          const bytes = graph.bytes[node];
+          if (row.op === 'compute') {
+            // The compute starts exactly when its stream, its inputs and every earlier free allow.
+            let ready = Math.max(computeEnd, latestFree);
+            for (const input of graph.inputs[node]) ready = Math.max(ready, written.get(graph.ids[input])!);
+            expect(row.start).toBe(ready);
+            expect(row.end).toBe(row.start + graph.cost[node]);
+            for (const input of graph.inputs[node]) reads.set(graph.ids[input], Math.max(reads.get(graph.ids[input]) ?? 0, row.end));
+            computeEnd = row.end;
+            written.set(row.node, row.end);
+            expect(row.bytes).toBe(graph.residentBytes + live + bytes + graph.workspace[node]);
+            live += bytes;
+            computeCost += graph.cost[node];
+          } else if (row.op === 'free') {
+            // A free happens when every earlier reader (and the writer) has ended.
+            expect(row.start).toBe(Math.max(written.get(row.node)!, reads.get(row.node) ?? 0));
+            latestFree = Math.max(latestFree, row.start);
+            expect(row.bytes).toBe(graph.residentBytes + live);
+            live -= bytes;
+          } else if (row.op === 'swapOut') {
+            expect(row.start).toBe(Math.max(copyEnd, written.get(row.node)!));
+            expect(row.end).toBeCloseTo(row.start + link.latency + bytes / link.bandwidth, 9);
+            reads.set(row.node, Math.max(reads.get(row.node) ?? 0, row.end));
+            hostWritten.set(row.node, row.end);
+            copyEnd = row.end;
+            transferBytes += bytes;
+          } else {
+            expect(row.start).toBe(Math.max(copyEnd, hostWritten.get(row.node)!, latestFree));
+            expect(row.end).toBeCloseTo(row.start + link.latency + bytes / link.bandwidth, 9);
+            written.set(row.node, row.end);
+            copyEnd = row.end;
+            live += bytes;
+            transferBytes += bytes;
+            expect(row.bytes).toBe(graph.residentBytes + live);
+          }
+          expect(row.bytesAfter).toBe(graph.residentBytes + live);
+        }
+        expect(replay.figures.peakBytes).toBe(Math.max(...rows.map((row) => row.bytes)));
+        expect(replay.figures.makespan).toBe(Math.max(computeEnd, copyEnd));
+        expect(replay.figures.computeCost).toBe(computeCost);
+        expect(replay.figures.transferBytes).toBe(transferBytes);
+        expect(replay.figures.baseCost).toBe(graph.cost.reduce((sum, cost) => sum + cost, 0));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -25,7 +25,7 @@ const PROOF_LIMIT = 30;
 afterAll(() => shutdownHighsWorkers());
 
 function contextFor(graph: IndexedGraph, budgetBytes: number, transfer: Transfer): StrategyContext {
-  return { graph, budgetBytes, transfer, timeLimitSeconds: TIME_LIMIT, relativeGap: 1e-6, formulation: 'tight', startedAt: Date.now() };
+  return { graph, budgetBytes, transfer, timeLimitSeconds: 5, relativeGap: 1e-6, formulation: 'tight', startedAt: Date.now() };
 }
 
 const fixtures = namedFixtures();
@@ -67,9 +67,8 @@ describe('limits', () => {
       const budgetBytes = Math.floor(fraction * noRematPeak(graph));
       const checkmate = await plan(graph, { budget: { bytes: budgetBytes }, strategy: 'checkmate-milp', timeLimitSeconds: TIME_LIMIT });
       checkPlan(graph, checkmate);
-      if (fraction >= 0.6) {
-        // The model itself, with no heuristic to lean on (at 50 % only vDNN's just-in-time
-        // swap-ins fit, which the model's stages do not express; the strategy returns that plan).
+      {
+        // The model itself, with no heuristic to lean on.
         const direct = await solveSwapMilp(contextFor(graph, budgetBytes, FAST));
         const replay = simulateIndexed(graph, direct.steps!, { transfer: FAST });
         expect(replay.ok && replay.figures.makespan).toBeCloseTo(graph.baseCost, 6);
@@ -104,9 +103,9 @@ describe('limits', () => {
 
 describe('swap-milp is never slower than checkmate-milp or the swapping heuristics', () => {
   const graphs = small.filter(([name]) => ['chain-4', 'chain-8', 'diamond', 'unet-like', 'random-layered-1'].includes(name));
-  it.each(graphs)('on %s at every budget over pcie4 and a slow link', async (_name, graph) => {
+  it.each(graphs)('on %s at every budget over pcie4 and a slower link', async (_name, graph) => {
     for (const transfer of [MEDIUM, { bandwidth: 25_000, latency: 10 }]) {
-      for (const fraction of [1, 0.9, 0.8, 0.7, 0.6, 0.5]) {
+      for (const fraction of [0.9, 0.8, 0.7, 0.6, 0.5]) {
         const budget = { fraction };
         const ours = await plan(graph, { budget, strategy: 'swap-milp', transfer, timeLimitSeconds: TIME_LIMIT });
         checkPlan(graph, ours, transfer);

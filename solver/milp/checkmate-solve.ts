@@ -11,6 +11,7 @@ import type { MilpBackend, SolveResult } from './backend.js';
 import {
   assignmentFromStages,
   buildCheckmate,
+  estimateCheckmateSize,
   objectiveToCost,
   stagesOf,
   type CheckmateFormulation,
@@ -19,6 +20,19 @@ import {
 import { canonicalStages, scheduleFromStages } from './extract.js';
 import { highsBackend } from './highs-backend.js';
 import { twoPhaseRounding } from './rounding.js';
+
+/**
+ * Past this many estimated nonzeros the formulation is not built at all: the model alone
+ * would take most of the 2 GiB WASM heap (the LP relaxation aborts near 500 chain nodes).
+ */
+export const MAX_FORMULATION_NONZEROS = 5_000_000;
+
+/** Why a graph is too large for the formulation, or undefined when it fits. */
+export function tooLarge(graph: IndexedGraph, variant: CheckmateVariant): string | undefined {
+  const estimate = estimateCheckmateSize(graph, variant);
+  if (estimate.nonzeros <= MAX_FORMULATION_NONZEROS) return undefined;
+  return `the ${variant} formulation of ${graph.size} nodes would have about ${estimate.nonzeros} nonzeros (limit ${MAX_FORMULATION_NONZEROS})`;
+}
 
 /** A replayed plan within the budget. */
 export interface ReplayedPlan {

@@ -38,7 +38,22 @@ export interface CheckmateOptions {
    * the swap formulation adds -IN[t][i] so a value swapped in during stage t is kept into t + 1.
    */
   carryTerms?: (form: CheckmateFormulation, t: number, i: number) => Term[];
+  /**
+   * Extra terms for the dependency row of node k reading j in stage t
+   * (R[t][k] - R[t][j] - S[t][j] + extra <= 0): the swap formulation adds -INJ[t][j],
+   * a value swapped in at the start of the stage that reads it.
+   */
+  dependencyTerms?: (form: CheckmateFormulation, t: number, k: number, j: number) => Term[];
+  /** Which nodes may be recomputed; default every recomputable node. */
+  recompute?: RecomputeSet;
 }
+
+/**
+ * 'all': every recomputable node (exact within Checkmate's class); 'forward': forward
+ * nodes only, a restriction that prunes training graphs much harder but can miss plans
+ * (and then its bounds are not bounds of the class).
+ */
+export type RecomputeSet = 'all' | 'forward';
 
 /** A built formulation: the model plus the maps from (t, i) to variable indices (-1: absent, always 0). */
 export interface CheckmateFormulation {
@@ -63,9 +78,9 @@ export interface CheckmateFormulation {
   cap: number;
 }
 
-/** Which nodes the variant lets the model recompute. */
-function recomputeSet(graph: IndexedGraph, variant: CheckmateVariant): boolean[] {
-  return graph.recomputable.map((recomputable, node) => recomputable && (variant === 'plain' || graph.kind[node] === 'forward'));
+/** Which nodes the model may recompute. */
+function recomputeSet(graph: IndexedGraph, recompute: RecomputeSet): boolean[] {
+  return graph.recomputable.map((recomputable, node) => recomputable && (recompute === 'all' || graph.kind[node] === 'forward'));
 }
 
 /**
@@ -84,12 +99,34 @@ export function valueReach(graph: IndexedGraph, canRecompute: readonly boolean[]
   return reach;
 }
 
+/**
+ * The size of the formulation without building it: stage positions (R columns, the
+ * frontier included) and FREE columns, and about as many nonzeros as it will have (measured: within 15 %).
+ */
+export function estimateCheckmateSize(
+  graph: IndexedGraph,
+  variant: CheckmateVariant,
+  recompute: RecomputeSet = 'all',
+): { positions: number; frees: number; nonzeros: number } {
+  const canRecompute = recomputeSet(graph, recompute);
+  const reach = variant === 'tight' ? valueReach(graph, canRecompute) : new Array<number>(graph.size).fill(graph.size - 1);
+  let positions = 0;
+  let frees = 0;
+  for (let k = 0; k < graph.size; k++) {
+    // Node k is a position of its own stage and of every later stage up to its reach.
+    const stages = 1 + (canRecompute[k] ? Math.max(0, reach[k] - k) : 0);
+    positions += stages;
+    frees += stages * (graph.inputs[k].length + 1);
+  }
+  return { positions, frees, nonzeros: 11 * frees + 8 * positions };
+}
+
 /** Builds the Checkmate model for a graph and a budget. */
 export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): CheckmateFormulation {
   const size = graph.size;
   const variant = options.variant;
   const tight = variant === 'tight';
-  const canRecompute = recomputeSet(graph, variant);
+  const canRecompute = recomputeSet(graph, options.recompute ?? 'all');
   const reach = tight ? valueReach(graph, canRecompute) : new Array<number>(size).fill(size - 1);
   const capBytes = Math.max(0, options.budgetBytes - graph.residentBytes);
   const byteScale = capBytes > 1e5 ? capBytes / 1e5 : 1;
@@ -111,7 +148,7 @@ export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): 
     cap: capBytes / byteScale,
   };
   createVariables(formulation);
-  dependencyRows(formulation);
+  dependencyRows(formulation, options.dependencyTerms);
   carryRows(formulation, options.carryTerms);
   if (tight) oncePerStageRows(formulation);
   keepAtEndRows(formulation);
@@ -183,7 +220,7 @@ function createVariables(form: CheckmateFormulation): void {
 }
 
 /** A node computed in stage t needs each input computed earlier in the stage or kept into it. */
-function dependencyRows(form: CheckmateFormulation): void {
+function dependencyRows(form: CheckmateFormulation, extra?: CheckmateOptions['dependencyTerms']): void {
   const { graph, model } = form;
   for (let t = 0; t < graph.size; t++) {
     for (const k of positions(form, t)) {
@@ -191,6 +228,7 @@ function dependencyRows(form: CheckmateFormulation): void {
         const terms: Term[] = [[form.R[t][k], 1]];
         if (form.R[t][j] >= 0) terms.push([form.R[t][j], -1]);
         if (form.S[t][j] >= 0) terms.push([form.S[t][j], -1]);
+        if (extra) terms.push(...extra(form, t, k, j));
         model.addRow(`dep_${t}_${k}_${j}`, terms, -Infinity, 0);
       }
     }

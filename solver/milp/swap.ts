@@ -8,23 +8,29 @@
 //                  (IN <= H), not on the device (IN + S <= 1, IN + R <= 1), counts in
 //                  memory for the whole stage, and may be kept into t + 1 (the carry row
 //                  of checkmate.ts gains -IN through its carryTerms hook)
+//   INJ[t][i]      i is swapped in at the start of stage t, just in time for the stage's
+//                  computes that read it (the dependency rows of checkmate.ts gain -INJ
+//                  through its dependencyTerms hook); the stage waits for the copy, so
+//                  its copy time is paid in full; it also counts for the whole stage
 //   H[t][i]        i is on the host at the start of stage t: H[t+1] <= H[t] + OUT[t]
 //   P[t]           bytes swapped in during stage t (scaled): memory rows U + P <= cap
 //   W[t]           stall of stage t: W >= copy time of the stage - compute time of the stage
 //
 // A value swapped out in stage t is never freed inside the stage (sum_k FREE + OUT <= 1):
 // it stays on the device until the stage ends, when its copy is done. The objective is
-// compute + stall = sum over stages of max(compute, copies).
+// compute + stall + just-in-time copies = sum over stages of jit_t + max(compute_t, copies_t)
+// (copies_t: the stage's OUT and IN copies; jit_t: its INJ copies).
 //
-// Why that bounds the simulator's makespan: extraction writes each stage as [swapOuts]
-// [swapIns] [computes, with frees after last uses] [frees of what the next stage does not
-// keep]. By induction on stages, with T_t the sum of the stage times before t: the copies
-// of stage t start by T_t (the copy stream, the values they move and every earlier free
-// are done by then) and run back to back, ending by T_t + copies_t; the computes of stage
-// t read only values that were on the device at T_t or computed in the stage, and the
-// frees among them wait only for those computes (values copied in the stage are freed
-// at its end), so they end by T_t + compute_t; the end-of-stage frees wait for both.
-// Hence every step of stage t ends by T_{t+1} = T_t + max(compute_t, copies_t).
+// Why that bounds the simulator's makespan: extraction writes each stage as [INJ swapIns]
+// [swapOuts] [IN swapIns] [computes, with frees after last uses] [frees of what the next
+// stage does not keep]. By induction on stages, with T_t the sum of the stage times before
+// t: the copies of stage t start by T_t (the copy stream, the values they move and every
+// earlier free are done by then) and run back to back, the INJ ones ending by T_t + jit_t
+// and all by T_t + jit_t + copies_t; the computes of stage t read only values that were on
+// the device at T_t, swapped in by INJ, or computed in the stage, and the frees among them
+// wait only for those computes and INJ copies (values copied out in the stage are freed
+// at its end), so they end by T_t + jit_t + compute_t; the end-of-stage frees wait for
+// both. Hence every step of stage t ends by T_{t+1} = T_t + jit_t + max(compute_t, copies_t).
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import type { Transfer } from '../schedule/types.js';
@@ -53,6 +59,8 @@ export interface SwapFormulation {
   OUT: Map<number, number>[];
   /** IN[t] maps value i to its variable. */
   IN: Map<number, number>[];
+  /** INJ[t] maps value i to its variable. */
+  INJ: Map<number, number>[];
   /** H[t] maps value i to its variable. */
   H: Map<number, number>[];
   /** P[t], bytes swapped in during stage t (scaled). */
@@ -75,10 +83,10 @@ function mayEnter(form: CheckmateFormulation, t: number, i: number): boolean {
   return form.S[t + 1][i] >= 0;
 }
 
-/** Whether a copy of value i in stage t can pay off within `slack` (see SwapOptions.slack). */
-function worthCopying(graph: IndexedGraph, options: SwapOptions, prefixCost: readonly number[], t: number, i: number): boolean {
+/** Whether a copy of value i in stage t can pay off within `slack` (see SwapOptions.slack); `hidden`: it may overlap compute. */
+function worthCopying(graph: IndexedGraph, options: SwapOptions, prefixCost: readonly number[], t: number, i: number, hidden = true): boolean {
   if (options.slack === undefined) return true;
-  return copyCost(graph, options.transfer, i) - prefixCost[t] < options.slack;
+  return copyCost(graph, options.transfer, i) - (hidden ? prefixCost[t] : 0) < options.slack;
 }
 
 /** Builds the swap model on top of Checkmate's. */
@@ -87,15 +95,30 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
   const prefixCost: number[] = [];
   graph.cost.reduce((sum, cost, node) => (prefixCost[node] = sum + cost), 0);
   const IN: Map<number, number>[] = Array.from({ length: size }, () => new Map());
-  // The carry hook creates IN[t][i] as the carry rows are built, so S[t+1] may come from it.
+  const INJ: Map<number, number>[] = Array.from({ length: size }, () => new Map());
+  // The hooks create INJ[t][j] as the dependency rows are built (a stage's computes may read
+  // it) and IN[t][i] as the carry rows are built (S[t+1] may come from either).
   const base = buildCheckmate(graph, {
     budgetBytes: options.budgetBytes,
     variant: options.variant,
+    dependencyTerms: (form, t, _k, j): Term[] => {
+      if (graph.bytes[j] === 0 || t < j + 2 || !worthCopying(graph, options, prefixCost, t, j, false)) return [];
+      let variable = INJ[t].get(j);
+      if (variable === undefined) {
+        variable = form.model.addBinary(`INJ_${t}_${j}`, copyCost(graph, options.transfer, j) / form.costScale);
+        INJ[t].set(j, variable);
+      }
+      return [[variable, -1]];
+    },
     carryTerms: (form, t, i): Term[] => {
-      if (!mayEnter(form, t, i) || !worthCopying(graph, options, prefixCost, t, i)) return [];
+      const terms: Term[] = [];
+      const jit = INJ[t].get(i);
+      if (jit !== undefined) terms.push([jit, -1]);
+      if (!mayEnter(form, t, i) || !worthCopying(graph, options, prefixCost, t, i)) return terms;
       const variable = form.model.addBinary(`IN_${t}_${i}`);
       IN[t].set(i, variable);
-      return [[variable, -1]];
+      terms.push([variable, -1]);
+      return terms;
     },
   });
   const { model } = base;
@@ -109,7 +132,7 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
 
   // OUT only where the value is on the device at the stage's start and could come back.
   const lastEntry = new Int32Array(size).fill(-1);
-  for (let t = 0; t < size; t++) for (const i of IN[t].keys()) lastEntry[i] = Math.max(lastEntry[i], t);
+  for (let t = 0; t < size; t++) for (const i of [...IN[t].keys(), ...INJ[t].keys()]) lastEntry[i] = Math.max(lastEntry[i], t);
   for (let t = 1; t < size; t++) {
     for (let i = 0; i < t; i++) {
       if (base.S[t][i] < 0 || lastEntry[i] <= t || !worthCopying(graph, options, prefixCost, t, i)) continue;
@@ -133,16 +156,23 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
       previousStage = t;
     }
   }
+  // A swap-in needs the host copy and a value absent from the device (not kept, not
+  // computed in the stage, not swapped in twice).
   for (let t = 0; t < size; t++) {
-    for (const [i, variable] of IN[t]) {
+    const entries = new Map<number, number[]>();
+    for (const [i, variable] of [...IN[t], ...INJ[t]]) entries.set(i, [...(entries.get(i) ?? []), variable]);
+    for (const [i, variables] of entries) {
       const host = H[t].get(i);
-      // No earlier OUT is possible: the value can never be swapped in here.
-      if (host === undefined) model.addRow(`inNoHost_${t}_${i}`, [[variable, 1]], -Infinity, 0);
-      else model.addRow(`inHost_${t}_${i}`, [[variable, 1], [host, -1]], -Infinity, 0);
-      const onDevice: Term[] = [[variable, 1]];
-      if (base.S[t][i] >= 0) onDevice.push([base.S[t][i], 1]);
+      for (const variable of variables) {
+        const name = model.varNames[variable];
+        // No earlier OUT is possible: the value can never be swapped in here.
+        if (host === undefined) model.addRow(`noHost_${name}`, [[variable, 1]], -Infinity, 0);
+        else model.addRow(`host_${name}`, [[variable, 1], [host, -1]], -Infinity, 0);
+      }
+      const onDevice: Term[] = variables.map((variable): Term => [variable, 1]);
+      if (i < t && base.S[t][i] >= 0) onDevice.push([base.S[t][i], 1]);
       if (base.R[t][i] >= 0) onDevice.push([base.R[t][i], 1]);
-      if (onDevice.length > 1) model.addRow(`inAbsent_${t}_${i}`, onDevice, -Infinity, 1);
+      if (onDevice.length > 1) model.addRow(`absent_${t}_${i}`, onDevice, -Infinity, 1);
     }
   }
   // Swapped out at most once; only from the device; never freed inside its stage.
@@ -169,10 +199,10 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
   }
   // Memory: what is swapped in during a stage counts for the whole stage.
   for (let t = 0; t < size; t++) {
-    if (IN[t].size === 0) continue;
+    if (IN[t].size === 0 && INJ[t].size === 0) continue;
     P[t] = model.addVariable(`P_${t}`, { lb: 0, ub: base.cap });
     const terms: Term[] = [[P[t], 1]];
-    for (const [i, variable] of IN[t]) terms.push([variable, -scaledBytes(i)]);
+    for (const [i, variable] of [...IN[t], ...INJ[t]]) terms.push([variable, -scaledBytes(i)]);
     model.addRow(`inBytes_${t}`, terms, 0, 0);
     base.R[t].forEach((compute, k) => {
       if (compute < 0) return;
@@ -193,7 +223,7 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
     });
     model.addRow(`stall_${t}`, terms, 0, Infinity);
   }
-  return { base, transfer, OUT, IN, H, P, W };
+  return { base, transfer, OUT, IN, INJ, H, P, W };
 }
 
 /** The objective of the model in cost units (compute + stall). */
@@ -202,7 +232,8 @@ export function swapObjectiveToCost(form: SwapFormulation, objective: number): n
 }
 
 /**
- * The schedule of a solution, stage by stage: swapOuts, swapIns, the stage's computes in
+ * The schedule of a solution, stage by stage: just-in-time swapIns, swapOuts, swapIns for
+ * the next stage, the stage's computes in
  * index order with each value freed after its last read in the stage (unless the next
  * stage keeps it, it was swapped out in the stage, or it is a keep node at the end),
  * then frees of whatever the next stage does not keep.
@@ -223,6 +254,11 @@ export function extractSwapSchedule(form: SwapFormulation, values: ArrayLike<num
     const keptNext = new Uint8Array(size);
     if (t + 1 < size) base.S[t + 1].forEach((variable, i) => on(variable) && (keptNext[i] = 1));
     else for (let i = 0; i < size; i++) if (graph.keep[i]) keptNext[i] = 1;
+    for (const [i, variable] of form.INJ[t]) {
+      if (!on(variable) || onDevice[i] || !onHost[i]) continue;
+      steps.push({ op: 'swapIn', node: i });
+      onDevice[i] = 1;
+    }
     const swappedOut = new Uint8Array(size);
     for (const [i, variable] of form.OUT[t]) {
       if (!on(variable) || !onDevice[i] || onHost[i]) continue;

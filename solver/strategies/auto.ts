@@ -6,12 +6,13 @@
 // nodes at most and the exact MILP rarely closes beyond ~100 nodes, but the best plan
 // found so far is always returned.
 import type { IndexedGraph } from '../graph/validate.js';
-import { buildCheckmate, type CheckmateFormulation } from '../milp/checkmate.js';
+import { buildCheckmate, estimateCheckmateSize, type CheckmateFormulation } from '../milp/checkmate.js';
 import { runCheckmateLp, runCheckmateMilp, type ReplayedPlan } from '../milp/checkmate-solve.js';
 import type { SolverInfo } from '../plan-schema.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
+import { solveSwapMilp } from './swap-milp.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 import { vdnnAll, vdnnConv } from './vdnn.js';
 
@@ -129,10 +130,8 @@ function replayed(graph: IndexedGraph, plan: ReplayedPlan, context: StrategyCont
 
 /** Builds the formulation when its size allows; undefined when it is too large. */
 function formulationFor(context: StrategyContext): CheckmateFormulation | undefined {
-  const size = context.graph.size;
-  // Each stage holds about (stage + edges) FREE columns: estimate before building.
-  const estimate = size * (size + context.graph.edgeCount) * 4;
-  if (estimate > LP_MAX_NONZEROS * 4) return undefined;
+  // Estimate before building: building a model past the limit alone takes seconds.
+  if (estimateCheckmateSize(context.graph, context.formulation).nonzeros > LP_MAX_NONZEROS * 1.2) return undefined;
   const form = buildCheckmate(context.graph, { budgetBytes: context.budgetBytes, variant: context.formulation });
   return form.model.nonzeroCount <= LP_MAX_NONZEROS ? form : undefined;
 }
@@ -197,7 +196,8 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
       budgetBytes: context.budgetBytes,
       variant: context.formulation,
       formulation: form,
-      timeLimitSeconds: portfolio.left(),
+      // With a host link, half of what is left goes to swap-milp (phase 4).
+      timeLimitSeconds: context.transfer ? portfolio.left() / 2 : portfolio.left(),
       relativeGap: context.relativeGap,
       signal: context.signal,
       start: portfolio.best?.steps,
@@ -218,6 +218,21 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     if (milp.solve.stop === 'error') portfolio.phase(`checkmate-milp failed: ${milp.solve.error ?? 'solver error'}`);
   } else if (form && graph.size > MILP_MAX_NODES) {
     portfolio.phase(`checkmate-milp skipped: ${graph.size} nodes is beyond ${MILP_MAX_NODES}`);
+  }
+
+  // 4. With a host link: the joint remat + swap MILP, started from the best no-swap plan.
+  if (context.transfer && graph.size <= MILP_MAX_NODES && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
+    portfolio.phase('swap-milp');
+    const slack = portfolio.best ? portfolio.best.makespan - graph.baseCost : undefined;
+    const swap = await solveSwapMilp(context, { slack, starts: portfolio.best ? [portfolio.best.steps] : [] });
+    if (swap.steps) {
+      const replay = simulateIndexed(graph, swap.steps, { transfer: context.transfer });
+      if (replay.ok && replay.figures.peakBytes <= context.budgetBytes) {
+        portfolio.offer({ steps: swap.steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes }, 'swap-milp');
+      }
+    }
+    if (swap.stop === 'timeLimit') portfolio.timedOut = true;
+    if (swap.stop === 'error') portfolio.phase('swap-milp failed: solver error');
   }
 
   const best = portfolio.best;

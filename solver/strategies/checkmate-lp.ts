@@ -1,12 +1,14 @@
 // checkmate-lp: the LP relaxation of Checkmate's MILP (a proven lower bound) and its
 // deterministic two-phase rounding over a sweep of thresholds; the cheapest rounded plan
 // within the budget, with the LP bound and the gap.
-import { runCheckmateLp } from '../milp/checkmate-solve.js';
+import { runCheckmateLp, tooLarge } from '../milp/checkmate-solve.js';
 import { secondsLeft } from './checkmate-milp.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
 /** Solves the LP, rounds it and turns the run into an outcome. */
 async function runLp(context: StrategyContext): Promise<StrategyOutcome> {
+  const large = tooLarge(context.graph, context.formulation);
+  if (large) return { kind: 'infeasible', message: `checkmate-lp: ${large}; use auto, which falls back to the baselines` };
   const run = await runCheckmateLp({
     graph: context.graph,
     budgetBytes: context.budgetBytes,

@@ -1,7 +1,7 @@
 // checkmate-milp: Checkmate's exact MILP (Jain et al., MLSys 2020) solved by HiGHS in a
 // worker thread within the time limit. Optimal, or the best plan found with its proven
 // gap; a time-out with a plan is a result, not an error.
-import { runCheckmateMilp } from '../milp/checkmate-solve.js';
+import { runCheckmateMilp, tooLarge } from '../milp/checkmate-solve.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
 /** Seconds left of the request's time limit (at least a short slice). */
@@ -11,6 +11,8 @@ export function secondsLeft(context: StrategyContext, floor = 0.5): number {
 
 /** Runs the exact MILP and turns its run into an outcome. */
 async function runMilp(context: StrategyContext): Promise<StrategyOutcome> {
+  const large = tooLarge(context.graph, context.formulation);
+  if (large) return { kind: 'infeasible', message: `checkmate-milp: ${large}; use auto, which falls back to the baselines` };
   const elapsed = () => (Date.now() - context.startedAt) / 1000;
   let bestBound: number | undefined;
   const run = await runCheckmateMilp({

@@ -83,7 +83,7 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
 /** Builds the schedule for a checkpoint assignment; null when it grew past options.maxSteps. */
 export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions): IndexedStep[] | null;
 export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions = {}): IndexedStep[] | null {
-  const { graph, extendedLast, position, retainable } = base;
+  const { graph, position, retainable } = base;
   const size = graph.size;
   let maxLevel = 0;
   for (let node = 0; node < size; node++) if (levels[node] > maxLevel) maxLevel = levels[node];
@@ -123,9 +123,26 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
   };
   const finest = segment[maxLevel];
   const retainForSegment = options.retainForSegment ?? false;
+  // A value that cannot be recomputed stays while a recomputation might still read it; for
+  // this assignment only values that may be freed early (or whose users may be) are ever
+  // recomputed, so level-0 checkpoints do not hold their inputs to the end.
+  // A user recomputed while the value is still there (before its last direct read) does
+  // not make the value itself come back; one recomputed later does.
+  const mayRecompute = new Uint8Array(size);
+  const holdUntil = base.last.slice();
+  for (let node = size - 1; node >= 0; node--) {
+    let userLate = false;
+    for (const user of graph.users[node]) {
+      if (!mayRecompute[user]) continue;
+      if (holdUntil[user] > base.last[node]) userLate = true;
+      if (holdUntil[user] > holdUntil[node]) holdUntil[node] = holdUntil[user];
+    }
+    const freedEarly = retainable[node] === 1 && levels[node] !== 0;
+    mayRecompute[node] = graph.recomputable[node] && (freedEarly || userLate) ? 1 : 0;
+  }
   const mayFree = (value: number, now: number, current: number): boolean => {
     if (graph.keep[value] || pending[value] > 0) return false;
-    const lastRead = graph.recomputable[value] ? base.last[value] : extendedLast[value];
+    const lastRead = graph.recomputable[value] ? base.last[value] : holdUntil[value];
     if (lastRead <= now) return true;
     if (retainable[value] !== 1 || retainedAt(value, current)) return false;
     if (retainForSegment) {
@@ -166,7 +183,11 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     const next = node + 1 < size ? position[node + 1] : position[node];
     for (const input of graph.inputs[node]) if (onDevice[input] && mayFree(input, node, next)) free(input);
     if (mayFree(node, node, next)) free(node);
-    for (const value of retainedSet) if (onDevice[value] && mayFree(value, node, next)) free(value);
+    // Retention only changes where the finest segment changes (values whose last read
+    // passed were checked above as inputs), so the retained set is scanned only there.
+    if (finest[next] !== finest[current]) {
+      for (const value of retainedSet) if (onDevice[value] && mayFree(value, node, next)) free(value);
+    }
     if (steps.length > maxSteps) return null;
   }
   return steps;

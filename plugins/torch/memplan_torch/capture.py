@@ -36,8 +36,8 @@ class NodeSpec:
     # Which outputs of the operator this node holds: None (the single output), an int (one
     # output of a tuple), or a tuple of ints (a group of small outputs kept together).
     select: Union[None, int, Tuple[int, ...]] = None
-    # For operators with an output_mask argument: compute only this output.
-    mask_index: Optional[int] = None
+    # For operators with an output_mask argument: compute only these outputs.
+    mask: Optional[Tuple[int, ...]] = None
     inputs: List[str] = field(default_factory=list)
     recomputable: bool = True
 
@@ -198,11 +198,10 @@ class CapturedStep:
             return tensor, 0
         node = spec.fx_node
         args, kwargs = self._resolve_args(node, env, residents)
-        if spec.mask_index is not None:
+        if spec.mask is not None:
             position = _output_mask_position(node.target)
             args = list(args)
-            mask = [index == spec.mask_index for index in range(len(args[position]))]
-            args[position] = mask
+            args[position] = [index in spec.mask for index in range(len(args[position]))]
         with torch.no_grad():
             out = node.target(*args, **kwargs)
         if spec.select is None:
@@ -407,7 +406,7 @@ def _build(step: CapturedStep, gm: torch.fx.GraphModule, signature: Any, strip: 
         }
         if step._workspace.get(cid):
             entry["workspaceBytes"] = int(step._workspace[cid])
-        if not spec.recomputable and spec.kind != "input":
+        if not spec.recomputable:
             entry["recomputable"] = False
         if cid in keep:
             entry["keep"] = True
@@ -425,7 +424,7 @@ def _make_nodes(step: CapturedStep, gm: torch.fx.GraphModule, producers, produce
     for producer in producers:
         outs, is_tuple = producer_outputs[producer]
         random = _is_random(producer.target)
-        groups: List[Tuple[str, Union[None, int, Tuple[int, ...]], Optional[int]]] = []
+        groups: List[Tuple[str, Union[None, int, Tuple[int, ...]], Optional[Tuple[int, ...]]]] = []
         if not is_tuple:
             groups.append((producer.name, None, None))
         else:
@@ -440,13 +439,21 @@ def _make_nodes(step: CapturedStep, gm: torch.fx.GraphModule, producers, produce
                 # One run draws one sample: a random operator's outputs stay together.
                 groups.append((f"{producer.name}.all", tuple(used), None))
             elif mask_position is not None:
-                for index in used:
-                    groups.append((f"{producer.name}.{index}", index, index))
+                # A backward operator with an output mask: the gradient flowing on (output
+                # 0) is freed soon, the parameter gradients stay to the end. Each part runs
+                # with its own mask, so nothing is computed twice.
+                first, rest = [index for index in used if index == 0], [index for index in used if index != 0]
+                if first:
+                    groups.append((f"{producer.name}.0", 0, (0,)))
+                if len(rest) == 1:
+                    groups.append((f"{producer.name}.{rest[0]}", rest[0], (rest[0],)))
+                elif rest:
+                    groups.append((f"{producer.name}.rest", tuple(rest), tuple(rest)))
             else:
                 groups.append((f"{producer.name}.{used[0]}", used[0], None))
                 groups.append((f"{producer.name}.rest", tuple(used[1:]), None))
-        for cid, select, mask_index in groups:
-            spec = NodeSpec(id=cid, kind="forward", fx_node=producer, select=select, mask_index=mask_index)
+        for cid, select, mask in groups:
+            spec = NodeSpec(id=cid, kind="forward", fx_node=producer, select=select, mask=mask)
             spec.recomputable = not random
             spec.inputs = _arg_owners(step, producer)
             step.specs[cid] = spec
@@ -457,7 +464,7 @@ def _make_nodes(step: CapturedStep, gm: torch.fx.GraphModule, producers, produce
             else:
                 held = {select} if isinstance(select, int) else set(select)
                 step._bytes[cid] = sum(storage_bytes(outs[index]) for index in held)
-                if mask_index is not None:
+                if mask is not None:
                     step._workspace[cid] = 0
                 else:
                     step._workspace[cid] = sum(

@@ -88,6 +88,19 @@ class _LiveBytes:
                 del self.counts[key]
 
 
+def _storage_bytes_view(tensor: torch.Tensor) -> torch.Tensor:
+    """The whole storage behind a tensor as a flat uint8 tensor (swaps move storages, so a
+    value comes back with the same bytes, strides and offset)."""
+    return torch.empty(0, dtype=torch.uint8, device=tensor.device).set_(tensor.untyped_storage())
+
+
+def _rebuild(raw: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A tensor shaped like `like` over the storage of the flat uint8 tensor raw."""
+    return torch.empty(0, dtype=like.dtype, device=raw.device).set_(
+        raw.untyped_storage(), like.storage_offset(), like.shape, like.stride()
+    )
+
+
 def _map_tensors(value: Any, fn) -> Any:
     if isinstance(value, torch.Tensor):
         return fn(value)
@@ -174,17 +187,18 @@ def run_schedule(
                     copy_stream.wait_event(ready if ready is not None else made)
 
                     def to_host(tensor: torch.Tensor) -> torch.Tensor:
-                        target = torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True)
-                        target.copy_(tensor, non_blocking=True)
+                        raw = _storage_bytes_view(tensor)
+                        target = torch.empty(raw.shape, dtype=torch.uint8, pin_memory=True)
+                        target.copy_(raw, non_blocking=True)
                         tensor.record_stream(copy_stream)
-                        return target
+                        return _rebuild(target, tensor)
 
                     host[cid] = _map_tensors(value, to_host)
                     done = torch.cuda.Event()
                     done.record(copy_stream)
                 host_ready[cid] = done
             else:
-                host[cid] = _map_tensors(value, lambda tensor: tensor.clone())
+                host[cid] = _map_tensors(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
         elif op == "swapIn":
             if cid not in host or cid in env:
                 raise RuntimeError(f"step {position}: illegal swapIn of {cid}")
@@ -194,13 +208,16 @@ def run_schedule(
                         copy_stream.wait_event(host_ready[cid])
                     if last_free is not None:
                         copy_stream.wait_event(last_free)
-                    value = _map_tensors(host[cid], lambda tensor: tensor.to(step.device, non_blocking=True))
+                    value = _map_tensors(
+                        host[cid],
+                        lambda tensor: _rebuild(_storage_bytes_view(tensor).to(step.device, non_blocking=True), tensor),
+                    )
                     ready = torch.cuda.Event()
                     ready.record(copy_stream)
                 _map_tensors(value, lambda tensor: tensor.record_stream(compute_stream))
                 device_ready[cid] = ready
             else:
-                value = _map_tensors(host[cid], lambda tensor: tensor.clone())
+                value = _map_tensors(host[cid], lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
             env[cid] = value
             live.add(value)
             step_bytes.append(resident_bytes + live.total)

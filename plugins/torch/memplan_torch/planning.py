@@ -119,11 +119,14 @@ def plan(
     time_limit: Optional[float] = None,
     transfer: Union[None, str, Dict[str, float]] = None,
     api_key: Optional[str] = None,
+    wait: float = 10.0,
     poll_seconds: float = 0.5,
     timeout: float = 600.0,
 ) -> Plan:
     """Plans a captured step under a budget: with server=URL through the memplan service,
-    otherwise offline with the memplan CLI of the checkout."""
+    otherwise offline with the memplan CLI of the checkout. budget: "60%", a fraction,
+    bytes (an int above 1) or {"fraction"} / {"bytes"}; transfer: a preset name or
+    {"bandwidth", "latency"} in bytes per microsecond and microseconds (allows swaps)."""
     captured = graph if isinstance(graph, CapturedStep) else None
     body: Dict[str, Any] = {"graph": _graph_json(graph), "budget": parse_budget(budget), "strategy": strategy}
     if time_limit is not None:
@@ -131,7 +134,7 @@ def plan(
     if transfer is not None:
         body["transfer"] = transfer
     if server:
-        data = _plan_remote(server.rstrip("/"), body, api_key, poll_seconds, timeout)
+        data = _plan_remote(server.rstrip("/"), body, api_key, wait, poll_seconds, timeout)
     else:
         data = _plan_offline(body, timeout)
     return Plan(data, captured)
@@ -198,8 +201,11 @@ def _request(method: str, url: str, body: Any, api_key: Optional[str]) -> tuple:
         ) from None
 
 
-def _plan_remote(server: str, body: Dict[str, Any], api_key: Optional[str], poll: float, timeout: float) -> Dict[str, Any]:
-    status, payload = _request("POST", f"{server}/v1/plans?wait=10", body, api_key)
+def _plan_remote(
+    server: str, body: Dict[str, Any], api_key: Optional[str], wait: float, poll: float, timeout: float
+) -> Dict[str, Any]:
+    # POST waits up to `wait` seconds (200 with the Plan); after that the job is polled.
+    status, payload = _request("POST", f"{server}/v1/plans?wait={wait:g}", body, api_key)
     if status == 200:
         return payload
     job_id = payload["jobId"]

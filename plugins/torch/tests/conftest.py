@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 import torch
@@ -34,7 +33,7 @@ def import_torchvision():
     wheel beside a CPU torch), declares the two operators its import registers fakes for.
     The models used here need none of the compiled operators."""
     try:
-        import torchvision  # noqa: F401
+        import torchvision
     except RuntimeError as error:
         if "torchvision::nms does not exist" not in str(error):
             raise
@@ -46,9 +45,7 @@ def import_torchvision():
 
         for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
             del sys.modules[name]
-        import torchvision  # noqa: F401
-    import torchvision
-
+        import torchvision
     return torchvision
 
 

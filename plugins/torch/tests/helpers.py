@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-from typing import Dict, Tuple
-
 import torch
 import torch.nn as nn
 

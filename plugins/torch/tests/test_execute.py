@@ -50,10 +50,32 @@ def test_service_plan_executes_as_predicted(captured_cases, server_url, name, fr
     check_execution(planned, model, inputs, targets)
 
 
+def test_service_job_is_polled_until_done(captured_cases, server_url, monkeypatch):
+    from memplan_torch import planning
+
+    captured, model, inputs, targets = captured_cases["cnn"]
+    calls = []
+    original = planning._request
+
+    def recording(method, url, body, api_key):
+        answer = original(method, url, body, api_key)
+        calls.append((method, url.split("?")[0].rsplit("/", 2)[-2], answer[0]))
+        return answer
+
+    monkeypatch.setattr(planning, "_request", recording)
+    # wait=0 answers 202 with the job; the client polls GET /v1/jobs/{id} until done.
+    planned = mt.plan(captured, 0.6, server=server_url, strategy="chen-greedy", wait=0, poll_seconds=0.1)
+    assert calls[0] == ("POST", "v1", 202)
+    assert calls[-1][:2] == ("GET", "jobs")
+    assert planned.feasible
+    check_execution(planned, model, inputs, targets)
+
+
 def test_swap_plan_executes_as_predicted(captured_cases):
     captured, model, inputs, targets = captured_cases["cnn"]
     planned = mt.plan(captured, 1.0, strategy="vdnn-all", transfer="pcie4", time_limit=TIME_LIMIT)
     assert planned.swapped(), planned.json.get("message")
+    assert any(step["op"] == "swapIn" for step in planned.schedule)
     check_execution(planned, model, inputs, targets)
 
 

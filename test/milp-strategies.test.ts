@@ -1,0 +1,147 @@
+// checkmate-lp, checkmate-milp and auto through plan(): on every named fixture and budget
+// the LP bound is at most the MILP's cost, a proven MILP optimum is at most every
+// baseline's cost and the rounding's cost, and every plan replays legally within its
+// budget (checkPlan). auto returns its best plan at the time limit with a gap, streams
+// improving plans and bounds, stops on request, and copes with graphs too large for the
+// formulation.
+import { afterAll, describe, expect, it } from 'vitest';
+import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
+import { indexGraph } from '../solver/graph/validate.js';
+import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
+import { plan } from '../solver/plan.js';
+import type { Plan } from '../solver/plan-schema.js';
+import { BASELINES } from '../solver/strategies/baselines.js';
+import { getStrategy } from '../solver/strategies/registry.js';
+import type { ProgressEvent } from '../solver/strategies/types.js';
+import { checkPlan, FRACTIONS } from './helpers.js';
+
+afterAll(async () => {
+  await shutdownHighsWorkers();
+});
+
+const EPSILON = 1e-6;
+
+describe('registry', () => {
+  it('lists the optimizers', () => {
+    expect(getStrategy('checkmate-milp')).toBeDefined();
+    expect(getStrategy('checkmate-lp')).toBeDefined();
+    expect(getStrategy('auto')?.options).toContain('formulation');
+  });
+});
+
+describe('LP bound <= MILP cost <= baselines and rounding, on every fixture and budget', () => {
+  let provenCases = 0;
+  let feasibleCases = 0;
+  for (const [name, raw] of Object.entries(namedFixtures())) {
+    const graph = indexGraph(raw);
+    it(`holds on ${name}`, async () => {
+      for (const fraction of FRACTIONS) {
+        const label = `${name} at ${fraction}`;
+        const options = { budget: { fraction }, timeLimitSeconds: 6 };
+        const milp = await plan(graph, { ...options, strategy: 'checkmate-milp' });
+        const lp = await plan(graph, { ...options, strategy: 'checkmate-lp' });
+        checkPlan(graph, milp);
+        checkPlan(graph, lp);
+        const baselines: Plan[] = [];
+        for (const strategy of BASELINES) {
+          const baseline = await plan(graph, { ...options, strategy: strategy.name });
+          checkPlan(graph, baseline);
+          baselines.push(baseline);
+        }
+        if (lp.predicted) {
+          expect(lp.bound!.source === 'lp' || lp.bound!.source === 'baseCost', label).toBe(true);
+          if (milp.predicted) expect(lp.bound!.makespan, `${label}: LP bound <= MILP cost`).toBeLessThanOrEqual(milp.predicted.computeCost + EPSILON);
+        }
+        if (!milp.predicted) {
+          // No MILP plan: either the class is infeasible (then nothing fits) or time ran out.
+          if ((milp.solver?.stopReason ?? '').startsWith('infeasible')) {
+            for (const baseline of baselines) expect(baseline.predicted, `${label}: ${baseline.strategy} finds no plan either`).toBeUndefined();
+            expect(lp.predicted, `${label}: rounding finds no plan either`).toBeUndefined();
+          }
+          continue;
+        }
+        feasibleCases++;
+        if (milp.status !== 'optimal') continue;
+        provenCases++;
+        const cost = milp.predicted.computeCost;
+        for (const baseline of baselines) {
+          if (baseline.predicted) expect(cost, `${label}: MILP <= ${baseline.strategy}`).toBeLessThanOrEqual(baseline.predicted.computeCost + EPSILON);
+        }
+        if (lp.predicted) expect(cost, `${label}: MILP <= rounding`).toBeLessThanOrEqual(lp.predicted.computeCost + EPSILON);
+        expect(milp.bound!.gap, label).toBeLessThanOrEqual(1e-4);
+      }
+    });
+  }
+  it('proved most feasible cases optimal within the test time limit', () => {
+    expect(feasibleCases).toBeGreaterThanOrEqual(15);
+    expect(provenCases).toBeGreaterThanOrEqual(feasibleCases - 4);
+  });
+});
+
+describe('auto', () => {
+  it('returns its best plan at the time limit with a gap, streaming improving plans and bounds', async () => {
+    const graph = indexGraph(chain(32));
+    const events: ProgressEvent[] = [];
+    const started = Date.now();
+    const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 3 }, { onProgress: (event) => events.push(event) });
+    const seconds = (Date.now() - started) / 1000;
+    const { replay } = checkPlan(graph, result);
+    expect(['timeLimit', 'feasible', 'optimal']).toContain(result.status);
+    expect(seconds).toBeLessThan(3 + 6);
+    const incumbents = events.filter((event) => event.kind === 'incumbent');
+    const bounds = events.filter((event) => event.kind === 'bound');
+    expect(incumbents.length).toBeGreaterThan(0);
+    for (let at = 1; at < incumbents.length; at++) expect(incumbents[at].makespan!).toBeLessThan(incumbents[at - 1].makespan!);
+    for (let at = 1; at < bounds.length; at++) expect(bounds[at].bound!).toBeGreaterThan(bounds[at - 1].bound!);
+    // The plan is the last improving plan, and its bound is the best bound reported.
+    expect(replay!.figures.makespan).toBe(incumbents[incumbents.length - 1].makespan);
+    expect(result.bound!.makespan).toBeCloseTo(Math.min(replay!.figures.makespan, bounds[bounds.length - 1].bound!), 9);
+    if (result.status !== 'optimal') expect(result.bound!.gap).toBeGreaterThan(0);
+  });
+
+  it('proves the optimum on a small graph, no worse than any baseline', async () => {
+    const graph = indexGraph(namedFixtures()['unet-like']);
+    const result = await plan(graph, { budget: { fraction: 0.8 }, strategy: 'auto', timeLimitSeconds: 20 });
+    const { replay } = checkPlan(graph, result);
+    expect(result.status).toBe('optimal');
+    expect(result.bound!.source).toBe('milp');
+    for (const strategy of BASELINES) {
+      const baseline = await plan(graph, { budget: { fraction: 0.8 }, strategy: strategy.name });
+      if (baseline.predicted) expect(replay!.figures.makespan).toBeLessThanOrEqual(baseline.predicted.makespan);
+    }
+  });
+
+  it('stops within a second of a request, with its best plan', async () => {
+    const graph = indexGraph(randomLayered({ seed: 7, layers: 8, width: 4, keep: true }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1500);
+    const started = Date.now();
+    const result = await plan(graph, { budget: { fraction: 0.8 }, strategy: 'auto', timeLimitSeconds: 60 }, { signal: controller.signal });
+    const afterAbort = (Date.now() - started) / 1000 - 1.5;
+    expect(afterAbort).toBeLessThan(1);
+    checkPlan(graph, result);
+    expect(result.predicted).toBeDefined();
+  });
+
+  it('falls back to the baselines on a graph too large for the formulation', async () => {
+    const graph = indexGraph(chain(500));
+    const events: ProgressEvent[] = [];
+    const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 5 }, { onProgress: (event) => events.push(event) });
+    checkPlan(graph, result);
+    expect(result.predicted).toBeDefined();
+    expect(events.some((event) => event.kind === 'phase' && /skipped/.test(event.message ?? ''))).toBe(true);
+    const direct = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'checkmate-milp', timeLimitSeconds: 5 });
+    expect(direct.status).toBe('infeasible');
+    expect(direct.message).toMatch(/nonzeros/);
+  });
+
+  it('uses the plain formulation when asked', async () => {
+    const graph = indexGraph(namedFixtures()['chain-4']);
+    const tight = await plan(graph, { budget: { fraction: 1 }, strategy: 'checkmate-milp', formulation: 'tight' });
+    const plain = await plan(graph, { budget: { fraction: 1 }, strategy: 'checkmate-milp', formulation: 'plain' });
+    checkPlan(graph, tight);
+    checkPlan(graph, plain);
+    expect(plain.solver!.variables!).toBeGreaterThan(tight.solver!.variables!);
+    expect(plain.predicted!.computeCost).toBe(tight.predicted!.computeCost);
+  });
+});
