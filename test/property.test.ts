@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
 import { NODE_KINDS, type Graph, type GraphNode } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
+import { chain } from '../fixtures/generators.js';
 import { plan } from '../solver/plan.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
 import { checkPlan } from './helpers.js';
@@ -120,5 +121,16 @@ describe('random DAGs and budgets', () => {
       }),
       { numRuns: 60 },
     );
+  }, 120_000);
+});
+
+describe('long graphs', () => {
+  it('DTR recomputes long evicted chains without overflowing the call stack', async () => {
+    // A 2000-layer chain (4002 nodes) at 30 %: DTR's on-demand recomputation reaches back
+    // hundreds of layers, which a recursive implementation could not.
+    const graph = indexGraph(chain(2000));
+    const result = await plan(graph, { budget: { fraction: 0.3 }, strategy: 'dtr', timeLimitSeconds: 5 });
+    checkPlan(graph, result);
+    expect(result.status).not.toBe('infeasible');
   }, 120_000);
 });

@@ -4,7 +4,8 @@
 //   npm run bench -- --suite swap [--time-limit S] [--graphs DIR] [--only vgg16,resnet50]
 //                    [--fractions 0.6,0.4] [--transfer pcie4] [--strategies a,b]
 // Cells: makespan / baseCost; '*' the solver hit its time limit (a valid plan, not proven),
-// 'inf.' no plan within the budget. The table is also written to bench/out/swap.md.
+// 'inf.' no plan within the budget; 'floor': the proven floor on any peak, as a share of the
+// no-remat peak (below it nothing fits). The table is also written to bench/out/swap.md.
 import { join } from 'node:path';
 import { shutdownHighsWorkers } from '../../solver/milp/highs-backend.js';
 import { plan, TRANSFER_PRESETS } from '../../solver/plan.js';
@@ -35,7 +36,7 @@ export async function run(args: string[]): Promise<void> {
   const names = (argValue(args, 'only') ?? Object.keys(GRAPHS).join(',')).split(',');
   const transfer = (argValue(args, 'transfer') ?? 'pcie4') as keyof typeof TRANSFER_PRESETS;
   const strategies = (argValue(args, 'strategies') ?? STRATEGIES.join(',')).split(',');
-  const header = ['graph', 'nodes', 'budget', ...strategies, 'seconds'];
+  const header = ['graph', 'nodes', 'budget', 'floor', ...strategies, 'seconds'];
   const rows: string[][] = [];
   console.log(`swap suite: ${transfer} ${JSON.stringify(TRANSFER_PRESETS[transfer])}, costs read as microseconds, ${timeLimitSeconds} s per solve`);
   try {
@@ -44,13 +45,15 @@ export async function run(args: string[]): Promise<void> {
       for (const fraction of fractions) {
         const cells: string[] = [];
         const seconds: string[] = [];
+        let floor = '';
         for (const strategy of strategies) {
           const started = nowMs();
           const result = await plan(graph, { budget: { fraction }, strategy, transfer, timeLimitSeconds });
           cells.push(cell(result));
+          if (result.floorBytes !== undefined && result.noRematPeakBytes) floor = `${Math.round((100 * result.floorBytes) / result.noRematPeakBytes)} %`;
           seconds.push(((nowMs() - started) / 1000).toFixed(1));
         }
-        const row = [name, String(graph.size), `${Math.round(fraction * 100)} %`, ...cells, seconds.join(' / ')];
+        const row = [name, String(graph.size), `${Math.round(fraction * 100)} %`, floor, ...cells, seconds.join(' / ')];
         rows.push(row);
         console.log(row.join('  '));
       }

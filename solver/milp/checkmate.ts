@@ -19,10 +19,14 @@
 // - 'plain': the paper's form: every R (recomputable nodes) and S, and FREE linearised
 //   two-sided (1 - FREE <= hazards, kappa (1 - FREE) >= hazards).
 // - 'tight': only variables that can be non-zero (liveness: a value exists in stage t
-//   only while some node that reads it can still run, `reach`), recomputation of forward
-//   nodes only, R + S <= 1, and one-sided FREE rows summed per value (sum_k FREE <= 1
-//   with S[t+1], <= R + S, and before each later user), which keeps the integer solutions
-//   and gives a much tighter LP (../shared/DESIGN.md, "Solver facts").
+//   only while some node that reads it can still run, `reach`), R + S <= 1, and
+//   one-sided FREE rows summed per value (sum_k FREE <= 1 with S[t+1], <= R + S, and
+//   before each later user), which keeps the integer solutions and gives a much tighter
+//   LP (../shared/DESIGN.md, "Solver facts").
+// Both are exact over Checkmate's class. Option recompute: 'forward' (forward nodes only)
+// is the much smaller restriction DESIGN.md measured; it can miss plans (a random graph
+// of the fixtures needs a backward recomputation to fit 80 %), so its bounds are not
+// bounds of the class and auto uses it only to look for plans.
 // Bytes and costs are divided by scales that put them in a numerically safe range.
 import type { IndexedGraph } from '../graph/validate.js';
 import { Model, type Term } from './model.js';

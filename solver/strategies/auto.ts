@@ -188,34 +188,56 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     if (lp.solve.stop === 'error') portfolio.phase(`checkmate-lp failed: ${lp.solve.error ?? 'solver error'}`);
   }
 
-  // 3. The exact MILP, warm-started from the best remat plan so far.
+  // 3. The exact MILP, warm-started from the best remat plan so far. On training graphs a
+  // first MILP that recomputes forward nodes only (much smaller, often optimal quickly)
+  // looks for plans; its bound is not a bound of the class, so only the full one's counts.
   if (form && graph.size <= MILP_MAX_NODES && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
-    portfolio.phase('checkmate-milp');
-    const milp = await runCheckmateMilp({
-      graph,
-      budgetBytes: context.budgetBytes,
-      variant: context.formulation,
-      formulation: form,
-      // With a host link, half of what is left goes to swap-milp (phase 4).
-      timeLimitSeconds: context.transfer ? portfolio.left() / 2 : portfolio.left(),
-      relativeGap: context.relativeGap,
-      signal: context.signal,
-      start: portfolio.best?.steps,
-      onPlan: (plan) => {
-        const figures = replayed(graph, plan, context);
-        if (figures) portfolio.offer(figures, 'checkmate-milp');
-      },
-      onBound: (bound) => portfolio.offerBound(bound, 'milp'),
-    });
-    portfolio.solver = milp.solver;
-    if (milp.best) {
-      const plan = replayed(graph, milp.best, context);
-      if (plan) portfolio.offer(plan, 'checkmate-milp');
+    // With a host link, half of what is left goes to swap-milp (phase 4).
+    const milpSeconds = context.transfer ? portfolio.left() / 2 : portfolio.left();
+    const milpDeadline = Date.now() + milpSeconds * 1000;
+    const secondsTo = (deadline: number) => Math.max(0, (deadline - Date.now()) / 1000);
+    const onPlan = (plan: ReplayedPlan) => {
+      const figures = replayed(graph, plan, context);
+      if (figures) portfolio.offer(figures, 'checkmate-milp');
+    };
+    const restricted = graph.recomputable.some((recomputable, node) => recomputable && graph.kind[node] !== 'forward');
+    if (restricted && context.formulation === 'tight') {
+      portfolio.phase('checkmate-milp (forward recomputation only)');
+      const forward = await runCheckmateMilp({
+        graph,
+        budgetBytes: context.budgetBytes,
+        variant: 'tight',
+        formulation: buildCheckmate(graph, { budgetBytes: context.budgetBytes, variant: 'tight', recompute: 'forward' }),
+        timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, milpSeconds * 0.4),
+        relativeGap: context.relativeGap,
+        signal: context.signal,
+        start: portfolio.best?.steps,
+        onPlan,
+      });
+      if (forward.best) onPlan(forward.best);
+      if (forward.solve.stop === 'timeLimit') portfolio.timedOut = true;
     }
-    if (milp.bound !== undefined) portfolio.offerBound(milp.bound, 'milp');
-    if (milp.solve.stop === 'optimal') portfolio.proven = true;
-    if (milp.solve.stop === 'timeLimit') portfolio.timedOut = true;
-    if (milp.solve.stop === 'error') portfolio.phase(`checkmate-milp failed: ${milp.solve.error ?? 'solver error'}`);
+    if (!context.signal?.aborted && !portfolio.closed() && secondsTo(milpDeadline) > MIN_PHASE_SECONDS / 2) {
+      portfolio.phase('checkmate-milp');
+      const milp = await runCheckmateMilp({
+        graph,
+        budgetBytes: context.budgetBytes,
+        variant: context.formulation,
+        formulation: form,
+        timeLimitSeconds: secondsTo(milpDeadline),
+        relativeGap: context.relativeGap,
+        signal: context.signal,
+        start: portfolio.best?.steps,
+        onPlan,
+        onBound: (bound) => portfolio.offerBound(bound, 'milp'),
+      });
+      portfolio.solver = milp.solver;
+      if (milp.best) onPlan(milp.best);
+      if (milp.bound !== undefined) portfolio.offerBound(milp.bound, 'milp');
+      if (milp.solve.stop === 'optimal') portfolio.proven = true;
+      if (milp.solve.stop === 'timeLimit') portfolio.timedOut = true;
+      if (milp.solve.stop === 'error') portfolio.phase(`checkmate-milp failed: ${milp.solve.error ?? 'solver error'}`);
+    }
   } else if (form && graph.size > MILP_MAX_NODES) {
     portfolio.phase(`checkmate-milp skipped: ${graph.size} nodes is beyond ${MILP_MAX_NODES}`);
   }

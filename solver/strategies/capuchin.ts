@@ -39,6 +39,7 @@ function select(graph: IndexedGraph, ranked: readonly Ranked[], policy: 'capuchi
   return chosen;
 }
 
+/** Capuchin: swap where hidden, recompute where cheaper, evictions swept to fit. */
 export const capuchin: Strategy = {
   name: 'capuchin',
   description: 'Capuchin: swap where both copies hide under compute, otherwise recompute when cheaper; evictions swept to fit',

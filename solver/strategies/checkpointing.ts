@@ -74,6 +74,8 @@ export interface ScheduleOptions {
    * recomputed for one node of a segment is not recomputed again for the next one.
    */
   retainForSegment?: boolean;
+  /** Also retain every value recomputed for the current finest segment while it lasts. */
+  retainRecomputed?: boolean;
   /** Give up (return null) once the schedule grows past this many steps. */
   maxSteps?: number;
 }
@@ -123,6 +125,7 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
   };
   const finest = segment[maxLevel];
   const retainForSegment = options.retainForSegment ?? false;
+  const retainRecomputed = options.retainRecomputed ?? false;
   // A value that cannot be recomputed stays while a recomputation might still read it; for
   // this assignment only values that may be freed early (or whose users may be) are ever
   // recomputed, so level-0 checkpoints do not hold their inputs to the end.
@@ -145,6 +148,7 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     const lastRead = graph.recomputable[value] ? base.last[value] : holdUntil[value];
     if (lastRead <= now) return true;
     if (retainable[value] !== 1 || retainedAt(value, current)) return false;
+    if (retainRecomputed && recomputedIn[value] === finest[current]) return false;
     if (retainForSegment) {
       const reader = nextReader(value, now);
       if (reader >= 0 && finest[position[reader]] === finest[current]) return false;
@@ -156,9 +160,12 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     onDevice[value] = 0;
     retainedSet.delete(value);
   };
-  const compute = (node: number) => {
+  // The finest segment a value was last recomputed for (-1: computed in order).
+  const recomputedIn = new Int32Array(size).fill(-1);
+  const compute = (node: number, forSegment = -1) => {
     steps.push({ op: 'compute', node });
     onDevice[node] = 1;
+    recomputedIn[node] = forSegment;
     if (retainable[node]) retainedSet.add(node);
   };
 
@@ -169,7 +176,7 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     for (const input of graph.inputs[node]) pending[input]++;
     const current = position[node];
     for (const step of missing) {
-      compute(step);
+      compute(step, finest[current]);
       for (const input of graph.inputs[step]) {
         pending[input]--;
         if (onDevice[input] && mayFree(input, node - 1, current)) free(input);
@@ -213,16 +220,20 @@ export function stepCap(graph: IndexedGraph): number {
   return 10 * graph.size + 1024;
 }
 
-/** Sweeps stop after this many candidates in a row were given up as thrashing. */
-export const GIVE_UP_RUN = 4;
+/** Sweeps stop after this many candidates in a row (two assignments) were given up as thrashing. */
+export const GIVE_UP_RUN = 6;
+
+/** The retention rules a sweep tries for each checkpoint assignment, from leanest to most retaining. */
+const RETENTION_RULES: readonly ScheduleOptions[] = [{}, { retainForSegment: true }, { retainForSegment: true, retainRecomputed: true }];
 
 /**
- * Offers a checkpoint assignment to a sweep under both retention rules (segment-only, and
- * also keeping values whose next reader is in the current segment); returns the smaller peak.
+ * Offers a checkpoint assignment to a sweep under each retention rule (segment-only; also
+ * values whose next reader is in the current segment; also values recomputed for it);
+ * returns the smallest peak.
  */
 export function offerCheckpoints(picker: CandidatePicker, base: SchedulerBase, levels: CheckpointLevels): number {
   const maxSteps = stepCap(base.graph);
-  const plain = picker.offer(scheduleCheckpoints(base, levels, { maxSteps }));
-  const retaining = picker.offer(scheduleCheckpoints(base, levels, { maxSteps, retainForSegment: true }));
-  return Math.min(plain, retaining);
+  let smallest = Infinity;
+  for (const rule of RETENTION_RULES) smallest = Math.min(smallest, picker.offer(scheduleCheckpoints(base, levels, { ...rule, maxSteps })));
+  return smallest;
 }

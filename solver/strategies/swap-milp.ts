@@ -1,21 +1,28 @@
 // swap-milp: rematerialization and swapping decided together by the MILP of
 // solver/milp/swap.ts (Checkmate's stages plus swap-out, swap-in and host residency,
 // copy time beyond a stage's compute time counted as stall), solved by HiGHS in a worker.
-// The heuristics run first: the checkpointing baselines give the solver a starting plan
-// (their stages, no swaps) and the swapping baselines (vdnn-all, vdnn-conv, capuchin) a
-// known makespan that prunes swaps too slow to pay off. The model's stages synchronise
+// The heuristics run first, then the exact remat MILP (checkmate-milp's model) on part of
+// the time: the best no-swap plan starts the swap model (its stages, no swaps), and the
+// best plan of all (the swapping baselines vdnn-all, vdnn-conv and capuchin included)
+// gives a known makespan that prunes swaps too slow to pay off. The model's stages synchronise
 // the copy stream with the compute stream, so a heuristic whose copies straddle stages
 // can replay faster than the model's class allows: the fastest replayed plan is returned
 // and the message says where it came from. Every figure comes from the simulator.
 import type { CheckmateFormulation } from '../milp/checkmate.js';
-import { warmStart } from '../milp/checkmate-solve.js';
+import { runCheckmateMilp, warmStart } from '../milp/checkmate-solve.js';
 import { highsBackend } from '../milp/highs-backend.js';
 import { buildSwap, extractSwapSchedule, swapObjectiveToCost } from '../milp/swap.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
+import { secondsLeft } from './checkmate-milp.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 import { transferMissing, vdnnAll, vdnnConv } from './vdnn.js';
+
+/** Beyond this many nodes the MILP is not tried (its model grows with the square of the size). */
+export const SWAP_MILP_MAX_NODES = 200;
+/** The share of the time left that the exact remat MILP gets before the swap model. */
+const REMAT_SHARE = 0.3;
 
 /** The swapping heuristics swap-milp competes with and prunes by. */
 export const SWAP_BASELINES: readonly Strategy[] = [vdnnAll, vdnnConv, capuchin];
@@ -108,6 +115,7 @@ function bestStart(base: CheckmateFormulation, schedules: readonly IndexedStep[]
   return chosen;
 }
 
+/** The joint remat + swap MILP, competing with the heuristics. */
 export const swapMilp: Strategy = {
   name: 'swap-milp',
   description: 'Rematerialization and swapping in one MILP on Checkmate stages: copies overlap compute, stalls are paid; HiGHS',
@@ -119,12 +127,35 @@ export const swapMilp: Strategy = {
     const best = new Best(context);
     const plain = await heuristics(context, BASELINES, best);
     await heuristics(context, SWAP_BASELINES, best);
-    const slack = best.best ? best.best.makespan - graph.baseCost : undefined;
     // baseCost bounds every makespan: a heuristic that reaches it is optimal.
-    if (best.best && slack === 0) {
+    if (best.best && best.best.makespan === graph.baseCost) {
       return { kind: 'schedule', steps: best.best.steps, status: 'optimal', message: `${best.best.from}'s plan runs in baseCost` };
     }
-    const solved = await solveSwapMilp(context, { slack, starts: plain.map((candidate) => candidate.steps) });
+    if (graph.size > SWAP_MILP_MAX_NODES) {
+      if (!best.best) {
+        return {
+          kind: 'infeasible',
+          smallestPeakBytes: Number.isFinite(best.smallestPeak) ? best.smallestPeak : undefined,
+          message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}, and no heuristic fits the budget`,
+        };
+      }
+      return { kind: 'schedule', steps: best.best.steps, message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}; ${best.best.from}'s plan` };
+    }
+    // The exact remat MILP first (a smaller model that HiGHS closes sooner), on part of the
+    // time: its plan is a candidate and the swap model's starting point.
+    const starts = plain.slice().sort((a, b) => a.makespan - b.makespan).map((candidate) => candidate.steps);
+    const remat = await runCheckmateMilp({
+      graph,
+      budgetBytes: context.budgetBytes,
+      variant: context.formulation,
+      timeLimitSeconds: Math.max(0.5, REMAT_SHARE * secondsLeft(context)),
+      relativeGap: context.relativeGap,
+      signal: context.signal,
+      start: starts[0],
+    });
+    if (remat.best && best.offer(remat.best.steps, 'checkmate-milp')) starts.unshift(remat.best.steps);
+    const known = best.best ? best.best.makespan - graph.baseCost : undefined;
+    const solved = await solveSwapMilp(context, { slack: known, starts });
     let milpMakespan: number | undefined;
     if (solved.steps) milpMakespan = best.offer(solved.steps, 'milp')?.makespan;
     const solver = {

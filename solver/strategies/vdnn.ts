@@ -36,6 +36,7 @@ function runVdnn(context: StrategyContext, windows: IdleWindow[], name: string):
   return picker.outcome(name);
 }
 
+/** vDNN offloading every forward output. */
 export const vdnnAll: Strategy = {
   name: 'vdnn-all',
   description: 'vDNN: offload every forward output after its last forward use, prefetch one layer ahead of its backward use',
@@ -44,6 +45,7 @@ export const vdnnAll: Strategy = {
   run: (context) => runVdnn(context, forwardWindows(context.graph), 'vdnn-all'),
 };
 
+/** vDNN offloading convolution outputs only. */
 export const vdnnConv: Strategy = {
   name: 'vdnn-conv',
   description: 'vDNN: offload only convolution outputs after their last forward use, prefetch one layer ahead',

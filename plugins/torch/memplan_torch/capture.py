@@ -331,6 +331,8 @@ def _build(step: CapturedStep, gm: torch.fx.GraphModule, signature: Any, strip: 
             value = getattr(gm, node.target)
             step.source[node] = ("constant", value)
             values[node] = value
+            # Views of a constant hold no memory of their own.
+            register(value, ("constant",))
         elif node.op == "call_function":
             args = torch.fx.node.map_aggregate(node.args, lambda v: values[v] if isinstance(v, torch.fx.Node) else v)
             kwargs = torch.fx.node.map_aggregate(node.kwargs, lambda v: values[v] if isinstance(v, torch.fx.Node) else v)
@@ -361,14 +363,12 @@ def _build(step: CapturedStep, gm: torch.fx.GraphModule, signature: Any, strip: 
     _make_nodes(step, gm, producers, producer_outputs)
 
     # Graph outputs: loss, model output marker, parameter gradients, buffer updates.
-    output_node = next(node for node in gm.graph.nodes if node.op == "output")
     step.loss_node = node_by_name[signature.user_outputs[0]]
     marker_nodes = [node_by_name[text] for text in signature.user_outputs[1:] if text in node_by_name]
     step.grad_nodes = {
         strip(param): node_by_name[text] for text, param in signature.backward_signature.gradients_to_parameters.items()
     }
     step.buffer_updates = {strip(buffer): node_by_name[text] for text, buffer in signature.buffers_to_mutate.items()}
-    del output_node
 
     keep = set()
     for node in [step.loss_node, *step.grad_nodes.values(), *step.buffer_updates.values()]:

@@ -6,6 +6,7 @@ bytes equals the predicted peakBytes and stays within the budget. Plans come fro
 from __future__ import annotations
 
 import pytest
+import torch
 
 import memplan_torch as mt
 from conftest import TIME_LIMIT
@@ -103,3 +104,30 @@ def test_budget_parsing():
     assert mt.parse_budget(1) == {"fraction": 1.0}
     assert mt.parse_budget(123456) == {"bytes": 123456}
     assert mt.parse_budget({"bytes": 7}) == {"bytes": 7}
+
+
+class TinyTransformer(torch.nn.Module):
+    """Embedding, two encoder layers (layer norm, attention, feed-forward), a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(100, 32)
+        layer = torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+        self.encoder = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = torch.nn.Linear(32, 10)
+
+    def forward(self, tokens):
+        return self.head(self.encoder(self.embed(tokens)).mean(1))
+
+
+def test_transformer_executes_as_predicted():
+    torch.manual_seed(4)
+    model = TinyTransformer()
+    tokens = torch.randint(0, 100, (16, 24))
+    targets = torch.randint(0, 10, (16,))
+    captured = mt.capture(model, tokens, loss_fn, targets, repeats=1)
+    ops = {node["op"] for node in captured.graph["nodes"]}
+    assert "native_layer_norm" in ops and any("attention" in op for op in ops)
+    planned = mt.plan(captured, 0.6, strategy="auto", time_limit=TIME_LIMIT)
+    assert planned.recomputed()
+    check_execution(planned, model, tokens, targets)

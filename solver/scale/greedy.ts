@@ -1,0 +1,225 @@
+// A budget-driven remat scheduler for any DAG that uses what an offline planner knows and
+// DTR cannot: when each value is needed next. Nodes are first computed in execution order;
+// a missing input is recomputed on demand (recursively); before a compute that would not
+// fit, the resident value with the smallest
+//   rematerialization cost / (bytes x (steps until its next need) ^ alpha)
+// is evicted (Belady's farthest-next-use rule, weighted by what bringing it back costs).
+// A value's next need is the first computation of a direct user still to come, or the next
+// need of an evicted user that reads it (so inputs of evicted values stay until the value
+// is recomputed, or are evicted in turn and counted in its cost). Values nothing needs any
+// more are freed at once. The result is a compute sequence; sequence.ts gives its frees
+// and exact peak.
+import type { IndexedGraph } from '../graph/validate.js';
+
+/** Options of the greedy scheduler. */
+export interface GreedyOptions {
+  /** Exponent of the distance to the next need in the eviction score (1 = plain Belady weighting). */
+  alpha?: number;
+  /** Give up once the sequence grows past this many computes. */
+  maxComputes?: number;
+  /** Multiplies each eviction score by exp(noise x a standard normal draw): randomized restarts. */
+  noise?: number;
+  /** Seed of the noise. */
+  seed?: number;
+  /** The order of first computations (a topological order); default the graph's order. */
+  order?: readonly number[];
+}
+
+/** A small deterministic generator (mulberry32) so restarts are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A greedy run: the compute sequence, and whether every compute fit the budget. */
+export interface GreedyResult {
+  sequence: number[];
+  fits: boolean;
+}
+
+const NEVER = Number.POSITIVE_INFINITY;
+
+/** Schedules the graph under `available` device bytes (residentBytes excluded); null when it gave up. */
+export function greedySequence(graph: IndexedGraph, available: number, options: GreedyOptions = {}): GreedyResult | null {
+  const size = graph.size;
+  const alpha = options.alpha ?? 1;
+  const maxComputes = options.maxComputes ?? 20 * size + 1000;
+  const resident = new Uint8Array(size);
+  const computed = new Uint8Array(size);
+  const pinned = new Int32Array(size);
+  const onStack = new Uint8Array(size);
+  const need = new Float64Array(size);
+  const sequence: number[] = [];
+  const order = options.order ?? Array.from({ length: size }, (_, node) => node);
+  const rank = new Int32Array(size);
+  order.forEach((node, position) => (rank[node] = position));
+  let live = 0;
+  let fits = true;
+  let frontier = 0;
+  let needStale = true;
+  const noise = options.noise ?? 0;
+  const random = seededRandom(options.seed ?? 1);
+  // A fixed random factor per node and restart keeps the rule consistent within one run.
+  const jitter = new Float64Array(size).fill(1);
+  if (noise > 0) {
+    for (let node = 0; node < size; node++) {
+      const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      jitter[node] = Math.exp(noise * normal);
+    }
+  }
+
+  // Next need of every value (as a rank in `order`), in reverse order: users come later.
+  const refreshNeed = () => {
+    for (let position = size - 1; position >= 0; position--) {
+      const node = order[position];
+      let when = onStack[node] ? frontier : NEVER;
+      for (const user of graph.users[node]) {
+        // A user being brought in now reads it now; one still to be first computed, at its
+        // own position; an evicted user that is needed later, when it is recomputed.
+        let at = NEVER;
+        if (onStack[user]) at = frontier;
+        else if (!computed[user]) at = rank[user];
+        else if (!resident[user]) at = need[user];
+        if (at < when) when = at;
+      }
+      if (graph.keep[node] && size < when) when = size;
+      need[node] = when;
+    }
+    needStale = false;
+  };
+  const release = (node: number) => {
+    resident[node] = 0;
+    live -= graph.bytes[node];
+    needStale = true;
+  };
+  // Frees resident values nothing needs any more.
+  const sweep = () => {
+    if (needStale) refreshNeed();
+    for (let node = 0; node < size; node++) {
+      if (resident[node] && !pinned[node] && need[node] === NEVER) release(node);
+    }
+  };
+  // Cost of bringing a value back: its own cost plus that of its missing inputs, recursively.
+  const remat = new Float64Array(size);
+  const rematStamp = new Int32Array(size);
+  let stamp = 0;
+  const rematCost = (root: number): number => {
+    if (rematStamp[root] === stamp) return remat[root];
+    let total = graph.cost[root];
+    let visited = 0;
+    const stack = [root];
+    const seen = new Set<number>([root]);
+    while (stack.length && visited < 256) {
+      const node = stack.pop()!;
+      visited++;
+      for (const input of graph.inputs[node]) {
+        if (resident[input] || seen.has(input)) continue;
+        // A value that is gone and cannot be recomputed makes its users unrecoverable.
+        if (!graph.recomputable[input]) {
+          total = NEVER;
+          stack.length = 0;
+          break;
+        }
+        seen.add(input);
+        total += graph.cost[input];
+        stack.push(input);
+      }
+    }
+    rematStamp[root] = stamp;
+    remat[root] = total;
+    return total;
+  };
+  const evictOne = (): boolean => {
+    if (needStale) refreshNeed();
+    stamp++;
+    let victim = -1;
+    let best = NEVER;
+    for (let node = 0; node < size; node++) {
+      if (!resident[node] || pinned[node] || graph.keep[node] || !graph.recomputable[node] || graph.bytes[node] === 0) continue;
+      const distance = need[node] - frontier + 1;
+      const cost = rematCost(node);
+      if (cost === NEVER) continue;
+      const score = (jitter[node] * cost) / (graph.bytes[node] * Math.pow(distance, alpha));
+      if (score < best) (best = score), (victim = node);
+    }
+    if (victim < 0) return false;
+    release(victim);
+    return true;
+  };
+  const computeNow = (node: number) => {
+    const needBytes = graph.bytes[node] + graph.workspace[node];
+    while (live + needBytes > available) {
+      if (!evictOne()) {
+        fits = false;
+        break;
+      }
+    }
+    sequence.push(node);
+    resident[node] = 1;
+    computed[node] = 1;
+    live += graph.bytes[node];
+    needStale = true;
+  };
+  // Brings `root` onto the device, recomputing missing inputs first (explicit stack). Each
+  // frame pins each of its inputs once, from the moment the input is resident, so nothing
+  // it reads can be evicted while a sibling input is being recomputed.
+  const materialize = (root: number): boolean => {
+    const stack: { node: number; at: number; held: Set<number> }[] = [];
+    const open = (node: number) => {
+      onStack[node] = 1;
+      needStale = true;
+      const held = new Set<number>();
+      for (const input of graph.inputs[node]) {
+        if (resident[input]) {
+          pinned[input]++;
+          held.add(input);
+        }
+      }
+      stack.push({ node, at: 0, held });
+    };
+    open(root);
+    while (stack.length) {
+      if (sequence.length > maxComputes) return false;
+      const frame = stack[stack.length - 1];
+      const inputs = graph.inputs[frame.node];
+      if (frame.at < inputs.length) {
+        const input = inputs[frame.at];
+        if (frame.held.has(input)) {
+          frame.at++;
+        } else if (resident[input]) {
+          pinned[input]++;
+          frame.held.add(input);
+          frame.at++;
+        } else {
+          open(input);
+        }
+        continue;
+      }
+      stack.pop();
+      computeNow(frame.node);
+      for (const input of frame.held) pinned[input]--;
+      onStack[frame.node] = 0;
+      needStale = true;
+      const parent = stack[stack.length - 1];
+      if (parent) {
+        pinned[frame.node]++;
+        parent.held.add(frame.node);
+      }
+      sweep();
+    }
+    return true;
+  };
+
+  for (frontier = 0; frontier < size; frontier++) {
+    needStale = true;
+    if (!materialize(order[frontier])) return null;
+    sweep();
+  }
+  return { sequence, fits };
+}

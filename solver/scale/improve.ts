@@ -1,0 +1,98 @@
+// A local-search improver for remat plans: it takes a legal compute sequence within the
+// budget and removes recomputations while the memory still fits. Removing the compute of
+// x at position p (x was computed before, at p') keeps the earlier copy alive instead:
+// the positions strictly between the earlier copy's last read and p gain bytes(x), the
+// positions from p on are unchanged (the same value is alive there either way), and the
+// inputs read at p may die earlier (only less memory). So the move fits exactly when
+// max(during over that gap) + bytes(x) <= available, which is checked against the exact
+// profile of sequence.ts; every pass ends with a full re-profile, so no figure drifts.
+import type { IndexedGraph } from '../graph/validate.js';
+import { profileOf } from './sequence.js';
+
+/** Options of the improver. */
+export interface ImproveOptions {
+  /** Stop starting new passes after this Date.now(). */
+  deadline?: number;
+  /** At most this many passes. */
+  maxPasses?: number;
+}
+
+/** Result of an improvement: the sequence and its exact peak and cost. */
+export interface Improved {
+  sequence: number[];
+  peak: number;
+  cost: number;
+  removed: number;
+}
+
+/**
+ * Removes recomputations from a legal compute sequence while its peak stays within
+ * `available` bytes (residentBytes excluded). The sequence's peak must already fit.
+ */
+export function improveSequence(graph: IndexedGraph, input: readonly number[], available: number, options: ImproveOptions = {}): Improved {
+  let sequence = input.slice();
+  let removed = 0;
+  const maxPasses = options.maxPasses ?? 50;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    if (options.deadline !== undefined && pass > 0 && Date.now() > options.deadline) break;
+    const profile = profileOf(graph, sequence);
+    if (typeof profile === 'string') throw new Error(`improveSequence: illegal sequence: ${profile}`);
+    if (profile.peak > available) throw new Error('improveSequence: the starting sequence exceeds the budget');
+    const length = sequence.length;
+    const during = profile.during;
+    const end = profile.end.slice();
+    const previous = profile.previous.slice();
+    const next = new Int32Array(length).fill(-1);
+    for (let position = 0; position < length; position++) if (previous[position] >= 0) next[previous[position]] = position;
+    const deleted = new Uint8Array(length);
+    let acceptedThisPass = 0;
+
+    // First, copies nobody reads (and that are not the copy a keep node ends with) go:
+    // another copy of the node exists, and dropping one only lowers memory.
+    for (let position = 0; position < length; position++) {
+      const hasOther = previous[position] >= 0 || next[position] >= 0;
+      if (end[position] === position && hasOther) {
+        deleted[position] = 1;
+        const before = previous[position];
+        const after = next[position];
+        if (after >= 0) previous[after] = before;
+        if (before >= 0) next[before] = after;
+        acceptedThisPass++;
+      }
+    }
+
+    // Then recomputations, dearest first.
+    const candidates: number[] = [];
+    for (let position = 0; position < length; position++) if (!deleted[position] && previous[position] >= 0) candidates.push(position);
+    candidates.sort((a, b) => graph.cost[sequence[b]] - graph.cost[sequence[a]] || graph.bytes[sequence[a]] - graph.bytes[sequence[b]] || a - b);
+    for (const position of candidates) {
+      if (deleted[position]) continue;
+      const before = previous[position];
+      if (before < 0) continue;
+      const node = sequence[position];
+      const bytes = graph.bytes[node];
+      const from = end[before] + 1;
+      let fits = true;
+      for (let at = from; at < position; at++) {
+        if (!deleted[at] && during[at] + bytes > available) {
+          fits = false;
+          break;
+        }
+      }
+      if (!fits) continue;
+      for (let at = from; at < position; at++) during[at] += bytes;
+      end[before] = end[position];
+      deleted[position] = 1;
+      const after = next[position];
+      if (after >= 0) previous[after] = before;
+      next[before] = after;
+      acceptedThisPass++;
+    }
+    if (acceptedThisPass === 0) break;
+    removed += acceptedThisPass;
+    sequence = sequence.filter((_, position) => !deleted[position]);
+  }
+  const final = profileOf(graph, sequence);
+  if (typeof final === 'string') throw new Error(`improveSequence: produced an illegal sequence: ${final}`);
+  return { sequence, peak: final.peak, cost: final.cost, removed };
+}

@@ -1,0 +1,120 @@
+// The scale search: many cheap remat plans and a local search on each, within a deadline.
+// Sources: starting schedules given by the caller (baselines, solver incumbents), the
+// greedy scheduler of greedy.ts with several eviction weightings and budget margins, then
+// randomized restarts of it until the deadline. Every fitting sequence goes through the
+// improver; the cheapest result wins. All figures are exact (sequence.ts), and the caller
+// replays the winner in the simulator anyway.
+import type { IndexedGraph } from '../graph/validate.js';
+import type { IndexedStep } from '../schedule/simulate.js';
+import { greedySequence, seededRandom } from './greedy.js';
+import { improveSequence } from './improve.js';
+import { listedOrder, memoryAwareOrder } from './order.js';
+import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
+
+/** A starting plan offered to the search. */
+export interface SearchStart {
+  steps: readonly IndexedStep[];
+  from: string;
+}
+
+/** Options of the scale search. */
+export interface ScaleSearchOptions {
+  /** Date.now() after which no new restart begins. */
+  deadline: number;
+  starts?: readonly SearchStart[];
+  /** Run the greedy scheduler (default true). */
+  greedy?: boolean;
+  /** Randomized restarts after the fixed variants, until the deadline (default true). */
+  restarts?: boolean;
+  signal?: AbortSignal;
+}
+
+/** The best plan the search found, or the smallest peak it reached. */
+export type ScaleSearchResult =
+  | { found: true; steps: IndexedStep[]; cost: number; peak: number; from: string; tried: number }
+  | { found: false; smallestPeak: number; tried: number };
+
+/** Randomized restarts stop after this many in a row found nothing better. */
+export const STALL_RESTARTS = 400;
+
+/** The fixed greedy variants: eviction weighting alpha and the share of the budget aimed at. */
+export const GREEDY_VARIANTS: readonly { alpha: number; margin: number }[] = [
+  { alpha: 1, margin: 1 },
+  { alpha: 0.5, margin: 1 },
+  { alpha: 2, margin: 1 },
+  { alpha: 0.25, margin: 1 },
+  { alpha: 1.5, margin: 1 },
+  { alpha: 3, margin: 1 },
+  { alpha: 1, margin: 0.97 },
+  { alpha: 0.5, margin: 0.97 },
+  { alpha: 1, margin: 0.93 },
+  { alpha: 0.5, margin: 0.93 },
+];
+
+/** Searches remat plans for `budgetBytes` (residentBytes included); see the file comment. */
+export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: ScaleSearchOptions): ScaleSearchResult {
+  const available = budgetBytes - graph.residentBytes;
+  let best: { sequence: number[]; cost: number; peak: number; from: string } | null = null;
+  let smallestPeak = Infinity;
+  let tried = 0;
+  // Nothing beats baseCost without swaps: stop as soon as a plan reaches it.
+  const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= graph.baseCost);
+  const consider = (sequence: number[], from: string) => {
+    tried++;
+    const profile = profileOf(graph, sequence);
+    if (typeof profile === 'string') return;
+    smallestPeak = Math.min(smallestPeak, profile.peak + graph.residentBytes);
+    if (profile.peak > available) return;
+    const improved = improveSequence(graph, sequence, available, { deadline: options.deadline });
+    if (!best || improved.cost < best.cost || (improved.cost === best.cost && improved.peak < best.peak)) {
+      best = { sequence: improved.sequence, cost: improved.cost, peak: improved.peak, from };
+    }
+  };
+
+  for (const start of options.starts ?? []) {
+    if (stop()) break;
+    // Swap plans are not remat sequences; only compute/free schedules are taken.
+    if (start.steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut')) continue;
+    consider(stepsToSequence(start.steps), `${start.from}+local-search`);
+  }
+  if (options.greedy ?? true) {
+    // The listed order first, then memory-aware orders (each is also a no-remat plan).
+    const orders: number[][] = [listedOrder(graph)];
+    for (const rule of ['delta', 'during'] as const) {
+      const order = memoryAwareOrder(graph, rule);
+      if (!orders.some((known) => known.every((node, at) => order[at] === node))) orders.push(order);
+    }
+    for (const order of orders.slice(1)) consider(order, 'memory-aware order+local-search');
+    for (const variant of GREEDY_VARIANTS) {
+      for (const order of orders) {
+        if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+        const result = greedySequence(graph, Math.floor(available * variant.margin), { alpha: variant.alpha, order });
+        if (result) consider(result.sequence, 'greedy+local-search');
+      }
+    }
+    if (options.restarts ?? true) {
+      const random = seededRandom(12345);
+      let sinceBetter = 0;
+      for (let seed = 1; !stop() && Date.now() < options.deadline && sinceBetter < STALL_RESTARTS; seed++) {
+        const alpha = 0.25 + 2.75 * random();
+        const margin = 1 - 0.1 * random() * random();
+        const before = best === null ? Infinity : (best as { cost: number }).cost;
+        const order = orders[Math.floor(random() * orders.length)];
+        const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order });
+        if (result) consider(result.sequence, 'greedy+local-search');
+        const after = best === null ? Infinity : (best as { cost: number }).cost;
+        sinceBetter = after < before ? 0 : sinceBetter + 1;
+      }
+    }
+  }
+  const winner = best as { sequence: number[]; cost: number; peak: number; from: string } | null;
+  if (!winner) return { found: false, smallestPeak, tried };
+  return {
+    found: true,
+    steps: sequenceToSteps(graph, winner.sequence),
+    cost: winner.cost,
+    peak: winner.peak + graph.residentBytes,
+    from: winner.from,
+    tried,
+  };
+}
