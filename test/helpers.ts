@@ -45,7 +45,9 @@ export function checkPlan(graph: IndexedGraph, plan: Plan, transfer?: Transfer):
   );
   expect(plan.bound, `${label}: has a bound`).toBeDefined();
   expect(plan.bound!.makespan, `${label}: bound <= makespan`).toBeLessThanOrEqual(replay.figures.makespan);
-  expect(plan.bound!.makespan, `${label}: baseCost is a bound`).toBeGreaterThanOrEqual(graph.baseCost);
+  // A plan that computes every node once in another order sums the same costs in another
+  // order, so its float makespan may sit one rounding step below baseCost.
+  expect(plan.bound!.makespan, `${label}: baseCost is a bound`).toBeGreaterThanOrEqual(graph.baseCost * (1 - 1e-12));
   const expectedGap = replay.figures.makespan > 0 ? (replay.figures.makespan - plan.bound!.makespan) / replay.figures.makespan : 0;
   expect(plan.bound!.gap, `${label}: gap`).toBeCloseTo(expectedGap, 12);
   // Per-node annotations are the replay's counts.

@@ -1,14 +1,15 @@
 // The [scale] benchmark: large graphs within 60 s on this machine.
 //   npm run bench -- --suite scale [--time-limit S] [--graphs DIR] [--graph FILE]
 //     [--only a,b] [--fractions 0.8,0.6] [--sweep 0.4,0.5,...] [--sweep-time-limit S]
-//     [--no-sweep] [--strategies a,b]
+//     [--no-sweep] [--strategies a,b] [--autos auto,auto-scale]
 // For every graph of the directory (or the one --graph FILE: a contract Graph or a
 // node-link JSON) at the suite budgets (the seven training graphs at 80 % and 60 % of the
 // no-remat peak, the random layered graphs at 90 % and 80 %, other graphs at 80 % and
-// 60 % unless --fractions says otherwise), it runs auto with --time-limit (default 60 s)
-// and every baseline plus the scale strategies, each in a worker with a hard time-out,
-// and prints: status, makespan / baseCost, bound source, gap and seconds of auto; the best
-// baseline; local-search; and whether auto <= the best baseline. Each graph also gets an
+// 60 % unless --fractions says otherwise), it runs the portfolios (--autos: auto, and
+// auto-scale, which is local-search then auto) with --time-limit (default 60 s) and every
+// baseline plus the scale strategies, each in a worker with a hard time-out, and prints
+// one row per portfolio: status, makespan / baseCost, bound source, gap and seconds; the
+// best baseline; local-search; and whether the portfolio <= the best baseline. Each graph also gets an
 // SVG (bench/out/scale-GRAPH.svg): makespan / baseCost against budget, one line per
 // strategy, the baselines and scale strategies over the --sweep budgets (40..100 %), auto
 // at the suite budgets. Every plan is re-checked by replaying its schedule; '!' marks a
@@ -79,20 +80,24 @@ export async function run(args: string[]): Promise<void> {
   if (only) graphs = graphs.filter((bench) => only.some((part) => bench.name.includes(part)));
   const runner = new CaseRunner(caseTimeoutMs);
   const sweepRunner = new CaseRunner(sweepTimeoutMs);
-  const header = ['graph', 'nodes', 'budget', 'auto status', 'auto', 'bound', 'gap', 'seconds', 'best baseline', 'local-search', 'auto <= baseline'];
+  const autos = (argValue(args, 'autos') ?? 'auto,auto-scale').split(',');
+  const header = ['graph', 'nodes', 'budget', 'portfolio', 'status', 'makespan / baseCost', 'bound', 'gap', 'seconds', 'best baseline', 'local-search', '<= baseline'];
   const rows: string[][] = [];
   const records: unknown[] = [];
   const svgs: string[] = [];
-  console.log(`scale suite: auto at ${timeLimitSeconds} s per case; cells are makespan / baseCost`);
+  console.log(`scale suite: ${autos.join(', ')} at ${timeLimitSeconds} s per case; cells are makespan / baseCost`);
   try {
     for (const bench of graphs) {
       const fractions = fixedFractions ?? suiteFractions(bench.name);
-      const autoPoints: [number, number][] = [];
+      const autoPoints = new Map<string, [number, number][]>(autos.map((name) => [name, []]));
       for (const fraction of fractions) {
         const options = { budget: { fraction }, timeLimitSeconds };
-        const auto = await runner.run({ graphPath: bench.path, options: { ...options, strategy: 'auto' } });
-        const ratio = ratioOf(auto);
-        if (ratio !== undefined) autoPoints.push([fraction * 100, ratio]);
+        const portfolios: Record<string, CaseResult> = {};
+        for (const name of autos) {
+          portfolios[name] = await runner.run({ graphPath: bench.path, options: { ...options, strategy: name } });
+          const ratio = ratioOf(portfolios[name]);
+          if (ratio !== undefined) autoPoints.get(name)!.push([fraction * 100, ratio]);
+        }
         // The other strategies at the same budget, with a short limit (the baselines ignore it).
         let bestBaseline: { name: string; ratio: number } | undefined;
         const byStrategy: Record<string, CaseResult> = {};
@@ -103,28 +108,44 @@ export async function run(args: string[]): Promise<void> {
           if (baselineNames.has(name) && value !== undefined && (!bestBaseline || value < bestBaseline.ratio)) bestBaseline = { name, ratio: value };
         }
         const local = byStrategy['local-search'];
-        const comparison =
-          bestBaseline === undefined ? (ratio !== undefined ? 'yes (no baseline fits)' : 'n/a (none fits)') : ratio !== undefined && ratio <= bestBaseline.ratio + 1e-12 ? 'yes' : 'NO';
-        const row = [
-          bench.name,
-          String(bench.graph.size),
-          percent(fraction),
-          statusOf(auto),
-          ratioCell(auto),
-          auto.plan?.bound?.source ?? '-',
-          auto.plan?.bound ? `${(100 * auto.plan.bound.gap).toFixed(2)} %` : '-',
-          auto.timedOut ? `> ${(caseTimeoutMs / 1000).toFixed(0)}` : fixed(auto.wallMs / 1000, 1),
-          bestBaseline ? `${bestBaseline.name} ${bestBaseline.ratio.toFixed(4)}` : '-',
-          local ? ratioCell(local) : '-',
-          comparison,
-        ];
-        rows.push(row);
-        console.log(row.join('  '));
+        for (const name of autos) {
+          const auto = portfolios[name];
+          const ratio = ratioOf(auto);
+          const comparison =
+            bestBaseline === undefined
+              ? ratio !== undefined
+                ? 'yes (no baseline fits)'
+                : 'n/a (none fits)'
+              : ratio !== undefined && ratio <= bestBaseline.ratio + 1e-12
+                ? 'yes'
+                : 'NO';
+          const row = [
+            bench.name,
+            String(bench.graph.size),
+            percent(fraction),
+            name,
+            statusOf(auto),
+            ratioCell(auto),
+            auto.plan?.bound?.source ?? '-',
+            auto.plan?.bound ? `${(100 * auto.plan.bound.gap).toFixed(2)} %` : '-',
+            auto.timedOut ? `> ${(caseTimeoutMs / 1000).toFixed(0)}` : fixed(auto.wallMs / 1000, 1),
+            bestBaseline ? `${bestBaseline.name} ${bestBaseline.ratio.toFixed(4)}` : '-',
+            local ? ratioCell(local) : '-',
+            comparison,
+          ];
+          rows.push(row);
+          console.log(row.join('  '));
+        }
         records.push({
           graph: bench.name,
           nodes: bench.graph.size,
           fraction,
-          auto: { status: statusOf(auto), predicted: auto.plan?.predicted, bound: auto.plan?.bound, wallMs: auto.wallMs, replayChecked: auto.replayChecked, message: auto.plan?.message },
+          portfolios: Object.fromEntries(
+            Object.entries(portfolios).map(([name, auto]) => [
+              name,
+              { status: statusOf(auto), predicted: auto.plan?.predicted, bound: auto.plan?.bound, wallMs: auto.wallMs, replayChecked: auto.replayChecked, message: auto.plan?.message },
+            ]),
+          ),
           others: Object.fromEntries(Object.entries(byStrategy).map(([name, result]) => [name, { status: statusOf(result), ratio: ratioOf(result), wallMs: result.wallMs }])),
         });
       }
@@ -139,7 +160,7 @@ export async function run(args: string[]): Promise<void> {
           }
           if (points.length) series.push({ name, points });
         }
-        series.push({ name: `auto (${timeLimitSeconds} s)`, points: autoPoints });
+        for (const [name, points] of autoPoints) series.push({ name: `${name} (${timeLimitSeconds} s)`, points });
         const svg = svgLinePlot({
           title: `${bench.name} (${bench.graph.size} nodes)`,
           xLabel: 'budget, % of the no-remat peak',
@@ -155,8 +176,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const table = markdownTable(header, rows);
   const note =
-    `auto with a ${timeLimitSeconds} s limit; cells are makespan / baseCost; bound: what proved auto's lower bound; ` +
-    'gap = (makespan - bound) / makespan; best baseline and local-search at the same budget; "infeasible (< floor)": ' +
+    `portfolios with a ${timeLimitSeconds} s limit; makespan / baseCost; bound: what proved the lower bound; ` +
+    'gap = (makespan - bound) / makespan; best baseline and local-search (short limit) at the same budget; "infeasible (< floor)": ' +
     'the budget is below the proven floor, so no plan exists; "!" a plan whose replay did not match.';
   console.log(`\n${table}\n\n${note}`);
   const suffix = single ? `-${graphs[0]?.name ?? 'graph'}` : '';

@@ -148,6 +148,7 @@ class MinHeap {
 /**
  * Orders nodes topologically, keeping the preferred rank order wherever it is legal
  * (Kahn's algorithm taking the ready node of smallest rank); a cycle throws MEMPLAN_ERR_CYCLE.
+ * Ranks must be distinct; every input must name one of the nodes.
  */
 export function stableTopologicalOrder(nodes: readonly GraphNode[], rank: readonly number[]): GraphNode[] {
   const byRank = new Map<number, number>();

@@ -4,8 +4,9 @@
 // the positions strictly between the earlier copy's last read and p gain bytes(x), the
 // positions from p on are unchanged (the same value is alive there either way), and the
 // inputs read at p may die earlier (only less memory). So the move fits exactly when
-// max(during over that gap) + bytes(x) <= available, which is checked against the exact
-// profile of sequence.ts; every pass ends with a full re-profile, so no figure drifts.
+// max(during over that gap) + bytes(x) <= available is enough (a quick, safe test against
+// the exact profile of sequence.ts); when no move passes it, moves are re-tried with an
+// exact re-profile. Every pass starts from a full re-profile, so no figure drifts.
 import type { IndexedGraph } from '../graph/validate.js';
 import { profileOf } from './sequence.js';
 
@@ -32,7 +33,7 @@ export interface Improved {
 export function improveSequence(graph: IndexedGraph, input: readonly number[], available: number, options: ImproveOptions = {}): Improved {
   let sequence = input.slice();
   let removed = 0;
-  const maxPasses = options.maxPasses ?? 50;
+  const maxPasses = options.maxPasses ?? 10_000;
   for (let pass = 0; pass < maxPasses; pass++) {
     if (options.deadline !== undefined && pass > 0 && Date.now() > options.deadline) break;
     const profile = profileOf(graph, sequence);
@@ -88,9 +89,27 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
       next[before] = after;
       acceptedThisPass++;
     }
-    if (acceptedThisPass === 0) break;
-    removed += acceptedThisPass;
-    sequence = sequence.filter((_, position) => !deleted[position]);
+    if (acceptedThisPass > 0) {
+      removed += acceptedThisPass;
+      sequence = sequence.filter((_, position) => !deleted[position]);
+      continue;
+    }
+    // No move passed the quick test, which ignores that inputs read only by the removed
+    // compute die earlier. Try the moves again with an exact re-profile, dearest first,
+    // and take the first that fits.
+    let exact: number[] | null = null;
+    for (const position of candidates) {
+      if (options.deadline !== undefined && Date.now() > options.deadline) break;
+      const trial = sequence.slice(0, position).concat(sequence.slice(position + 1));
+      const profiled = profileOf(graph, trial);
+      if (typeof profiled !== 'string' && profiled.peak <= available) {
+        exact = trial;
+        break;
+      }
+    }
+    if (!exact) break;
+    removed++;
+    sequence = exact;
   }
   const final = profileOf(graph, sequence);
   if (typeof final === 'string') throw new Error(`improveSequence: produced an illegal sequence: ${final}`);

@@ -27,6 +27,8 @@ export interface ScaleSearchOptions {
   /** Randomized restarts after the fixed variants, until the deadline (default true). */
   restarts?: boolean;
   signal?: AbortSignal;
+  /** Stop once a plan costs at most this (a proven bound within the relative gap asked for). */
+  stopAt?: number;
 }
 
 /** The best plan the search found, or the smallest peak it reached. */
@@ -57,8 +59,9 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
   let best: { sequence: number[]; cost: number; peak: number; from: string } | null = null;
   let smallestPeak = Infinity;
   let tried = 0;
-  // Nothing beats baseCost without swaps: stop as soon as a plan reaches it.
-  const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= graph.baseCost);
+  // Nothing beats baseCost without swaps, nor a proven bound: stop as soon as a plan reaches it.
+  const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
+  const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
   const consider = (sequence: number[], from: string) => {
     tried++;
     const profile = profileOf(graph, sequence);

@@ -3,8 +3,10 @@
 // improved, then randomized restarts until its share of the time limit). Both are
 // remat-only: with a host link they still plan without swaps, which is valid.
 import { simulateIndexed } from '../schedule/simulate.js';
+import { auto } from '../strategies/auto.js';
 import { BASELINES } from '../strategies/baselines.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from '../strategies/types.js';
+import { recomputeBound } from './bound.js';
 import { scaleSearch, type SearchStart } from './search.js';
 
 /** Seconds local-search spends on restarts at most, whatever the time limit. */
@@ -28,20 +30,38 @@ export async function baselineStarts(context: StrategyContext): Promise<SearchSt
  * portfolio calls this with its incumbents. Returns a schedule outcome or infeasible.
  */
 export function scaleImprove(context: StrategyContext, starts: readonly SearchStart[], seconds: number, restarts = true): StrategyOutcome {
+  const proof = rematBound(context);
+  if (proof?.infeasible) {
+    return { kind: 'infeasible', proven: true, message: 'no remat plan fits: the recomputation bound (solver/scale/bound.ts) proves the budget too small' };
+  }
   const result = scaleSearch(context.graph, context.budgetBytes, {
     deadline: Date.now() + Math.max(0, seconds) * 1000,
     starts,
     restarts,
     signal: context.signal,
+    stopAt: proof ? proof.makespan / (1 - Math.min(context.relativeGap, 0.5)) : undefined,
   });
   if (!result.found) {
     return {
       kind: 'infeasible',
       smallestPeakBytes: Number.isFinite(result.smallestPeak) ? result.smallestPeak : undefined,
+      bound: proof ? { makespan: proof.makespan, source: 'recompute-bound' } : undefined,
       message: `scale search: no plan within the budget (${result.tried} candidates)`,
     };
   }
-  return { kind: 'schedule', steps: result.steps, message: `best of ${result.tried} candidates: ${result.from}` };
+  return {
+    kind: 'schedule',
+    steps: result.steps,
+    bound: proof ? { makespan: proof.makespan, source: 'recompute-bound' } : undefined,
+    message: `best of ${result.tried} candidates: ${result.from}`,
+  };
+}
+
+/** The recomputation bound of bound.ts, only without a host link (swaps escape its argument). */
+export function rematBound(context: StrategyContext): { makespan: number; infeasible: boolean } | undefined {
+  if (context.transfer) return undefined;
+  const bound = recomputeBound(context.graph, context.budgetBytes);
+  return { makespan: bound.makespan, infeasible: bound.infeasible };
 }
 
 export const greedyRemat: Strategy = {
@@ -50,7 +70,7 @@ export const greedyRemat: Strategy = {
     'Offline greedy remat for any DAG: evict the value with the least recompute cost per byte and distance to its next need, then remove recomputations that still fit (local search)',
   options: [],
   run(context) {
-    return scaleImprove(context, [], 0, false);
+    return scaleImprove(context, [], Math.min(1, context.timeLimitSeconds), false);
   },
 };
 
@@ -64,5 +84,75 @@ export const localSearch: Strategy = {
     const elapsed = (Date.now() - context.startedAt) / 1000;
     const seconds = Math.min(LOCAL_SEARCH_SECONDS, context.timeLimitSeconds) - elapsed;
     return scaleImprove(context, starts, seconds);
+  },
+};
+
+/** Share of the time limit auto-scale gives the local search before the portfolio runs. */
+export const AUTO_SCALE_SEARCH_SHARE = 0.2;
+
+/**
+ * auto-scale: local-search first (a fifth of the time limit, at most 10 s), then the auto
+ * portfolio with the time left; the better plan of the two and auto's bound (a bound on
+ * every plan within the budget, so it holds for either plan). This composes the two
+ * without touching auto; wiring scaleImprove into auto itself also warm-starts the MILP.
+ */
+export const autoScale: Strategy = {
+  name: 'auto-scale',
+  description:
+    'local-search for a fifth of the time limit (at most 10 s), then the auto portfolio with the time left; the better plan and the best proven bound',
+  options: ['timeLimitSeconds', 'relativeGap', 'formulation'],
+  async run(context) {
+    const starts = await baselineStarts(context);
+    const seconds = Math.min(LOCAL_SEARCH_SECONDS, AUTO_SCALE_SEARCH_SHARE * context.timeLimitSeconds) - (Date.now() - context.startedAt) / 1000;
+    const local = scaleImprove(context, starts, seconds);
+    if (local.kind === 'infeasible' && local.proven) return local;
+    if (local.kind === 'schedule' && local.bound) {
+      // Proven within the gap asked for: the portfolio cannot do better enough to matter.
+      const replay = simulateIndexed(context.graph, local.steps);
+      if (replay.ok && replay.figures.makespan > 0 && (replay.figures.makespan - local.bound.makespan) / replay.figures.makespan <= context.relativeGap) {
+        return { ...local, status: 'optimal' };
+      }
+    }
+    let localMakespan = Infinity;
+    if (local.kind === 'schedule') {
+      const replay = simulateIndexed(context.graph, local.steps, { transfer: context.transfer });
+      if (replay.ok && replay.figures.peakBytes <= context.budgetBytes) {
+        localMakespan = replay.figures.makespan;
+        context.onProgress?.({
+          kind: 'incumbent',
+          elapsedSeconds: (Date.now() - context.startedAt) / 1000,
+          makespan: localMakespan,
+          peakBytes: replay.figures.peakBytes,
+          strategy: 'local-search',
+        });
+      }
+    }
+    // auto measures its time from context.startedAt, so it gets what is left.
+    const portfolio = await auto.run(context);
+    let portfolioMakespan = Infinity;
+    if (portfolio.kind === 'schedule') {
+      const replay = simulateIndexed(context.graph, portfolio.steps, { transfer: context.transfer });
+      if (replay.ok && replay.figures.peakBytes <= context.budgetBytes) portfolioMakespan = replay.figures.makespan;
+    }
+    // The better of the two bounds holds for every plan within the budget.
+    let bound = portfolio.bound;
+    const mine = local.bound;
+    if (mine && (!bound || mine.makespan > bound.makespan)) bound = mine;
+    if (local.kind !== 'schedule' || localMakespan >= portfolioMakespan) {
+      if (portfolio.kind !== 'schedule') return portfolio;
+      const gapOfPortfolio = bound ? Math.max(0, (portfolioMakespan - bound.makespan) / portfolioMakespan) : undefined;
+      const closed = gapOfPortfolio !== undefined && gapOfPortfolio <= context.relativeGap;
+      return { ...portfolio, bound, status: closed ? 'optimal' : portfolio.status };
+    }
+    const gap = bound ? Math.max(0, (localMakespan - bound.makespan) / localMakespan) : undefined;
+    const status = gap !== undefined && gap <= context.relativeGap ? 'optimal' : portfolio.kind === 'schedule' && portfolio.status === 'timeLimit' ? 'timeLimit' : 'feasible';
+    return {
+      kind: 'schedule',
+      steps: local.steps,
+      status,
+      bound,
+      solver: portfolio.solver,
+      message: `auto-scale: ${local.message}; ${portfolio.message}`,
+    };
   },
 };

@@ -168,7 +168,7 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
   }
   if (form && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
     portfolio.phase('checkmate-lp');
-    // The LP gets at most 60 % of what is left, so the MILP keeps some time.
+    // The LP gets at most 40 % of what is left (90 % when the MILP will be skipped).
     const lp = await runCheckmateLp({
       graph,
       budgetBytes: context.budgetBytes,

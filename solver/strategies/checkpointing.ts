@@ -10,9 +10,13 @@
 //   in the same level-(l-1) segment (or a later one); other values while the current
 //   node is in their finest segment (or a later one). Segments are cut by checkpoints
 //   in execution order; a backward node sits at the position of the deepest forward
-//   value it reads, so the backward pass walks the segments in reverse.
+//   value it reads, so the backward pass walks the segments in reverse. Two optional
+//   rules retain more within the current segment (a value whose next reader is in it;
+//   a value recomputed for it), which avoids recomputing a value once per reader when
+//   skip connections read across segments; sweeps try each rule (offerCheckpoints).
 // With one level this is Chen's segment checkpointing; with nested levels it is
-// Griewank's binomial checkpointing.
+// Griewank's binomial checkpointing. A candidate whose schedule grows past a step cap
+// (it recomputes everything several times over) is abandoned.
 import type { IndexedGraph } from '../graph/validate.js';
 import { lastUses } from '../graph/analysis.js';
 import type { IndexedStep } from '../schedule/simulate.js';
@@ -220,8 +224,8 @@ export function stepCap(graph: IndexedGraph): number {
   return 10 * graph.size + 1024;
 }
 
-/** Sweeps stop after this many candidates in a row (two assignments) were given up as thrashing. */
-export const GIVE_UP_RUN = 6;
+/** Sweeps stop once this many candidates in a row (one assignment under every retention rule) were given up as thrashing. */
+export const GIVE_UP_RUN = 3;
 
 /** The retention rules a sweep tries for each checkpoint assignment, from leanest to most retaining. */
 const RETENTION_RULES: readonly ScheduleOptions[] = [{}, { retainForSegment: true }, { retainForSegment: true, retainRecomputed: true }];

@@ -40,14 +40,14 @@ export function greedyCheckpoints(graph: IndexedGraph, candidates: readonly numb
 function runSqrtn(context: StrategyContext, candidates: number[], name: string) {
   const picker = new CandidatePicker(context);
   const base = schedulerBase(context.graph);
-  // Chen's stride sqrt(n) first; when it does not fit (or to find a cheaper plan), the
-  // number of segments is swept: a shorter stride keeps more, a longer one recomputes more.
+  // Chen's stride sqrt(n) and, to fit the budget or find a cheaper plan, a sweep of the
+  // number of segments: a shorter stride keeps more, a longer one recomputes more.
   const root = Math.max(1, Math.ceil(Math.sqrt(candidates.length)));
   const strides = new Set<number>([root]);
   for (let stride = 1; stride <= Math.max(1, candidates.length); stride = Math.max(stride + 1, Math.round(stride * 1.25))) strides.add(stride);
   const seen = new Set<string>();
-  for (const stride of strides) {
-    // Longer strides recompute more; once they thrash, stop (the first, sqrt(n), always runs).
+  for (const stride of [...strides].sort((a, b) => a - b)) {
+    // Longer strides recompute more; once they thrash, stop.
     if (picker.givenUpInARow >= GIVE_UP_RUN) break;
     const chosen = sqrtnCheckpoints(candidates, stride);
     const key = chosen.join(',');

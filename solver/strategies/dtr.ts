@@ -1,13 +1,15 @@
 // DTR, Dynamic Tensor Rematerialization (Kirisame et al., ICLR 2021), replayed offline:
 // nodes run in execution order; a missing input is recomputed on demand; before a
 // compute that would exceed the budget, resident values are evicted greedily by the
-// smallest h = cost / (bytes x staleness) until it fits. As in the paper's h_DTR^eq, the
-// cost of a value counts the evicted values around it (its evicted neighbourhood, tracked
-// as union-find components that only merge): evicting a value next to evicted ones
-// makes its own recomputation dearer, which is what keeps the replay from thrashing.
+// smallest h = cost / (bytes x staleness) until it fits. Two cost estimates are replayed
+// and the better plan kept: the value's own cost, and, as in the paper's h_DTR^eq, its
+// cost plus that of the evicted values around it (its evicted neighbourhood, tracked as
+// union-find components that only merge), which makes evicting next to evicted values
+// dearer and keeps the replay from thrashing on training graphs.
 // Inputs of the running compute, keep nodes and values that cannot be recomputed are
 // never evicted. When nothing more can be evicted the replay goes on over budget and the
-// plan is reported infeasible with the peak it reached.
+// plan is reported infeasible with the peak it reached; a replay that grows past a step
+// cap (it thrashes, as on graphs with many long skip edges) is abandoned.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { schedulerBase } from './checkpointing.js';
@@ -30,7 +32,6 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
   const { last, extendedLast } = schedulerBase(graph);
   const steps: IndexedStep[] = [];
   const onDevice = new Uint8Array(size);
-  const computed = new Uint8Array(size);
   const pinned = new Int32Array(size);
   const lastAccess = new Float64Array(size);
   const resident = new Set<number>();
@@ -119,7 +120,6 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
     while (live + need > available && evictOne());
     steps.push({ op: 'compute', node });
     onDevice[node] = 1;
-    computed[node] = 1;
     markRestored(node);
     resident.add(node);
     live += graph.bytes[node];
@@ -192,8 +192,8 @@ export const dtr: Strategy = {
     // A replay that recomputes every node a dozen times over has lost (it thrashes, as
     // DTR does on graphs with many long skips); stop it early and say so.
     const maxSteps = 12 * graph.size + 1024;
-    // The paper's two cost estimates: with the evicted neighbourhood (h_DTR^eq) and the
-    // value's own cost only (h_DTR local); each replay is one candidate, the better wins.
+    // Both cost estimates: with the evicted neighbourhood (h_DTR^eq) and the value's own
+    // cost only; each replay is one candidate, the better plan wins.
     let thrashed = 0;
     for (const neighbourhood of [true, false]) {
       const steps = dtrSchedule(graph, context.budgetBytes - graph.residentBytes, { maxSteps, neighbourhood });

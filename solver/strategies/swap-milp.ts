@@ -22,7 +22,7 @@ import { transferMissing, vdnnAll, vdnnConv } from './vdnn.js';
 /** Beyond this many nodes the MILP is not tried (its model grows with the square of the size). */
 export const SWAP_MILP_MAX_NODES = 200;
 /** The share of the time left that the exact remat MILP gets before the swap model. */
-const REMAT_SHARE = 0.3;
+const REMAT_SHARE = 0.5;
 
 /** The swapping heuristics swap-milp competes with and prunes by. */
 export const SWAP_BASELINES: readonly Strategy[] = [vdnnAll, vdnnConv, capuchin];

@@ -1,0 +1,163 @@
+// The recomputation lower bound (solver/scale/bound.ts) against an exhaustive search over
+// every legal remat schedule of tiny graphs, in any order: the bound never exceeds the
+// optimum, and "infeasible" is claimed only where no schedule fits.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chain, diamond, randomLayered } from '../fixtures/generators.js';
+import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import type { Graph } from '../solver/graph/schema.js';
+import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
+import { plan } from '../solver/plan.js';
+import { recomputeBound } from '../solver/scale/bound.js';
+
+/** Least total compute cost of any legal remat schedule within `budget` (residentBytes included); Infinity when none. */
+function exhaustiveOptimum(graph: IndexedGraph, budget: number): number {
+  const size = graph.size;
+  const available = budget - graph.residentBytes;
+  const all = (1 << size) - 1;
+  let keepMask = 0;
+  for (let node = 0; node < size; node++) if (graph.keep[node]) keepMask |= 1 << node;
+  const inputMask = graph.inputs.map((inputs) => inputs.reduce((mask, input) => mask | (1 << input), 0));
+  const dist = new Map<number, number>();
+  const heap: [number, number, number][] = [];
+  const push = (item: [number, number, number]) => {
+    heap.push(item);
+    for (let at = heap.length - 1; at > 0; ) {
+      const parent = (at - 1) >> 1;
+      if (heap[parent][0] <= heap[at][0]) break;
+      [heap[parent], heap[at]] = [heap[at], heap[parent]];
+      at = parent;
+    }
+  };
+  const pop = (): [number, number, number] => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let at = 0; ; ) {
+        const left = 2 * at + 1;
+        let smallest = at;
+        if (left < heap.length && heap[left][0] < heap[smallest][0]) smallest = left;
+        if (left + 1 < heap.length && heap[left + 1][0] < heap[smallest][0]) smallest = left + 1;
+        if (smallest === at) break;
+        [heap[smallest], heap[at]] = [heap[at], heap[smallest]];
+        at = smallest;
+      }
+    }
+    return top;
+  };
+  const relax = (cost: number, device: number, computed: number) => {
+    const key = device * 2 ** size + computed;
+    const known = dist.get(key);
+    if (known !== undefined && known <= cost) return;
+    dist.set(key, cost);
+    push([cost, device, computed]);
+  };
+  relax(0, 0, 0);
+  while (heap.length) {
+    const [cost, device, computed] = pop();
+    if (dist.get(device * 2 ** size + computed)! < cost) continue;
+    if (computed === all && (device & keepMask) === keepMask) return cost;
+    let live = 0;
+    for (let node = 0; node < size; node++) if (device & (1 << node)) live += graph.bytes[node];
+    for (let node = 0; node < size; node++) {
+      const bit = 1 << node;
+      if (device & bit) relax(cost, device & ~bit, computed);
+      else if ((device & inputMask[node]) === inputMask[node] && (!(computed & bit) || graph.recomputable[node])) {
+        if (live + graph.bytes[node] + graph.workspace[node] <= available) relax(cost + graph.cost[node], device | bit, computed | bit);
+      }
+    }
+  }
+  return Infinity;
+}
+
+/** A random DAG of `size` nodes (seeded by fast-check's draws): sizes, costs, keep, workspace. */
+function arbitraryGraph(): fc.Arbitrary<Graph> {
+  return fc.integer({ min: 3, max: 8 }).chain((size) =>
+    fc
+      .record({
+        edges: fc.array(fc.array(fc.boolean(), { minLength: size, maxLength: size }), { minLength: size, maxLength: size }),
+        bytes: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: size, maxLength: size }),
+        cost: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: size, maxLength: size }),
+        workspace: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: size, maxLength: size }),
+        keep: fc.array(fc.boolean(), { minLength: size, maxLength: size }),
+        resident: fc.integer({ min: 0, max: 30 }),
+      })
+      .map(({ edges, bytes, cost, workspace, keep, resident }) => ({
+        residentBytes: resident,
+        nodes: Array.from({ length: size }, (_, node) => ({
+          id: `n${node}`,
+          kind: node === 0 ? ('input' as const) : ('forward' as const),
+          // Inputs only from earlier nodes; every non-first node reads at least its predecessor half the time.
+          inputs: Array.from({ length: node }, (_, input) => input)
+            .filter((input) => edges[node][input] || (input === node - 1 && edges[input][node]))
+            .map((input) => `n${input}`),
+          bytes: bytes[node],
+          cost: cost[node],
+          workspaceBytes: workspace[node] > 12 ? workspace[node] : 0,
+          keep: keep[node] && node > size / 2,
+        })),
+      })),
+  );
+}
+
+describe('recomputeBound', () => {
+  it('never exceeds the exhaustive optimum, and claims infeasible only when nothing fits', () => {
+    let above = 0;
+    let infeasibleClaims = 0;
+    fc.assert(
+      fc.property(arbitraryGraph(), fc.integer({ min: 0, max: 8 }), (raw, step) => {
+        const graph = indexGraph(raw);
+        const peak = noRematPeak(graph);
+        const floor = peakFloor(graph);
+        const budget = Math.floor(floor + ((peak - floor) * step) / 8);
+        const bound = recomputeBound(graph, budget);
+        const optimum = exhaustiveOptimum(graph, budget);
+        if (bound.infeasible) {
+          infeasibleClaims++;
+          expect(optimum).toBe(Infinity);
+        } else if (optimum !== Infinity) {
+          expect(bound.makespan).toBeLessThanOrEqual(optimum + 1e-9);
+        }
+        expect(bound.makespan).toBeGreaterThanOrEqual(graph.baseCost);
+        if (bound.makespan > graph.baseCost) above++;
+      }),
+      { numRuns: 400, seed: 20261126 },
+    );
+    // The bound must say something on some of these graphs, or the test proves nothing.
+    expect(above).toBeGreaterThan(10);
+    expect(infeasibleClaims).toBeGreaterThan(0);
+  });
+
+  it('is below the optimum on chains and the diamond at every budget from the floor up', () => {
+    let above = 0;
+    const graphs = [chain(2), chain(3), chain(3, { bytes: (layer) => 40 + 30 * layer, cost: (layer) => 2 + 3 * layer }), diamond()]
+      .map((raw) => indexGraph(raw))
+      .filter((graph) => graph.size <= 10);
+    expect(graphs.length).toBeGreaterThanOrEqual(3);
+    for (const graph of graphs) {
+      const peak = noRematPeak(graph);
+      const floor = peakFloor(graph);
+      for (let step = 0; step <= 10; step++) {
+        const budget = Math.floor(floor + ((peak - floor) * step) / 10);
+        const bound = recomputeBound(graph, budget);
+        const optimum = exhaustiveOptimum(graph, budget);
+        if (bound.infeasible) expect(optimum).toBe(Infinity);
+        else if (optimum !== Infinity) expect(bound.makespan).toBeLessThanOrEqual(optimum + 1e-9);
+        if (bound.makespan > graph.baseCost && Number.isFinite(bound.makespan)) above++;
+      }
+    }
+    expect(above).toBeGreaterThan(0);
+  });
+
+  it('is the bound local-search reports, and never above its plan', async () => {
+    const graph = indexGraph(randomLayered({ seed: 7, layers: 8, width: 4, keep: true }));
+    for (const fraction of [0.9, 0.7, 0.5]) {
+      const result = await plan(graph, { budget: { fraction }, strategy: 'local-search', timeLimitSeconds: 1 });
+      if (!result.predicted) continue;
+      const bound = recomputeBound(graph, result.budgetBytes);
+      expect(result.bound!.makespan).toBeGreaterThanOrEqual(Math.min(bound.makespan, result.predicted.makespan) - 1e-9);
+      expect(result.bound!.makespan).toBeLessThanOrEqual(result.predicted.makespan);
+    }
+  });
+});

@@ -1,0 +1,232 @@
+// The scale pieces: the greedy scheduler, memory-aware orders, the local-search improver
+// and the strategies built on them. Every plan is replayed in the simulator; on tiny graphs
+// the plans are compared with an exhaustive optimum written here independently.
+import { describe, expect, it } from 'vitest';
+import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
+import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
+import { plan } from '../solver/plan.js';
+import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { greedySequence } from '../solver/scale/greedy.js';
+import { improveSequence } from '../solver/scale/improve.js';
+import { listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
+import { scaleSearch } from '../solver/scale/search.js';
+import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
+import { BASELINES } from '../solver/strategies/baselines.js';
+import type { Graph } from '../solver/graph/schema.js';
+import { checkPlan, FRACTIONS } from './helpers.js';
+
+/**
+ * The least total compute cost of any legal remat schedule within `available` bytes
+ * (residentBytes excluded), in any order: Dijkstra over (device set, computed set), a
+ * compute costing its cost and a free nothing. Only for graphs of up to about 9 nodes.
+ */
+function exhaustiveOptimum(graph: IndexedGraph, available: number): number {
+  const size = graph.size;
+  const all = (1 << size) - 1;
+  let keepMask = 0;
+  for (let node = 0; node < size; node++) if (graph.keep[node]) keepMask |= 1 << node;
+  const inputMask = graph.inputs.map((inputs) => inputs.reduce((mask, input) => mask | (1 << input), 0));
+  const dist = new Map<number, number>();
+  const frontier: [number, number, number][] = [];
+  const relax = (cost: number, device: number, computed: number) => {
+    const key = device * 2 ** size + computed;
+    const known = dist.get(key);
+    if (known !== undefined && known <= cost) return;
+    dist.set(key, cost);
+    frontier.push([cost, device, computed]);
+  };
+  relax(0, 0, 0);
+  while (frontier.length) {
+    // A linear scan for the minimum is enough at this size.
+    let at = 0;
+    for (let index = 1; index < frontier.length; index++) if (frontier[index][0] < frontier[at][0]) at = index;
+    const [cost, device, computed] = frontier.splice(at, 1)[0];
+    if (dist.get(device * 2 ** size + computed)! < cost) continue;
+    if (computed === all && (device & keepMask) === keepMask) return cost;
+    let live = 0;
+    for (let node = 0; node < size; node++) if (device & (1 << node)) live += graph.bytes[node];
+    for (let node = 0; node < size; node++) {
+      const bit = 1 << node;
+      if (device & bit) {
+        relax(cost, device & ~bit, computed);
+      } else if ((device & inputMask[node]) === inputMask[node] && (!(computed & bit) || graph.recomputable[node])) {
+        if (live + graph.bytes[node] + graph.workspace[node] <= available) relax(cost + graph.cost[node], device | bit, computed | bit);
+      }
+    }
+  }
+  return Infinity;
+}
+
+function isTopological(graph: IndexedGraph, order: readonly number[]): boolean {
+  if (new Set(order).size !== graph.size || order.length !== graph.size) return false;
+  const rank = new Map(order.map((node, at) => [node, at]));
+  return graph.inputs.every((inputs, node) => inputs.every((input) => rank.get(input)! < rank.get(node)!));
+}
+
+const fixtures: [string, IndexedGraph][] = Object.entries(namedFixtures()).map(([name, graph]) => [name, indexGraph(graph)]);
+const randomGraphs: IndexedGraph[] = [];
+for (let seed = 1; seed <= 12; seed++) {
+  randomGraphs.push(indexGraph(randomLayered({ seed, layers: 8, width: 4, backward: seed % 2 === 0, keep: seed % 4 === 0 })));
+}
+
+describe('greedySequence', () => {
+  it.each(fixtures)('computes every node once when the budget is the no-remat peak (%s)', (_name, graph) => {
+    const result = greedySequence(graph, noRematPeak(graph) - graph.residentBytes)!;
+    expect(result.fits).toBe(true);
+    expect(result.sequence).toEqual(listedOrder(graph));
+  });
+
+  it('reports fits only when the replayed peak fits, and never recomputes an input node', () => {
+    let fitted = 0;
+    for (const graph of [...randomGraphs, ...fixtures.map(([, graph]) => graph)]) {
+      const peak = noRematPeak(graph);
+      for (const fraction of [0.9, 0.7, 0.5, 0.3]) {
+        const available = Math.floor(fraction * peak) - graph.residentBytes;
+        for (const alpha of [0.5, 1, 2]) {
+          const result = greedySequence(graph, available, { alpha, order: memoryAwareOrder(graph) });
+          if (!result) continue;
+          // profileOf refuses a second compute of a non-recomputable node.
+          const profile = profileOf(graph, result.sequence);
+          if (typeof profile === 'string') throw new Error(profile);
+          const replay = simulateIndexed(graph, sequenceToSteps(graph, result.sequence));
+          expect(replay.ok).toBe(true);
+          if (result.fits) {
+            fitted++;
+            expect(profile.peak).toBeLessThanOrEqual(available);
+          }
+        }
+      }
+    }
+    expect(fitted).toBeGreaterThan(50);
+  });
+});
+
+describe('memoryAwareOrder', () => {
+  it.each(fixtures)('is a topological order of %s', (_name, graph) => {
+    expect(isTopological(graph, memoryAwareOrder(graph, 'delta'))).toBe(true);
+    expect(isTopological(graph, memoryAwareOrder(graph, 'during'))).toBe(true);
+  });
+
+  it('lowers the peak of a graph listed level by level', () => {
+    // Two independent chains listed level by level: each level's first node is big, so
+    // the listed order holds both chains' big values at once; finishing one chain first does not.
+    const nodes: Graph['nodes'] = [];
+    for (let level = 0; level < 4; level++) {
+      for (const side of ['a', 'b']) {
+        nodes.push({ id: `${side}${level}`, inputs: level ? [`${side}${level - 1}`] : [], bytes: level === 0 ? 1000 : 10, cost: 1 });
+      }
+    }
+    nodes.push({ id: 'join', inputs: ['a3', 'b3'], bytes: 1, cost: 1 });
+    const graph = indexGraph({ nodes });
+    const listed = profileOf(graph, listedOrder(graph));
+    const aware = profileOf(graph, memoryAwareOrder(graph));
+    if (typeof listed === 'string' || typeof aware === 'string') throw new Error('illegal');
+    expect(aware.peak).toBeLessThan(listed.peak);
+  });
+});
+
+describe('improveSequence', () => {
+  it('removes a recomputation that fits and keeps one that does not', () => {
+    const graph = indexGraph(chain(3));
+    // chain(3): x, f0, f1, f2, then the backward nodes. Recompute f0 right before its first backward reader.
+    const listed = listedOrder(graph);
+    const readerOfF0 = graph.users[graph.index.get('f0')!].find((user) => graph.kind[user] === 'backward')!;
+    const withRecompute: number[] = [];
+    for (const node of listed) {
+      if (node === readerOfF0) withRecompute.push(graph.index.get('f0')!);
+      withRecompute.push(node);
+    }
+    // The sequence above frees f0 after f1 and computes it again; at the no-remat peak the
+    // improver must drop the recomputation, at the recomputing plan's own peak it must not
+    // when keeping f0 would exceed it.
+    const start = profileOf(graph, withRecompute);
+    if (typeof start === 'string') throw new Error(start);
+    const roomy = improveSequence(graph, withRecompute, noRematPeak(graph) - graph.residentBytes);
+    expect(roomy.cost).toBe(graph.baseCost);
+    expect(roomy.removed).toBeGreaterThanOrEqual(1);
+    const tight = improveSequence(graph, withRecompute, start.peak);
+    const keptPeak = profileOf(graph, listed);
+    if (typeof keptPeak === 'string') throw new Error(keptPeak);
+    if (keptPeak.peak > start.peak) expect(tight.cost).toBe(start.cost);
+    expect(tight.peak).toBeLessThanOrEqual(start.peak);
+  });
+
+  it('never raises the cost and always stays within the budget', () => {
+    let improvedSome = false;
+    for (const graph of randomGraphs) {
+      const peak = noRematPeak(graph);
+      for (const fraction of [0.9, 0.7, 0.5]) {
+        const available = Math.floor(fraction * peak) - graph.residentBytes;
+        for (const margin of [0.9, 1]) {
+          const result = greedySequence(graph, Math.floor(available * margin));
+          if (!result?.fits) continue;
+          const before = profileOf(graph, result.sequence);
+          if (typeof before === 'string') throw new Error(before);
+          const after = improveSequence(graph, result.sequence, available);
+          const replay = simulateIndexed(graph, sequenceToSteps(graph, after.sequence));
+          if (!replay.ok) throw new Error(replay.error.message);
+          expect(replay.figures.peakBytes - graph.residentBytes).toBeLessThanOrEqual(available);
+          expect(replay.figures.makespan).toBeLessThanOrEqual(before.cost + 1e-9);
+          if (replay.figures.makespan < before.cost - 1e-9) improvedSome = true;
+        }
+      }
+    }
+    expect(improvedSome).toBe(true);
+  });
+});
+
+describe('scaleSearch against an exhaustive optimum on tiny graphs', () => {
+  const tiny: IndexedGraph[] = [
+    indexGraph(chain(2)),
+    indexGraph(chain(3)),
+    indexGraph(chain(3, { bytes: (layer) => 50 + 40 * layer, cost: (layer) => 3 + layer })),
+  ];
+  for (let seed = 1; seed <= 10; seed++) tiny.push(indexGraph(randomLayered({ seed, layers: 4, width: 2, backward: false })));
+  it('finds plans no cheaper than the optimum, and the optimum itself when memory is roomy', () => {
+    let reachedOptimum = 0;
+    let cases = 0;
+    for (const graph of tiny) {
+      expect(graph.size).toBeLessThanOrEqual(9);
+      const peak = noRematPeak(graph);
+      const floor = peakFloor(graph);
+      // Budgets from the floor up to the no-remat peak, where remat decisions matter.
+      for (let step = 0; step <= 6; step++) {
+        const budget = Math.floor(floor + ((peak - floor) * step) / 6);
+        const fraction = step / 6;
+        const optimum = exhaustiveOptimum(graph, budget - graph.residentBytes);
+        const result = scaleSearch(graph, budget, { deadline: Date.now() + 200 });
+        if (!result.found) continue;
+        cases++;
+        const replay = simulateIndexed(graph, result.steps);
+        if (!replay.ok) throw new Error(replay.error.message);
+        expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+        expect(replay.figures.makespan).toBeGreaterThanOrEqual(optimum - 1e-9);
+        if (Math.abs(replay.figures.makespan - optimum) < 1e-9) reachedOptimum++;
+        if (fraction === 1) expect(replay.figures.makespan).toBe(graph.baseCost);
+      }
+    }
+    expect(cases).toBeGreaterThan(20);
+    // A heuristic, but on graphs this small it should hit the optimum most of the time.
+    expect(reachedOptimum / cases).toBeGreaterThan(0.7);
+  });
+});
+
+describe('the strategies greedy-remat and local-search', () => {
+  it.each(fixtures)('plan legally within budget on %s, local-search no worse than any baseline', async (_name, graph) => {
+    for (const fraction of FRACTIONS) {
+      const local = await plan(graph, { budget: { fraction }, strategy: 'local-search', timeLimitSeconds: 1 });
+      const greedy = await plan(graph, { budget: { fraction }, strategy: 'greedy-remat', timeLimitSeconds: 1 });
+      checkPlan(graph, local);
+      checkPlan(graph, greedy);
+      if (local.budgetBytes < peakFloor(graph)) expect(local.status).toBe('infeasible');
+      for (const baseline of BASELINES) {
+        const other = await plan(graph, { budget: { fraction }, strategy: baseline.name });
+        if (other.predicted) {
+          expect(local.predicted, `${baseline.name} fits at ${fraction}, local-search must too`).toBeDefined();
+          expect(local.predicted!.makespan).toBeLessThanOrEqual(other.predicted.makespan + 1e-9);
+        }
+      }
+    }
+  }, 60_000);
+});
