@@ -109,26 +109,31 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   const remat = new Float64Array(size);
   const rematStamp = new Int32Array(size);
   let stamp = 0;
+  const seenStamp = new Int32Array(size);
+  let seenNow = 0;
+  const dfs: number[] = [];
   const rematCost = (root: number): number => {
     if (rematStamp[root] === stamp) return remat[root];
     let total = graph.cost[root];
     let visited = 0;
-    const stack = [root];
-    const seen = new Set<number>([root]);
-    while (stack.length && visited < 256) {
-      const node = stack.pop()!;
+    seenNow++;
+    seenStamp[root] = seenNow;
+    dfs.length = 0;
+    dfs.push(root);
+    while (dfs.length && visited < 64) {
+      const node = dfs.pop()!;
       visited++;
       for (const input of graph.inputs[node]) {
-        if (resident[input] || seen.has(input)) continue;
+        if (resident[input] || seenStamp[input] === seenNow) continue;
         // A value that is gone and cannot be recomputed makes its users unrecoverable.
         if (!graph.recomputable[input]) {
           total = NEVER;
-          stack.length = 0;
+          dfs.length = 0;
           break;
         }
-        seen.add(input);
+        seenStamp[input] = seenNow;
         total += graph.cost[input];
-        stack.push(input);
+        dfs.push(input);
       }
     }
     rematStamp[root] = stamp;
@@ -137,7 +142,6 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   };
   const evictOne = (): boolean => {
     if (needStale) refreshNeed();
-    stamp++;
     let victim = -1;
     let best = NEVER;
     for (let node = 0; node < size; node++) {
@@ -154,6 +158,9 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   };
   const computeNow = (node: number) => {
     const needBytes = graph.bytes[node] + graph.workspace[node];
+    // Recompute-cost estimates are cached through one eviction round (an approximation:
+    // each eviction in the round changes the resident set a little).
+    stamp++;
     while (live + needBytes > available) {
       if (!evictOne()) {
         fits = false;

@@ -10,8 +10,8 @@ import type { IndexedGraph } from '../graph/validate.js';
 /** How the list scheduler ranks ready nodes. */
 export type OrderRule = 'delta' | 'during';
 
-/** A topological order built greedily to keep memory low. */
-export function memoryAwareOrder(graph: IndexedGraph, rule: OrderRule = 'delta'): number[] {
+/** A topological order built greedily to keep memory low; `random` and `noise` perturb the keys (restarts). */
+export function memoryAwareOrder(graph: IndexedGraph, rule: OrderRule = 'delta', random?: () => number, noise = 0): number[] {
   const size = graph.size;
   const missing = new Int32Array(size);
   const remaining = new Int32Array(size);
@@ -32,7 +32,8 @@ export function memoryAwareOrder(graph: IndexedGraph, rule: OrderRule = 'delta')
       let freed = 0;
       for (const input of graph.inputs[node]) if (remaining[input] === 1 && !graph.keep[input]) freed += graph.bytes[input];
       const added = graph.users[node].length === 0 && !graph.keep[node] ? 0 : graph.bytes[node];
-      const key = rule === 'delta' ? added - freed : live + graph.bytes[node] + graph.workspace[node];
+      let key = rule === 'delta' ? added - freed : live + graph.bytes[node] + graph.workspace[node];
+      if (random && noise > 0) key *= 1 + noise * (random() - 0.5);
       const tie = rule === 'delta' ? node : added - freed;
       if (key < bestKey || (key === bestKey && (tie < bestTie || (tie === bestTie && node < pick)))) {
         bestKey = key;

@@ -36,6 +36,9 @@ export type ScaleSearchResult =
   | { found: true; steps: IndexedStep[]; cost: number; peak: number; from: string; tried: number }
   | { found: false; smallestPeak: number; tried: number };
 
+/** Perturbed memory-aware orders tried (within a tenth of the search time). */
+export const ORDER_RESTARTS = 40;
+
 /** Randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
 
@@ -87,6 +90,17 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
       const order = memoryAwareOrder(graph, rule);
       if (!orders.some((known) => known.every((node, at) => order[at] === node))) orders.push(order);
     }
+    // Perturbed memory-aware orders: the few with the lowest no-remat peak join the pool.
+    const perturbed: { order: number[]; peak: number }[] = [];
+    const orderRandom = seededRandom(777);
+    const orderDeadline = Date.now() + 0.1 * Math.max(0, options.deadline - Date.now());
+    for (let attempt = 0; attempt < ORDER_RESTARTS && Date.now() < orderDeadline; attempt++) {
+      const order = memoryAwareOrder(graph, 'delta', orderRandom, 0.5);
+      const profile = profileOf(graph, order);
+      if (typeof profile !== 'string') perturbed.push({ order, peak: profile.peak });
+    }
+    perturbed.sort((a, b) => a.peak - b.peak);
+    for (const { order } of perturbed.slice(0, 2)) orders.push(order);
     for (const order of orders.slice(1)) consider(order, 'memory-aware order+local-search');
     for (const variant of GREEDY_VARIANTS) {
       for (const order of orders) {
@@ -102,7 +116,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
         const alpha = 0.25 + 2.75 * random();
         const margin = 1 - 0.1 * random() * random();
         const before = best === null ? Infinity : (best as { cost: number }).cost;
-        const order = orders[Math.floor(random() * orders.length)];
+        // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
+        const order = random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
         const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order });
         if (result) consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
