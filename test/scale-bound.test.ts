@@ -150,6 +150,27 @@ describe('recomputeBound', () => {
     expect(above).toBeGreaterThan(0);
   });
 
+  it('proves infeasible above the floor when a value that cannot be recomputed must wait', async () => {
+    // x (an input, never recomputed) is read by d at the end, so it is on the device when b
+    // is computed, with b's input a: 100 + 50 + 10 = 160 bytes, while the floor is 150.
+    const graph = indexGraph({
+      nodes: [
+        { id: 'x', kind: 'input', bytes: 100, cost: 0 },
+        { id: 'a', inputs: ['x'], bytes: 50, cost: 1 },
+        { id: 'b', inputs: ['a'], bytes: 10, cost: 1 },
+        { id: 'c', inputs: ['b'], bytes: 10, cost: 1 },
+        { id: 'd', inputs: ['c', 'x'], bytes: 10, cost: 1 },
+      ],
+    });
+    expect(peakFloor(graph)).toBe(150);
+    expect(recomputeBound(graph, 155).infeasible).toBe(true);
+    expect(exhaustiveOptimum(graph, 155)).toBe(Infinity);
+    expect(recomputeBound(graph, 160).infeasible).toBe(false);
+    expect(exhaustiveOptimum(graph, 160)).toBe(graph.baseCost);
+    const result = await plan(graph, { budget: { bytes: 155 }, strategy: 'local-search', timeLimitSeconds: 1 });
+    expect(result.status).toBe('infeasible');
+  });
+
   it('is the bound local-search reports, and never above its plan', async () => {
     const graph = indexGraph(randomLayered({ seed: 7, layers: 8, width: 4, keep: true }));
     for (const fraction of [0.9, 0.7, 0.5]) {

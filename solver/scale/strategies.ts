@@ -1,68 +1,12 @@
 // The scale strategies: greedy-remat (the next-need greedy scheduler with a local search,
-// deterministic and fast) and local-search (the baselines' plans and the greedy's, each
-// improved, then randomized restarts until its share of the time limit). Both are
-// remat-only: with a host link they still plan without swaps, which is valid.
+// about a second), local-search (the baselines' plans and the greedy's, each improved,
+// then randomized restarts until its share of the time limit) and auto-scale (local
+// search around the auto portfolio). All report the recomputation bound of bound.ts.
+// The first two are remat-only: with a host link they still plan without swaps, which is valid.
 import { simulateIndexed } from '../schedule/simulate.js';
 import { auto } from '../strategies/auto.js';
-import { BASELINES } from '../strategies/baselines.js';
-import type { Strategy, StrategyContext, StrategyOutcome } from '../strategies/types.js';
-import { recomputeBound } from './bound.js';
-import { scaleSearch, type SearchStart } from './search.js';
-
-/** Seconds local-search spends on restarts at most, whatever the time limit. */
-export const LOCAL_SEARCH_SECONDS = 10;
-
-/** Runs the baselines and returns their plans that replay legally, as search starts. */
-export async function baselineStarts(context: StrategyContext): Promise<SearchStart[]> {
-  const starts: SearchStart[] = [];
-  for (const strategy of BASELINES) {
-    if (context.signal?.aborted) break;
-    const outcome = await strategy.run(context);
-    if (outcome.kind !== 'schedule') continue;
-    const replay = simulateIndexed(context.graph, outcome.steps);
-    if (replay.ok && replay.figures.peakBytes <= context.budgetBytes) starts.push({ steps: outcome.steps, from: strategy.name });
-  }
-  return starts;
-}
-
-/**
- * Improves the given plans and searches further until `seconds` from now; the auto
- * portfolio calls this with its incumbents. Returns a schedule outcome or infeasible.
- */
-export function scaleImprove(context: StrategyContext, starts: readonly SearchStart[], seconds: number, restarts = true): StrategyOutcome {
-  const proof = rematBound(context);
-  if (proof?.infeasible) {
-    return { kind: 'infeasible', proven: true, message: 'no remat plan fits: the recomputation bound (solver/scale/bound.ts) proves the budget too small' };
-  }
-  const result = scaleSearch(context.graph, context.budgetBytes, {
-    deadline: Date.now() + Math.max(0, seconds) * 1000,
-    starts,
-    restarts,
-    signal: context.signal,
-    stopAt: proof ? proof.makespan / (1 - Math.min(context.relativeGap, 0.5)) : undefined,
-  });
-  if (!result.found) {
-    return {
-      kind: 'infeasible',
-      smallestPeakBytes: Number.isFinite(result.smallestPeak) ? result.smallestPeak : undefined,
-      bound: proof ? { makespan: proof.makespan, source: 'recompute-bound' } : undefined,
-      message: `scale search: no plan within the budget (${result.tried} candidates)`,
-    };
-  }
-  return {
-    kind: 'schedule',
-    steps: result.steps,
-    bound: proof ? { makespan: proof.makespan, source: 'recompute-bound' } : undefined,
-    message: `best of ${result.tried} candidates: ${result.from}`,
-  };
-}
-
-/** The recomputation bound of bound.ts, only without a host link (swaps escape its argument). */
-export function rematBound(context: StrategyContext): { makespan: number; infeasible: boolean } | undefined {
-  if (context.transfer) return undefined;
-  const bound = recomputeBound(context.graph, context.budgetBytes);
-  return { makespan: bound.makespan, infeasible: bound.infeasible };
-}
+import type { Strategy, StrategyOutcome } from '../strategies/types.js';
+import { LOCAL_SEARCH_SECONDS, baselineStarts, scaleImprove } from './portfolio.js';
 
 export const greedyRemat: Strategy = {
   name: 'greedy-remat',

@@ -77,8 +77,10 @@ class Portfolio {
     return (Date.now() - this.context.startedAt) / 1000;
   }
 
+  /** Seconds left, less a margin for what happens outside the solvers' own clocks (passing models, extraction). */
   left(): number {
-    return this.context.timeLimitSeconds - this.elapsed();
+    const margin = Math.min(2, 0.05 * this.context.timeLimitSeconds);
+    return this.context.timeLimitSeconds - margin - this.elapsed();
   }
 
   gap(): number | undefined {
