@@ -17,7 +17,7 @@ export const HIGHS_VERSION = '1.15.1 (highs-js 1.15.3, WebAssembly)';
 const RETIRE_HEAP_BYTES = 1024 * 1024 * 1024;
 const MAX_IDLE_WORKERS = 2;
 /** Seconds past the time limit after which a worker is killed (loading, presolve). */
-const GRACE_SECONDS = 5;
+const GRACE_SECONDS = 2;
 /** Seconds after a stop request after which a worker is killed. */
 const STOP_GRACE_SECONDS = 0.8;
 
