@@ -20,7 +20,14 @@ export const BoundSchema = z
   .object({
     makespan: z.number().describe('A proven lower bound on the makespan of any plan within the budget'),
     gap: z.number().describe('(predicted.makespan - bound.makespan) / predicted.makespan'),
-    source: z.string().optional().describe('What proved the bound (baseCost, lp, milp, ...)'),
+    source: z.string().optional().describe('What proved the bound (baseCost, recompute-bound, lp, milp)'),
+    scope: z
+      .enum(['all-schedules', 'checkmate-class'])
+      .optional()
+      .describe(
+        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound), or only ' +
+          "Checkmate's class (first computations in graph order, at most one recomputation of a node per stage: lp, milp)",
+      ),
   })
   .meta({ id: 'Bound' });
 

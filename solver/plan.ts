@@ -115,6 +115,11 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
   return finalizePlan(graph, outcome, common);
 }
 
+/** Bounds from the stage formulations hold only within Checkmate's class of schedules. */
+function boundScope(source: string): 'all-schedules' | 'checkmate-class' {
+  return source === 'lp' || source === 'milp' ? 'checkmate-class' : 'all-schedules';
+}
+
 /** Builds the Plan from a strategy's outcome by replaying its schedule. */
 export function finalizePlan(
   graph: IndexedGraph,
@@ -164,7 +169,7 @@ export function finalizePlan(
     ...common,
     status,
     predicted: figures,
-    bound: { makespan: Math.min(boundMakespan, figures.makespan), gap, source: boundSource },
+    bound: { makespan: Math.min(boundMakespan, figures.makespan), gap, source: boundSource, scope: boundScope(boundSource) },
     message: outcome.message,
     schedule: toSchedule(graph, outcome.steps),
     nodes: replay.counts.map((count, node) => ({ id: graph.ids[node], ...count })),
