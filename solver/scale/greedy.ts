@@ -10,6 +10,7 @@
 // more are freed at once. The result is a compute sequence; sequence.ts gives its frees
 // and exact peak.
 import type { IndexedGraph } from '../graph/validate.js';
+import { seededRandom } from '../random.js';
 
 /** Options of the greedy scheduler. */
 export interface GreedyOptions {
@@ -23,18 +24,6 @@ export interface GreedyOptions {
   seed?: number;
   /** The order of first computations (a topological order); default the graph's order. */
   order?: readonly number[];
-}
-
-/** A small deterministic generator (mulberry32) so restarts are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A greedy run: the compute sequence, and whether every compute fit the budget. */

@@ -6,7 +6,8 @@
 // replays the winner in the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
-import { greedySequence, seededRandom } from './greedy.js';
+import { seededRandom } from '../random.js';
+import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
 import { listedOrder, memoryAwareOrder } from './order.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
