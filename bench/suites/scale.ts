@@ -1,12 +1,12 @@
 // The [scale] benchmark: large graphs within 60 s on this machine.
 //   npm run bench -- --suite scale [--time-limit S] [--graphs DIR] [--graph FILE]
 //     [--only a,b] [--fractions 0.8,0.6] [--sweep 0.4,0.5,...] [--sweep-time-limit S]
-//     [--no-sweep] [--strategies a,b] [--autos auto,auto-scale]
+//     [--no-sweep] [--strategies a,b] [--autos auto]
 // For every graph of the directory (or the one --graph FILE: a contract Graph or a
 // node-link JSON) at the suite budgets (the seven training graphs at 80 % and 60 % of the
 // no-remat peak, the random layered graphs at 90 % and 80 %, other graphs at 80 % and
-// 60 % unless --fractions says otherwise), it runs the portfolios (--autos: auto, and
-// auto-scale, which is local-search then auto) with --time-limit (default 60 s) and every
+// 60 % unless --fractions says otherwise), it runs the portfolios (--autos, default auto)
+// with --time-limit (default 60 s) and every
 // baseline plus the scale strategies, each in a worker with a hard time-out, and prints
 // one row per portfolio: status, makespan / baseCost, bound source, gap and seconds; the
 // best baseline; local-search; and whether the portfolio <= the best baseline. Each graph also gets an
@@ -80,7 +80,7 @@ export async function run(args: string[]): Promise<void> {
   if (only) graphs = graphs.filter((bench) => only.some((part) => bench.name.includes(part)));
   const runner = new CaseRunner(caseTimeoutMs);
   const sweepRunner = new CaseRunner(sweepTimeoutMs);
-  const autos = (argValue(args, 'autos') ?? 'auto,auto-scale').split(',');
+  const autos = (argValue(args, 'autos') ?? 'auto').split(',');
   const header = ['graph', 'nodes', 'budget', 'portfolio', 'status', 'makespan / baseCost', 'bound', 'gap', 'seconds', 'best baseline', 'local-search', '<= baseline'];
   const rows: string[][] = [];
   const records: unknown[] = [];

@@ -1,6 +1,7 @@
-// auto: the portfolio. The fast baselines first, then Checkmate's LP relaxation with
-// two-phase rounding, then the exact MILP warm-started from the best plan so far, until
-// the time limit or the relative gap. It returns the best valid plan and the best proven
+// auto: the portfolio. The fast baselines first, then (without a host link) the scale
+// search from their plans, then Checkmate's LP relaxation with two-phase rounding, then the
+// exact MILP warm-started from the best in-order plan so far, until the time limit or the
+// relative gap, and local search with whatever time is left. It returns the best valid plan and the best proven
 // bound, and reports every improving plan and bound through onProgress. What it runs is
 // chosen by size and time left: the LP relaxation needs the WASM heap of a few hundred
 // nodes at most and the exact MILP rarely closes beyond ~100 nodes, but the best plan
@@ -9,6 +10,7 @@ import type { IndexedGraph } from '../graph/validate.js';
 import { buildCheckmate, estimateCheckmateSize, type CheckmateFormulation } from '../milp/checkmate.js';
 import { runCheckmateLp, runCheckmateMilp, type ReplayedPlan } from '../milp/checkmate-solve.js';
 import type { SolverInfo } from '../plan-schema.js';
+import { LOCAL_SEARCH_SECONDS, rematBound, scaleImprove } from '../scale/portfolio.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
@@ -64,6 +66,8 @@ export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnC
 /** The portfolio's state: the best plan, the best bound, what ran. */
 class Portfolio {
   best: { steps: IndexedStep[]; makespan: number; peakBytes: number; from: string } | null = null;
+  /** The best plan with first computations in graph order: the MILP's warm start (a reordered plan cannot be one). */
+  inOrder: { steps: IndexedStep[]; makespan: number } | null = null;
   bound: { makespan: number; source: string } | undefined;
   smallestPeak = Infinity;
   solver: SolverInfo | undefined;
@@ -95,6 +99,7 @@ class Portfolio {
   }
 
   offer(plan: { steps: IndexedStep[]; makespan: number; peakBytes: number }, from: string): void {
+    if (from !== 'local-search' && (!this.inOrder || plan.makespan < this.inOrder.makespan)) this.inOrder = plan;
     if (this.best && plan.makespan >= this.best.makespan) return;
     this.best = { ...plan, from };
     this.context.onProgress?.({
@@ -143,6 +148,12 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
   const graph = context.graph;
   const portfolio = new Portfolio(context);
   portfolio.offerBound(graph.baseCost, 'baseCost');
+  // The recomputation bound (solver/scale/bound.ts) holds for every remat-only schedule.
+  const remat = rematBound(context);
+  if (remat?.infeasible) {
+    return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
+  }
+  if (remat) portfolio.offerBound(remat.makespan, 'recompute-bound');
 
   // 1. The fast baselines.
   portfolio.phase('baselines');
@@ -160,6 +171,13 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     if (replay.figures.peakBytes <= context.budgetBytes) {
       portfolio.offer({ steps: outcome.steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes }, strategy.name);
     }
+  }
+
+  // 1b. Without a host link: the scale search (greedy remat, reordering, local search) from
+  // the baselines' plans, for a share of the time (more where the MILP will not run).
+  if (!context.transfer) {
+    const share = graph.size <= MILP_MAX_NODES ? 0.2 : 0.5;
+    await improveLocally(context, portfolio, Math.min(LOCAL_SEARCH_SECONDS, share * context.timeLimitSeconds) - portfolio.elapsed());
   }
 
   // 2. The LP relaxation and its rounding.
@@ -213,7 +231,7 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
         timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, milpSeconds * 0.4),
         relativeGap: context.relativeGap,
         signal: context.signal,
-        start: portfolio.best?.steps,
+        start: portfolio.inOrder?.steps,
         onPlan,
       });
       if (forward.best) onPlan(forward.best);
@@ -229,7 +247,7 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
         timeLimitSeconds: secondsTo(milpDeadline),
         relativeGap: context.relativeGap,
         signal: context.signal,
-        start: portfolio.best?.steps,
+        start: portfolio.inOrder?.steps,
         onPlan,
         onBound: (bound) => portfolio.offerBound(bound, 'milp'),
       });
@@ -259,6 +277,9 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     if (swap.stop === 'error') portfolio.phase('swap-milp failed: solver error');
   }
 
+  // 5. Time left (the solvers closed early or were skipped): more local search from the best plan.
+  if (!context.transfer) await improveLocally(context, portfolio, portfolio.left() - 0.5);
+
   const best = portfolio.best;
   if (!best) {
     return {
@@ -277,6 +298,21 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     solver: portfolio.solver,
     message: `auto: best plan from ${best.from} (${portfolio.notes.join('; ')})`,
   };
+}
+
+/** Runs the scale search for `seconds` from the portfolio's plans and offers its result. */
+async function improveLocally(context: StrategyContext, portfolio: Portfolio, seconds: number): Promise<void> {
+  if (context.signal?.aborted || portfolio.closed() || seconds < 0.1) return;
+  portfolio.phase('local-search');
+  const starts = portfolio.best ? [{ steps: portfolio.best.steps, from: portfolio.best.from }] : [];
+  if (portfolio.inOrder && portfolio.inOrder.steps !== portfolio.best?.steps) starts.push({ steps: portfolio.inOrder.steps, from: 'in-order' });
+  const local = scaleImprove(context, starts, seconds);
+  if (local.bound) portfolio.offerBound(local.bound.makespan, local.bound.source);
+  if (local.kind !== 'schedule') return;
+  const replay = simulateIndexed(context.graph, local.steps, { transfer: context.transfer });
+  if (replay.ok && replay.figures.peakBytes <= context.budgetBytes) {
+    portfolio.offer({ steps: local.steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes }, 'local-search');
+  }
 }
 
 export const auto: Strategy = {

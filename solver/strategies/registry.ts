@@ -5,13 +5,13 @@ import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { checkmateLp } from './checkmate-lp.js';
 import { checkmateMilp } from './checkmate-milp.js';
-import { autoScale, greedyRemat, localSearch } from '../scale/strategies.js';
+import { greedyRemat, localSearch } from '../scale/strategies.js';
 import { swapMilp } from './swap-milp.js';
 import { vdnnAll, vdnnConv } from './vdnn.js';
 import type { Strategy } from './types.js';
 
 /** Every strategy, baselines first. */
-export const STRATEGIES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin, greedyRemat, localSearch, checkmateLp, checkmateMilp, swapMilp, auto, autoScale];
+export const STRATEGIES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin, greedyRemat, localSearch, checkmateLp, checkmateMilp, swapMilp, auto];
 
 const byName = new Map<string, Strategy>(STRATEGIES.map((strategy) => [strategy.name, strategy]));
 
