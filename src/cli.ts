@@ -241,7 +241,10 @@ async function runPlan(args: CommandArgs, io: CliIo): Promise<number> {
   } else if (result.smallestPeakBytes !== undefined) {
     lines.push(['smallest peak', `${formatBytes(result.smallestPeakBytes)} (${percent(result.smallestPeakBytes, peak)} of no-remat)`]);
   }
-  if (result.bound) lines.push(['bound', `${formatNumber(result.bound.makespan)} (${result.bound.source ?? 'bound'}), gap ${(100 * result.bound.gap).toFixed(2)} %`]);
+  if (result.bound) {
+    const scope = result.bound.scope === 'checkmate-class' ? ", within Checkmate's class" : '';
+    lines.push(['bound', `${formatNumber(result.bound.makespan)} (${result.bound.source ?? 'bound'}${scope}), gap ${(100 * result.bound.gap).toFixed(2)} %`]);
+  }
   if (result.message) lines.push(['note', result.message]);
   lines.push(['seconds', seconds.toFixed(3)]);
   if (typeof args.values.out === 'string') lines.push(['written', args.values.out]);
