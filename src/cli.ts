@@ -24,6 +24,7 @@ import { ScheduleSchema, type Schedule, type Transfer } from '../solver/schedule
 import { STRATEGIES } from '../solver/strategies/registry.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../solver/errors.js';
 import { MemplanClient, MemplanClientError, planWithProgress } from './client.js';
+import { formatBytes } from './format.js';
 
 /** Where the CLI writes; tests and embedders may capture it. */
 export interface CliIo {
@@ -172,18 +173,6 @@ export function loadSchedule(path: string): { schedule: Schedule; transfer?: Tra
 
 // ---------------------------------------------------------------------------------------
 // Formatting.
-
-/** Bytes as a short binary-unit figure, e.g. "14.74 GiB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
 
 function formatNumber(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US');

@@ -3,6 +3,7 @@
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { simulate } from '../solver/schedule/simulate.js';
+import { formatBytes } from './format.js';
 
 const WIDTH = 960;
 const HEIGHT = 360;
@@ -15,18 +16,6 @@ const MAX_COLUMNS = 1500;
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char]!);
-}
-
-/** Bytes in a short human form (KiB, MiB, GiB). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 function frame(title: string, body: string): string {
@@ -85,7 +74,7 @@ export function memorySvg(graph: IndexedGraph, plan: Plan): string {
   for (const column of swapIn) marks.push(`<rect class="swap-in" x="${x(column).toFixed(1)}" y="${markY + 10}" width="2" height="8" fill="#2ca02c"><title>swap in</title></rect>`);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((fraction) => {
     const bytes = top * fraction;
-    return `<line x1="${LEFT - 4}" x2="${LEFT}" y1="${y(bytes).toFixed(1)}" y2="${y(bytes).toFixed(1)}" stroke="#555"/><text x="${LEFT - 6}" y="${(y(bytes) + 4).toFixed(1)}" text-anchor="end">${formatBytes(Math.round(bytes))}</text>`;
+    return `<line x1="${LEFT - 4}" x2="${LEFT}" y1="${y(bytes).toFixed(1)}" y2="${y(bytes).toFixed(1)}" stroke="#555"/><text x="${LEFT - 6}" y="${(y(bytes) + 4).toFixed(1)}" text-anchor="end">${formatBytes(Math.round(bytes), 1)}</text>`;
   });
   const figures = replay.figures;
   const body = [
@@ -94,9 +83,9 @@ export function memorySvg(graph: IndexedGraph, plan: Plan): string {
     ...ticks,
     `<path class="memory" d="${path}" fill="#9ecae1" stroke="#3182bd" stroke-width="1"/>`,
     `<line class="budget" x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${y(plan.budgetBytes).toFixed(1)}" y2="${y(plan.budgetBytes).toFixed(1)}" stroke="#d62728" stroke-dasharray="6 4"/>`,
-    `<text x="${LEFT + plotWidth - 4}" y="${(y(plan.budgetBytes) - 4).toFixed(1)}" text-anchor="end" fill="#d62728">budget ${formatBytes(plan.budgetBytes)}</text>`,
+    `<text x="${LEFT + plotWidth - 4}" y="${(y(plan.budgetBytes) - 4).toFixed(1)}" text-anchor="end" fill="#d62728">budget ${formatBytes(plan.budgetBytes, 1)}</text>`,
     ...marks,
-    `<text x="${LEFT}" y="${HEIGHT - 8}">${steps} steps · peak ${formatBytes(figures.peakBytes)} · makespan ${figures.makespan} (×${figures.overheadRatio.toFixed(3)}) · red: recompute, blue/green: swap out/in</text>`,
+    `<text x="${LEFT}" y="${HEIGHT - 8}">${steps} steps · peak ${formatBytes(figures.peakBytes, 1)} · makespan ${figures.makespan} (×${figures.overheadRatio.toFixed(3)}) · red: recompute, blue/green: swap out/in</text>`,
   ].join('\n');
   return frame(title, body);
 }

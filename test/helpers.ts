@@ -143,3 +143,45 @@ export function minimumPeak(graph: IndexedGraph, options: { swaps?: boolean } = 
   }
   throw new Error('no legal schedule exists');
 }
+
+/** A binary min-heap of tuples ordered by their first element: the exhaustive searches' Dijkstra queue. */
+export class TupleHeap<T extends readonly number[]> {
+  private readonly items: T[] = [];
+
+  /** Number of queued tuples. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** Queues a tuple. */
+  push(item: T): void {
+    const heap = this.items;
+    heap.push(item);
+    for (let at = heap.length - 1; at > 0; ) {
+      const parent = (at - 1) >> 1;
+      if (heap[parent][0] <= heap[at][0]) break;
+      [heap[parent], heap[at]] = [heap[at], heap[parent]];
+      at = parent;
+    }
+  }
+
+  /** Removes and returns the tuple with the smallest first element. */
+  pop(): T {
+    const heap = this.items;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let at = 0; ; ) {
+        const left = 2 * at + 1;
+        let smallest = at;
+        if (left < heap.length && heap[left][0] < heap[smallest][0]) smallest = left;
+        if (left + 1 < heap.length && heap[left + 1][0] < heap[smallest][0]) smallest = left + 1;
+        if (smallest === at) break;
+        [heap[smallest], heap[at]] = [heap[at], heap[smallest]];
+        at = smallest;
+      }
+    }
+    return top;
+  }
+}

@@ -13,6 +13,7 @@ import { runCheckmateLp, runCheckmateMilp, warmStart } from '../solver/milp/chec
 import { canonicalStages, scheduleFromStages, stagesFromSchedule } from '../solver/milp/extract.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { TupleHeap } from './helpers.js';
 
 afterAll(async () => {
   await shutdownHighsWorkers();
@@ -28,33 +29,9 @@ function exhaustiveOptimum(graph: IndexedGraph, budgetBytes: number): number {
   const needs = graph.inputs.map((inputs) => inputs.reduce((mask, input) => mask | (1 << input), 0));
   const states = 2 ** size;
   const best = new Map<number, number>();
-  const heap: [number, number][] = [];
-  const push = (cost: number, key: number) => {
-    heap.push([cost, key]);
-    for (let at = heap.length - 1; at > 0; ) {
-      const parent = (at - 1) >> 1;
-      if (heap[parent][0] <= heap[at][0]) break;
-      [heap[parent], heap[at]] = [heap[at], heap[parent]];
-      at = parent;
-    }
-  };
-  const pop = (): [number, number] => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
-      for (let at = 0; ; ) {
-        const left = 2 * at + 1;
-        let smallest = at;
-        if (left < heap.length && heap[left][0] < heap[smallest][0]) smallest = left;
-        if (left + 1 < heap.length && heap[left + 1][0] < heap[smallest][0]) smallest = left + 1;
-        if (smallest === at) break;
-        [heap[smallest], heap[at]] = [heap[at], heap[smallest]];
-        at = smallest;
-      }
-    }
-    return top;
-  };
+  const heap = new TupleHeap<[number, number]>();
+  const push = (cost: number, key: number) => heap.push([cost, key]);
+  const pop = () => heap.pop();
   const reach = (cost: number, frontier: number, device: number) => {
     const key = frontier * states + device;
     const known = best.get(key);
@@ -63,7 +40,7 @@ function exhaustiveOptimum(graph: IndexedGraph, budgetBytes: number): number {
     push(cost, key);
   };
   reach(0, 0, 0);
-  while (heap.length) {
+  while (heap.size) {
     const [cost, key] = pop();
     if (best.get(key)! < cost) continue;
     const frontier = Math.floor(key / states);

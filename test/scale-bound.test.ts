@@ -9,6 +9,7 @@ import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
 import { recomputeBound } from '../solver/scale/bound.js';
+import { TupleHeap } from './helpers.js';
 
 /** Least total compute cost of any legal remat schedule within `budget` (residentBytes included); Infinity when none. */
 function exhaustiveOptimum(graph: IndexedGraph, budget: number): number {
@@ -19,33 +20,9 @@ function exhaustiveOptimum(graph: IndexedGraph, budget: number): number {
   for (let node = 0; node < size; node++) if (graph.keep[node]) keepMask |= 1 << node;
   const inputMask = graph.inputs.map((inputs) => inputs.reduce((mask, input) => mask | (1 << input), 0));
   const dist = new Map<number, number>();
-  const heap: [number, number, number][] = [];
-  const push = (item: [number, number, number]) => {
-    heap.push(item);
-    for (let at = heap.length - 1; at > 0; ) {
-      const parent = (at - 1) >> 1;
-      if (heap[parent][0] <= heap[at][0]) break;
-      [heap[parent], heap[at]] = [heap[at], heap[parent]];
-      at = parent;
-    }
-  };
-  const pop = (): [number, number, number] => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
-      for (let at = 0; ; ) {
-        const left = 2 * at + 1;
-        let smallest = at;
-        if (left < heap.length && heap[left][0] < heap[smallest][0]) smallest = left;
-        if (left + 1 < heap.length && heap[left + 1][0] < heap[smallest][0]) smallest = left + 1;
-        if (smallest === at) break;
-        [heap[smallest], heap[at]] = [heap[at], heap[smallest]];
-        at = smallest;
-      }
-    }
-    return top;
-  };
+  const heap = new TupleHeap<[number, number, number]>();
+  const push = (item: [number, number, number]) => heap.push(item);
+  const pop = () => heap.pop();
   const relax = (cost: number, device: number, computed: number) => {
     const key = device * 2 ** size + computed;
     const known = dist.get(key);
@@ -54,7 +31,7 @@ function exhaustiveOptimum(graph: IndexedGraph, budget: number): number {
     push([cost, device, computed]);
   };
   relax(0, 0, 0);
-  while (heap.length) {
+  while (heap.size) {
     const [cost, device, computed] = pop();
     if (dist.get(device * 2 ** size + computed)! < cost) continue;
     if (computed === all && (device & keepMask) === keepMask) return cost;
