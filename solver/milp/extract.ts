@@ -102,27 +102,7 @@ export function scheduleFromStages(graph: IndexedGraph, stages: readonly (readon
  * node (its stage), ascending and at most once per stage. Returns null otherwise.
  */
 export function stagesFromSchedule(graph: IndexedGraph, steps: readonly IndexedStep[]): number[][] | null {
-  const stages: number[][] = [];
-  let pending: number[] = [];
-  const computed = new Uint8Array(graph.size);
-  let frontier = 0;
-  for (const step of steps) {
-    if (step.op === 'free') continue;
-    if (step.op !== 'compute') return null;
-    if (!computed[step.node]) {
-      if (step.node !== frontier) return null;
-      computed[step.node] = 1;
-      pending.push(step.node);
-      stages.push(pending);
-      pending = [];
-      frontier++;
-      continue;
-    }
-    if (pending.length && pending[pending.length - 1] >= step.node) return null;
-    pending.push(step.node);
-  }
-  if (frontier !== graph.size || pending.length) return null;
-  return stages;
+  return readStages(graph, steps, true);
 }
 
 /**
@@ -132,24 +112,30 @@ export function stagesFromSchedule(graph: IndexedGraph, steps: readonly IndexedS
  * schedule swaps.
  */
 export function canonicalStages(graph: IndexedGraph, steps: readonly IndexedStep[]): number[][] | null {
+  return readStages(graph, steps, false);
+}
+
+/** Groups compute steps into stages; strict rejects what is outside Checkmate's class, else it is normalized. */
+function readStages(graph: IndexedGraph, steps: readonly IndexedStep[], strict: boolean): number[][] | null {
   const stages: number[][] = [];
-  let pending = new Set<number>();
+  let pending: number[] = [];
   const computed = new Uint8Array(graph.size);
   let frontier = 0;
   for (const step of steps) {
     if (step.op === 'free') continue;
     if (step.op !== 'compute') return null;
-    if (!computed[step.node]) {
-      if (step.node !== frontier) return null;
-      computed[step.node] = 1;
-      pending.add(step.node);
-      stages.push([...pending].sort((a, b) => a - b));
-      pending = new Set();
-      frontier++;
+    if (computed[step.node]) {
+      if (strict && pending.length && pending[pending.length - 1] >= step.node) return null;
+      pending.push(step.node);
       continue;
     }
-    pending.add(step.node);
+    if (step.node !== frontier) return null;
+    computed[step.node] = 1;
+    pending.push(step.node);
+    stages.push(strict ? pending : [...new Set(pending)].sort((a, b) => a - b));
+    pending = [];
+    frontier++;
   }
-  if (frontier !== graph.size) return null;
+  if (frontier !== graph.size || (strict && pending.length)) return null;
   return stages;
 }
