@@ -2,13 +2,15 @@
 // every legal remat schedule of tiny graphs, in any order: the bound never exceeds the
 // optimum, and "infeasible" is claimed only where no schedule fits.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { chain, diamond, randomLayered } from '../fixtures/generators.js';
 import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
-import { recomputeBound } from '../solver/scale/bound.js';
+import { coveringRows, recomputeBound } from '../solver/scale/bound.js';
+import { coveringBound } from '../solver/scale/covering.js';
+import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { TupleHeap } from './helpers.js';
 
 /** Least total compute cost of any legal remat schedule within `budget` (residentBytes included); Infinity when none. */
@@ -157,5 +159,39 @@ describe('recomputeBound', () => {
       expect(result.bound!.makespan).toBeGreaterThanOrEqual(Math.min(bound.makespan, result.predicted.makespan) - 1e-9);
       expect(result.bound!.makespan).toBeLessThanOrEqual(result.predicted.makespan);
     }
+  });
+});
+
+describe('coveringBound (the covering MILP of the same argument)', () => {
+  afterAll(() => shutdownHighsWorkers());
+
+  it('never exceeds the exhaustive optimum and is never below the best single row', async () => {
+    const cases = fc.sample(fc.tuple(arbitraryGraph(), fc.integer({ min: 0, max: 4 })), { numRuns: 800, seed: 20261127 });
+    let multiRow = 0;
+    let tighter = 0;
+    for (const [raw, step] of cases) {
+      const graph = indexGraph(raw);
+      const peak = noRematPeak(graph);
+      const floor = peakFloor(graph);
+      const budget = Math.floor(floor + ((peak - floor) * step) / 8);
+      const single = recomputeBound(graph, budget);
+      if (single.infeasible) continue;
+      const rows = coveringRows(graph, budget)!;
+      const covering = await coveringBound(graph, rows, { timeLimitSeconds: 5 });
+      if (rows.length === 0) {
+        expect(covering).toBeUndefined();
+        continue;
+      }
+      expect(covering).toBeDefined();
+      const optimum = exhaustiveOptimum(graph, budget);
+      if (optimum !== Infinity) expect(covering!).toBeLessThanOrEqual(optimum + 1e-9);
+      expect(covering!).toBeGreaterThanOrEqual(single.makespan - 1e-6 * graph.baseCost);
+      if (rows.length > 1) multiRow++;
+      if (covering! > single.makespan + 1e-6) tighter++;
+    }
+    // The property must bite: several graphs with more than one row, many strictly tighter
+    // (integrality alone tightens a single row's fractional knapsack).
+    expect(multiRow).toBeGreaterThan(5);
+    expect(tighter).toBeGreaterThan(10);
   });
 });

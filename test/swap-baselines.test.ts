@@ -4,7 +4,8 @@
 // with predicted == replayed, and the rules of each baseline show in its schedule.
 import { describe, expect, it } from 'vitest';
 import { chain, namedFixtures } from '../fixtures/generators.js';
-import { noRematPeak } from '../solver/graph/analysis.js';
+import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import type { GraphNode } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan, resolveTransfer, TRANSFER_PRESETS } from '../solver/plan.js';
 import { getStrategy } from '../solver/strategies/registry.js';
@@ -135,5 +136,47 @@ describe('transfer presets', () => {
     expect(times[0]).toBeGreaterThan(60);
     expect(times[0]).toBeLessThan(120);
     expect(times[3]).toBeLessThan(10);
+  });
+});
+
+describe('keep nodes offloaded to the end', () => {
+  // An MLP-like step whose weight gradients (keep nodes, 60 bytes each) outweigh its
+  // activations: after the backward pass of the last layers, their gradients sit beside
+  // the large first-layer backward. Remat cannot move them; a swap to the end can.
+  const layers = 4;
+  const nodes: GraphNode[] = [{ id: 'x', kind: 'input', bytes: 40, cost: 0 }];
+  for (let layer = 0; layer < layers; layer++) nodes.push({ id: `f${layer}`, inputs: [layer ? `f${layer - 1}` : 'x'], bytes: 40, cost: 10 });
+  nodes.push({ id: 'loss', kind: 'loss', inputs: [`f${layers - 1}`], bytes: 4, cost: 1, keep: true });
+  let upstream = 'loss';
+  for (let layer = layers - 1; layer >= 0; layer--) {
+    const input = layer ? `f${layer - 1}` : 'x';
+    nodes.push({ id: `dw${layer}`, kind: 'backward', inputs: [upstream, input], bytes: 60, cost: 10, keep: true });
+    if (layer > 0) {
+      nodes.push({ id: `g${layer}`, kind: 'backward', inputs: [upstream, `f${layer}`], bytes: 40, cost: 10 });
+      upstream = `g${layer}`;
+    }
+  }
+  const graph = indexGraph({ name: 'mlp-keep', nodes });
+  const floor = peakFloor(graph);
+  const budget = { bytes: Math.ceil(floor * 1.05) };
+
+  it('remat alone cannot fit the budget, capuchin with a link can, and the gradients come back at the end', async () => {
+    expect(budget.bytes).toBeLessThan(noRematPeak(graph));
+    const remat = await plan(graph, { budget, strategy: 'dtr' });
+    expect(remat.status).toBe('infeasible');
+    const result = await plan(graph, { budget, strategy: 'capuchin', transfer: FAST });
+    const { replay } = checkPlan(graph, result, FAST);
+    expect(replay, result.message).toBeDefined();
+    expect(replay!.figures.peakBytes).toBeLessThanOrEqual(budget.bytes);
+    const steps = result.schedule;
+    const lastCompute = steps.map((step) => step.op).lastIndexOf('compute');
+    const offloaded = steps.filter((step) => step.op === 'swapOut' && graph.keep[graph.index.get(step.node)!]).map((step) => step.node);
+    expect(offloaded.length).toBeGreaterThan(0);
+    for (const node of offloaded) {
+      const back = steps.findIndex((step) => step.op === 'swapIn' && step.node === node);
+      expect(back).toBeGreaterThan(lastCompute);
+      // A keep node is never recomputed: it leaves the device only to the host.
+      expect(steps.filter((step) => step.op === 'compute' && step.node === node)).toHaveLength(1);
+    }
   });
 });

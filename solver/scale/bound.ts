@@ -39,11 +39,20 @@ export interface RecomputeBound {
 /** Beyond this many nodes the quadratic ancestor sets are not built. */
 export const BOUND_MAX_NODES = 6000;
 
-/** Computes the recomputation lower bound for `budgetBytes` (residentBytes included). */
-export function recomputeBound(graph: IndexedGraph, budgetBytes: number): RecomputeBound {
+/** One constraint of the covering problem: the recomputed members of T(v) must cover need(v) bytes. */
+export interface CoveringRow {
+  /** The node v. */
+  node: number;
+  /** Bytes over the budget at v's first computation when nothing in T(v) is recomputed. */
+  need: number;
+  /** The recomputable members of T(v) with bytes > 0. */
+  members: number[];
+}
+
+/** The rows of the covering problem with need(v) > 0 for `budgetBytes` (residentBytes included); null beyond BOUND_MAX_NODES. */
+export function coveringRows(graph: IndexedGraph, budgetBytes: number): CoveringRow[] | null {
   const size = graph.size;
-  const none: RecomputeBound = { makespan: graph.baseCost, infeasible: false, witness: -1 };
-  if (size > BOUND_MAX_NODES) return none;
+  if (size > BOUND_MAX_NODES) return null;
   const words = (size + 31) >>> 5;
   // Ancestor and descendant sets as bitsets, built in topological (index) order.
   const ancestors = new Uint32Array(size * words);
@@ -66,7 +75,7 @@ export function recomputeBound(graph: IndexedGraph, budgetBytes: number): Recomp
   }
   const has = (set: Uint32Array, node: number, member: number) => (set[node * words + (member >>> 5)] & (1 << (member & 31))) !== 0;
 
-  let best = none;
+  const rows: CoveringRow[] = [];
   const isInput = new Uint8Array(size);
   for (let node = 0; node < size; node++) {
     let forced = graph.residentBytes + graph.bytes[node] + graph.workspace[node];
@@ -101,8 +110,20 @@ export function recomputeBound(graph: IndexedGraph, budgetBytes: number): Recomp
     for (const input of graph.inputs[node]) isInput[input] = 0;
     const need = forced - budgetBytes;
     if (need <= 0) continue;
+    rows.push({ node, need, members: members.filter((member) => graph.recomputable[member] && graph.bytes[member] > 0) });
+  }
+  return rows;
+}
+
+/** Computes the recomputation lower bound for `budgetBytes` (residentBytes included): the best single row's fractional knapsack. */
+export function recomputeBound(graph: IndexedGraph, budgetBytes: number): RecomputeBound {
+  const none: RecomputeBound = { makespan: graph.baseCost, infeasible: false, witness: -1 };
+  const rows = coveringRows(graph, budgetBytes);
+  if (!rows) return none;
+  let best = none;
+  for (const { node, need, members } of rows) {
     // Fractional knapsack over the recomputable members, cheapest per byte first.
-    const items = members.filter((member) => graph.recomputable[member] && graph.bytes[member] > 0);
+    const items = members.slice();
     items.sort((a, b) => graph.cost[a] / graph.bytes[a] - graph.cost[b] / graph.bytes[b]);
     let available = 0;
     for (const item of items) available += graph.bytes[item];

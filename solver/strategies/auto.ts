@@ -10,6 +10,8 @@ import type { IndexedGraph } from '../graph/validate.js';
 import { buildCheckmate, estimateCheckmateSize, type CheckmateFormulation } from '../milp/checkmate.js';
 import { runCheckmateLp, runCheckmateMilp, type ReplayedPlan } from '../milp/checkmate-solve.js';
 import type { SolverInfo } from '../plan-schema.js';
+import { coveringRows } from '../scale/bound.js';
+import { coveringBound } from '../scale/covering.js';
 import { LOCAL_SEARCH_SECONDS, rematBound, scaleImprove } from '../scale/portfolio.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
@@ -59,6 +61,9 @@ export async function bestOf(context: StrategyContext, strategies: readonly Stra
     message: 'no strategy of the portfolio fits the budget',
   };
 }
+
+/** Seconds the covering MILP of the recomputation bound may take at most (it needs well under one on the benchmarks). */
+export const COVERING_SECONDS = 5;
 
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
@@ -154,6 +159,16 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
   }
   if (remat) portfolio.offerBound(remat.makespan, 'recompute-bound');
+  // The same argument with all its rows at once and integral, as a small covering MILP
+  // (solver/scale/covering.ts): still a bound of every remat-only schedule, often tighter.
+  if (remat && !context.signal?.aborted) {
+    const rows = coveringRows(graph, context.budgetBytes);
+    const seconds = Math.min(COVERING_SECONDS, 0.1 * context.timeLimitSeconds);
+    if (rows && rows.length > 0 && seconds > 0) {
+      const covering = await coveringBound(graph, rows, { timeLimitSeconds: seconds, signal: context.signal });
+      if (covering !== undefined) portfolio.offerBound(covering, 'recompute-bound');
+    }
+  }
 
   // 1. The fast baselines.
   portfolio.phase('baselines');

@@ -4,7 +4,8 @@
 // than the stall a swap would add (and it can be recomputed), else swapped anyway. The
 // number of evicted values is swept from none to all, and for each count two timings
 // are tried: frees and prefetches placed so the copies hide under compute, or placed
-// tight (the least memory); the cheapest plan within the budget wins.
+// tight (the least memory); the cheapest plan within the budget wins. Keep nodes (parameter
+// gradients) are evicted too, by swap only, from their compute to the end of the step.
 import type { IndexedGraph } from '../graph/validate.js';
 import { CandidatePicker } from './search.js';
 import { copyTime, coverAfter, coverBefore, idleWindows, scheduleEvictions, type EvictionChoice, type IdleWindow } from './swapping.js';
@@ -56,7 +57,8 @@ export const capuchin: Strategy = {
       for (let node = window.dropAt + 1; node < window.reuse; node++) idle += graph.cost[node];
       const copies = 2 * copyTime(transfer, graph.bytes[window.value]);
       const stall = Math.max(0, copies - idle);
-      const recompute = graph.recomputable[window.value] ? graph.cost[window.value] : Infinity;
+      // A keep node waiting for the end (a parameter gradient) leaves only by a swap.
+      const recompute = graph.recomputable[window.value] && !graph.keep[window.value] ? graph.cost[window.value] : Infinity;
       const mode = stall > 0 && recompute < stall ? 'recompute' : 'swap';
       return { window, mode, hidden: stall === 0, overhead: mode === 'swap' ? stall : recompute };
     });

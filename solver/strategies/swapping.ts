@@ -38,15 +38,16 @@ export interface EvictionChoice {
 }
 
 /**
- * The idle window of every value that could leave the device: not a keep node, read
- * again after a gap of at least one other node. The gap is the largest distance between
- * consecutive uses (the compute of the value counts as its first use).
+ * The idle window of every value that could leave the device, read again after a gap of
+ * at least one other node. The gap is the largest distance between consecutive uses (the
+ * compute of the value counts as its first use). A keep node must be on the device when
+ * the step ends, so the end counts as its last use, at index `graph.size`: a parameter gradient can wait in host memory from its compute to the
+ * end, as ZeRO-Offload keeps gradients, and it comes back only by a swapIn.
  */
 export function idleWindows(graph: IndexedGraph): IdleWindow[] {
   const windows: IdleWindow[] = [];
   for (let value = 0; value < graph.size; value++) {
-    if (graph.keep[value]) continue;
-    const users = graph.users[value];
+    const users = graph.keep[value] ? [...graph.users[value], graph.size] : graph.users[value];
     let previous = value;
     let best: IdleWindow | null = null;
     for (const user of users) {
@@ -127,11 +128,12 @@ export function scheduleEvictions(
   const onHost = new Uint8Array(size);
   const dropped = new Uint8Array(size);
   const freeLater: number[][] = Array.from({ length: size }, () => []);
-  const prefetch: number[][] = Array.from({ length: size }, () => []);
+  const prefetch: number[][] = Array.from({ length: size + 1 }, () => []);
   for (const [value, choice] of choices) {
     const window = windows.get(value);
     if (!window) throw new Error(`eviction of ${graph.ids[value]} has no idle window`);
     if (choice.mode === 'recompute' && !graph.recomputable[value]) throw new Error(`${graph.ids[value]} cannot be recomputed`);
+    if (choice.mode === 'recompute' && graph.keep[value]) throw new Error(`${graph.ids[value]} is a keep node: it can leave the device only by a swap`);
     if (choice.mode !== 'swap') continue;
     const freeAfter = Math.min(Math.max(choice.freeAfter ?? window.dropAt, window.dropAt), window.reuse - 1);
     const prefetchAt = Math.min(Math.max(choice.prefetchAt ?? window.reuse, freeAfter + 1), window.reuse);
@@ -208,5 +210,8 @@ export function scheduleEvictions(
       }
     }
   }
+  // Keep nodes waiting on the host come back at the end, as the contract requires.
+  for (const value of prefetch[size]) if (!onDevice[value] && onHost[value]) bring(value);
+  for (let value = 0; value < size; value++) if (graph.keep[value] && !onDevice[value]) bring(value);
   return steps;
 }

@@ -19,7 +19,8 @@ export function transferMissing(name: string): StrategyOutcome {
 export function forwardWindows(graph: IndexedGraph, accept: (node: number) => boolean = () => true): IdleWindow[] {
   return idleWindows(graph).filter((window) => {
     const kind = graph.kind[window.value];
-    return (kind === 'forward' || kind === 'input') && accept(window.value);
+    // vDNN leaves keep nodes on the device, as its paper does.
+    return (kind === 'forward' || kind === 'input') && !graph.keep[window.value] && accept(window.value);
   });
 }
 
