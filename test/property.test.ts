@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
 import { NODE_KINDS, type Graph, type GraphNode } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
-import { chain } from '../fixtures/generators.js';
+import { chain, randomLayered } from '../fixtures/generators.js';
 import { plan } from '../solver/plan.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -140,4 +140,16 @@ describe('long graphs', () => {
     expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
     expect(replay.figures.computeCost).toBeGreaterThan(graph.baseCost);
   }, 120_000);
+});
+
+describe('DTR that gives up', () => {
+  it('still answers with the smallest peak it reached when both replays thrash', async () => {
+    // Ten layers of four with dense skips: at 70 % DTR's replays grow past their step cap.
+    const graph = indexGraph(randomLayered({ seed: 2, layers: 10, width: 4, edgeProbability: 0.5 }));
+    const result = await plan(graph, { budget: { fraction: 0.7 }, strategy: 'dtr' });
+    expect(result.status).toBe('infeasible');
+    expect(result.message).toMatch(/thrashed/);
+    expect(result.smallestPeakBytes).toBeGreaterThan(result.budgetBytes);
+    expect(result.smallestPeakBytes).toBeLessThanOrEqual(noRematPeak(graph));
+  });
 });

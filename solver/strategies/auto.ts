@@ -6,7 +6,7 @@
 // chosen by size and time left: the LP relaxation needs the WASM heap of a few hundred
 // nodes at most and the exact MILP rarely closes beyond ~100 nodes, but the best plan
 // found so far is always returned.
-import type { IndexedGraph } from '../graph/validate.js';
+import { indexGraph, type IndexedGraph } from '../graph/validate.js';
 import { buildCheckmate, estimateCheckmateSize, type CheckmateFormulation } from '../milp/checkmate.js';
 import { runCheckmateLp, runCheckmateMilp, type ReplayedPlan } from '../milp/checkmate-solve.js';
 import type { SolverInfo } from '../plan-schema.js';
@@ -104,7 +104,7 @@ class Portfolio {
   }
 
   offer(plan: { steps: IndexedStep[]; makespan: number; peakBytes: number }, from: string): void {
-    if (from !== 'local-search' && (!this.inOrder || plan.makespan < this.inOrder.makespan)) this.inOrder = plan;
+    if (firstComputations(plan.steps).every((node, at) => node === at) && (!this.inOrder || plan.makespan < this.inOrder.makespan)) this.inOrder = plan;
     if (this.best && plan.makespan >= this.best.makespan) return;
     this.best = { ...plan, from };
     this.context.onProgress?.({
@@ -133,6 +133,49 @@ class Portfolio {
   }
 }
 
+/** The nodes of a schedule in the order of their first computations. */
+export function firstComputations(steps: readonly IndexedStep[]): number[] {
+  const seen = new Set<number>();
+  const order: number[] = [];
+  for (const step of steps) {
+    if (step.op !== 'compute' || seen.has(step.node)) continue;
+    seen.add(step.node);
+    order.push(step.node);
+  }
+  return order;
+}
+
+/**
+ * The graph with its nodes listed in `order` (a topological order), so that Checkmate's
+ * class, whose first computations follow the listing, becomes the class of that order.
+ * `toOriginal` maps a schedule of the reordered graph back; `fromOriginal` the other way.
+ */
+export function reorderedGraph(graph: IndexedGraph, order: readonly number[]): { graph: IndexedGraph; toOriginal: (steps: readonly IndexedStep[]) => IndexedStep[]; fromOriginal: (steps: readonly IndexedStep[]) => IndexedStep[] } {
+  const position = new Int32Array(graph.size);
+  order.forEach((node, at) => (position[node] = at));
+  const reordered = indexGraph({ ...graph.graph, nodes: order.map((node) => graph.graph.nodes[node]) }, { maxNodes: graph.size });
+  return {
+    graph: reordered,
+    toOriginal: (steps) => steps.map((step) => ({ ...step, node: order[step.node] })),
+    fromOriginal: (steps) => steps.map((step) => ({ ...step, node: position[step.node] })),
+  };
+}
+
+/**
+ * The order the exact MILP should follow: the listed one, unless the best plan so far
+ * computes nodes first in another order and beats every plan in the listed order (the
+ * scale search's reorderings on graphs listed level by level, as Moccasin's are). Then
+ * Checkmate's class in that plan's order holds a plan at least as good, and the MILP
+ * searches there, warm-started from it.
+ */
+function milpOrder(graph: IndexedGraph, portfolio: Portfolio): number[] | undefined {
+  const best = portfolio.best;
+  if (!best || (portfolio.inOrder && portfolio.inOrder.makespan <= best.makespan)) return undefined;
+  const order = firstComputations(best.steps);
+  if (order.length !== graph.size || order.every((node, at) => node === at)) return undefined;
+  return order;
+}
+
 /** A remat plan's replay as the portfolio's figures (the makespan with the request's link). */
 function replayed(graph: IndexedGraph, plan: ReplayedPlan, context: StrategyContext): { steps: IndexedStep[]; makespan: number; peakBytes: number } | undefined {
   const replay = simulateIndexed(graph, plan.steps, { transfer: context.transfer });
@@ -141,10 +184,10 @@ function replayed(graph: IndexedGraph, plan: ReplayedPlan, context: StrategyCont
 }
 
 /** Builds the formulation when its size allows; undefined when it is too large. */
-function formulationFor(context: StrategyContext): CheckmateFormulation | undefined {
+function formulationFor(context: StrategyContext, graph: IndexedGraph): CheckmateFormulation | undefined {
   // Estimate before building: building a model past the limit alone takes seconds.
-  if (estimateCheckmateSize(context.graph, context.formulation).nonzeros > LP_MAX_NONZEROS * 1.2) return undefined;
-  const form = buildCheckmate(context.graph, { budgetBytes: context.budgetBytes, variant: context.formulation });
+  if (estimateCheckmateSize(graph, context.formulation).nonzeros > LP_MAX_NONZEROS * 1.2) return undefined;
+  const form = buildCheckmate(graph, { budgetBytes: context.budgetBytes, variant: context.formulation });
   return form.model.nonzeroCount <= LP_MAX_NONZEROS ? form : undefined;
 }
 
@@ -198,7 +241,7 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
   // 2. The LP relaxation and its rounding.
   let form: CheckmateFormulation | undefined;
   if (!context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
-    form = formulationFor(context);
+    form = formulationFor(context, graph);
     if (!form) portfolio.phase(`checkmate-lp skipped: ${graph.size} nodes is beyond the formulation's size limit`);
   }
   if (form && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
@@ -231,45 +274,56 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
     const milpSeconds = context.transfer ? portfolio.left() / 2 : portfolio.left();
     const milpDeadline = Date.now() + milpSeconds * 1000;
     const secondsTo = (deadline: number) => Math.max(0, (deadline - Date.now()) / 1000);
+    // Checkmate's class follows the listed order, or the best plan's order when that plan
+    // beats every plan in the listed order (milpOrder). In another order the MILP's plans
+    // count, but its bounds and its proof hold for that order's class only: not offered.
+    const order = context.transfer ? undefined : milpOrder(graph, portfolio);
+    const reordered = order ? reorderedGraph(graph, order) : undefined;
+    const milpGraph = reordered?.graph ?? graph;
+    const milpForm = reordered ? buildCheckmate(milpGraph, { budgetBytes: context.budgetBytes, variant: context.formulation }) : form;
+    const inClass = (plan: ReplayedPlan): ReplayedPlan => (reordered ? { ...plan, steps: reordered.toOriginal(plan.steps) } : plan);
+    const suffix = reordered ? " (in the best plan's order)" : '';
+    const start = reordered ? reordered.fromOriginal(portfolio.best!.steps) : portfolio.inOrder?.steps;
+    const source = `checkmate-milp${suffix}`;
     const onPlan = (plan: ReplayedPlan) => {
-      const figures = replayed(graph, plan, context);
-      if (figures) portfolio.offer(figures, 'checkmate-milp');
+      const figures = replayed(graph, inClass(plan), context);
+      if (figures) portfolio.offer(figures, source);
     };
-    const restricted = graph.recomputable.some((recomputable, node) => recomputable && graph.kind[node] !== 'forward');
+    const restricted = milpGraph.recomputable.some((recomputable, node) => recomputable && milpGraph.kind[node] !== 'forward');
     if (restricted && context.formulation === 'tight') {
-      portfolio.phase('checkmate-milp (forward recomputation only)');
+      portfolio.phase(`${source}, forward recomputation only`);
       const forward = await runCheckmateMilp({
-        graph,
+        graph: milpGraph,
         budgetBytes: context.budgetBytes,
         variant: 'tight',
-        formulation: buildCheckmate(graph, { budgetBytes: context.budgetBytes, variant: 'tight', recompute: 'forward' }),
+        formulation: buildCheckmate(milpGraph, { budgetBytes: context.budgetBytes, variant: 'tight', recompute: 'forward' }),
         timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, milpSeconds * 0.4),
         relativeGap: context.relativeGap,
         signal: context.signal,
-        start: portfolio.inOrder?.steps,
+        start,
         onPlan,
       });
       if (forward.best) onPlan(forward.best);
       if (forward.solve.stop === 'timeLimit') portfolio.timedOut = true;
     }
     if (!context.signal?.aborted && !portfolio.closed() && secondsTo(milpDeadline) > MIN_PHASE_SECONDS / 2) {
-      portfolio.phase('checkmate-milp');
+      portfolio.phase(source);
       const milp = await runCheckmateMilp({
-        graph,
+        graph: milpGraph,
         budgetBytes: context.budgetBytes,
         variant: context.formulation,
-        formulation: form,
+        formulation: milpForm,
         timeLimitSeconds: secondsTo(milpDeadline),
         relativeGap: context.relativeGap,
         signal: context.signal,
-        start: portfolio.inOrder?.steps,
+        start,
         onPlan,
-        onBound: (bound) => portfolio.offerBound(bound, 'milp'),
+        onBound: reordered ? undefined : (bound) => portfolio.offerBound(bound, 'milp'),
       });
       portfolio.solver = milp.solver;
       if (milp.best) onPlan(milp.best);
-      if (milp.bound !== undefined) portfolio.offerBound(milp.bound, 'milp');
-      if (milp.solve.stop === 'optimal') portfolio.proven = true;
+      if (!reordered && milp.bound !== undefined) portfolio.offerBound(milp.bound, 'milp');
+      if (!reordered && milp.solve.stop === 'optimal') portfolio.proven = true;
       if (milp.solve.stop === 'timeLimit') portfolio.timedOut = true;
       if (milp.solve.stop === 'error') portfolio.phase(`checkmate-milp failed: ${milp.solve.error ?? 'solver error'}`);
     }

@@ -10,6 +10,7 @@
 // never evicted. When nothing more can be evicted the replay goes on over budget and the
 // plan is reported infeasible with the peak it reached; a replay that grows past a step
 // cap (it thrashes, as on graphs with many long skip edges) is abandoned.
+import { noRematSteps } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { schedulerBase } from './checkpointing.js';
@@ -200,6 +201,9 @@ export const dtr: Strategy = {
       if (!steps) thrashed++;
       picker.offer(steps);
     }
+    // With both replays abandoned, the one complete schedule DTR has is the no-remat one:
+    // offered so the answer still carries the smallest peak reached, as the contract asks.
+    if (thrashed === 2) picker.offer(noRematSteps(graph));
     const outcome = picker.outcome('dtr');
     if (thrashed === 2 && outcome.kind === 'infeasible') outcome.message = `dtr: the replay thrashed past ${maxSteps} steps under the budget`;
     return outcome;
