@@ -160,8 +160,13 @@ export function finalizePlan(
       solver: outcome.solver,
     };
   }
-  const boundMakespan = Math.max(graph.baseCost, outcome.bound?.makespan ?? 0);
-  const boundSource = outcome.bound && outcome.bound.makespan > graph.baseCost ? outcome.bound.source : 'baseCost';
+  // A bound of Checkmate's class does not hold for a plan from outside it: when the plan
+  // beats it, only baseCost is left to certify the plan (an all-schedules bound above the
+  // plan can only be float rounding, and is capped below).
+  let outcomeBound = outcome.bound;
+  if (outcomeBound && boundScope(outcomeBound.source) === 'checkmate-class' && outcomeBound.makespan > figures.makespan) outcomeBound = undefined;
+  const boundMakespan = Math.min(Math.max(graph.baseCost, outcomeBound?.makespan ?? 0), figures.makespan);
+  const boundSource = outcomeBound && outcomeBound.makespan > graph.baseCost ? outcomeBound.source : 'baseCost';
   const gap = figures.makespan > 0 ? Math.max(0, (figures.makespan - boundMakespan) / figures.makespan) : 0;
   let status: PlanStatus = outcome.status ?? 'feasible';
   if (gap <= 1e-12) status = 'optimal';
@@ -169,7 +174,7 @@ export function finalizePlan(
     ...common,
     status,
     predicted: figures,
-    bound: { makespan: Math.min(boundMakespan, figures.makespan), gap, source: boundSource, scope: boundScope(boundSource) },
+    bound: { makespan: boundMakespan, gap, source: boundSource, scope: boundScope(boundSource) },
     message: outcome.message,
     schedule: toSchedule(graph, outcome.steps),
     nodes: replay.counts.map((count, node) => ({ id: graph.ids[node], ...count })),

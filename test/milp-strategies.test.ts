@@ -6,13 +6,13 @@
 // formulation.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
-import { noRematPeak } from '../solver/graph/analysis.js';
+import { noRematPeak, noRematSteps } from '../solver/graph/analysis.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { memoryAwareOrder } from '../solver/scale/order.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { firstComputations, reorderedGraph } from '../solver/strategies/auto.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
-import { plan } from '../solver/plan.js';
+import { finalizePlan, plan } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
 import { getStrategy } from '../solver/strategies/registry.js';
@@ -176,5 +176,26 @@ describe("Checkmate's class in another order (auto's reordered MILP)", () => {
     if (!replay.ok) throw new Error(replay.error.message);
     expect(replay.figures.peakBytes).toBe(result.predicted!.peakBytes);
     expect(replay.figures.makespan).toBe(result.predicted!.makespan);
+  });
+});
+
+describe('bounds of Checkmate\'s class on plans from outside it', () => {
+  it('a class bound above the plan is dropped for baseCost, and the plan is not called optimal', () => {
+    const graph = indexGraph(namedFixtures()['chain-4']);
+    const steps = noRematSteps(graph);
+    const replay = simulateIndexed(graph, steps);
+    if (!replay.ok) throw new Error(replay.error.message);
+    const makespan = replay.figures.makespan;
+    const common = { strategy: 'auto', budgetBytes: replay.figures.peakBytes };
+    // A reordered plan below an LP bound of the listed order's class.
+    const beaten = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan + 5, source: 'lp' } }, common);
+    expect(beaten.bound).toMatchObject({ source: 'baseCost', scope: 'all-schedules', makespan: graph.baseCost });
+    // A class bound below the plan stays, with its scope.
+    const held = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan - 1, source: 'milp' } }, common);
+    if (makespan - 1 > graph.baseCost) expect(held.bound).toMatchObject({ source: 'milp', scope: 'checkmate-class' });
+    // An all-schedules bound a hair above the plan (float rounding) is capped at it.
+    const rounded = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan + 1e-9, source: 'recompute-bound' } }, common);
+    expect(rounded.bound!.makespan).toBe(makespan);
+    expect(rounded.status).toBe('optimal');
   });
 });

@@ -68,12 +68,17 @@ export const COVERING_SECONDS = 5;
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
 
+/** Bound sources that hold within Checkmate's class only (first computations in the listed order). */
+const CLASS_BOUNDS: ReadonlySet<string> = new Set(['lp', 'milp']);
+
 /** The portfolio's state: the best plan, the best bound, what ran. */
 class Portfolio {
   best: { steps: IndexedStep[]; makespan: number; peakBytes: number; from: string } | null = null;
   /** The best plan with first computations in graph order: the MILP's warm start (a reordered plan cannot be one). */
   inOrder: { steps: IndexedStep[]; makespan: number } | null = null;
   bound: { makespan: number; source: string } | undefined;
+  /** The best bound of every schedule (baseCost, recompute-bound): what is left when a plan beats a class bound. */
+  trueBound: { makespan: number; source: string } | undefined;
   smallestPeak = Infinity;
   solver: SolverInfo | undefined;
   proven = false;
@@ -107,6 +112,9 @@ class Portfolio {
     if (firstComputations(plan.steps).every((node, at) => node === at) && (!this.inOrder || plan.makespan < this.inOrder.makespan)) this.inOrder = plan;
     if (this.best && plan.makespan >= this.best.makespan) return;
     this.best = { ...plan, from };
+    // A plan below a bound of Checkmate's class comes from outside the class: that bound
+    // says nothing of it.
+    if (this.bound && CLASS_BOUNDS.has(this.bound.source) && plan.makespan < this.bound.makespan) this.bound = this.trueBound;
     this.context.onProgress?.({
       kind: 'incumbent',
       elapsedSeconds: this.elapsed(),
@@ -122,6 +130,11 @@ class Portfolio {
   offerBound(makespan: number, source: string): void {
     if (this.context.transfer) return;
     const floor = Math.max(makespan, this.context.graph.baseCost);
+    if (!CLASS_BOUNDS.has(source)) {
+      if (!this.trueBound || floor > this.trueBound.makespan) this.trueBound = { makespan: floor, source };
+    } else if (this.best && floor > this.best.makespan) {
+      return;
+    }
     if (this.bound && floor <= this.bound.makespan) return;
     this.bound = { makespan: floor, source };
     this.context.onProgress?.({ kind: 'bound', elapsedSeconds: this.elapsed(), bound: floor, makespan: this.best?.makespan, gap: this.gap(), strategy: source });
