@@ -67,11 +67,21 @@ def optimize(
     captured = capture(model, example_inputs, loss_fn, targets, optimizer=optimizer)
     planned = plan(captured, budget, server=server, strategy=strategy, time_limit=time_limit, transfer=transfer)
     if not planned.feasible:
-        raise MemplanError(
-            f"memplan: no plan within the budget ({planned.status}): {planned.json.get('message', '')}",
-            body=planned.json,
-        )
+        raise MemplanError(infeasible_message(planned, transfer), body=planned.json)
     return MemplanStep(captured, planned)
+
+
+def infeasible_message(planned: Plan, transfer: Union[None, str, Dict[str, float]]) -> str:
+    """Why no plan fits, and what to try: a host link when the budget is above the floor."""
+    text = f"memplan: no plan within the budget ({planned.status}): {planned.json.get('message', '')}"
+    floor = planned.json.get("floorBytes")
+    if transfer is None and floor is not None and planned.budget_bytes >= floor:
+        # Recomputation cannot move keep nodes (parameter gradients); a host link can.
+        text += (
+            "; only recomputation was allowed: with transfer=\"pcie4\" (or your link's bandwidth "
+            "and latency) gradients and activations may also wait in host memory"
+        )
+    return text
 
 
 def _normalize(name: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import memplan_torch as mt
+from memplan_torch.optimize import infeasible_message
 from conftest import TIME_LIMIT, import_torchvision
 from helpers import check_execution, loss_fn
 
@@ -46,6 +47,9 @@ def test_resnet18_half_budget_needs_a_host_link(resnet18_case):
     # beside the image while most gradients exist. The answer must say so, with its peak.
     if planned.status == "infeasible":
         assert planned.json["smallestPeakBytes"] > planned.budget_bytes
+        # optimize() would raise with this message: it points at the host link.
+        assert 'transfer="pcie4"' in infeasible_message(planned, None)
+        assert 'transfer="pcie4"' not in infeasible_message(planned, "pcie4")
     else:
         check_execution(planned, model, inputs, targets)
 
