@@ -164,11 +164,15 @@ export function finalizePlan(
   // beats it, only baseCost is left to certify the plan (an all-schedules bound above the
   // plan can only be float rounding, and is capped below).
   let outcomeBound = outcome.bound;
-  if (outcomeBound && boundScope(outcomeBound.source) === 'checkmate-class' && outcomeBound.makespan > figures.makespan) outcomeBound = undefined;
+  let status: PlanStatus = outcome.status ?? 'feasible';
+  if (outcomeBound && boundScope(outcomeBound.source) === 'checkmate-class' && outcomeBound.makespan > figures.makespan) {
+    outcomeBound = undefined;
+    // Nor does a proof of optimality within the class speak for it.
+    if (status === 'optimal') status = 'feasible';
+  }
   const boundMakespan = Math.min(Math.max(graph.baseCost, outcomeBound?.makespan ?? 0), figures.makespan);
   const boundSource = outcomeBound && outcomeBound.makespan > graph.baseCost ? outcomeBound.source : 'baseCost';
   const gap = figures.makespan > 0 ? Math.max(0, (figures.makespan - boundMakespan) / figures.makespan) : 0;
-  let status: PlanStatus = outcome.status ?? 'feasible';
   if (gap <= 1e-12) status = 'optimal';
   return {
     ...common,

@@ -190,6 +190,14 @@ describe('bounds of Checkmate\'s class on plans from outside it', () => {
     // A reordered plan below an LP bound of the listed order's class.
     const beaten = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan + 5, source: 'lp' } }, common);
     expect(beaten.bound).toMatchObject({ source: 'baseCost', scope: 'all-schedules', makespan: graph.baseCost });
+    // A recomputing plan, called optimal by a class proof it is not part of: no longer optimal.
+    const recomputing = [{ op: 'compute' as const, node: 0 }, ...steps.slice(1).flatMap((step) => (step.op === 'compute' && step.node === 1 ? [step, { op: 'free' as const, node: 1 }, step] : [step]))];
+    const again = simulateIndexed(graph, recomputing);
+    if (!again.ok) throw new Error(again.error.message);
+    expect(again.figures.makespan).toBeGreaterThan(graph.baseCost);
+    const claimed = finalizePlan(graph, { kind: 'schedule', steps: recomputing, status: 'optimal', bound: { makespan: again.figures.makespan + 1, source: 'milp' } }, { strategy: 'auto', budgetBytes: again.figures.peakBytes });
+    expect(claimed.bound!.source).toBe('baseCost');
+    expect(claimed.status).toBe('feasible');
     // A class bound below the plan stays, with its scope.
     const held = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan - 1, source: 'milp' } }, common);
     if (makespan - 1 > graph.baseCost) expect(held.bound).toMatchObject({ source: 'milp', scope: 'checkmate-class' });
