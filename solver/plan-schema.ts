@@ -31,6 +31,11 @@ export const BoundSchema = z
   })
   .meta({ id: 'Bound' });
 
+/** Bounds from the stage formulations (lp, milp) hold only within Checkmate's class of schedules. */
+export function boundScope(source: string): 'all-schedules' | 'checkmate-class' {
+  return source === 'lp' || source === 'milp' ? 'checkmate-class' : 'all-schedules';
+}
+
 export const NodeAnnotationSchema = z
   .object({
     id: z.string(),

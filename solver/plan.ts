@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MemplanError } from './errors.js';
 import { noRematPeak, peakFloor } from './graph/analysis.js';
 import type { IndexedGraph } from './graph/validate.js';
-import type { Plan, PlanStatus } from './plan-schema.js';
+import { boundScope, type Plan, type PlanStatus } from './plan-schema.js';
 import { simulateIndexed, toSchedule } from './schedule/simulate.js';
 import { TransferSchema, type Transfer } from './schedule/types.js';
 import { getStrategy, strategyNames } from './strategies/registry.js';
@@ -113,11 +113,6 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
   };
   const outcome = await strategy.run(context);
   return finalizePlan(graph, outcome, common);
-}
-
-/** Bounds from the stage formulations hold only within Checkmate's class of schedules. */
-function boundScope(source: string): 'all-schedules' | 'checkmate-class' {
-  return source === 'lp' || source === 'milp' ? 'checkmate-class' : 'all-schedules';
 }
 
 /** Builds the Plan from a strategy's outcome by replaying its schedule. */

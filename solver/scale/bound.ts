@@ -115,12 +115,15 @@ export function coveringRows(graph: IndexedGraph, budgetBytes: number): Covering
   return rows;
 }
 
-/** Computes the recomputation lower bound for `budgetBytes` (residentBytes included): the best single row's fractional knapsack. */
+/** Computes the recomputation lower bound for `budgetBytes` (residentBytes included). */
 export function recomputeBound(graph: IndexedGraph, budgetBytes: number): RecomputeBound {
-  const none: RecomputeBound = { makespan: graph.baseCost, infeasible: false, witness: -1 };
   const rows = coveringRows(graph, budgetBytes);
-  if (!rows) return none;
-  let best = none;
+  return rows ? rowsBound(graph, rows) : { makespan: graph.baseCost, infeasible: false, witness: -1 };
+}
+
+/** The bound of the covering rows taken one at a time: the best single row's fractional knapsack. */
+export function rowsBound(graph: IndexedGraph, rows: readonly CoveringRow[]): RecomputeBound {
+  let best: RecomputeBound = { makespan: graph.baseCost, infeasible: false, witness: -1 };
   for (const { node, need, members } of rows) {
     // Fractional knapsack over the recomputable members, cheapest per byte first.
     const items = members.slice();

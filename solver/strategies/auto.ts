@@ -9,10 +9,10 @@
 import { indexGraph, type IndexedGraph } from '../graph/validate.js';
 import { buildCheckmate, estimateCheckmateSize, type CheckmateFormulation } from '../milp/checkmate.js';
 import { runCheckmateLp, runCheckmateMilp, type ReplayedPlan } from '../milp/checkmate-solve.js';
-import type { SolverInfo } from '../plan-schema.js';
-import { coveringRows } from '../scale/bound.js';
+import { boundScope, type SolverInfo } from '../plan-schema.js';
+import { coveringRows, rowsBound } from '../scale/bound.js';
 import { coveringBound } from '../scale/covering.js';
-import { LOCAL_SEARCH_SECONDS, rematBound, scaleImprove } from '../scale/portfolio.js';
+import { LOCAL_SEARCH_SECONDS, scaleImprove } from '../scale/portfolio.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
@@ -68,9 +68,6 @@ export const COVERING_SECONDS = 5;
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
 
-/** Bound sources that hold within Checkmate's class only (first computations in the listed order). */
-const CLASS_BOUNDS: ReadonlySet<string> = new Set(['lp', 'milp']);
-
 /** The portfolio's state: the best plan, the best bound, what ran. */
 class Portfolio {
   best: { steps: IndexedStep[]; makespan: number; peakBytes: number; from: string } | null = null;
@@ -114,7 +111,7 @@ class Portfolio {
     this.best = { ...plan, from };
     // A plan below a bound of Checkmate's class comes from outside the class: that bound
     // says nothing of it.
-    if (this.bound && CLASS_BOUNDS.has(this.bound.source) && plan.makespan < this.bound.makespan) this.bound = this.trueBound;
+    if (this.bound && boundScope(this.bound.source) === 'checkmate-class' && plan.makespan < this.bound.makespan) this.bound = this.trueBound;
     this.context.onProgress?.({
       kind: 'incumbent',
       elapsedSeconds: this.elapsed(),
@@ -130,7 +127,7 @@ class Portfolio {
   offerBound(makespan: number, source: string): void {
     if (this.context.transfer) return;
     const floor = Math.max(makespan, this.context.graph.baseCost);
-    if (!CLASS_BOUNDS.has(source)) {
+    if (boundScope(source) === 'all-schedules') {
       if (!this.trueBound || floor > this.trueBound.makespan) this.trueBound = { makespan: floor, source };
     } else if (this.best && floor > this.best.makespan) {
       return;
@@ -209,18 +206,18 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
   const graph = context.graph;
   const portfolio = new Portfolio(context);
   portfolio.offerBound(graph.baseCost, 'baseCost');
-  // The recomputation bound (solver/scale/bound.ts) holds for every remat-only schedule.
-  const remat = rematBound(context);
-  if (remat?.infeasible) {
-    return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
-  }
-  if (remat) portfolio.offerBound(remat.makespan, 'recompute-bound');
-  // The same argument with all its rows at once and integral, as a small covering MILP
-  // (solver/scale/covering.ts): still a bound of every remat-only schedule, often tighter.
-  if (remat && !context.signal?.aborted) {
-    const rows = coveringRows(graph, context.budgetBytes);
+  // The recomputation bound (solver/scale/bound.ts) holds for every remat-only schedule
+  // (swaps escape its argument): its best row alone, then all its rows at once and integral,
+  // as a small covering MILP (solver/scale/covering.ts), often tighter.
+  const rows = context.transfer ? null : coveringRows(graph, context.budgetBytes);
+  if (rows) {
+    const remat = rowsBound(graph, rows);
+    if (remat.infeasible) {
+      return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
+    }
+    portfolio.offerBound(remat.makespan, 'recompute-bound');
     const seconds = Math.min(COVERING_SECONDS, 0.1 * context.timeLimitSeconds);
-    if (rows && rows.length > 0 && seconds > 0) {
+    if (rows.length > 0 && seconds > 0 && !context.signal?.aborted) {
       const covering = await coveringBound(graph, rows, { timeLimitSeconds: seconds, signal: context.signal });
       if (covering !== undefined) portfolio.offerBound(covering, 'recompute-bound');
     }
