@@ -41,8 +41,9 @@ export interface EvictionChoice {
  * The idle window of every value that could leave the device, read again after a gap of
  * at least one other node. The gap is the largest distance between consecutive uses (the
  * compute of the value counts as its first use). A keep node must be on the device when
- * the step ends, so the end counts as its last use, at index `graph.size`: a parameter gradient can wait in host memory from its compute to the
- * end, as ZeRO-Offload keeps gradients, and it comes back only by a swapIn.
+ * the step ends, so the end counts as its last use, at index `graph.size`: a parameter
+ * gradient can wait in host memory from its compute to the end, as ZeRO-Offload keeps
+ * gradients, and it comes back only by a swapIn.
  */
 export function idleWindows(graph: IndexedGraph): IdleWindow[] {
   const windows: IdleWindow[] = [];
@@ -212,6 +213,5 @@ export function scheduleEvictions(
   }
   // Keep nodes waiting on the host come back at the end, as the contract requires.
   for (const value of prefetch[size]) if (!onDevice[value] && onHost[value]) bring(value);
-  for (let value = 0; value < size; value++) if (graph.keep[value] && !onDevice[value]) bring(value);
   return steps;
 }
