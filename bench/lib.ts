@@ -295,21 +295,29 @@ export function svgLinePlot(options: PlotOptions): string {
   const px = (value: number) => margin.left + ((value - xMin) / (xMax - xMin)) * plotWidth;
   const py = (value: number) => margin.top + plotHeight - ((value - yMin) / (yMax - yMin)) * plotHeight;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`);
   for (const tick of niceTicks(xMin, xMax, 6)) {
     const x = px(tick);
     parts.push(`<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + plotHeight}" stroke="#eee"/>`);
-    parts.push(`<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${escapeXml(tickLabel(options.logX ? 10 ** tick : tick))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${escapeXml(tickLabel(options.logX ? 10 ** tick : tick))}</text>`,
+    );
   }
   for (const tick of niceTicks(yMin, yMax, 6)) {
     const y = py(tick);
     parts.push(`<line x1="${margin.left}" y1="${y}" x2="${margin.left + plotWidth}" y2="${y}" stroke="#eee"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end">${escapeXml(tickLabel(options.logY ? 10 ** tick : tick))}</text>`);
+    parts.push(
+      `<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end">${escapeXml(tickLabel(options.logY ? 10 ** tick : tick))}</text>`,
+    );
   }
-  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`);
+  parts.push(
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`,
+  );
   parts.push(
     `<text x="16" y="${margin.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotHeight / 2})">${escapeXml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`,
   );
@@ -317,11 +325,15 @@ export function svgLinePlot(options: PlotOptions): string {
     const color = PALETTE[index % PALETTE.length];
     const points = [...series.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => [px(tx(x)), py(ty(y))] as const);
     if (points.length > 1) {
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const [x, y] of points) parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`);
     const legendY = margin.top + 14 + index * 18;
-    parts.push(`<line x1="${width - margin.right + 12}" y1="${legendY - 4}" x2="${width - margin.right + 32}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${width - margin.right + 12}" y1="${legendY - 4}" x2="${width - margin.right + 32}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${width - margin.right + 38}" y="${legendY}">${escapeXml(series.name)}</text>`);
   });
   parts.push('</svg>');

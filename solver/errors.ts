@@ -57,7 +57,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 /** Fills a message template with the given parameters. */
 export function formatMessage(code: ErrorCode, params: Record<string, unknown>): string {
   return ERROR_CATALOGUE[code].message.replace(/\{(\w+)\}/g, (whole, key: string) =>
-    Object.prototype.hasOwnProperty.call(params, key) ? String(params[key]) : whole,
+    Object.hasOwn(params, key) ? String(params[key]) : whole,
   );
 }
 
@@ -83,5 +83,7 @@ export class MemplanError extends Error {
 
 /** True when the value is a MemplanError (also across module copies). */
 export function isMemplanError(value: unknown): value is MemplanError {
-  return value instanceof MemplanError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'MemplanError');
+  return (
+    value instanceof MemplanError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'MemplanError')
+  );
 }

@@ -32,9 +32,7 @@ export const TRANSFER_PRESETS = {
 export const BudgetSchema = z
   .union([
     z.object({ bytes: z.number().int().nonnegative().describe('Device budget in bytes, residentBytes included') }).strict(),
-    z
-      .object({ fraction: z.number().positive().max(100).describe('Fraction of the no-remat peak, such as 0.6') })
-      .strict(),
+    z.object({ fraction: z.number().positive().max(100).describe('Fraction of the no-remat peak, such as 0.6') }).strict(),
   ])
   .meta({ id: 'Budget' });
 

@@ -92,9 +92,7 @@ function apiKeyOf(headers: Record<string, string | string[] | undefined>): strin
 export async function build(options: BuildOptions = {}): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? envNumber('MEMPLAN_BODY_LIMIT') ?? 32 * 1024 * 1024;
   const maxNodes = options.maxNodes ?? envNumber('MEMPLAN_MAX_NODES') ?? DEFAULT_MAX_NODES;
-  const keys = (options.apiKeys ?? (process.env.MEMPLAN_API_KEYS ?? '').split(','))
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
+  const keys = (options.apiKeys ?? (process.env.MEMPLAN_API_KEYS ?? '').split(',')).map((key) => key.trim()).filter((key) => key !== '');
   const owners = new Set(keys.map(ownerOf));
   const app = Fastify({
     logger: options.logger ?? false,
@@ -183,19 +181,22 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     uiConfig: { tryItOutEnabled: false, deepLinking: true, displayRequestDuration: true },
   });
 
-  await app.register(async (v1) => {
-    v1.addHook('onRequest', async (request, reply) => {
-      if (owners.size === 0) return;
-      const key = apiKeyOf(request.headers);
-      const owner = key === undefined ? undefined : ownerOf(key);
-      if (owner === undefined || !owners.has(owner)) return sendError(reply, new MemplanError('MEMPLAN_ERR_UNAUTHORIZED'));
-      request.owner = owner;
-    });
-    const typed = v1.withTypeProvider<ZodTypeProvider>();
-    await typed.register(planRoutes);
-    await typed.register(jobRoutes);
-    await typed.register(toolRoutes);
-  }, { prefix: '/v1' });
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (request, reply) => {
+        if (owners.size === 0) return;
+        const key = apiKeyOf(request.headers);
+        const owner = key === undefined ? undefined : ownerOf(key);
+        if (owner === undefined || !owners.has(owner)) return sendError(reply, new MemplanError('MEMPLAN_ERR_UNAUTHORIZED'));
+        request.owner = owner;
+      });
+      const typed = v1.withTypeProvider<ZodTypeProvider>();
+      await typed.register(planRoutes);
+      await typed.register(jobRoutes);
+      await typed.register(toolRoutes);
+    },
+    { prefix: '/v1' },
+  );
   await app.register(systemRoutes);
   return app;
 }

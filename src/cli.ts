@@ -52,7 +52,10 @@ export interface Command {
 
 /** A mistake in the command line itself (exit 2, usage printed). */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: Command) {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -109,7 +112,7 @@ export function parseBudget(text: string): Budget {
 
 /** Parses --transfer: a preset name or "BANDWIDTH,LATENCY" (bytes per cost unit, cost units). */
 export function parseTransfer(text: string): PlanOptions['transfer'] {
-  if (Object.prototype.hasOwnProperty.call(TRANSFER_PRESETS, text)) return text as keyof typeof TRANSFER_PRESETS;
+  if (Object.hasOwn(TRANSFER_PRESETS, text)) return text as keyof typeof TRANSFER_PRESETS;
   const parts = text.split(',').map((part) => Number(part.trim()));
   if (parts.length >= 1 && parts.length <= 2 && parts.every((part) => Number.isFinite(part) && part >= 0) && parts[0] > 0) {
     return { bandwidth: parts[0], latency: parts[1] ?? 0 };
@@ -122,7 +125,8 @@ export function parseTransfer(text: string): PlanOptions['transfer'] {
 
 function parsePositiveNumber(text: string, path: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path, detail: `"${text}" is not a positive number` });
+  if (!Number.isFinite(value) || value <= 0)
+    throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path, detail: `"${text}" is not a positive number` });
   return value;
 }
 
@@ -165,7 +169,10 @@ export function loadSchedule(path: string): { schedule: Schedule; transfer?: Tra
   const object = raw as { transfer?: Transfer; budgetBytes?: unknown };
   return {
     schedule: parsed.data,
-    transfer: object.transfer && typeof object.transfer.bandwidth === 'number' ? { bandwidth: object.transfer.bandwidth, latency: object.transfer.latency ?? 0 } : undefined,
+    transfer:
+      object.transfer && typeof object.transfer.bandwidth === 'number'
+        ? { bandwidth: object.transfer.bandwidth, latency: object.transfer.latency ?? 0 }
+        : undefined,
     budgetBytes: typeof object.budgetBytes === 'number' ? object.budgetBytes : undefined,
     plan: asPlan.success ? asPlan.data : undefined,
   };
@@ -197,11 +204,13 @@ async function runPlan(args: CommandArgs, io: CliIo): Promise<number> {
   const budget = parseBudget(args.values.budget);
   const options: PlanOptions = { budget };
   if (typeof args.values.strategy === 'string') options.strategy = args.values.strategy;
-  if (typeof args.values['time-limit'] === 'string') options.timeLimitSeconds = parsePositiveNumber(args.values['time-limit'], 'time-limit');
+  if (typeof args.values['time-limit'] === 'string')
+    options.timeLimitSeconds = parsePositiveNumber(args.values['time-limit'], 'time-limit');
   if (typeof args.values.transfer === 'string') options.transfer = parseTransfer(args.values.transfer);
   const graph = loadGraph(graphPath);
   const started = performance.now();
-  const result = typeof args.values.server === 'string' ? await planOnServer(args.values.server, graph, options) : await plan(graph, options);
+  const result =
+    typeof args.values.server === 'string' ? await planOnServer(args.values.server, graph, options) : await plan(graph, options);
   const seconds = (performance.now() - started) / 1000;
   if (typeof args.values.out === 'string') writeFileSync(args.values.out, `${JSON.stringify(result, null, 2)}\n`);
   const fits = result.status !== 'infeasible' && result.status !== 'error';
@@ -215,15 +224,25 @@ async function runPlan(args: CommandArgs, io: CliIo): Promise<number> {
     ['graph', `${graph.graph.name ?? graphPath} (${stats.nodes} nodes, ${stats.edges} edges)`],
     ['no-remat peak', `${formatBytes(peak)} (${formatNumber(peak)} B)`],
     ['floor', `${formatBytes(result.floorBytes ?? 0)} (${percent(result.floorBytes ?? 0, peak)} of no-remat)`],
-    ['budget', `${formatBytes(result.budgetBytes)} (${formatNumber(result.budgetBytes)} B, ${percent(result.budgetBytes, peak)} of no-remat)`],
+    [
+      'budget',
+      `${formatBytes(result.budgetBytes)} (${formatNumber(result.budgetBytes)} B, ${percent(result.budgetBytes, peak)} of no-remat)`,
+    ],
     ['strategy', result.strategy],
   ];
-  if (result.transfer) lines.push(['transfer', `bandwidth ${formatNumber(result.transfer.bandwidth)} B/unit, latency ${formatNumber(result.transfer.latency)}`]);
+  if (result.transfer)
+    lines.push([
+      'transfer',
+      `bandwidth ${formatNumber(result.transfer.bandwidth)} B/unit, latency ${formatNumber(result.transfer.latency)}`,
+    ]);
   lines.push(['status', result.status]);
   if (result.predicted) {
     const figures = result.predicted;
     lines.push(['peak', `${formatBytes(figures.peakBytes)} (${percent(figures.peakBytes, result.budgetBytes)} of budget)`]);
-    lines.push(['makespan', `${formatNumber(figures.makespan)} / baseCost ${formatNumber(figures.baseCost)} = ${figures.overheadRatio.toFixed(4)}x`]);
+    lines.push([
+      'makespan',
+      `${formatNumber(figures.makespan)} / baseCost ${formatNumber(figures.baseCost)} = ${figures.overheadRatio.toFixed(4)}x`,
+    ]);
     const recomputes = result.nodes.reduce((sum, node) => sum + Math.max(0, node.computes - 1), 0);
     lines.push(['compute', `${formatNumber(figures.computeCost)} (${recomputes} recomputations)`]);
     if (figures.transferBytes > 0) lines.push(['transferred', formatBytes(figures.transferBytes)]);
@@ -232,7 +251,10 @@ async function runPlan(args: CommandArgs, io: CliIo): Promise<number> {
   }
   if (result.bound) {
     const scope = result.bound.scope === 'checkmate-class' ? ", within Checkmate's class" : '';
-    lines.push(['bound', `${formatNumber(result.bound.makespan)} (${result.bound.source ?? 'bound'}${scope}), gap ${(100 * result.bound.gap).toFixed(2)} %`]);
+    lines.push([
+      'bound',
+      `${formatNumber(result.bound.makespan)} (${result.bound.source ?? 'bound'}${scope}), gap ${(100 * result.bound.gap).toFixed(2)} %`,
+    ]);
   }
   if (result.message) lines.push(['note', result.message]);
   lines.push(['seconds', seconds.toFixed(3)]);
@@ -250,10 +272,14 @@ async function planOnServer(url: string, graph: IndexedGraph, options: PlanOptio
     return await planWithProgress(client, { ...options, graph: graph.graph }, write, live);
   } catch (error) {
     // Server replies carry catalogue codes: report them as the local engine would.
-    if (error instanceof MemplanClientError && Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, error.code)) {
+    if (error instanceof MemplanClientError && Object.hasOwn(ERROR_CATALOGUE, error.code)) {
       throw new MemplanError(error.code as ErrorCode, error.details);
     }
-    if (error instanceof TypeError) throw new UsageError(`cannot reach the server ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`, COMMANDS.plan);
+    if (error instanceof TypeError)
+      throw new UsageError(
+        `cannot reach the server ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
+        COMMANDS.plan,
+      );
     throw error;
   } finally {
     if (live) process.stderr.write('\r\x1b[K');
@@ -263,9 +289,11 @@ async function planOnServer(url: string, graph: IndexedGraph, options: PlanOptio
 /** Starts the HTTP service (src/server.ts); it runs until SIGTERM or SIGINT. */
 async function runServe(args: CommandArgs, io: CliIo): Promise<number> {
   const port = typeof args.values.port === 'string' ? Number(args.values.port) : undefined;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError('--port must be a port number', COMMANDS.serve);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
+    throw new UsageError('--port must be a port number', COMMANDS.serve);
   const workers = typeof args.values.workers === 'string' ? Number(args.values.workers) : undefined;
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError('--workers must be a positive integer', COMMANDS.serve);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
+    throw new UsageError('--workers must be a positive integer', COMMANDS.serve);
   const { serve } = await import('./server.js');
   const { url } = await serve({
     port,
@@ -283,7 +311,8 @@ async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
   const graph = loadGraph(graphPath);
   const loaded = loadSchedule(planPath);
   const transfer = typeof args.values.transfer === 'string' ? toTransfer(parseTransfer(args.values.transfer)) : loaded.transfer;
-  const budgetBytes = typeof args.values.budget === 'string' ? resolveCliBudget(graph, parseBudget(args.values.budget)) : loaded.budgetBytes;
+  const budgetBytes =
+    typeof args.values.budget === 'string' ? resolveCliBudget(graph, parseBudget(args.values.budget)) : loaded.budgetBytes;
   const replay = simulate(graph, loaded.schedule, { transfer });
   if (!replay.ok) {
     if (args.values.json) io.out(JSON.stringify({ ok: false, step: replay.step, error: replay.error.toJSON() }, null, 2));
@@ -294,7 +323,13 @@ async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
   const overBudget = budgetBytes !== undefined && figures.peakBytes > budgetBytes;
   const matches = loaded.plan?.predicted ? samesFigures(loaded.plan.predicted, figures) : undefined;
   if (args.values.json) {
-    io.out(JSON.stringify({ ok: true, figures, budgetBytes, withinBudget: budgetBytes === undefined ? undefined : !overBudget, predictedMatches: matches }, null, 2));
+    io.out(
+      JSON.stringify(
+        { ok: true, figures, budgetBytes, withinBudget: budgetBytes === undefined ? undefined : !overBudget, predictedMatches: matches },
+        null,
+        2,
+      ),
+    );
     return overBudget ? 1 : 0;
   }
   const lines: [string, string][] = [
@@ -303,10 +338,16 @@ async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
     ['peak', `${formatBytes(figures.peakBytes)} (${formatNumber(figures.peakBytes)} B)`],
   ];
   if (budgetBytes !== undefined) {
-    lines.push(['budget', `${formatBytes(budgetBytes)} (${formatNumber(budgetBytes)} B): ${overBudget ? 'EXCEEDED' : `peak is ${percent(figures.peakBytes, budgetBytes)}`}`]);
+    lines.push([
+      'budget',
+      `${formatBytes(budgetBytes)} (${formatNumber(budgetBytes)} B): ${overBudget ? 'EXCEEDED' : `peak is ${percent(figures.peakBytes, budgetBytes)}`}`,
+    ]);
   }
   lines.push(['compute', formatNumber(figures.computeCost)]);
-  lines.push(['makespan', `${formatNumber(figures.makespan)} / baseCost ${formatNumber(figures.baseCost)} = ${figures.overheadRatio.toFixed(4)}x`]);
+  lines.push([
+    'makespan',
+    `${formatNumber(figures.makespan)} / baseCost ${formatNumber(figures.baseCost)} = ${figures.overheadRatio.toFixed(4)}x`,
+  ]);
   lines.push(['transferred', `${formatBytes(figures.transferBytes)}`]);
   if (matches !== undefined) lines.push(['predicted', matches ? 'equal to the replay' : 'DIFFERS from the replay']);
   io.out(rows(lines));
@@ -364,7 +405,9 @@ async function runStrategies(args: CommandArgs, io: CliIo): Promise<number> {
     return 0;
   }
   const width = Math.max(...list.map((entry) => entry.name.length));
-  io.out(list.map((entry) => `${entry.name.padEnd(width)}  ${entry.description}${entry.usesTransfer ? ' (needs --transfer)' : ''}`).join('\n'));
+  io.out(
+    list.map((entry) => `${entry.name.padEnd(width)}  ${entry.description}${entry.usesTransfer ? ' (needs --transfer)' : ''}`).join('\n'),
+  );
   return 0;
 }
 
@@ -386,7 +429,11 @@ export const COMMANDS: Record<string, Command> = {
       out: { type: 'string', valueName: 'FILE', description: 'Write the plan JSON to FILE' },
       'time-limit': { type: 'string', valueName: 'S', description: 'Wall-clock limit for optimizers, seconds (default 60)' },
       transfer: TRANSFER_OPTION,
-      server: { type: 'string', valueName: 'URL', description: 'Plan on a memplan server (live progress on stderr); API key from MEMPLAN_API_KEY' },
+      server: {
+        type: 'string',
+        valueName: 'URL',
+        description: 'Plan on a memplan server (live progress on stderr); API key from MEMPLAN_API_KEY',
+      },
     },
     run: runPlan,
   },
@@ -469,10 +516,13 @@ export function parseCommandLine(argv: string[]): { command?: Command; args: Com
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     return { command: undefined, args: { values: { help: true }, positionals: [] } };
   }
-  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`unknown command "${name}"`);
   const options = Object.fromEntries(
-    Object.entries({ ...command.options, ...GLOBAL_OPTIONS }).map(([key, spec]) => [key, spec.short ? { type: spec.type, short: spec.short } : { type: spec.type }]),
+    Object.entries({ ...command.options, ...GLOBAL_OPTIONS }).map(([key, spec]) => [
+      key,
+      spec.short ? { type: spec.type, short: spec.short } : { type: spec.type },
+    ]),
   );
   let parsed;
   try {
@@ -482,7 +532,10 @@ export function parseCommandLine(argv: string[]): { command?: Command; args: Com
   }
   const args: CommandArgs = { values: parsed.values as CommandArgs['values'], positionals: parsed.positionals };
   if (!args.values.help && args.positionals.length !== command.positionals.length) {
-    throw new UsageError(`expected ${command.positionals.join(' ') || 'no arguments'}, got ${args.positionals.length} argument(s)`, command);
+    throw new UsageError(
+      `expected ${command.positionals.join(' ') || 'no arguments'}, got ${args.positionals.length} argument(s)`,
+      command,
+    );
   }
   return { command, args };
 }

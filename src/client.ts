@@ -68,7 +68,12 @@ export class MemplanClient {
     const parsed = type.includes('json') && text ? JSON.parse(text) : text;
     if (!response.ok) {
       const error = parsed as { code?: string; message?: string; details?: Record<string, unknown> };
-      throw new MemplanClientError(response.status, error.code ?? 'HTTP_ERROR', error.message ?? `${response.status} ${response.statusText}`, error.details);
+      throw new MemplanClientError(
+        response.status,
+        error.code ?? 'HTTP_ERROR',
+        error.message ?? `${response.status} ${response.statusText}`,
+        error.details,
+      );
     }
     return { status: response.status, body: parsed as T, response };
   }
@@ -80,14 +85,23 @@ export class MemplanClient {
   }
 
   /** Plans a graph and waits for the result, reporting progress events on the way. */
-  async plan(request: PlanRequest, options: { onProgress?: (event: Extract<JobEvent, { event: 'progress' }>['data']) => void; wait?: number } = {}): Promise<Plan> {
+  async plan(
+    request: PlanRequest,
+    options: { onProgress?: (event: Extract<JobEvent, { event: 'progress' }>['data']) => void; wait?: number } = {},
+  ): Promise<Plan> {
     const submitted = await this.submitPlan(request, options.wait ?? 1);
     if ('plan' in submitted) return submitted.plan;
     let result: Plan | undefined;
     await this.events(submitted.job.jobId, (event) => {
       if (event.event === 'progress') options.onProgress?.(event.data);
       else if (event.event === 'plan') result = event.data;
-      else throw new MemplanClientError(event.data.code === 'MEMPLAN_ERR_CANCELLED' ? 409 : 500, event.data.code, event.data.message, event.data.details);
+      else
+        throw new MemplanClientError(
+          event.data.code === 'MEMPLAN_ERR_CANCELLED' ? 409 : 500,
+          event.data.code,
+          event.data.message,
+          event.data.details,
+        );
     });
     if (result) return result;
     // The stream ended without a result (a proxy cut it): read the job instead.
@@ -113,7 +127,10 @@ export class MemplanClient {
 
   /** GET /v1/jobs/{id}/events: calls `onEvent` for each event until the stream ends. */
   async events(id: string, onEvent: (event: JobEvent) => void, signal?: AbortSignal): Promise<void> {
-    const response = await this.fetchImpl(`${this.baseUrl}/v1/jobs/${encodeURIComponent(id)}/events`, { headers: this.headers(false), signal });
+    const response = await this.fetchImpl(`${this.baseUrl}/v1/jobs/${encodeURIComponent(id)}/events`, {
+      headers: this.headers(false),
+      signal,
+    });
     if (!response.ok || !response.body) {
       const error = (await response.json().catch(() => ({}))) as { code?: string; message?: string; details?: Record<string, unknown> };
       throw new MemplanClientError(response.status, error.code ?? 'HTTP_ERROR', error.message ?? response.statusText, error.details);

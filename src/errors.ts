@@ -54,7 +54,9 @@ export function toMemplanError(error: unknown, request?: FastifyRequest, maxNode
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new MemplanError('MEMPLAN_ERR_PAYLOAD_TOO_LARGE', { limit: request?.routeOptions.bodyLimit ?? 'the' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new MemplanError('MEMPLAN_ERR_UNSUPPORTED_MEDIA_TYPE', { contentType: JSON.stringify(request?.headers['content-type'] ?? '') });
+      return new MemplanError('MEMPLAN_ERR_UNSUPPORTED_MEDIA_TYPE', {
+        contentType: JSON.stringify(request?.headers['content-type'] ?? ''),
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'body', detail: 'the body is empty' });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -36,7 +36,10 @@ export function memorySvg(graph: IndexedGraph, plan: Plan): string {
   }
   const replay = simulate(graph, plan.schedule, { transfer: plan.transfer, timeline: true });
   if (!replay.ok || !replay.timeline) {
-    return frame(title, `<text x="${LEFT}" y="${HEIGHT / 2}">The schedule does not replay: ${escapeXml(replay.ok ? 'no timeline' : replay.error.message)}</text>`);
+    return frame(
+      title,
+      `<text x="${LEFT}" y="${HEIGHT / 2}">The schedule does not replay: ${escapeXml(replay.ok ? 'no timeline' : replay.error.message)}</text>`,
+    );
   }
   const rows = replay.timeline;
   const steps = rows.length;
@@ -69,9 +72,18 @@ export function memorySvg(graph: IndexedGraph, plan: Plan): string {
   path += ` L ${x(columns).toFixed(1)} ${y(0).toFixed(1)} Z`;
   const marks: string[] = [];
   const markY = TOP + plotHeight + 8;
-  for (const column of recompute) marks.push(`<rect class="recompute" x="${x(column).toFixed(1)}" y="${markY}" width="2" height="8" fill="#d62728"><title>recompute</title></rect>`);
-  for (const column of swapOut) marks.push(`<rect class="swap-out" x="${x(column).toFixed(1)}" y="${markY + 10}" width="2" height="8" fill="#1f77b4"><title>swap out</title></rect>`);
-  for (const column of swapIn) marks.push(`<rect class="swap-in" x="${x(column).toFixed(1)}" y="${markY + 10}" width="2" height="8" fill="#2ca02c"><title>swap in</title></rect>`);
+  for (const column of recompute)
+    marks.push(
+      `<rect class="recompute" x="${x(column).toFixed(1)}" y="${markY}" width="2" height="8" fill="#d62728"><title>recompute</title></rect>`,
+    );
+  for (const column of swapOut)
+    marks.push(
+      `<rect class="swap-out" x="${x(column).toFixed(1)}" y="${markY + 10}" width="2" height="8" fill="#1f77b4"><title>swap out</title></rect>`,
+    );
+  for (const column of swapIn)
+    marks.push(
+      `<rect class="swap-in" x="${x(column).toFixed(1)}" y="${markY + 10}" width="2" height="8" fill="#2ca02c"><title>swap in</title></rect>`,
+    );
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((fraction) => {
     const bytes = top * fraction;
     return `<line x1="${LEFT - 4}" x2="${LEFT}" y1="${y(bytes).toFixed(1)}" y2="${y(bytes).toFixed(1)}" stroke="#555"/><text x="${LEFT - 6}" y="${(y(bytes) + 4).toFixed(1)}" text-anchor="end">${formatBytes(Math.round(bytes), 1)}</text>`;

@@ -3,15 +3,7 @@
 // articulation points of the forward part.
 import { describe, expect, it } from 'vitest';
 import { chain, diamond, rng, unetLike } from '../fixtures/generators.js';
-import {
-  articulationPoints,
-  forwardNodes,
-  graphStats,
-  lastUses,
-  noRematPeak,
-  noRematSteps,
-  peakFloor,
-} from '../solver/graph/analysis.js';
+import { articulationPoints, forwardNodes, graphStats, lastUses, noRematPeak, noRematSteps, peakFloor } from '../solver/graph/analysis.js';
 import type { Graph, GraphNode } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';

@@ -43,7 +43,10 @@ describe('MemplanClient', () => {
     await until(async () => (await client.job(id)).state === 'running');
     expect((await client.cancel(id)).state).toBe('cancelled');
     expect((await client.analyze(EXAMPLE_GRAPH)).nodes).toBe(EXAMPLE_GRAPH.nodes.length);
-    const replay = await client.simulate({ graph: EXAMPLE_GRAPH, schedule: EXAMPLE_GRAPH.nodes.map((node) => ({ op: 'compute', node: node.id })) });
+    const replay = await client.simulate({
+      graph: EXAMPLE_GRAPH,
+      schedule: EXAMPLE_GRAPH.nodes.map((node) => ({ op: 'compute', node: node.id })),
+    });
     expect(replay.timeline).toHaveLength(EXAMPLE_GRAPH.nodes.length);
     expect((await client.strategies()).map((strategy) => strategy.name)).toContain('auto');
     expect((await client.health()).status).toBe('ok');

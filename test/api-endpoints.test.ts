@@ -42,7 +42,11 @@ describe('POST /v1/plans', () => {
   });
 
   it('treats a different request as new', async () => {
-    const reply = await app.inject({ method: 'POST', url: '/v1/plans?wait=30', payload: { ...EXAMPLE_PLAN_REQUEST, budget: { fraction: 1 } } });
+    const reply = await app.inject({
+      method: 'POST',
+      url: '/v1/plans?wait=30',
+      payload: { ...EXAMPLE_PLAN_REQUEST, budget: { fraction: 1 } },
+    });
     expect(reply.statusCode).toBe(200);
     expect(reply.headers['x-memplan-cache']).toBe('miss');
     const plan: Plan = reply.json();
@@ -81,7 +85,11 @@ describe('POST /v1/plans', () => {
 describe('jobs and plans', () => {
   it('lists, reads and renders', async () => {
     const graph = diamond();
-    const posted = await app.inject({ method: 'POST', url: '/v1/plans?wait=30', payload: { graph, budget: { fraction: 1 }, strategy: 'checkpoint-all' } });
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/v1/plans?wait=30',
+      payload: { graph, budget: { fraction: 1 }, strategy: 'checkpoint-all' },
+    });
     expect(posted.statusCode).toBe(200);
     const plan: Plan = posted.json();
     const list = (await app.inject({ url: '/v1/jobs' })).json();

@@ -51,15 +51,30 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
   MEMPLAN_ERR_INVALID_BUDGET: async () => ({
     reply: await app.inject({ method: 'POST', url: '/v1/plans', payload: { graph: EXAMPLE_GRAPH, budget: { fraction: -1 } } }),
   }),
-  MEMPLAN_ERR_UNKNOWN_STRATEGY: async () => ({ reply: await planWith(EXAMPLE_GRAPH, { strategy: 'magic' }), details: { strategy: 'magic' } }),
-  MEMPLAN_ERR_INVALID_REQUEST: async () => ({ reply: await planWith(EXAMPLE_GRAPH, { timeLimitSeconds: 'soon' }), details: { path: 'body.timeLimitSeconds' } }),
+  MEMPLAN_ERR_UNKNOWN_STRATEGY: async () => ({
+    reply: await planWith(EXAMPLE_GRAPH, { strategy: 'magic' }),
+    details: { strategy: 'magic' },
+  }),
+  MEMPLAN_ERR_INVALID_REQUEST: async () => ({
+    reply: await planWith(EXAMPLE_GRAPH, { timeLimitSeconds: 'soon' }),
+    details: { path: 'body.timeLimitSeconds' },
+  }),
   MEMPLAN_ERR_TRANSFER_REQUIRED: async () => ({
     reply: await simulateWith([compute('x'), { op: 'swapOut', node: 'x' }]),
     details: { step: 1, node: 'x', op: 'swapOut' },
   }),
-  MEMPLAN_ERR_STEP_UNKNOWN_NODE: async () => ({ reply: await simulateWith([compute('x'), compute('ghost')]), details: { step: 1, node: 'ghost' } }),
-  MEMPLAN_ERR_STEP_INPUT_MISSING: async () => ({ reply: await simulateWith([compute('x'), compute('f1')]), details: { step: 1, node: 'f1', input: 'f0' } }),
-  MEMPLAN_ERR_STEP_ALREADY_RESIDENT: async () => ({ reply: await simulateWith([compute('x'), compute('x')]), details: { step: 1, node: 'x' } }),
+  MEMPLAN_ERR_STEP_UNKNOWN_NODE: async () => ({
+    reply: await simulateWith([compute('x'), compute('ghost')]),
+    details: { step: 1, node: 'ghost' },
+  }),
+  MEMPLAN_ERR_STEP_INPUT_MISSING: async () => ({
+    reply: await simulateWith([compute('x'), compute('f1')]),
+    details: { step: 1, node: 'f1', input: 'f0' },
+  }),
+  MEMPLAN_ERR_STEP_ALREADY_RESIDENT: async () => ({
+    reply: await simulateWith([compute('x'), compute('x')]),
+    details: { step: 1, node: 'x' },
+  }),
   MEMPLAN_ERR_STEP_NOT_RECOMPUTABLE: async () => ({
     reply: await simulateWith([compute('x'), { op: 'free', node: 'x' }, compute('x')]),
     details: { step: 2, node: 'x' },
@@ -74,7 +89,10 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
     details: { step: 0, node: 'x' },
   }),
   MEMPLAN_ERR_SCHEDULE_INCOMPLETE: async () => ({ reply: await simulateWith([compute('x')]), details: { node: 'f0' } }),
-  MEMPLAN_ERR_NOT_FOUND: async () => ({ reply: await app.inject({ url: '/v1/jobs/constructor' }), details: { what: 'job', id: 'constructor' } }),
+  MEMPLAN_ERR_NOT_FOUND: async () => ({
+    reply: await app.inject({ url: '/v1/jobs/constructor' }),
+    details: { what: 'job', id: 'constructor' },
+  }),
   MEMPLAN_ERR_UNAUTHORIZED: async () => {
     const locked = await testApp({ apiKeys: ['secret'] });
     try {
@@ -89,7 +107,11 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
   }),
   MEMPLAN_ERR_QUEUE_FULL: async () => {
     // One worker and no queue: a running job leaves no room for another.
-    const running = await app.inject({ method: 'POST', url: '/v1/plans?wait=0', payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 } });
+    const running = await app.inject({
+      method: 'POST',
+      url: '/v1/plans?wait=0',
+      payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 },
+    });
     const reply = await planWith(chain(5), { strategy: 'checkpoint-all' });
     await app.inject({ method: 'DELETE', url: `/v1/jobs/${running.json().jobId}` });
     await until(() => app.memplan.pool.busy === 0);
@@ -110,7 +132,11 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
     // A job still running when the server shuts down ends failed and interrupted.
     const other = await testApp({ workers: 1, shutdownGraceMs: 50 });
     try {
-      const posted = await other.inject({ method: 'POST', url: '/v1/plans?wait=0', payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 } });
+      const posted = await other.inject({
+        method: 'POST',
+        url: '/v1/plans?wait=0',
+        payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 },
+      });
       const id = posted.json().jobId;
       await until(() => other.memplan.pool.busy === 1);
       const events = other.inject({ url: `/v1/jobs/${id}/events` });
@@ -119,7 +145,9 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
       expect(stream.body).toContain('"code":"MEMPLAN_ERR_INTERRUPTED"');
       // The job reply itself is 200; the code is in the job's error, with the status it maps to.
       const error = JSON.parse(stream.body.split('event: error\ndata: ')[1].split('\n')[0]);
-      return { reply: { statusCode: ERROR_CATALOGUE.MEMPLAN_ERR_INTERRUPTED.status, json: () => error } as unknown as LightMyRequestResponse };
+      return {
+        reply: { statusCode: ERROR_CATALOGUE.MEMPLAN_ERR_INTERRUPTED.status, json: () => error } as unknown as LightMyRequestResponse,
+      };
     } finally {
       await other.close();
     }
@@ -140,7 +168,8 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
 /** Codes no HTTP request can trigger, and why. */
 const UNREACHABLE: Partial<Record<ErrorCode, string>> = {
   MEMPLAN_ERR_INVALID_IMPORT: 'raised by the graph importers (library and CLI); the HTTP API takes the Graph contract only',
-  MEMPLAN_ERR_INTERNAL: 'the fallback for a bug in the service; a request that reaches it is a bug to fix, and the fuzz test asserts none does',
+  MEMPLAN_ERR_INTERNAL:
+    'the fallback for a bug in the service; a request that reaches it is a bug to fix, and the fuzz test asserts none does',
 };
 
 describe('error catalogue over HTTP', () => {
@@ -172,7 +201,12 @@ describe('error catalogue over HTTP', () => {
     const missing = await app.inject({ url: '/v2/nothing' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('MEMPLAN_ERR_NOT_FOUND');
-    const bad = await app.inject({ method: 'POST', url: '/v1/plans', headers: { 'content-type': 'application/json' }, payload: '{"graph":' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/plans',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"graph":',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('MEMPLAN_ERR_INVALID_REQUEST');
     const badWait = await app.inject({ method: 'POST', url: '/v1/plans?wait=forever', payload: EXAMPLE_PLAN_REQUEST });

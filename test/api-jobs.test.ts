@@ -53,7 +53,8 @@ describe('long solves on the worker pool', () => {
     expectReplays(graph, plan);
     // Each progress event improves the incumbent or the bound; the last incumbent is the plan's.
     const makespans = progress.map((event) => (event!.data as { makespan: number }).makespan);
-    for (let position = 1; position < makespans.length; position++) expect(makespans[position]).toBeLessThanOrEqual(makespans[position - 1]);
+    for (let position = 1; position < makespans.length; position++)
+      expect(makespans[position]).toBeLessThanOrEqual(makespans[position - 1]);
     expect(makespans.at(-1)).toBe(plan.predicted!.makespan);
     // A stream opened after the end answers with the final plan at once.
     const again = await app.inject({ url: `/v1/jobs/${id}/events` });
@@ -83,7 +84,11 @@ describe('long solves on the worker pool', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await state(app, id)).state).toBe('cancelled');
     // The pool is whole again: the next job succeeds.
-    const next = await app.inject({ method: 'POST', url: '/v1/plans?wait=30', payload: { graph, budget: { fraction: 0.9 }, strategy: 'chen-sqrtn' } });
+    const next = await app.inject({
+      method: 'POST',
+      url: '/v1/plans?wait=30',
+      payload: { graph, budget: { fraction: 0.9 }, strategy: 'chen-sqrtn' },
+    });
     expect(next.statusCode, next.body).toBe(200);
     expectReplays(graph, next.json());
   });
@@ -108,7 +113,11 @@ describe('long solves on the worker pool', () => {
     expect(reply.statusCode).toBe(500);
     expect(reply.json().code).toBe('MEMPLAN_ERR_WORKER_CRASHED');
     expect(reply.json().message).toContain('Aborted()');
-    const next = await app.inject({ method: 'POST', url: '/v1/plans?wait=30', payload: { ...EXAMPLE_PLAN_REQUEST, strategy: 'chen-greedy' } });
+    const next = await app.inject({
+      method: 'POST',
+      url: '/v1/plans?wait=30',
+      payload: { ...EXAMPLE_PLAN_REQUEST, strategy: 'chen-greedy' },
+    });
     expect(next.statusCode, next.body).toBe(200);
   });
 
@@ -151,7 +160,11 @@ describe('shutdown and restart', () => {
     const id = await submit(app, slow('test:slow', 30));
     await until(async () => (await state(app, id)).state === 'running');
     const closing = app.memplan.shutdown();
-    const refused = await app.inject({ method: 'POST', url: '/v1/plans', payload: { ...EXAMPLE_PLAN_REQUEST, budget: { fraction: 0.95 } } });
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/plans',
+      payload: { ...EXAMPLE_PLAN_REQUEST, budget: { fraction: 0.95 } },
+    });
     expect(refused.statusCode).toBe(503);
     expect(refused.json().code).toBe('MEMPLAN_ERR_SHUTTING_DOWN');
     expect(refused.headers['retry-after']).toBe('5');

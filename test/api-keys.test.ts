@@ -44,7 +44,13 @@ describe('API keys', () => {
     const running = slow.json().jobId;
     await until(async () => (await app.inject({ url: `/v1/jobs/${running}`, headers: A })).json().state === 'running');
 
-    for (const url of [`/v1/jobs/${plan.id}`, `/v1/jobs/${running}`, `/v1/jobs/${running}/events`, `/v1/plans/${plan.id}`, `/v1/plans/${plan.id}/memory.svg`]) {
+    for (const url of [
+      `/v1/jobs/${plan.id}`,
+      `/v1/jobs/${running}`,
+      `/v1/jobs/${running}/events`,
+      `/v1/plans/${plan.id}`,
+      `/v1/plans/${plan.id}/memory.svg`,
+    ]) {
       const reply = await app.inject({ url, headers: B });
       expect(reply.statusCode, url).toBe(404);
       expect(reply.json().code).toBe('MEMPLAN_ERR_NOT_FOUND');

@@ -20,25 +20,29 @@ const TRANSFER = 'pcie4' as const;
 describe.each(STRATEGIES.map((strategy) => [strategy.name, strategy] as const))('strategy %s', (name, strategy) => {
   const transfer = strategy.usesTransfer ? TRANSFER : undefined;
   describe.each(graphs)('on %s', (_fixture, graph) => {
-    it.each(FRACTIONS.map((fraction) => [fraction]))('at %s of the no-remat peak', async (fraction) => {
-      const result = await plan(graph, { budget: { fraction }, strategy: name, timeLimitSeconds: 5, transfer });
-      expect(result.strategy).toBe(name);
-      expect(result.budgetBytes).toBe(Math.floor(fraction * noRematPeak(graph)));
-      const { replay } = checkPlan(graph, result, resolveTransfer(transfer));
-      if (result.budgetBytes < peakFloor(graph, { swaps: transfer !== undefined })) {
-        // Below the proven floor nothing may claim a plan.
-        expect(result.status).toBe('infeasible');
-      }
-      if (fraction === 1 && name === 'checkpoint-all') {
-        // The no-remat schedule defines the 100 % budget, so it always fits and is optimal.
-        if (!replay) throw new Error(`checkpoint-all is ${result.status} at 100 %: ${result.message}`);
-        expect(result.status).toBe('optimal');
-        expect(result.bound!.makespan).toBe(graph.baseCost);
-        expect(replay.figures.makespan).toBe(graph.baseCost);
-        expect(replay.figures.peakBytes).toBe(noRematPeak(graph));
-        expect(replay.counts.every((count) => count.computes === 1)).toBe(true);
-      }
-    }, 30_000);
+    it.each(FRACTIONS.map((fraction) => [fraction]))(
+      'at %s of the no-remat peak',
+      async (fraction) => {
+        const result = await plan(graph, { budget: { fraction }, strategy: name, timeLimitSeconds: 5, transfer });
+        expect(result.strategy).toBe(name);
+        expect(result.budgetBytes).toBe(Math.floor(fraction * noRematPeak(graph)));
+        const { replay } = checkPlan(graph, result, resolveTransfer(transfer));
+        if (result.budgetBytes < peakFloor(graph, { swaps: transfer !== undefined })) {
+          // Below the proven floor nothing may claim a plan.
+          expect(result.status).toBe('infeasible');
+        }
+        if (fraction === 1 && name === 'checkpoint-all') {
+          // The no-remat schedule defines the 100 % budget, so it always fits and is optimal.
+          if (!replay) throw new Error(`checkpoint-all is ${result.status} at 100 %: ${result.message}`);
+          expect(result.status).toBe('optimal');
+          expect(result.bound!.makespan).toBe(graph.baseCost);
+          expect(replay.figures.makespan).toBe(graph.baseCost);
+          expect(replay.figures.peakBytes).toBe(noRematPeak(graph));
+          expect(replay.counts.every((count) => count.computes === 1)).toBe(true);
+        }
+      },
+      30_000,
+    );
   });
 });
 

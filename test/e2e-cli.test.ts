@@ -42,11 +42,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'memplan-e2e-cli-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data'), '--workers', '1'], {
-    cwd: root,
-    env: { ...process.env, MEMPLAN_LOG: '0', MEMPLAN_API_KEYS: '' },
-    stdio: 'ignore',
-  });
+  server = spawn(
+    process.execPath,
+    [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data'), '--workers', '1'],
+    {
+      cwd: root,
+      env: { ...process.env, MEMPLAN_LOG: '0', MEMPLAN_API_KEYS: '' },
+      stdio: 'ignore',
+    },
+  );
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {

@@ -86,9 +86,12 @@ afterAll(async () => {
 describe('Swagger UI on the real server', () => {
   it('runs "Try it out" on POST /v1/plans with the example and shows 200 and a plan', async () => {
     const page = await browser.newPage();
-    const planResponse = page.waitForResponse((response) => response.url().includes('/v1/plans') && response.request().method() === 'POST', {
-      timeout: 60_000,
-    });
+    const planResponse = page.waitForResponse(
+      (response) => response.url().includes('/v1/plans') && response.request().method() === 'POST',
+      {
+        timeout: 60_000,
+      },
+    );
     await page.goto(`${base}/docs`);
     const operation = page.locator('.opblock-post', { has: page.locator('[data-path="/v1/plans"]') }).first();
     await operation.locator('.opblock-summary').click();
@@ -100,8 +103,12 @@ describe('Swagger UI on the real server', () => {
     expectReplays(EXAMPLE_GRAPH, plan);
     // What the user sees: the live response with status 200 and the plan's body.
     const live = operation.locator('.live-responses-table .response');
-    await expect.poll(async () => (await live.locator('.response-col_status').first().textContent())?.trim(), { timeout: 15_000 }).toBe('200');
-    await expect.poll(async () => (await live.locator('.response-col_description').first().textContent()) ?? '', { timeout: 15_000 }).toContain('"predicted"');
+    await expect
+      .poll(async () => (await live.locator('.response-col_status').first().textContent())?.trim(), { timeout: 15_000 })
+      .toBe('200');
+    await expect
+      .poll(async () => (await live.locator('.response-col_description').first().textContent()) ?? '', { timeout: 15_000 })
+      .toContain('"predicted"');
     await page.close();
   }, 120_000);
 

@@ -52,7 +52,9 @@ const strategy = fc.oneof(fc.constantFrom('checkpoint-all', 'chen-sqrtn', 'dtr',
 
 /** A mutation of the example: one path replaced by something random. */
 const mutated = fc.tuple(fc.integer({ min: 0, max: 1000 }), anything).map(([seed, value]) => {
-  const body = JSON.parse(JSON.stringify(EXAMPLE_PLAN_REQUEST)) as Record<string, unknown> & { graph: { nodes: Record<string, unknown>[] } };
+  const body = JSON.parse(JSON.stringify(EXAMPLE_PLAN_REQUEST)) as Record<string, unknown> & {
+    graph: { nodes: Record<string, unknown>[] };
+  };
   const nodes = body.graph.nodes;
   const target = nodes[seed % nodes.length];
   const fields = ['id', 'inputs', 'bytes', 'cost', 'kind', 'keep', 'workspaceBytes'];
@@ -77,14 +79,19 @@ const mutated = fc.tuple(fc.integer({ min: 0, max: 1000 }), anything).map(([seed
 });
 
 const request = fc.oneof(
-  fc.record({ url: fc.constant('/v1/plans?wait=0'), body: fc.oneof(mutated, fc.record({ graph, budget, strategy, timeLimitSeconds: fc.oneof(number, anything) }, { requiredKeys: [] })) }),
+  fc.record({
+    url: fc.constant('/v1/plans?wait=0'),
+    body: fc.oneof(mutated, fc.record({ graph, budget, strategy, timeLimitSeconds: fc.oneof(number, anything) }, { requiredKeys: [] })),
+  }),
   fc.record({ url: fc.constant('/v1/analyze'), body: fc.oneof(fc.record({ graph }), anything) }),
   fc.record({
     url: fc.constant('/v1/simulate'),
     body: fc.oneof(
       fc.record({
         graph: fc.oneof(fc.constant(EXAMPLE_GRAPH), graph),
-        schedule: fc.array(fc.record({ op: fc.oneof(fc.constantFrom('compute', 'free', 'swapOut', 'swapIn'), anything), node: id }), { maxLength: 12 }),
+        schedule: fc.array(fc.record({ op: fc.oneof(fc.constantFrom('compute', 'free', 'swapOut', 'swapIn'), anything), node: id }), {
+          maxLength: 12,
+        }),
         transfer: fc.oneof(fc.constant(undefined), fc.record({ bandwidth: number, latency: number })),
       }),
       anything,
@@ -119,7 +126,11 @@ describe('fuzzing the API', () => {
     expect(failed.map((job: { error: unknown }) => job.error)).toEqual([]);
     const done = (await app.inject({ url: '/v1/jobs?state=done&limit=500' })).json().jobs;
     expect(done.length).toBeGreaterThan(10);
-    const ok = await app.inject({ method: 'POST', url: '/v1/plans?wait=30', payload: { ...EXAMPLE_PLAN_REQUEST, strategy: 'checkpoint-all', budget: { fraction: 1 } } });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/plans?wait=30',
+      payload: { ...EXAMPLE_PLAN_REQUEST, strategy: 'checkpoint-all', budget: { fraction: 1 } },
+    });
     expect(ok.statusCode).toBe(200);
   });
 
@@ -135,7 +146,12 @@ describe('fuzzing the API', () => {
     const reply = await app.inject({ method: 'POST', url: '/v1/plans?wait=30', headers: { 'content-type': 'application/json' }, payload });
     expect(reply.statusCode, reply.body).toBe(200);
     expect(reply.json().nodes.map((entry: { id: string }) => entry.id)).toEqual(['__proto__', 'constructor', 'toString']);
-    const stats = await app.inject({ method: 'POST', url: '/v1/analyze', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ graph }) });
+    const stats = await app.inject({
+      method: 'POST',
+      url: '/v1/analyze',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ graph }),
+    });
     expect(stats.json()).toMatchObject({ nodes: 3, edges: 3 });
   });
 });

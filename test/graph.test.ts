@@ -64,9 +64,13 @@ describe('invalid JSON fixtures', () => {
 
   it('indexGraph (typed library callers) applies the same checks', () => {
     const typed = loadFixture('bad-negative-cost') as Graph;
-    expect(() => indexGraph(typed)).toThrow(expect.objectContaining({ code: 'MEMPLAN_ERR_INVALID_NUMBER', details: expect.objectContaining({ node: 'refund' }) }));
+    expect(() => indexGraph(typed)).toThrow(
+      expect.objectContaining({ code: 'MEMPLAN_ERR_INVALID_NUMBER', details: expect.objectContaining({ node: 'refund' }) }),
+    );
     const nan: Graph = { nodes: [{ id: 'nan', bytes: 1, cost: Number.NaN }] };
-    expect(() => indexGraph(nan)).toThrow(expect.objectContaining({ code: 'MEMPLAN_ERR_INVALID_NUMBER', details: expect.objectContaining({ node: 'nan', field: 'cost' }) }));
+    expect(() => indexGraph(nan)).toThrow(
+      expect.objectContaining({ code: 'MEMPLAN_ERR_INVALID_NUMBER', details: expect.objectContaining({ node: 'nan', field: 'cost' }) }),
+    );
     const cycle = loadFixture('bad-cycle') as Graph;
     expect(() => indexGraph(cycle)).toThrow(expect.objectContaining({ code: 'MEMPLAN_ERR_CYCLE' }));
     expect(() => indexGraph(loadFixture('bad-too-many-nodes') as Graph, { maxNodes: 2 })).toThrow(

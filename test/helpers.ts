@@ -32,7 +32,9 @@ export function checkPlan(graph: IndexedGraph, plan: Plan, transfer?: Transfer):
     expect(says, `${label}: infeasible says why`).toBe(true);
     if (plan.smallestPeakBytes !== undefined) {
       // The smallest peak reached is a peak of some legal schedule, so it cannot be below the floor.
-      expect(plan.smallestPeakBytes, `${label}: smallest peak vs floor`).toBeGreaterThanOrEqual(peakFloor(graph, { swaps: transfer !== undefined }));
+      expect(plan.smallestPeakBytes, `${label}: smallest peak vs floor`).toBeGreaterThanOrEqual(
+        peakFloor(graph, { swaps: transfer !== undefined }),
+      );
     }
     return { plan };
   }
@@ -51,7 +53,10 @@ export function checkPlan(graph: IndexedGraph, plan: Plan, transfer?: Transfer):
   const expectedGap = replay.figures.makespan > 0 ? (replay.figures.makespan - plan.bound!.makespan) / replay.figures.makespan : 0;
   expect(plan.bound!.gap, `${label}: gap`).toBeCloseTo(expectedGap, 12);
   // Per-node annotations are the replay's counts.
-  expect(plan.nodes.map((node) => node.id), `${label}: node annotations`).toEqual(graph.ids);
+  expect(
+    plan.nodes.map((node) => node.id),
+    `${label}: node annotations`,
+  ).toEqual(graph.ids);
   plan.nodes.forEach((node, position) => {
     expect({ computes: node.computes, swapOuts: node.swapOuts, swapIns: node.swapIns }).toEqual(replay.counts[position]);
   });
@@ -69,7 +74,7 @@ export const FRACTIONS = [1, 0.8, 0.6, 0.4] as const;
  */
 export function minimumPeak(graph: IndexedGraph, options: { swaps?: boolean } = {}): number {
   const size = graph.size;
-  if (size > 14) throw new Error("minimumPeak is exhaustive: at most 14 nodes");
+  if (size > 14) throw new Error('minimumPeak is exhaustive: at most 14 nodes');
   const all = (1 << size) - 1;
   let keepMask = 0;
   const inputMask: number[] = [];

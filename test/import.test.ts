@@ -119,7 +119,10 @@ describe('contract Graph JSON', () => {
       const options = name === 'bad-too-many-nodes' ? { maxNodes: 4 } : {};
       const expected = codeOf(() => parseGraph(raw, options));
       expect(expected.code, name).toBeDefined();
-      expect(codeOf(() => importGraph(raw, options)), name).toEqual(expected);
+      expect(
+        codeOf(() => importGraph(raw, options)),
+        name,
+      ).toEqual(expected);
     }
   });
 });
@@ -141,7 +144,10 @@ describe('Checkmate training graphs', () => {
   });
 
   it('takes the first backward node as the loss when none is named Loss', () => {
-    const renamed = { ...checkmateSample, nodes: checkmateSample.nodes.map((node) => (node.name === 'Loss' ? { ...node, name: 'objective' } : node)) };
+    const renamed = {
+      ...checkmateSample,
+      nodes: checkmateSample.nodes.map((node) => (node.name === 'Loss' ? { ...node, name: 'objective' } : node)),
+    };
     const graph = importGraph(renamed);
     expect(graph.kind[graph.index.get('2')!]).toBe('loss');
     expect(graph.kind.filter((kind) => kind === 'loss')).toHaveLength(1);
@@ -156,7 +162,10 @@ describe('Checkmate training graphs', () => {
   });
 
   it('names the node and the source field of a missing number; parseGraph checks ranges', () => {
-    const missing = { ...checkmateSample, nodes: checkmateSample.nodes.map((node) => (node.id === 3 ? { ...node, cost_cpu: undefined } : node)) };
+    const missing = {
+      ...checkmateSample,
+      nodes: checkmateSample.nodes.map((node) => (node.id === 3 ? { ...node, cost_cpu: undefined } : node)),
+    };
     expect(codeOf(() => importGraph(missing)).details).toMatchObject({ node: '3', field: 'cost_cpu' });
     const negative = { ...checkmateSample, nodes: checkmateSample.nodes.map((node) => (node.id === 1 ? { ...node, cost_ram: -5 } : node)) };
     const { code, details } = codeOf(() => importGraph(negative));
@@ -196,7 +205,10 @@ describe('Moccasin random layered graphs', () => {
 
   it('rejects bad links and ids with the catalogue errors', () => {
     const withLink = (link: Record<string, number>) => ({ ...moccasinSample, links: [...moccasinSample.links, link] });
-    expect(codeOf(() => importGraph(withLink({ '0': 9, '1': 4 })))).toMatchObject({ code: 'MEMPLAN_ERR_UNKNOWN_INPUT', details: { node: '4', input: '9' } });
+    expect(codeOf(() => importGraph(withLink({ '0': 9, '1': 4 })))).toMatchObject({
+      code: 'MEMPLAN_ERR_UNKNOWN_INPUT',
+      details: { node: '4', input: '9' },
+    });
     expect(codeOf(() => importGraph(withLink({ '0': 4, '1': 9 }))).code).toBe('MEMPLAN_ERR_INVALID_IMPORT');
     expect(codeOf(() => importGraph(withLink({ '0': 3, '1': 3 })))).toMatchObject({ code: 'MEMPLAN_ERR_CYCLE', details: { node: '3' } });
     expect(codeOf(() => importGraph(withLink({ '0': 1, '1': 3 })))).toMatchObject({ code: 'MEMPLAN_ERR_CYCLE' });
@@ -223,7 +235,9 @@ describe('stableTopologicalOrder', () => {
 });
 
 // The public benchmark graphs, as ../shared/benchmarks/README.md lists them.
-const BENCHMARK_DIR = process.env.MEMPLAN_BENCHMARKS ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'benchmarks', 'checkmate-moccasin');
+const BENCHMARK_DIR =
+  process.env.MEMPLAN_BENCHMARKS ??
+  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'benchmarks', 'checkmate-moccasin');
 const README_COUNTS: Record<string, { nodes: number; edges?: number }> = {
   vgg16_b256_train: { nodes: 45, edges: 87 },
   vgg19_b256_train: { nodes: 51, edges: 99 },
@@ -253,7 +267,10 @@ describe.skipIf(!existsSync(BENCHMARK_DIR))(`every graph of ${BENCHMARK_DIR}`, (
       const format = toGraph(raw).format;
       if (format === 'checkmate') {
         // One loss, and one backward node per forward layer.
-        expect(graph.kind.filter((kind) => kind === 'loss'), file).toHaveLength(1);
+        expect(
+          graph.kind.filter((kind) => kind === 'loss'),
+          file,
+        ).toHaveLength(1);
         expect(graph.kind.filter((kind) => kind === 'backward').length, file).toBe(graph.kind.filter((kind) => kind === 'forward').length);
       } else {
         expect(format, file).toBe('moccasin');

@@ -17,8 +17,24 @@ function smallModel(): Model {
   const model = new Model();
   const x = model.addVariable('x', { ub: 10, integer: true, cost: 1 });
   const y = model.addVariable('y', { ub: 10, integer: true, cost: 2 });
-  model.addRow('cover', [[x, 1], [y, 1]], 1.5, 4);
-  model.addRow('slope', [[x, -1], [y, 1]], -2, Infinity);
+  model.addRow(
+    'cover',
+    [
+      [x, 1],
+      [y, 1],
+    ],
+    1.5,
+    4,
+  );
+  model.addRow(
+    'slope',
+    [
+      [x, -1],
+      [y, 1],
+    ],
+    -2,
+    Infinity,
+  );
   return model;
 }
 
@@ -60,8 +76,20 @@ describe('model', () => {
     expect(model.violation([2, 0])).toBe(0);
     expect(model.violation([0, 0])).toBeCloseTo(1.5);
     expect(model.violation([0.5, 1])).toBeCloseTo(0.5);
-    const row = model.addRow('twice', [[0, 1], [0, 2], [1, 1]], -Infinity, 3);
-    expect(model.row(row).terms).toEqual([[0, 3], [1, 1]]);
+    const row = model.addRow(
+      'twice',
+      [
+        [0, 1],
+        [0, 2],
+        [1, 1],
+      ],
+      -Infinity,
+      3,
+    );
+    expect(model.row(row).terms).toEqual([
+      [0, 3],
+      [1, 1],
+    ]);
     expect(() => model.addRow('bad', [[7, 1]], 0, 1)).toThrow(/unknown variable/);
     expect(() => model.addVariable('inverted', { lb: 2, ub: 1 })).toThrow(/exceeds/);
   });
@@ -138,7 +166,15 @@ describe('HiGHS backend', () => {
     const model = new Model();
     const x = model.addBinary('x');
     const y = model.addBinary('y');
-    model.addRow('both', [[x, 1], [y, 1]], 3, Infinity);
+    model.addRow(
+      'both',
+      [
+        [x, 1],
+        [y, 1],
+      ],
+      3,
+      Infinity,
+    );
     const result = await backend.solve(model, { timeLimitSeconds: 10 });
     expect(result.stop).toBe('infeasible');
     expect(result.hasSolution).toBe(false);

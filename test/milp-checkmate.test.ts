@@ -142,8 +142,20 @@ describe('tight and plain variants', () => {
         expect(plain.solve.stop, label).toBe('optimal');
         expect(plain.best!.computeCost, label).toBeCloseTo(tight.best!.computeCost, 6);
         // The tight LP is at least as strong as the plain one.
-        const tightLp = await runCheckmateLp({ graph, budgetBytes: budget, variant: 'tight', timeLimitSeconds: 10, formulation: tight.formulation });
-        const plainLp = await runCheckmateLp({ graph, budgetBytes: budget, variant: 'plain', timeLimitSeconds: 10, formulation: plain.formulation });
+        const tightLp = await runCheckmateLp({
+          graph,
+          budgetBytes: budget,
+          variant: 'tight',
+          timeLimitSeconds: 10,
+          formulation: tight.formulation,
+        });
+        const plainLp = await runCheckmateLp({
+          graph,
+          budgetBytes: budget,
+          variant: 'plain',
+          timeLimitSeconds: 10,
+          formulation: plain.formulation,
+        });
         expect(tightLp.bound!, label).toBeGreaterThanOrEqual(plainLp.bound! - 1e-6);
         expect(tightLp.bound!, label).toBeLessThanOrEqual(tight.best!.computeCost + 1e-6);
       }
@@ -184,7 +196,9 @@ describe('formulation structure', () => {
     expect(forward.canRecompute.every((can, node) => !can || graph.kind[node] === 'forward')).toBe(true);
     // Inputs are never recomputed, in any variant.
     for (const form of [tight, plain, forward]) {
-      expect(form.R.every((row) => row.every((variable, node) => variable < 0 || node === row.length - 1 || graph.recomputable[node]))).toBe(true);
+      expect(
+        form.R.every((row) => row.every((variable, node) => variable < 0 || node === row.length - 1 || graph.recomputable[node])),
+      ).toBe(true);
     }
   });
 
@@ -196,7 +210,8 @@ describe('formulation structure', () => {
     for (let row = 0; row < form.model.rowCount; row++) {
       for (const [, coefficient] of form.model.row(row).terms) expect(Math.abs(coefficient)).toBeLessThanOrEqual(1e5);
     }
-    for (let variable = 0; variable < form.model.variableCount; variable++) expect(form.model.variable(variable).cost).toBeLessThanOrEqual(1e3);
+    for (let variable = 0; variable < form.model.variableCount; variable++)
+      expect(form.model.variable(variable).cost).toBeLessThanOrEqual(1e3);
   });
 
   it('workspace and residentBytes count in the peak', async () => {

@@ -54,12 +54,14 @@ describe('LP bound <= MILP cost <= baselines and rounding, on every fixture and 
         }
         if (lp.predicted) {
           expect(lp.bound!.source === 'lp' || lp.bound!.source === 'baseCost', label).toBe(true);
-          if (milp.predicted) expect(lp.bound!.makespan, `${label}: LP bound <= MILP cost`).toBeLessThanOrEqual(milp.predicted.computeCost + EPSILON);
+          if (milp.predicted)
+            expect(lp.bound!.makespan, `${label}: LP bound <= MILP cost`).toBeLessThanOrEqual(milp.predicted.computeCost + EPSILON);
         }
         if (!milp.predicted) {
           // No MILP plan: either the class is infeasible (then nothing fits) or time ran out.
           if ((milp.solver?.stopReason ?? '').startsWith('infeasible')) {
-            for (const baseline of baselines) expect(baseline.predicted, `${label}: ${baseline.strategy} finds no plan either`).toBeUndefined();
+            for (const baseline of baselines)
+              expect(baseline.predicted, `${label}: ${baseline.strategy} finds no plan either`).toBeUndefined();
             expect(lp.predicted, `${label}: rounding finds no plan either`).toBeUndefined();
           }
           continue;
@@ -69,7 +71,8 @@ describe('LP bound <= MILP cost <= baselines and rounding, on every fixture and 
         provenCases++;
         const cost = milp.predicted.computeCost;
         for (const baseline of baselines) {
-          if (baseline.predicted) expect(cost, `${label}: MILP <= ${baseline.strategy}`).toBeLessThanOrEqual(baseline.predicted.computeCost + EPSILON);
+          if (baseline.predicted)
+            expect(cost, `${label}: MILP <= ${baseline.strategy}`).toBeLessThanOrEqual(baseline.predicted.computeCost + EPSILON);
         }
         if (lp.predicted) expect(cost, `${label}: MILP <= rounding`).toBeLessThanOrEqual(lp.predicted.computeCost + EPSILON);
         expect(milp.bound!.gap, label).toBeLessThanOrEqual(1e-4);
@@ -87,7 +90,11 @@ describe('auto', () => {
     const graph = indexGraph(chain(32));
     const events: ProgressEvent[] = [];
     const started = Date.now();
-    const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 3 }, { onProgress: (event) => events.push(event) });
+    const result = await plan(
+      graph,
+      { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 3 },
+      { onProgress: (event) => events.push(event) },
+    );
     const seconds = (Date.now() - started) / 1000;
     const { replay } = checkPlan(graph, result);
     expect(['timeLimit', 'feasible', 'optimal']).toContain(result.status);
@@ -137,7 +144,11 @@ describe('auto', () => {
     const events: ProgressEvent[] = [];
     // relativeGap 0: the recomputation bound comes within a hair of the plan on a chain, and
     // would otherwise close the portfolio before the formulation is considered.
-    const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 5, relativeGap: 0 }, { onProgress: (event) => events.push(event) });
+    const result = await plan(
+      graph,
+      { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 5, relativeGap: 0 },
+      { onProgress: (event) => events.push(event) },
+    );
     checkPlan(graph, result);
     expect(result.predicted).toBeDefined();
     expect(events.some((event) => event.kind === 'phase' && /skipped/.test(event.message ?? ''))).toBe(true);
@@ -166,7 +177,11 @@ describe("Checkmate's class in another order (auto's reordered MILP)", () => {
     const reordered = reorderedGraph(graph, order);
     expect(reordered.graph.ids).toEqual(order.map((node) => graph.ids[node]));
     // The exact MILP in the reordered class, then its schedule in the original indices.
-    const result = await plan(reordered.graph, { budget: { bytes: Math.floor(0.8 * noRematPeak(graph)) }, strategy: 'checkmate-milp', timeLimitSeconds: 10 });
+    const result = await plan(reordered.graph, {
+      budget: { bytes: Math.floor(0.8 * noRematPeak(graph)) },
+      strategy: 'checkmate-milp',
+      timeLimitSeconds: 10,
+    });
     expect(result.predicted).toBeDefined();
     const steps = result.schedule.map((step) => ({ op: step.op, node: reordered.graph.index.get(step.node)! }));
     const back = reordered.toOriginal(steps);
@@ -179,7 +194,7 @@ describe("Checkmate's class in another order (auto's reordered MILP)", () => {
   });
 });
 
-describe('bounds of Checkmate\'s class on plans from outside it', () => {
+describe("bounds of Checkmate's class on plans from outside it", () => {
   it('a class bound above the plan is dropped for baseCost, and the plan is not called optimal', () => {
     const graph = indexGraph(namedFixtures()['chain-4']);
     const steps = noRematSteps(graph);
@@ -191,18 +206,31 @@ describe('bounds of Checkmate\'s class on plans from outside it', () => {
     const beaten = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan + 5, source: 'lp' } }, common);
     expect(beaten.bound).toMatchObject({ source: 'baseCost', scope: 'all-schedules', makespan: graph.baseCost });
     // A recomputing plan, called optimal by a class proof it is not part of: no longer optimal.
-    const recomputing = [{ op: 'compute' as const, node: 0 }, ...steps.slice(1).flatMap((step) => (step.op === 'compute' && step.node === 1 ? [step, { op: 'free' as const, node: 1 }, step] : [step]))];
+    const recomputing = [
+      { op: 'compute' as const, node: 0 },
+      ...steps
+        .slice(1)
+        .flatMap((step) => (step.op === 'compute' && step.node === 1 ? [step, { op: 'free' as const, node: 1 }, step] : [step])),
+    ];
     const again = simulateIndexed(graph, recomputing);
     if (!again.ok) throw new Error(again.error.message);
     expect(again.figures.makespan).toBeGreaterThan(graph.baseCost);
-    const claimed = finalizePlan(graph, { kind: 'schedule', steps: recomputing, status: 'optimal', bound: { makespan: again.figures.makespan + 1, source: 'milp' } }, { strategy: 'auto', budgetBytes: again.figures.peakBytes });
+    const claimed = finalizePlan(
+      graph,
+      { kind: 'schedule', steps: recomputing, status: 'optimal', bound: { makespan: again.figures.makespan + 1, source: 'milp' } },
+      { strategy: 'auto', budgetBytes: again.figures.peakBytes },
+    );
     expect(claimed.bound!.source).toBe('baseCost');
     expect(claimed.status).toBe('feasible');
     // A class bound below the plan stays, with its scope.
     const held = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan - 1, source: 'milp' } }, common);
     if (makespan - 1 > graph.baseCost) expect(held.bound).toMatchObject({ source: 'milp', scope: 'checkmate-class' });
     // An all-schedules bound a hair above the plan (float rounding) is capped at it.
-    const rounded = finalizePlan(graph, { kind: 'schedule', steps, bound: { makespan: makespan + 1e-9, source: 'recompute-bound' } }, common);
+    const rounded = finalizePlan(
+      graph,
+      { kind: 'schedule', steps, bound: { makespan: makespan + 1e-9, source: 'recompute-bound' } },
+      common,
+    );
     expect(rounded.bound!.makespan).toBe(makespan);
     expect(rounded.status).toBe('optimal');
   });

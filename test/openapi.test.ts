@@ -18,7 +18,18 @@ describe('openapi/openapi.json', () => {
     expect(document.openapi).toMatch(/^3\./);
     const api = await SwaggerParser.validate(document);
     const paths = Object.keys(api.paths ?? {});
-    for (const path of ['/v1/plans', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/analyze', '/v1/simulate', '/v1/strategies', '/v1/plans/{id}', '/v1/plans/{id}/memory.svg', '/health', '/metrics']) {
+    for (const path of [
+      '/v1/plans',
+      '/v1/jobs/{id}',
+      '/v1/jobs/{id}/events',
+      '/v1/analyze',
+      '/v1/simulate',
+      '/v1/strategies',
+      '/v1/plans/{id}',
+      '/v1/plans/{id}/memory.svg',
+      '/health',
+      '/metrics',
+    ]) {
       expect(paths).toContain(path);
     }
     expect(Object.keys(api.paths!['/v1/jobs/{id}']!)).toEqual(expect.arrayContaining(['get', 'delete']));

@@ -71,10 +71,7 @@ function buildGraph(specs: NodeSpec[], residentBytes: number, training: boolean)
 
 const graphArb = fc
   .record({
-    specs: fc.oneof(
-      fc.array(nodeSpec, { minLength: 1, maxLength: 12 }),
-      fc.array(nodeSpec, { minLength: 1, maxLength: 200, size: 'max' }),
-    ),
+    specs: fc.oneof(fc.array(nodeSpec, { minLength: 1, maxLength: 12 }), fc.array(nodeSpec, { minLength: 1, maxLength: 200, size: 'max' })),
     residentBytes: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
     training: fc.boolean(),
   })

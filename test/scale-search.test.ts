@@ -213,20 +213,24 @@ describe('scaleSearch against an exhaustive optimum on tiny graphs', () => {
 });
 
 describe('the strategies greedy-remat and local-search', () => {
-  it.each(fixtures)('plan legally within budget on %s, local-search no worse than any baseline', async (_name, graph) => {
-    for (const fraction of FRACTIONS) {
-      const local = await plan(graph, { budget: { fraction }, strategy: 'local-search', timeLimitSeconds: 1 });
-      const greedy = await plan(graph, { budget: { fraction }, strategy: 'greedy-remat', timeLimitSeconds: 1 });
-      checkPlan(graph, local);
-      checkPlan(graph, greedy);
-      if (local.budgetBytes < peakFloor(graph)) expect(local.status).toBe('infeasible');
-      for (const baseline of BASELINES) {
-        const other = await plan(graph, { budget: { fraction }, strategy: baseline.name });
-        if (other.predicted) {
-          expect(local.predicted, `${baseline.name} fits at ${fraction}, local-search must too`).toBeDefined();
-          expect(local.predicted!.makespan).toBeLessThanOrEqual(other.predicted.makespan + 1e-9);
+  it.each(fixtures)(
+    'plan legally within budget on %s, local-search no worse than any baseline',
+    async (_name, graph) => {
+      for (const fraction of FRACTIONS) {
+        const local = await plan(graph, { budget: { fraction }, strategy: 'local-search', timeLimitSeconds: 1 });
+        const greedy = await plan(graph, { budget: { fraction }, strategy: 'greedy-remat', timeLimitSeconds: 1 });
+        checkPlan(graph, local);
+        checkPlan(graph, greedy);
+        if (local.budgetBytes < peakFloor(graph)) expect(local.status).toBe('infeasible');
+        for (const baseline of BASELINES) {
+          const other = await plan(graph, { budget: { fraction }, strategy: baseline.name });
+          if (other.predicted) {
+            expect(local.predicted, `${baseline.name} fits at ${fraction}, local-search must too`).toBeDefined();
+            expect(local.predicted!.makespan).toBeLessThanOrEqual(other.predicted.makespan + 1e-9);
+          }
         }
       }
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

@@ -113,11 +113,7 @@ describe('free, swapOut and swapIn legality', () => {
 
   it('lets a host copy be swapped in more than once, and a swapped-in value feed a compute', () => {
     const replay = ok(
-      simulate(
-        G,
-        steps('compute x, swapOut x, free x, swapIn x, free x, swapIn x, compute a, compute b, compute c'),
-        { transfer: LINK },
-      ),
+      simulate(G, steps('compute x, swapOut x, free x, swapIn x, free x, swapIn x, compute a, compute b, compute c'), { transfer: LINK }),
     );
     expect(replay.counts[0]).toEqual({ computes: 1, swapOuts: 1, swapIns: 2 });
   });
@@ -160,7 +156,14 @@ describe('unknown node ids', () => {
   });
 
   it('rejects an indexed step outside the graph', () => {
-    failure(simulateIndexed(G, [{ op: 'compute', node: 0 }, { op: 'free', node: 4 }]), 1, 'MEMPLAN_ERR_STEP_UNKNOWN_NODE');
+    failure(
+      simulateIndexed(G, [
+        { op: 'compute', node: 0 },
+        { op: 'free', node: 4 },
+      ]),
+      1,
+      'MEMPLAN_ERR_STEP_UNKNOWN_NODE',
+    );
     failure(simulateIndexed(G, [{ op: 'compute', node: -1 }]), 0, 'MEMPLAN_ERR_STEP_UNKNOWN_NODE');
   });
 });
@@ -317,7 +320,11 @@ describe('two-stream timing', () => {
       [12, 14],
     ]);
     // A slower link (bandwidth 0.5: 10 per swap): swapOut 2-12, swapIn 12-22, c 22-24.
-    const slower = ok(simulate(T, steps('compute x, compute y, compute z, swapOut y, free y, swapIn y, compute c'), { transfer: { bandwidth: 0.5, latency: 0 } }));
+    const slower = ok(
+      simulate(T, steps('compute x, compute y, compute z, swapOut y, free y, swapIn y, compute c'), {
+        transfer: { bandwidth: 0.5, latency: 0 },
+      }),
+    );
     expect(slower.figures.makespan).toBe(24);
   });
 
@@ -351,7 +358,9 @@ describe('two-stream timing', () => {
 
   it('does not make a compute wait for a later free or for unrelated swaps', () => {
     // x 0-1; swapOut x 1-3 (1 + 10/10); y 1-2 and z 2-12 do not wait for the swap; c 12-14.
-    const replay = ok(simulate(T, steps('compute x, swapOut x, compute y, compute z, compute c, free x'), { transfer: LINK, timeline: true }));
+    const replay = ok(
+      simulate(T, steps('compute x, swapOut x, compute y, compute z, compute c, free x'), { transfer: LINK, timeline: true }),
+    );
     expect(replay.timeline!.map((row) => [row.start, row.end])).toEqual([
       [0, 1],
       [1, 3],
@@ -369,7 +378,9 @@ describe('the timeline', () => {
     const schedule = steps('compute x, compute y, compute z, free x, compute c, free y, free z');
     expect(ok(simulate(T, schedule)).timeline).toBeUndefined();
     const replay = ok(simulate(T, schedule, { timeline: true }));
-    expect(replay.timeline!.map((row) => [row.step, row.op, row.node])).toEqual(schedule.map((step, position) => [position, step.op, step.node]));
+    expect(replay.timeline!.map((row) => [row.step, row.op, row.node])).toEqual(
+      schedule.map((step, position) => [position, step.op, step.node]),
+    );
     // Memory while each step runs, resident 100 included:
     // x 110; y 115; z 115 + 40 + 7 = 162; free x 155 (before); c 145 + 8 = 153; free y 153; free z 148.
     expect(replay.timeline!.map((row) => row.bytes)).toEqual([110, 115, 162, 155, 153, 153, 148]);
@@ -454,65 +465,70 @@ describe('the timing rules on random legal schedules', () => {
 
   it('every step obeys the contract: streams, swap durations, waits for inputs and earlier frees, frees after readers', () => {
     fc.assert(
-      fc.property(graphArb, fc.integer(), fc.constantFrom<Transfer>({ bandwidth: 10, latency: 1 }, { bandwidth: 3, latency: 0 }), (raw, seed, link) => {
-        const graph = indexGraph(raw);
-        const schedule = randomWalk(graph, seed);
-        const replay = ok(simulate(graph, schedule, { transfer: link, timeline: true }));
-        const rows = replay.timeline!;
-        let computeEnd = 0;
-        let copyEnd = 0;
-        let latestFree = 0;
-        let live = 0;
-        let computeCost = 0;
-        let transferBytes = 0;
-        const written = new Map<string, number>(); // end of the step that made the current device copy
-        const hostWritten = new Map<string, number>();
-        const reads = new Map<string, number>(); // latest end of a step reading the value
-        for (const row of rows) {
-          const node = graph.index.get(row.node)!;
-          const bytes = graph.bytes[node];
-          if (row.op === 'compute') {
-            // The compute starts exactly when its stream, its inputs and every earlier free allow.
-            let ready = Math.max(computeEnd, latestFree);
-            for (const input of graph.inputs[node]) ready = Math.max(ready, written.get(graph.ids[input])!);
-            expect(row.start).toBe(ready);
-            expect(row.end).toBe(row.start + graph.cost[node]);
-            for (const input of graph.inputs[node]) reads.set(graph.ids[input], Math.max(reads.get(graph.ids[input]) ?? 0, row.end));
-            computeEnd = row.end;
-            written.set(row.node, row.end);
-            expect(row.bytes).toBe(graph.residentBytes + live + bytes + graph.workspace[node]);
-            live += bytes;
-            computeCost += graph.cost[node];
-          } else if (row.op === 'free') {
-            // A free happens when every earlier reader (and the writer) has ended.
-            expect(row.start).toBe(Math.max(written.get(row.node)!, reads.get(row.node) ?? 0));
-            latestFree = Math.max(latestFree, row.start);
-            expect(row.bytes).toBe(graph.residentBytes + live);
-            live -= bytes;
-          } else if (row.op === 'swapOut') {
-            expect(row.start).toBe(Math.max(copyEnd, written.get(row.node)!));
-            expect(row.end).toBeCloseTo(row.start + link.latency + bytes / link.bandwidth, 9);
-            reads.set(row.node, Math.max(reads.get(row.node) ?? 0, row.end));
-            hostWritten.set(row.node, row.end);
-            copyEnd = row.end;
-            transferBytes += bytes;
-          } else {
-            expect(row.start).toBe(Math.max(copyEnd, hostWritten.get(row.node)!, latestFree));
-            expect(row.end).toBeCloseTo(row.start + link.latency + bytes / link.bandwidth, 9);
-            written.set(row.node, row.end);
-            copyEnd = row.end;
-            live += bytes;
-            transferBytes += bytes;
-            expect(row.bytes).toBe(graph.residentBytes + live);
+      fc.property(
+        graphArb,
+        fc.integer(),
+        fc.constantFrom<Transfer>({ bandwidth: 10, latency: 1 }, { bandwidth: 3, latency: 0 }),
+        (raw, seed, link) => {
+          const graph = indexGraph(raw);
+          const schedule = randomWalk(graph, seed);
+          const replay = ok(simulate(graph, schedule, { transfer: link, timeline: true }));
+          const rows = replay.timeline!;
+          let computeEnd = 0;
+          let copyEnd = 0;
+          let latestFree = 0;
+          let live = 0;
+          let computeCost = 0;
+          let transferBytes = 0;
+          const written = new Map<string, number>(); // end of the step that made the current device copy
+          const hostWritten = new Map<string, number>();
+          const reads = new Map<string, number>(); // latest end of a step reading the value
+          for (const row of rows) {
+            const node = graph.index.get(row.node)!;
+            const bytes = graph.bytes[node];
+            if (row.op === 'compute') {
+              // The compute starts exactly when its stream, its inputs and every earlier free allow.
+              let ready = Math.max(computeEnd, latestFree);
+              for (const input of graph.inputs[node]) ready = Math.max(ready, written.get(graph.ids[input])!);
+              expect(row.start).toBe(ready);
+              expect(row.end).toBe(row.start + graph.cost[node]);
+              for (const input of graph.inputs[node]) reads.set(graph.ids[input], Math.max(reads.get(graph.ids[input]) ?? 0, row.end));
+              computeEnd = row.end;
+              written.set(row.node, row.end);
+              expect(row.bytes).toBe(graph.residentBytes + live + bytes + graph.workspace[node]);
+              live += bytes;
+              computeCost += graph.cost[node];
+            } else if (row.op === 'free') {
+              // A free happens when every earlier reader (and the writer) has ended.
+              expect(row.start).toBe(Math.max(written.get(row.node)!, reads.get(row.node) ?? 0));
+              latestFree = Math.max(latestFree, row.start);
+              expect(row.bytes).toBe(graph.residentBytes + live);
+              live -= bytes;
+            } else if (row.op === 'swapOut') {
+              expect(row.start).toBe(Math.max(copyEnd, written.get(row.node)!));
+              expect(row.end).toBeCloseTo(row.start + link.latency + bytes / link.bandwidth, 9);
+              reads.set(row.node, Math.max(reads.get(row.node) ?? 0, row.end));
+              hostWritten.set(row.node, row.end);
+              copyEnd = row.end;
+              transferBytes += bytes;
+            } else {
+              expect(row.start).toBe(Math.max(copyEnd, hostWritten.get(row.node)!, latestFree));
+              expect(row.end).toBeCloseTo(row.start + link.latency + bytes / link.bandwidth, 9);
+              written.set(row.node, row.end);
+              copyEnd = row.end;
+              live += bytes;
+              transferBytes += bytes;
+              expect(row.bytes).toBe(graph.residentBytes + live);
+            }
+            expect(row.bytesAfter).toBe(graph.residentBytes + live);
           }
-          expect(row.bytesAfter).toBe(graph.residentBytes + live);
-        }
-        expect(replay.figures.peakBytes).toBe(Math.max(...rows.map((row) => row.bytes)));
-        expect(replay.figures.makespan).toBe(Math.max(computeEnd, copyEnd));
-        expect(replay.figures.computeCost).toBe(computeCost);
-        expect(replay.figures.transferBytes).toBe(transferBytes);
-        expect(replay.figures.baseCost).toBe(graph.cost.reduce((sum, cost) => sum + cost, 0));
-      }),
+          expect(replay.figures.peakBytes).toBe(Math.max(...rows.map((row) => row.bytes)));
+          expect(replay.figures.makespan).toBe(Math.max(computeEnd, copyEnd));
+          expect(replay.figures.computeCost).toBe(computeCost);
+          expect(replay.figures.transferBytes).toBe(transferBytes);
+          expect(replay.figures.baseCost).toBe(graph.cost.reduce((sum, cost) => sum + cost, 0));
+        },
+      ),
       { numRuns: 300 },
     );
   });

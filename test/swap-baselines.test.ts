@@ -145,7 +145,8 @@ describe('keep nodes offloaded to the end', () => {
   // the large first-layer backward. Remat cannot move them; a swap to the end can.
   const layers = 4;
   const nodes: GraphNode[] = [{ id: 'x', kind: 'input', bytes: 40, cost: 0 }];
-  for (let layer = 0; layer < layers; layer++) nodes.push({ id: `f${layer}`, inputs: [layer ? `f${layer - 1}` : 'x'], bytes: 40, cost: 10 });
+  for (let layer = 0; layer < layers; layer++)
+    nodes.push({ id: `f${layer}`, inputs: [layer ? `f${layer - 1}` : 'x'], bytes: 40, cost: 10 });
   nodes.push({ id: 'loss', kind: 'loss', inputs: [`f${layers - 1}`], bytes: 4, cost: 1, keep: true });
   let upstream = 'loss';
   for (let layer = layers - 1; layer >= 0; layer--) {

@@ -51,7 +51,10 @@ export async function run(args: string[]): Promise<void> {
         for (const budgetFraction of [0.9, 0.8]) {
           const results: CaseResult[] = [];
           for (let attempt = 0; attempt < repeat; attempt++) {
-            const result = await runner.run({ graphPath, options: { budget: { fraction: budgetFraction }, strategy: strategy.name, timeLimitSeconds } });
+            const result = await runner.run({
+              graphPath,
+              options: { budget: { fraction: budgetFraction }, strategy: strategy.name, timeLimitSeconds },
+            });
             results.push(result);
             if (result.timedOut || result.error) break;
           }
@@ -68,13 +71,25 @@ export async function run(args: string[]): Promise<void> {
               : '',
           ];
           rows.push(row);
-          records.push({ strategy: strategy.name, fraction: budgetFraction, wallMs: results.map((result) => result.wallMs), status: statusOf(last), plan: last.plan, error: last.error });
+          records.push({
+            strategy: strategy.name,
+            fraction: budgetFraction,
+            wallMs: results.map((result) => result.wallMs),
+            status: statusOf(last),
+            plan: last.plan,
+            error: last.error,
+          });
           console.error(`  ${row.join('  ')}`);
         }
       }
       const table = markdownTable(['baseline', 'budget', 'wall ms', 'status', 'makespan / baseCost', 'smallest peak (infeasible)'], rows);
       console.log(table);
-      outputs.push(writeOut('engine-baselines-n1000.md', `# Baselines on ${N1000}\n\nmedian of ${repeat} plan() wall times, ms; target < 1000 ms\n\n${table}\n`));
+      outputs.push(
+        writeOut(
+          'engine-baselines-n1000.md',
+          `# Baselines on ${N1000}\n\nmedian of ${repeat} plan() wall times, ms; target < 1000 ms\n\n${table}\n`,
+        ),
+      );
       raw.baselines = records;
     }
     if (only !== 'a') {
@@ -93,7 +108,15 @@ export async function run(args: string[]): Promise<void> {
             floorPercent = `${((100 * result.plan.floorBytes) / result.plan.noRematPeakBytes).toFixed(1)} %`;
           }
           row.push(overheadCell(result));
-          records.push({ graph: bench.name, strategy, fraction, wallMs: result.wallMs, status: statusOf(result), predicted: result.plan?.predicted, error: result.error });
+          records.push({
+            graph: bench.name,
+            strategy,
+            fraction,
+            wallMs: result.wallMs,
+            status: statusOf(result),
+            predicted: result.plan?.predicted,
+            error: result.error,
+          });
         }
         row.splice(2, 0, floorPercent);
         rows.push(row);
@@ -102,7 +125,12 @@ export async function run(args: string[]): Promise<void> {
       const table = markdownTable(['graph', 'nodes', 'floor', ...strategies], rows);
       console.log(table);
       const note = `makespan / baseCost at ${Math.round(fraction * 100)} % of the no-remat peak; "< floor": the budget is below the proven floor, so no plan exists; "infeasible": the strategy found no plan within the budget; "timeout": no answer within the case time-out; floor: the proven lower bound on any peak, as a share of the no-remat peak.`;
-      outputs.push(writeOut(`engine-table-${Math.round(fraction * 100)}.md`, `# Strategies at ${Math.round(fraction * 100)} %\n\n${note}\n\n${table}\n`));
+      outputs.push(
+        writeOut(
+          `engine-table-${Math.round(fraction * 100)}.md`,
+          `# Strategies at ${Math.round(fraction * 100)} %\n\n${note}\n\n${table}\n`,
+        ),
+      );
       raw.table = records;
     }
     outputs.push(writeOut('engine.json', JSON.stringify(raw, null, 2)));

@@ -99,7 +99,16 @@ export async function run(args: string[]): Promise<void> {
     const cachedBody = JSON.stringify(EXAMPLE_PLAN_REQUEST);
     const warm = await fetch(`${server.url}/v1/plans?wait=30`, { method: 'POST', headers: json, body: cachedBody });
     if (warm.status !== 200) throw new Error(`warm-up plan answered ${warm.status}: ${await warm.text()}`);
-    rows.push(await cannon('POST /v1/plans, cached (tiny-chain, 14 nodes)', { url: `${server.url}/v1/plans`, method: 'POST', headers: json, body: cachedBody, duration, connections }));
+    rows.push(
+      await cannon('POST /v1/plans, cached (tiny-chain, 14 nodes)', {
+        url: `${server.url}/v1/plans`,
+        method: 'POST',
+        headers: json,
+        body: cachedBody,
+        duration,
+        connections,
+      }),
+    );
     let counter = 0;
     rows.push(
       await cannon('POST /v1/plans, uncached (tiny-chain, auto)', {
@@ -130,8 +139,16 @@ export async function run(args: string[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const health = (await (await fetch(`${server.url}/health`)).json()) as { busyWorkers: number };
     if (health.busyWorkers !== 2) throw new Error(`expected two busy workers, saw ${health.busyWorkers}`);
-    rows.push(await cannon('GET /health, two long solves running (1 connection)', { url: `${server.url}/health`, duration, connections: 1 }));
-    rows.push(await cannon(`GET /health, two long solves running (${connections} connections)`, { url: `${server.url}/health`, duration, connections }));
+    rows.push(
+      await cannon('GET /health, two long solves running (1 connection)', { url: `${server.url}/health`, duration, connections: 1 }),
+    );
+    rows.push(
+      await cannon(`GET /health, two long solves running (${connections} connections)`, {
+        url: `${server.url}/health`,
+        duration,
+        connections,
+      }),
+    );
     for (const job of jobs) await fetch(`${server.url}/v1/jobs/${job.jobId}`, { method: 'DELETE' });
   } finally {
     await server.stop();

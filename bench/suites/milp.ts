@@ -61,7 +61,17 @@ export async function run(args: string[]): Promise<void> {
           const result = await runner.run({ graphPath, options: { ...options, strategy } });
           const row = [name, String(graph.size), budget, strategy, ...cells(result)];
           rows.push(row);
-          records.push({ graph: name, fraction, strategy, wallMs: result.wallMs, status: statusOf(result), predicted: result.plan?.predicted, bound: result.plan?.bound, message: result.plan?.message, error: result.error });
+          records.push({
+            graph: name,
+            fraction,
+            strategy,
+            wallMs: result.wallMs,
+            status: statusOf(result),
+            predicted: result.plan?.predicted,
+            bound: result.plan?.bound,
+            message: result.plan?.message,
+            error: result.error,
+          });
           console.error(`  ${row.join('  ')}`);
         }
         let best: { name: string; result: CaseResult; seconds: number } | undefined;
@@ -70,14 +80,29 @@ export async function run(args: string[]): Promise<void> {
           const result = await runner.run({ graphPath, options: { ...options, strategy: strategy.name } });
           seconds += result.wallMs / 1000;
           const makespan = result.plan?.predicted?.makespan;
-          if (makespan !== undefined && (!best || makespan < best.result.plan!.predicted!.makespan)) best = { name: strategy.name, result, seconds: 0 };
+          if (makespan !== undefined && (!best || makespan < best.result.plan!.predicted!.makespan))
+            best = { name: strategy.name, result, seconds: 0 };
           if (!best && strategy === BASELINES[BASELINES.length - 1]) best = { name: 'best baseline', result, seconds: 0 };
         }
         const baselineCells = best ? cells(best.result) : ['-', '-', '-', '-'];
         baselineCells[3] = fixed(seconds, 1);
-        const row = [name, String(graph.size), budget, `best baseline (${best?.result.plan?.predicted ? best.name : 'none'})`, ...baselineCells];
+        const row = [
+          name,
+          String(graph.size),
+          budget,
+          `best baseline (${best?.result.plan?.predicted ? best.name : 'none'})`,
+          ...baselineCells,
+        ];
         rows.push(row);
-        records.push({ graph: name, fraction, strategy: 'best baseline', baseline: best?.name, seconds, predicted: best?.result.plan?.predicted, bound: best?.result.plan?.bound });
+        records.push({
+          graph: name,
+          fraction,
+          strategy: 'best baseline',
+          baseline: best?.name,
+          seconds,
+          predicted: best?.result.plan?.predicted,
+          bound: best?.result.plan?.bound,
+        });
         console.error(`  ${row.join('  ')}`);
       }
     }

@@ -73,7 +73,9 @@ export async function run(args: string[]): Promise<void> {
   const sweep = argFlag(args, 'no-sweep') ? [] : (argValue(args, 'sweep') ?? '0.4,0.5,0.6,0.7,0.8,0.9,1').split(',').map(Number);
   const only = argValue(args, 'only')?.split(',');
   const single = argValue(args, 'graph');
-  const others = (argValue(args, 'strategies') ?? [...BASELINES.map((strategy) => strategy.name), ...SCALE_STRATEGIES].join(',')).split(',');
+  const others = (argValue(args, 'strategies') ?? [...BASELINES.map((strategy) => strategy.name), ...SCALE_STRATEGIES].join(',')).split(
+    ',',
+  );
   const baselineNames = new Set(BASELINES.map((strategy) => strategy.name));
 
   let graphs: BenchGraph[] = single ? [loadGraphFile(single)] : loadGraphDir(graphDir(args));
@@ -81,7 +83,20 @@ export async function run(args: string[]): Promise<void> {
   const runner = new CaseRunner(caseTimeoutMs);
   const sweepRunner = new CaseRunner(sweepTimeoutMs);
   const autos = (argValue(args, 'autos') ?? 'auto').split(',');
-  const header = ['graph', 'nodes', 'budget', 'portfolio', 'status', 'makespan / baseCost', 'bound', 'gap', 'seconds', 'best baseline', 'local-search', '<= baseline'];
+  const header = [
+    'graph',
+    'nodes',
+    'budget',
+    'portfolio',
+    'status',
+    'makespan / baseCost',
+    'bound',
+    'gap',
+    'seconds',
+    'best baseline',
+    'local-search',
+    '<= baseline',
+  ];
   const rows: string[][] = [];
   const records: unknown[] = [];
   const svgs: string[] = [];
@@ -102,10 +117,14 @@ export async function run(args: string[]): Promise<void> {
         let bestBaseline: { name: string; ratio: number } | undefined;
         const byStrategy: Record<string, CaseResult> = {};
         for (const name of others) {
-          const result = await sweepRunner.run({ graphPath: bench.path, options: { budget: { fraction }, strategy: name, timeLimitSeconds: sweepTimeLimit } });
+          const result = await sweepRunner.run({
+            graphPath: bench.path,
+            options: { budget: { fraction }, strategy: name, timeLimitSeconds: sweepTimeLimit },
+          });
           byStrategy[name] = result;
           const value = ratioOf(result);
-          if (baselineNames.has(name) && value !== undefined && (!bestBaseline || value < bestBaseline.ratio)) bestBaseline = { name, ratio: value };
+          if (baselineNames.has(name) && value !== undefined && (!bestBaseline || value < bestBaseline.ratio))
+            bestBaseline = { name, ratio: value };
         }
         const local = byStrategy['local-search'];
         for (const name of autos) {
@@ -143,10 +162,22 @@ export async function run(args: string[]): Promise<void> {
           portfolios: Object.fromEntries(
             Object.entries(portfolios).map(([name, auto]) => [
               name,
-              { status: statusOf(auto), predicted: auto.plan?.predicted, bound: auto.plan?.bound, wallMs: auto.wallMs, replayChecked: auto.replayChecked, message: auto.plan?.message },
+              {
+                status: statusOf(auto),
+                predicted: auto.plan?.predicted,
+                bound: auto.plan?.bound,
+                wallMs: auto.wallMs,
+                replayChecked: auto.replayChecked,
+                message: auto.plan?.message,
+              },
             ]),
           ),
-          others: Object.fromEntries(Object.entries(byStrategy).map(([name, result]) => [name, { status: statusOf(result), ratio: ratioOf(result), wallMs: result.wallMs }])),
+          others: Object.fromEntries(
+            Object.entries(byStrategy).map(([name, result]) => [
+              name,
+              { status: statusOf(result), ratio: ratioOf(result), wallMs: result.wallMs },
+            ]),
+          ),
         });
       }
       if (sweep.length) {
@@ -154,7 +185,10 @@ export async function run(args: string[]): Promise<void> {
         for (const name of others) {
           const points: [number, number][] = [];
           for (const fraction of sweep) {
-            const result = await sweepRunner.run({ graphPath: bench.path, options: { budget: { fraction }, strategy: name, timeLimitSeconds: sweepTimeLimit } });
+            const result = await sweepRunner.run({
+              graphPath: bench.path,
+              options: { budget: { fraction }, strategy: name, timeLimitSeconds: sweepTimeLimit },
+            });
             const value = ratioOf(result);
             if (value !== undefined) points.push([fraction * 100, value]);
           }

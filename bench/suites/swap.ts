@@ -38,7 +38,9 @@ export async function run(args: string[]): Promise<void> {
   const strategies = (argValue(args, 'strategies') ?? STRATEGIES.join(',')).split(',');
   const header = ['graph', 'nodes', 'budget', 'floor', ...strategies, 'seconds'];
   const rows: string[][] = [];
-  console.log(`swap suite: ${transfer} ${JSON.stringify(TRANSFER_PRESETS[transfer])}, costs read as microseconds, ${timeLimitSeconds} s per solve`);
+  console.log(
+    `swap suite: ${transfer} ${JSON.stringify(TRANSFER_PRESETS[transfer])}, costs read as microseconds, ${timeLimitSeconds} s per solve`,
+  );
   try {
     for (const name of names) {
       const { graph } = loadGraphFile(join(dir, GRAPHS[name] ?? name));
@@ -50,7 +52,8 @@ export async function run(args: string[]): Promise<void> {
           const started = nowMs();
           const result = await plan(graph, { budget: { fraction }, strategy, transfer, timeLimitSeconds });
           cells.push(cell(result));
-          if (result.floorBytes !== undefined && result.noRematPeakBytes) floor = `${Math.round((100 * result.floorBytes) / result.noRematPeakBytes)} %`;
+          if (result.floorBytes !== undefined && result.noRematPeakBytes)
+            floor = `${Math.round((100 * result.floorBytes) / result.noRematPeakBytes)} %`;
           seconds.push(((nowMs() - started) / 1000).toFixed(1));
         }
         const row = [name, String(graph.size), `${Math.round(fraction * 100)} %`, floor, ...cells, seconds.join(' / ')];

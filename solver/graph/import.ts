@@ -78,7 +78,11 @@ function idOf(value: unknown, where: string): string {
 function numberField(node: RawObject, field: string, id: string): number {
   const value = node[field];
   if (typeof value !== 'number') {
-    throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: id, field, detail: `expected a number, got ${JSON.stringify(value) ?? 'nothing'}` });
+    throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
+      node: id,
+      field,
+      detail: `expected a number, got ${JSON.stringify(value) ?? 'nothing'}`,
+    });
   }
   return value;
 }
@@ -188,7 +192,10 @@ export function stableTopologicalOrder(nodes: readonly GraphNode[], rank: readon
   throw new MemplanError('MEMPLAN_ERR_CYCLE', { node: ids[0], input: ids[ids.length - 2], cycle: ids.join(' -> ') });
 }
 
-function collectNodes(raw: RawObject, read: (node: RawObject, position: number) => { id: string; node: GraphNode; rank: number }): Map<string, Pending> {
+function collectNodes(
+  raw: RawObject,
+  read: (node: RawObject, position: number) => { id: string; node: GraphNode; rank: number },
+): Map<string, Pending> {
   const pending = new Map<string, Pending>();
   (raw.nodes as unknown[]).forEach((value, position) => {
     if (!isObject(value)) throw invalid(`node ${position} is not an object`);

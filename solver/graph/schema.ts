@@ -23,12 +23,7 @@ export const NodeSchema = z
 export const GraphSchema = z
   .object({
     name: z.string().max(1024).optional(),
-    residentBytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .optional()
-      .describe('Always on the device: parameters, optimizer state'),
+    residentBytes: z.number().int().nonnegative().optional().describe('Always on the device: parameters, optimizer state'),
     nodes: z.array(NodeSchema).describe('Execution order; every input is listed earlier'),
   })
   .meta({ id: 'Graph' });

@@ -1,7 +1,7 @@
 // Validation of a Graph and its indexed form, the shape every strategy and the simulator
 // work on. Nothing is half-accepted: the first problem found throws a MemplanError that
 // names the node and the field.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { MemplanError } from '../errors.js';
 import { GraphSchema, type Graph, type NodeKind } from './schema.js';
 

@@ -132,7 +132,8 @@ export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRu
   if (solve.stop === 'optimal') run.bound = boundCost(formulation, solve.bound);
   const round = (form: CheckmateFormulation, values: ArrayLike<number>) => {
     const rounding = twoPhaseRounding(form, values, options.budgetBytes);
-    if (Number.isFinite(rounding.smallestPeakBytes)) run.smallestPeakBytes = Math.min(run.smallestPeakBytes ?? Infinity, rounding.smallestPeakBytes);
+    if (Number.isFinite(rounding.smallestPeakBytes))
+      run.smallestPeakBytes = Math.min(run.smallestPeakBytes ?? Infinity, rounding.smallestPeakBytes);
     if (rounding.best) run.best = replayWithin(options.graph, rounding.best.steps, options.budgetBytes);
   };
   if (solve.values && solve.stop === 'optimal') round(formulation, solve.values);
@@ -151,7 +152,11 @@ export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRu
 }
 
 /** The warm start for a plan: its stages (canonicalised, replayed) as a full assignment. */
-export function warmStart(form: CheckmateFormulation, steps: readonly IndexedStep[], budgetBytes: number): { values: Float64Array; plan: ReplayedPlan } | undefined {
+export function warmStart(
+  form: CheckmateFormulation,
+  steps: readonly IndexedStep[],
+  budgetBytes: number,
+): { values: Float64Array; plan: ReplayedPlan } | undefined {
   const stages = canonicalStages(form.graph, steps);
   if (!stages) return undefined;
   const plan = replayWithin(form.graph, scheduleFromStages(form.graph, stages), budgetBytes);

@@ -260,7 +260,16 @@ function oncePerStageRows(form: CheckmateFormulation): void {
   const { graph, model } = form;
   for (let t = 0; t < graph.size; t++) {
     for (let i = 0; i < t; i++) {
-      if (form.R[t][i] >= 0 && form.S[t][i] >= 0) model.addRow(`once_${t}_${i}`, [[form.R[t][i], 1], [form.S[t][i], 1]], -Infinity, 1);
+      if (form.R[t][i] >= 0 && form.S[t][i] >= 0)
+        model.addRow(
+          `once_${t}_${i}`,
+          [
+            [form.R[t][i], 1],
+            [form.S[t][i], 1],
+          ],
+          -Infinity,
+          1,
+        );
     }
   }
 }
@@ -290,7 +299,10 @@ function memoryRows(form: CheckmateFormulation): void {
   for (let t = 0; t < size; t++) {
     let previous = -1;
     for (const k of positions(form, t)) {
-      const terms: Term[] = [[form.U[t][k], 1], [form.R[t][k], -scaled(graph.bytes[k])]];
+      const terms: Term[] = [
+        [form.U[t][k], 1],
+        [form.R[t][k], -scaled(graph.bytes[k])],
+      ];
       if (previous < 0) {
         for (let i = 0; i < t; i++) if (form.S[t][i] >= 0 && graph.bytes[i] > 0) terms.push([form.S[t][i], -scaled(graph.bytes[i])]);
       } else {
@@ -302,7 +314,15 @@ function memoryRows(form: CheckmateFormulation): void {
       }
       model.addRow(`mem_${t}_${k}`, terms, 0, 0);
       if (graph.workspace[k] > 0) {
-        model.addRow(`peak_${t}_${k}`, [[form.U[t][k], 1], [form.R[t][k], scaled(graph.workspace[k])]], -Infinity, form.cap);
+        model.addRow(
+          `peak_${t}_${k}`,
+          [
+            [form.U[t][k], 1],
+            [form.R[t][k], scaled(graph.workspace[k])],
+          ],
+          -Infinity,
+          form.cap,
+        );
       }
       previous = k;
     }
@@ -334,7 +354,7 @@ function freeRowsPlain(form: CheckmateFormulation): void {
     for (const [i, frees] of freesByValue(form, t)) {
       for (const [k, free] of frees) {
         const hazards: Term[] = [[form.R[t][k], -1]];
-        let constant = 1;
+        const constant = 1;
         const next = t + 1 < graph.size ? form.S[t + 1][i] : -1;
         if (next >= 0) hazards.push([next, 1]);
         for (const user of laterUsers(form, t, i, k)) hazards.push([form.R[t][user], 1]);
@@ -357,7 +377,17 @@ function freeRowsTight(form: CheckmateFormulation): void {
   const { graph, model } = form;
   for (let t = 0; t < graph.size; t++) {
     for (const [i, frees] of freesByValue(form, t)) {
-      for (const [k, free] of frees) if (k !== t) model.addRow(`freeR_${t}_${i}_${k}`, [[free, 1], [form.R[t][k], -1]], -Infinity, 0);
+      for (const [k, free] of frees)
+        if (k !== t)
+          model.addRow(
+            `freeR_${t}_${i}_${k}`,
+            [
+              [free, 1],
+              [form.R[t][k], -1],
+            ],
+            -Infinity,
+            0,
+          );
       const sum: Term[] = frees.map(([, free]) => [free, 1]);
       const next = t + 1 < graph.size ? form.S[t + 1][i] : -1;
       model.addRow(`freeS_${t}_${i}`, next >= 0 ? [...sum, [next, 1]] : sum, -Infinity, 1);

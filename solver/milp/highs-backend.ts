@@ -128,10 +128,13 @@ export class HighsBackend implements MilpBackend {
         Atomics.store(stopFlag, 0, 1);
         if (!killTimer) killTimer = setTimeout(() => kill('interrupted'), STOP_GRACE_SECONDS * 1000);
       };
-      const watchdog = setTimeout(() => {
-        Atomics.store(stopFlag, 0, 1);
-        killTimer = setTimeout(() => kill('timeLimit'), STOP_GRACE_SECONDS * 1000);
-      }, (options.timeLimitSeconds + GRACE_SECONDS) * 1000);
+      const watchdog = setTimeout(
+        () => {
+          Atomics.store(stopFlag, 0, 1);
+          killTimer = setTimeout(() => kill('timeLimit'), STOP_GRACE_SECONDS * 1000);
+        },
+        (options.timeLimitSeconds + GRACE_SECONDS) * 1000,
+      );
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -142,10 +145,23 @@ export class HighsBackend implements MilpBackend {
             best = { objective: message.objective, values: message.values, bound: message.bound, gap: message.gap };
           }
           if (message.bound !== undefined) bestBound = Math.max(bestBound ?? -Infinity, message.bound);
-          options.onProgress?.({ kind: 'incumbent', elapsedSeconds: elapsed(), objective: message.objective, bound: message.bound, gap: message.gap, values: message.values } satisfies SolveProgress);
+          options.onProgress?.({
+            kind: 'incumbent',
+            elapsedSeconds: elapsed(),
+            objective: message.objective,
+            bound: message.bound,
+            gap: message.gap,
+            values: message.values,
+          } satisfies SolveProgress);
         } else if (message.type === 'bound') {
           bestBound = Math.max(bestBound ?? -Infinity, message.bound);
-          options.onProgress?.({ kind: 'bound', elapsedSeconds: elapsed(), bound: message.bound, gap: message.gap, objective: best?.objective });
+          options.onProgress?.({
+            kind: 'bound',
+            elapsedSeconds: elapsed(),
+            bound: message.bound,
+            gap: message.gap,
+            objective: best?.objective,
+          });
         } else if (message.type === 'done') {
           const done = message.result;
           const meaning = statusMeaning(done.code);

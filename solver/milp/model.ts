@@ -115,7 +115,13 @@ export class Model {
 
   /** Bounds and integrality of a variable. */
   variable(index: number): { name: string; lb: number; ub: number; integer: boolean; cost: number } {
-    return { name: this.varNames[index], lb: this.lower[index], ub: this.upper[index], integer: this.isInteger[index] === 1, cost: this.cost[index] };
+    return {
+      name: this.varNames[index],
+      lb: this.lower[index],
+      ub: this.upper[index],
+      integer: this.isInteger[index] === 1,
+      cost: this.cost[index],
+    };
   }
 
   /** A row's bounds and terms. */

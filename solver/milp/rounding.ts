@@ -56,11 +56,12 @@ export function repairStages(graph: IndexedGraph, kept: Uint8Array[], canRecompu
 function thresholds(form: CheckmateFormulation, values: ArrayLike<number>): number[] {
   const grid = [1, 0.999, 0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01, 0.001];
   const fractional = new Set<number>();
-  for (const row of form.S) for (const variable of row) {
-    if (variable < 0) continue;
-    const value = Math.round(values[variable] * 1e6) / 1e6;
-    if (value > 1e-6 && value < 1 - 1e-6) fractional.add(value);
-  }
+  for (const row of form.S)
+    for (const variable of row) {
+      if (variable < 0) continue;
+      const value = Math.round(values[variable] * 1e6) / 1e6;
+      if (value > 1e-6 && value < 1 - 1e-6) fractional.add(value);
+    }
   const sorted = [...fractional].sort((a, b) => b - a);
   const step = Math.max(1, Math.floor(sorted.length / 24));
   const sampled = sorted.filter((_, position) => position % step === 0);
@@ -92,7 +93,11 @@ export function twoPhaseRounding(form: CheckmateFormulation, values: ArrayLike<n
     const { peakBytes, computeCost } = replay.figures;
     result.smallestPeakBytes = Math.min(result.smallestPeakBytes, peakBytes);
     if (peakBytes > budgetBytes) continue;
-    if (!result.best || computeCost < result.best.computeCost || (computeCost === result.best.computeCost && peakBytes < result.best.peakBytes)) {
+    if (
+      !result.best ||
+      computeCost < result.best.computeCost ||
+      (computeCost === result.best.computeCost && peakBytes < result.best.peakBytes)
+    ) {
       result.best = { steps, computeCost, peakBytes, threshold };
     }
   }

@@ -3,14 +3,7 @@
 // HiGHS status code.
 
 /** Why a solve stopped. */
-export type StopReason =
-  | 'optimal'
-  | 'infeasible'
-  | 'unbounded'
-  | 'timeLimit'
-  | 'interrupted'
-  | 'limit'
-  | 'error';
+export type StopReason = 'optimal' | 'infeasible' | 'unbounded' | 'timeLimit' | 'interrupted' | 'limit' | 'error';
 
 /**
  * What solution a status leaves: 'optimal' (proven), 'incumbent' (a feasible one when

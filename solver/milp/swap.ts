@@ -84,7 +84,14 @@ function mayEnter(form: CheckmateFormulation, t: number, i: number): boolean {
 }
 
 /** Whether a copy of value i in stage t can pay off within `slack` (see SwapOptions.slack); `hidden`: it may overlap compute. */
-function worthCopying(graph: IndexedGraph, options: SwapOptions, prefixCost: readonly number[], t: number, i: number, hidden = true): boolean {
+function worthCopying(
+  graph: IndexedGraph,
+  options: SwapOptions,
+  prefixCost: readonly number[],
+  t: number,
+  i: number,
+  hidden = true,
+): boolean {
   if (options.slack === undefined) return true;
   return copyCost(graph, options.transfer, i) - (hidden ? prefixCost[t] : 0) < options.slack;
 }
@@ -167,7 +174,16 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
         const name = model.varNames[variable];
         // No earlier OUT is possible: the value can never be swapped in here.
         if (host === undefined) model.addRow(`noHost_${name}`, [[variable, 1]], -Infinity, 0);
-        else model.addRow(`host_${name}`, [[variable, 1], [host, -1]], -Infinity, 0);
+        else
+          model.addRow(
+            `host_${name}`,
+            [
+              [variable, 1],
+              [host, -1],
+            ],
+            -Infinity,
+            0,
+          );
       }
       const onDevice: Term[] = variables.map((variable): Term => [variable, 1]);
       if (i < t && base.S[t][i] >= 0) onDevice.push([base.S[t][i], 1]);
@@ -191,7 +207,15 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
       const out = OUT[t].get(i);
       if (out === undefined) continue;
       outs.push([out, 1]);
-      model.addRow(`outHere_${t}_${i}`, [[out, 1], [base.S[t][i], -1]], -Infinity, 0);
+      model.addRow(
+        `outHere_${t}_${i}`,
+        [
+          [out, 1],
+          [base.S[t][i], -1],
+        ],
+        -Infinity,
+        0,
+      );
       const frees = freesOf[t].get(i) ?? [];
       if (frees.length) model.addRow(`outHeld_${t}_${i}`, [[out, 1], ...frees.map((free): Term => [free, 1])], -Infinity, 1);
     }
@@ -206,7 +230,10 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
     model.addRow(`inBytes_${t}`, terms, 0, 0);
     base.R[t].forEach((compute, k) => {
       if (compute < 0) return;
-      const row: Term[] = [[base.U[t][k], 1], [P[t], 1]];
+      const row: Term[] = [
+        [base.U[t][k], 1],
+        [P[t], 1],
+      ];
       if (graph.workspace[k] > 0) row.push([compute, graph.workspace[k] / base.byteScale]);
       model.addRow(`memIn_${t}_${k}`, row, -Infinity, base.cap);
     });

@@ -31,7 +31,12 @@ export function coveringModel(graph: IndexedGraph, rows: readonly CoveringRow[])
 
 /** The covering row of node v: the recomputed members of T(v) hold at least need(v) bytes. */
 function coverNeed(model: Model, graph: IndexedGraph, row: CoveringRow, variable: ReadonlyMap<number, number>): void {
-  model.addRow(`cover_${row.node}`, row.members.map((member) => [variable.get(member)!, graph.bytes[member]] as const), row.need, Infinity);
+  model.addRow(
+    `cover_${row.node}`,
+    row.members.map((member) => [variable.get(member)!, graph.bytes[member]] as const),
+    row.need,
+    Infinity,
+  );
 }
 
 /** Options of the covering solve. */
@@ -45,7 +50,11 @@ export interface CoveringOptions {
  * A lower bound on the makespan of every remat-only schedule from the covering MILP, or
  * undefined when the solve proved nothing (no rows, an error, or no bound in time).
  */
-export async function coveringBound(graph: IndexedGraph, rows: readonly CoveringRow[], options: CoveringOptions): Promise<number | undefined> {
+export async function coveringBound(
+  graph: IndexedGraph,
+  rows: readonly CoveringRow[],
+  options: CoveringOptions,
+): Promise<number | undefined> {
   if (rows.length === 0) return undefined;
   const model = coveringModel(graph, rows);
   const result = await (options.backend ?? highsBackend()).solve(model, {

@@ -138,7 +138,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const distance = need[node] - frontier + 1;
       const cost = rematCost(node);
       if (cost === NEVER) continue;
-      const score = (jitter[node] * cost) / (graph.bytes[node] * Math.pow(distance, alpha));
+      const score = (jitter[node] * cost) / (graph.bytes[node] * distance ** alpha);
       if (score < best) (best = score), (victim = node);
     }
     if (victim < 0) return false;

@@ -65,7 +65,9 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
     // Then recomputations, dearest first.
     const candidates: number[] = [];
     for (let position = 0; position < length; position++) if (!deleted[position] && previous[position] >= 0) candidates.push(position);
-    candidates.sort((a, b) => graph.cost[sequence[b]] - graph.cost[sequence[a]] || graph.bytes[sequence[a]] - graph.bytes[sequence[b]] || a - b);
+    candidates.sort(
+      (a, b) => graph.cost[sequence[b]] - graph.cost[sequence[a]] || graph.bytes[sequence[a]] - graph.bytes[sequence[b]] || a - b,
+    );
     for (const position of candidates) {
       if (deleted[position]) continue;
       const before = previous[position];

@@ -30,7 +30,11 @@ export async function baselineStarts(context: StrategyContext): Promise<SearchSt
 export function scaleImprove(context: StrategyContext, starts: readonly SearchStart[], seconds: number, restarts = true): StrategyOutcome {
   const proof = rematBound(context);
   if (proof?.infeasible) {
-    return { kind: 'infeasible', proven: true, message: 'no remat plan fits: the recomputation bound (solver/scale/bound.ts) proves the budget too small' };
+    return {
+      kind: 'infeasible',
+      proven: true,
+      message: 'no remat plan fits: the recomputation bound (solver/scale/bound.ts) proves the budget too small',
+    };
   }
   const result = scaleSearch(context.graph, context.budgetBytes, {
     deadline: Date.now() + Math.max(0, seconds) * 1000,
@@ -61,4 +65,3 @@ export function rematBound(context: StrategyContext): { makespan: number; infeas
   const bound = recomputeBound(context.graph, context.budgetBytes);
   return { makespan: bound.makespan, infeasible: bound.infeasible };
 }
-

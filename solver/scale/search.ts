@@ -118,7 +118,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
         const margin = 1 - 0.1 * random() * random();
         const before = best === null ? Infinity : (best as { cost: number }).cost;
         // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
-        const order = random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
+        const order =
+          random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
         const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order });
         if (result) consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;

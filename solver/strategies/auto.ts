@@ -106,12 +106,14 @@ class Portfolio {
   }
 
   offer(plan: { steps: IndexedStep[]; makespan: number; peakBytes: number }, from: string): void {
-    if (firstComputations(plan.steps).every((node, at) => node === at) && (!this.inOrder || plan.makespan < this.inOrder.makespan)) this.inOrder = plan;
+    if (firstComputations(plan.steps).every((node, at) => node === at) && (!this.inOrder || plan.makespan < this.inOrder.makespan))
+      this.inOrder = plan;
     if (this.best && plan.makespan >= this.best.makespan) return;
     this.best = { ...plan, from };
     // A plan below a bound of Checkmate's class comes from outside the class: that bound
     // says nothing of it.
-    if (this.bound && boundScope(this.bound.source) === 'checkmate-class' && plan.makespan < this.bound.makespan) this.bound = this.trueBound;
+    if (this.bound && boundScope(this.bound.source) === 'checkmate-class' && plan.makespan < this.bound.makespan)
+      this.bound = this.trueBound;
     this.context.onProgress?.({
       kind: 'incumbent',
       elapsedSeconds: this.elapsed(),
@@ -134,7 +136,14 @@ class Portfolio {
     }
     if (this.bound && floor <= this.bound.makespan) return;
     this.bound = { makespan: floor, source };
-    this.context.onProgress?.({ kind: 'bound', elapsedSeconds: this.elapsed(), bound: floor, makespan: this.best?.makespan, gap: this.gap(), strategy: source });
+    this.context.onProgress?.({
+      kind: 'bound',
+      elapsedSeconds: this.elapsed(),
+      bound: floor,
+      makespan: this.best?.makespan,
+      gap: this.gap(),
+      strategy: source,
+    });
   }
 
   phase(message: string): void {
@@ -160,7 +169,14 @@ export function firstComputations(steps: readonly IndexedStep[]): number[] {
  * class, whose first computations follow the listing, becomes the class of that order.
  * `toOriginal` maps a schedule of the reordered graph back; `fromOriginal` the other way.
  */
-export function reorderedGraph(graph: IndexedGraph, order: readonly number[]): { graph: IndexedGraph; toOriginal: (steps: readonly IndexedStep[]) => IndexedStep[]; fromOriginal: (steps: readonly IndexedStep[]) => IndexedStep[] } {
+export function reorderedGraph(
+  graph: IndexedGraph,
+  order: readonly number[],
+): {
+  graph: IndexedGraph;
+  toOriginal: (steps: readonly IndexedStep[]) => IndexedStep[];
+  fromOriginal: (steps: readonly IndexedStep[]) => IndexedStep[];
+} {
   const position = new Int32Array(graph.size);
   order.forEach((node, at) => (position[node] = at));
   const reordered = indexGraph({ ...graph.graph, nodes: order.map((node) => graph.graph.nodes[node]) }, { maxNodes: graph.size });
@@ -187,7 +203,11 @@ function milpOrder(graph: IndexedGraph, portfolio: Portfolio): number[] | undefi
 }
 
 /** A remat plan's replay as the portfolio's figures (the makespan with the request's link). */
-function replayed(graph: IndexedGraph, plan: ReplayedPlan, context: StrategyContext): { steps: IndexedStep[]; makespan: number; peakBytes: number } | undefined {
+function replayed(
+  graph: IndexedGraph,
+  plan: ReplayedPlan,
+  context: StrategyContext,
+): { steps: IndexedStep[]; makespan: number; peakBytes: number } | undefined {
   const replay = simulateIndexed(graph, plan.steps, { transfer: context.transfer });
   if (!replay.ok || replay.figures.peakBytes > context.budgetBytes) return undefined;
   return { steps: plan.steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes };
@@ -342,7 +362,13 @@ async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
   }
 
   // 4. With a host link: the joint remat + swap MILP, started from the best no-swap plan.
-  if (context.transfer && graph.size <= MILP_MAX_NODES && !context.signal?.aborted && !portfolio.closed() && portfolio.left() > MIN_PHASE_SECONDS) {
+  if (
+    context.transfer &&
+    graph.size <= MILP_MAX_NODES &&
+    !context.signal?.aborted &&
+    !portfolio.closed() &&
+    portfolio.left() > MIN_PHASE_SECONDS
+  ) {
     portfolio.phase('swap-milp');
     const slack = portfolio.best ? portfolio.best.makespan - graph.baseCost : undefined;
     const swap = await solveSwapMilp(context, { slack, starts: portfolio.best ? [portfolio.best.steps] : [] });
@@ -384,7 +410,8 @@ async function improveLocally(context: StrategyContext, portfolio: Portfolio, se
   if (context.signal?.aborted || portfolio.closed() || seconds < 0.1) return;
   portfolio.phase('local-search');
   const starts = portfolio.best ? [{ steps: portfolio.best.steps, from: portfolio.best.from }] : [];
-  if (portfolio.inOrder && portfolio.inOrder.steps !== portfolio.best?.steps) starts.push({ steps: portfolio.inOrder.steps, from: 'in-order' });
+  if (portfolio.inOrder && portfolio.inOrder.steps !== portfolio.best?.steps)
+    starts.push({ steps: portfolio.inOrder.steps, from: 'in-order' });
   const local = scaleImprove(context, starts, seconds);
   if (local.bound) portfolio.offerBound(local.bound.makespan, local.bound.source);
   if (local.kind !== 'schedule') return;
@@ -396,7 +423,8 @@ async function improveLocally(context: StrategyContext, portfolio: Portfolio, se
 
 export const auto: Strategy = {
   name: 'auto',
-  description: 'Portfolio: the baselines, then Checkmate LP rounding, then the MILP warm-started from the best plan, within the time limit; the best valid plan and the best bound',
+  description:
+    'Portfolio: the baselines, then Checkmate LP rounding, then the MILP warm-started from the best plan, within the time limit; the best valid plan and the best bound',
   options: ['timeLimitSeconds', 'relativeGap', 'formulation', 'transfer'],
   run: runAuto,
 };

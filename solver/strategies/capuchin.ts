@@ -87,7 +87,8 @@ export const capuchin: Strategy = {
               continue;
             }
             const duration = copyTime(transfer, graph.bytes[window.value]);
-            const freeAfter = timing === 'hide' ? Math.max(window.dropAt, coverAfter(graph, window.value, duration, window.reuse - 1)) : window.dropAt;
+            const freeAfter =
+              timing === 'hide' ? Math.max(window.dropAt, coverAfter(graph, window.value, duration, window.reuse - 1)) : window.dropAt;
             const prefetchAt = timing === 'hide' ? coverBefore(graph, window.reuse, duration, freeAfter + 1) : window.reuse;
             choices.set(window.value, { mode, freeAfter, prefetchAt });
           }

@@ -17,9 +17,22 @@ async function runLp(context: StrategyContext): Promise<StrategyOutcome> {
     signal: context.signal,
   });
   const bound = run.bound !== undefined && !context.transfer ? { makespan: run.bound, source: 'lp' } : undefined;
-  if (bound) context.onProgress?.({ kind: 'bound', elapsedSeconds: (Date.now() - context.startedAt) / 1000, bound: bound.makespan, strategy: 'checkmate-lp' });
+  if (bound)
+    context.onProgress?.({
+      kind: 'bound',
+      elapsedSeconds: (Date.now() - context.startedAt) / 1000,
+      bound: bound.makespan,
+      strategy: 'checkmate-lp',
+    });
   if (run.best) {
-    return { kind: 'schedule', steps: run.best.steps, status: 'feasible', bound, solver: run.solver, message: `checkmate-lp (${context.formulation}): LP ${run.solve.stop}, rounded` };
+    return {
+      kind: 'schedule',
+      steps: run.best.steps,
+      status: 'feasible',
+      bound,
+      solver: run.solver,
+      message: `checkmate-lp (${context.formulation}): LP ${run.solve.stop}, rounded`,
+    };
   }
   return {
     kind: 'infeasible',

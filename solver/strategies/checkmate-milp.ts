@@ -23,7 +23,14 @@ async function runMilp(context: StrategyContext): Promise<StrategyOutcome> {
     relativeGap: context.relativeGap,
     signal: context.signal,
     onPlan: (plan) =>
-      context.onProgress?.({ kind: 'incumbent', elapsedSeconds: elapsed(), makespan: plan.makespan, peakBytes: plan.peakBytes, strategy: 'checkmate-milp', bound: bestBound }),
+      context.onProgress?.({
+        kind: 'incumbent',
+        elapsedSeconds: elapsed(),
+        makespan: plan.makespan,
+        peakBytes: plan.peakBytes,
+        strategy: 'checkmate-milp',
+        bound: bestBound,
+      }),
     onBound: (bound) => {
       bestBound = bound;
       if (!context.transfer) context.onProgress?.({ kind: 'bound', elapsedSeconds: elapsed(), bound, strategy: 'checkmate-milp' });

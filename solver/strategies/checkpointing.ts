@@ -85,7 +85,11 @@ export interface ScheduleOptions {
 }
 
 /** Builds the schedule for a checkpoint assignment. */
-export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options?: Omit<ScheduleOptions, 'maxSteps'>): IndexedStep[];
+export function scheduleCheckpoints(
+  base: SchedulerBase,
+  levels: CheckpointLevels,
+  options?: Omit<ScheduleOptions, 'maxSteps'>,
+): IndexedStep[];
 /** Builds the schedule for a checkpoint assignment; null when it grew past options.maxSteps. */
 export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions): IndexedStep[] | null;
 export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions = {}): IndexedStep[] | null {
@@ -209,12 +213,12 @@ function collectMissing(graph: IndexedGraph, node: number, onDevice: Uint8Array)
   const found: number[] = [];
   const seen = new Set<number>();
   const stack: number[] = [];
-  for (const input of graph.inputs[node]) if (!onDevice[input] && !seen.has(input)) (seen.add(input), stack.push(input));
+  for (const input of graph.inputs[node]) if (!onDevice[input] && !seen.has(input)) seen.add(input), stack.push(input);
   while (stack.length) {
     const value = stack.pop()!;
     if (!graph.recomputable[value]) throw new Error(`scheduler: ${graph.ids[value]} is needed again but cannot be recomputed`);
     found.push(value);
-    for (const input of graph.inputs[value]) if (!onDevice[input] && !seen.has(input)) (seen.add(input), stack.push(input));
+    for (const input of graph.inputs[value]) if (!onDevice[input] && !seen.has(input)) seen.add(input), stack.push(input);
   }
   return found.sort((a, b) => a - b);
 }

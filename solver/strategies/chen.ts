@@ -44,7 +44,8 @@ function runSqrtn(context: StrategyContext, candidates: number[], name: string) 
   // number of segments: a shorter stride keeps more, a longer one recomputes more.
   const root = Math.max(1, Math.ceil(Math.sqrt(candidates.length)));
   const strides = new Set<number>([root]);
-  for (let stride = 1; stride <= Math.max(1, candidates.length); stride = Math.max(stride + 1, Math.round(stride * 1.25))) strides.add(stride);
+  for (let stride = 1; stride <= Math.max(1, candidates.length); stride = Math.max(stride + 1, Math.round(stride * 1.25)))
+    strides.add(stride);
   const seen = new Set<string>();
   for (const stride of [...strides].sort((a, b) => a - b)) {
     // Longer strides recompute more; once they thrash, stop.

@@ -205,7 +205,8 @@ export const dtr: Strategy = {
     // offered so the answer still carries the smallest peak reached, as the contract asks.
     if (thrashed === 2) picker.offer(noRematSteps(graph));
     const outcome = picker.outcome('dtr');
-    if (thrashed === 2 && outcome.kind === 'infeasible') outcome.message = `dtr: the replay thrashed past ${maxSteps} steps under the budget`;
+    if (thrashed === 2 && outcome.kind === 'infeasible')
+      outcome.message = `dtr: the replay thrashed past ${maxSteps} steps under the budget`;
     return outcome;
   },
 };

@@ -11,7 +11,18 @@ import { vdnnAll, vdnnConv } from './vdnn.js';
 import type { Strategy } from './types.js';
 
 /** Every strategy, baselines first. */
-export const STRATEGIES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin, greedyRemat, localSearch, checkmateLp, checkmateMilp, swapMilp, auto];
+export const STRATEGIES: readonly Strategy[] = [
+  ...BASELINES,
+  vdnnAll,
+  vdnnConv,
+  capuchin,
+  greedyRemat,
+  localSearch,
+  checkmateLp,
+  checkmateMilp,
+  swapMilp,
+  auto,
+];
 
 const byName = new Map<string, Strategy>(STRATEGIES.map((strategy) => [strategy.name, strategy]));
 

@@ -28,8 +28,7 @@ export class CandidatePicker {
     const { peakBytes, makespan } = replay.figures;
     if (peakBytes < this.smallestPeak) this.smallestPeak = peakBytes;
     if (peakBytes <= this.context.budgetBytes) {
-      const better =
-        !this.best || makespan < this.best.makespan || (makespan === this.best.makespan && peakBytes < this.best.peak);
+      const better = !this.best || makespan < this.best.makespan || (makespan === this.best.makespan && peakBytes < this.best.peak);
       if (better) this.best = { steps, makespan, peak: peakBytes };
     }
     return peakBytes;

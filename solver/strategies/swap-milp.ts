@@ -83,7 +83,15 @@ async function heuristics(context: StrategyContext, strategies: readonly Strateg
 export async function solveSwapMilp(
   context: StrategyContext,
   options: { slack?: number; starts?: readonly IndexedStep[][] } = {},
-): Promise<{ steps?: IndexedStep[]; objective?: number; stop: string; variables: number; rows: number; nodes: number; wallSeconds: number }> {
+): Promise<{
+  steps?: IndexedStep[];
+  objective?: number;
+  stop: string;
+  variables: number;
+  rows: number;
+  nodes: number;
+  wallSeconds: number;
+}> {
   const { graph, transfer } = context;
   if (!transfer) throw new Error('swap-milp needs a transfer link');
   const form = buildSwap(graph, { budgetBytes: context.budgetBytes, variant: context.formulation, transfer, slack: options.slack });
@@ -96,7 +104,13 @@ export async function solveSwapMilp(
     start,
     signal: context.signal,
   });
-  const common = { stop: result.stop, variables: model.variableCount, rows: model.rowCount, nodes: result.nodes, wallSeconds: result.wallSeconds };
+  const common = {
+    stop: result.stop,
+    variables: model.variableCount,
+    rows: model.rowCount,
+    nodes: result.nodes,
+    wallSeconds: result.wallSeconds,
+  };
   if (!result.hasSolution || !result.values) return common;
   return { ...common, steps: extractSwapSchedule(form, result.values), objective: swapObjectiveToCost(form, result.objective!) };
 }
@@ -139,11 +153,18 @@ export const swapMilp: Strategy = {
           message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}, and no heuristic fits the budget`,
         };
       }
-      return { kind: 'schedule', steps: best.best.steps, message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}; ${best.best.from}'s plan` };
+      return {
+        kind: 'schedule',
+        steps: best.best.steps,
+        message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}; ${best.best.from}'s plan`,
+      };
     }
     // The exact remat MILP first (a smaller model that HiGHS closes sooner), on part of the
     // time: its plan is a candidate and the swap model's starting point.
-    const starts = plain.slice().sort((a, b) => a.makespan - b.makespan).map((candidate) => candidate.steps);
+    const starts = plain
+      .slice()
+      .sort((a, b) => a.makespan - b.makespan)
+      .map((candidate) => candidate.steps);
     const remat = await runCheckmateMilp({
       graph,
       budgetBytes: context.budgetBytes,
@@ -176,7 +197,8 @@ export const swapMilp: Strategy = {
       };
     }
     const from = best.best.from;
-    const milpNote = milpMakespan !== undefined ? `the MILP's plan replays at ${milpMakespan}` : `the MILP found no better plan (${solved.stop})`;
+    const milpNote =
+      milpMakespan !== undefined ? `the MILP's plan replays at ${milpMakespan}` : `the MILP found no better plan (${solved.stop})`;
     return {
       kind: 'schedule',
       steps: best.best.steps,

@@ -134,7 +134,8 @@ export function scheduleEvictions(
     const window = windows.get(value);
     if (!window) throw new Error(`eviction of ${graph.ids[value]} has no idle window`);
     if (choice.mode === 'recompute' && !graph.recomputable[value]) throw new Error(`${graph.ids[value]} cannot be recomputed`);
-    if (choice.mode === 'recompute' && graph.keep[value]) throw new Error(`${graph.ids[value]} is a keep node: it can leave the device only by a swap`);
+    if (choice.mode === 'recompute' && graph.keep[value])
+      throw new Error(`${graph.ids[value]} is a keep node: it can leave the device only by a swap`);
     if (choice.mode !== 'swap') continue;
     const freeAfter = Math.min(Math.max(choice.freeAfter ?? window.dropAt, window.dropAt), window.reuse - 1);
     const prefetchAt = Math.min(Math.max(choice.prefetchAt ?? window.reuse, freeAfter + 1), window.reuse);

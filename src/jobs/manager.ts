@@ -138,7 +138,9 @@ export class JobManager {
       if (record.state !== 'running') return;
       this.pool.cancel(record.id);
       this.finish(job, 'failed', {
-        error: wire('MEMPLAN_ERR_SOLVER_FAILED', { detail: `the solve did not stop within its time limit plus ${this.watchdogGraceSeconds} s` }),
+        error: wire('MEMPLAN_ERR_SOLVER_FAILED', {
+          detail: `the solve did not stop within its time limit plus ${this.watchdogGraceSeconds} s`,
+        }),
       });
     }, limit * 1000);
     watchdog.unref();
@@ -160,7 +162,11 @@ export class JobManager {
     const progress = job.record.progress ?? { elapsedSeconds: 0 };
     progress.elapsedSeconds = event.elapsedSeconds;
     let improved = false;
-    if (event.kind === 'incumbent' && event.makespan !== undefined && (progress.incumbent === undefined || event.makespan < progress.incumbent)) {
+    if (
+      event.kind === 'incumbent' &&
+      event.makespan !== undefined &&
+      (progress.incumbent === undefined || event.makespan < progress.incumbent)
+    ) {
       progress.incumbent = event.makespan;
       progress.peakBytes = event.peakBytes;
       if (event.strategy) progress.strategy = event.strategy;
@@ -175,7 +181,8 @@ export class JobManager {
       progress.gap = Math.max(0, (progress.incumbent - progress.bound) / progress.incumbent);
     }
     job.record.progress = progress;
-    if (improved) this.emit(job, { event: 'progress', data: { ...event, makespan: progress.incumbent, bound: progress.bound, gap: progress.gap } });
+    if (improved)
+      this.emit(job, { event: 'progress', data: { ...event, makespan: progress.incumbent, bound: progress.bound, gap: progress.gap } });
   }
 
   private emit(job: LiveJob, event: JobEvent): void {
@@ -204,7 +211,10 @@ export class JobManager {
     } else {
       record.error = result.error;
       this.store.saveJob(record);
-      this.emit(job, { event: state === 'cancelled' ? 'cancelled' : 'error', data: result.error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' }) });
+      this.emit(job, {
+        event: state === 'cancelled' ? 'cancelled' : 'error',
+        data: result.error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' }),
+      });
     }
     for (const waiter of job.waiters) waiter();
     job.waiters.clear();

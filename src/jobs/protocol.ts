@@ -11,9 +11,7 @@ export interface WireError {
   details: Record<string, unknown>;
 }
 
-export type ToWorker =
-  | { type: 'run'; jobId: string; graph: Graph; options: PlanOptions }
-  | { type: 'cancel'; jobId: string };
+export type ToWorker = { type: 'run'; jobId: string; graph: Graph; options: PlanOptions } | { type: 'cancel'; jobId: string };
 
 export type ToMain =
   | { type: 'progress'; jobId: string; event: ProgressEvent }

@@ -108,7 +108,11 @@ export class Store {
 
   /** Marks jobs left queued or running by an earlier process as failed; returns how many. */
   failInterrupted(): number {
-    const error = { code: 'MEMPLAN_ERR_INTERRUPTED', message: 'The job was interrupted before it finished (server restart); submit it again', details: { detail: 'server restart' } };
+    const error = {
+      code: 'MEMPLAN_ERR_INTERRUPTED',
+      message: 'The job was interrupted before it finished (server restart); submit it again',
+      details: { detail: 'server restart' },
+    };
     const result = this.db
       .prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ? WHERE state IN ('queued', 'running')`)
       .run(Date.now(), JSON.stringify(error));
@@ -170,7 +174,14 @@ export class Store {
       | { id: string; owner: string; hash: string; plan: string; graph: string; created_at: number }
       | undefined;
     if (!row) return undefined;
-    return { id: row.id, owner: row.owner, hash: row.hash, plan: JSON.parse(row.plan), graph: JSON.parse(row.graph), createdAt: row.created_at };
+    return {
+      id: row.id,
+      owner: row.owner,
+      hash: row.hash,
+      plan: JSON.parse(row.plan),
+      graph: JSON.parse(row.graph),
+      createdAt: row.created_at,
+    };
   }
 
   /** The stored plan for this owner and request hash, if any. */

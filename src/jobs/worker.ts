@@ -34,7 +34,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 // HTTP client can set): a slow cooperative solve, a solve that blocks its thread the way a
 // WASM solve does, a solve whose heap aborts, and one that throws. Their plans are real
 // plans replayed by the simulator.
-async function runTestStrategy(graph: IndexedGraph, options: PlanOptions, signal: AbortSignal, onProgress: (event: ProgressEvent) => void): Promise<Plan> {
+async function runTestStrategy(
+  graph: IndexedGraph,
+  options: PlanOptions,
+  signal: AbortSignal,
+  onProgress: (event: ProgressEvent) => void,
+): Promise<Plan> {
   const started = Date.now();
   const limitMs = (options.timeLimitSeconds ?? 2) * 1000;
   const base = { ...options, strategy: 'checkpoint-all' };
@@ -51,7 +56,14 @@ async function runTestStrategy(graph: IndexedGraph, options: PlanOptions, signal
   }
   const first = await plan(graph, base);
   const elapsed = () => (Date.now() - started) / 1000;
-  if (first.predicted) onProgress({ kind: 'incumbent', elapsedSeconds: elapsed(), makespan: first.predicted.makespan, peakBytes: first.predicted.peakBytes, strategy: 'checkpoint-all' });
+  if (first.predicted)
+    onProgress({
+      kind: 'incumbent',
+      elapsedSeconds: elapsed(),
+      makespan: first.predicted.makespan,
+      peakBytes: first.predicted.peakBytes,
+      strategy: 'checkpoint-all',
+    });
   while (!signal.aborted && Date.now() - started < limitMs) {
     onProgress({ kind: 'bound', elapsedSeconds: elapsed(), bound: graph.baseCost, makespan: first.predicted?.makespan });
     await sleep(100, signal);
@@ -59,7 +71,13 @@ async function runTestStrategy(graph: IndexedGraph, options: PlanOptions, signal
   if (signal.aborted) return first;
   const second = await plan(graph, { ...options, strategy: 'auto' });
   if (!second.predicted || (first.predicted && first.predicted.makespan <= second.predicted.makespan)) return first;
-  onProgress({ kind: 'incumbent', elapsedSeconds: elapsed(), makespan: second.predicted.makespan, peakBytes: second.predicted.peakBytes, strategy: 'auto' });
+  onProgress({
+    kind: 'incumbent',
+    elapsedSeconds: elapsed(),
+    makespan: second.predicted.makespan,
+    peakBytes: second.predicted.peakBytes,
+    strategy: 'auto',
+  });
   return second;
 }
 

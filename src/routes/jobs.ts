@@ -100,7 +100,11 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       const { record, plan } = manager.get(request.params.id, owner) ?? found;
       if (record.state === 'done' && plan) listener({ event: 'plan', data: plan });
       else if (record.state === 'cancelled' && record.error) listener({ event: 'cancelled', data: record.error });
-      else listener({ event: 'error', data: record.error ?? new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the job has no result' }).toJSON() });
+      else
+        listener({
+          event: 'error',
+          data: record.error ?? new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the job has no result' }).toJSON(),
+        });
     },
   );
 

@@ -93,7 +93,11 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
       const record = store.getPlan(request.params.id, request.owner);
       if (!record) throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'plan', id: request.params.id });
       const svg = memorySvg(parseGraph(record.graph, { maxNodes: Number.MAX_SAFE_INTEGER }), record.plan);
-      return reply.code(200).header('content-type', 'image/svg+xml').serializer((payload: unknown) => String(payload)).send(svg);
+      return reply
+        .code(200)
+        .header('content-type', 'image/svg+xml')
+        .serializer((payload: unknown) => String(payload))
+        .send(svg);
     },
   );
 };
