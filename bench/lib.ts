@@ -150,7 +150,9 @@ export class CaseRunner {
   private spawn(): Worker {
     // The worker is this module. Workers do not inherit tsx's loader hooks, so a small
     // bootstrap registers tsx in the worker before importing this TypeScript file.
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+    const bootstrap =
+      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return ` +
+      `import(${JSON.stringify(import.meta.url)}); });`;
     const worker = new Worker(bootstrap, { eval: true, workerData: { memplanBenchWorker: true } });
     worker.unref();
     return worker;
@@ -158,7 +160,8 @@ export class CaseRunner {
 
   /** Plans one case with the runner's time-out. */
   run(planCase: PlanCase): Promise<CaseResult> {
-    const worker = (this.worker ??= this.spawn());
+    if (!this.worker) this.worker = this.spawn();
+    const worker = this.worker;
     const id = this.nextId++;
     return new Promise<CaseResult>((resolvePromise) => {
       const cleanup = () => {
@@ -290,13 +293,20 @@ export function svgLinePlot(options: PlotOptions): string {
   const ys = usable.flatMap((series) => series.points.map(([, y]) => ty(y)));
   let [xMin, xMax] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
   let [yMin, yMax] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
-  if (xMax === xMin) (xMin -= 0.5), (xMax += 0.5);
-  if (yMax === yMin) (yMin -= 0.5), (yMax += 0.5);
+  if (xMax === xMin) {
+    xMin -= 0.5;
+    xMax += 0.5;
+  }
+  if (yMax === yMin) {
+    yMin -= 0.5;
+    yMax += 0.5;
+  }
   const px = (value: number) => margin.left + ((value - xMin) / (xMax - xMin)) * plotWidth;
   const py = (value: number) => margin.top + plotHeight - ((value - yMin) / (yMax - yMin)) * plotHeight;
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="sans-serif" font-size="12">`,
   );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
@@ -305,7 +315,8 @@ export function svgLinePlot(options: PlotOptions): string {
     const x = px(tick);
     parts.push(`<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + plotHeight}" stroke="#eee"/>`);
     parts.push(
-      `<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${escapeXml(tickLabel(options.logX ? 10 ** tick : tick))}</text>`,
+      `<text x="${x}" y="${margin.top + plotHeight + 16}" ` +
+        `text-anchor="middle">${escapeXml(tickLabel(options.logX ? 10 ** tick : tick))}</text>`,
     );
   }
   for (const tick of niceTicks(yMin, yMax, 6)) {
@@ -316,23 +327,27 @@ export function svgLinePlot(options: PlotOptions): string {
     );
   }
   parts.push(
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" ` +
+      `text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`,
   );
   parts.push(
-    `<text x="16" y="${margin.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotHeight / 2})">${escapeXml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`,
+    `<text x="16" y="${margin.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ` +
+      `${margin.top + plotHeight / 2})">${escapeXml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`,
   );
   usable.forEach((series, index) => {
     const color = PALETTE[index % PALETTE.length];
     const points = [...series.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => [px(tx(x)), py(ty(y))] as const);
     if (points.length > 1) {
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="2" ` +
+          `points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
       );
     }
     for (const [x, y] of points) parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`);
     const legendY = margin.top + 14 + index * 18;
     parts.push(
-      `<line x1="${width - margin.right + 12}" y1="${legendY - 4}" x2="${width - margin.right + 32}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"/>`,
+      `<line x1="${width - margin.right + 12}" y1="${legendY - 4}" x2="${width - margin.right + 32}" y2="${legendY - 4}" ` +
+        `stroke="${color}" stroke-width="2"/>`,
     );
     parts.push(`<text x="${width - margin.right + 38}" y="${legendY}">${escapeXml(series.name)}</text>`);
   });

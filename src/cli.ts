@@ -340,7 +340,8 @@ async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
   if (budgetBytes !== undefined) {
     lines.push([
       'budget',
-      `${formatBytes(budgetBytes)} (${formatNumber(budgetBytes)} B): ${overBudget ? 'EXCEEDED' : `peak is ${percent(figures.peakBytes, budgetBytes)}`}`,
+      `${formatBytes(budgetBytes)} (${formatNumber(budgetBytes)} B): ` +
+        `${overBudget ? 'EXCEEDED' : `peak is ${percent(figures.peakBytes, budgetBytes)}`}`,
     ]);
   }
   lines.push(['compute', formatNumber(figures.computeCost)]);

@@ -7,7 +7,7 @@ import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
-import type { JobProgress, JobState } from '../schemas/index.js';
+import type { JobState } from '../schemas/index.js';
 import type { WorkerPool } from './pool.js';
 import type { WireError } from './protocol.js';
 import type { JobRecord, Store } from './store.js';

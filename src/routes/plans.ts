@@ -22,8 +22,9 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['plans'],
         summary: 'Plan a graph under a budget',
         description:
-          'Validates the graph and queues a solve. With `wait` (seconds, default 5) the reply is 200 with the Plan when it is done by then, ' +
-          'else 202 with the job id and its links. An identical earlier request (same graph and options) is answered from the store.',
+          'Validates the graph and queues a solve. With `wait` (seconds, default 5) the reply is 200 with the Plan ' +
+          'when it is done by then, else 202 with the job id and its links. An identical earlier request (same graph and ' +
+          'options) is answered from the store.',
         body: PlanRequestSchema,
         querystring: PlanQuerySchema,
         response: { 200: PlanSchema, 202: JobAcceptedSchema, ...errorResponses(400, 401, 409, 413, 415, 429, 500, 503) },
