@@ -1,15 +1,15 @@
 // Shared benchmark helpers: locating and loading graphs, timing, planning in a worker
-// with a hard time-out, markdown tables, output files and SVG line plots. Suites import
+// thread (bench/case-worker.ts) with a hard time-out, markdown tables, output files and SVG line plots. Suites import
 // these; nothing here is specific to one suite.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { plan, type PlanOptions } from '../solver/plan.js';
 import { simulate } from '../solver/schedule/simulate.js';
+import { ThreadPool } from '../solver/util/thread-pool.js';
 
 /** The repository root (bench/..). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,16 +102,6 @@ export interface CaseResult {
   replayChecked?: boolean;
 }
 
-interface WorkerRequest {
-  id: number;
-  planCase: PlanCase;
-}
-
-interface WorkerReply {
-  id: number;
-  result: CaseResult;
-}
-
 /** Runs one case in this thread: load, plan, re-check the plan with the simulator. */
 export async function runCaseHere(planCase: PlanCase, cache = new Map<string, IndexedGraph>()): Promise<CaseResult> {
   let graph = cache.get(planCase.graphPath);
@@ -137,76 +127,31 @@ export async function runCaseHere(planCase: PlanCase, cache = new Map<string, In
   }
 }
 
+/** The case worker (bench/case-worker.ts behind its tsx bootstrap). */
+const CASE_WORKER = new URL('./case-worker.mjs', import.meta.url);
+
 /**
- * Plans cases in one worker thread at a time, replacing the worker when a case passes
- * its time-out (a strategy that never returns cannot be interrupted otherwise).
+ * Plans cases in one worker thread at a time (the thread pool of solver/util), replacing
+ * the thread when a case passes its time-out (a strategy that never returns cannot be
+ * interrupted otherwise).
  */
 export class CaseRunner {
-  private worker: Worker | undefined;
-  private nextId = 0;
+  private readonly threads = new ThreadPool<CaseResult>({ url: CASE_WORKER, maxThreads: 1, graceMs: 0 });
 
   constructor(private readonly timeoutMs: number) {}
 
-  private spawn(): Worker {
-    // The worker is this module. Workers do not inherit tsx's loader hooks, so a small
-    // bootstrap registers tsx in the worker before importing this TypeScript file.
-    const bootstrap =
-      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return ` +
-      `import(${JSON.stringify(import.meta.url)}); });`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: { memplanBenchWorker: true } });
-    worker.unref();
-    return worker;
-  }
-
   /** Plans one case with the runner's time-out. */
-  run(planCase: PlanCase): Promise<CaseResult> {
-    if (!this.worker) this.worker = this.spawn();
-    const worker = this.worker;
-    const id = this.nextId++;
-    return new Promise<CaseResult>((resolvePromise) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-      };
-      const onMessage = (reply: WorkerReply) => {
-        if (reply.id !== id) return;
-        cleanup();
-        resolvePromise(reply.result);
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        this.worker = undefined;
-        resolvePromise({ wallMs: NaN, error: error.message });
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        this.worker = undefined;
-        void worker.terminate();
-        resolvePromise({ wallMs: this.timeoutMs, timedOut: true });
-      }, this.timeoutMs);
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.postMessage({ id, planCase } satisfies WorkerRequest);
-    });
+  async run(planCase: PlanCase): Promise<CaseResult> {
+    const outcome = await this.threads.run(planCase, { deadlineMs: this.timeoutMs }).outcome;
+    if (outcome.kind === 'done') return outcome.result;
+    if (outcome.kind === 'stopped') return { wallMs: this.timeoutMs, timedOut: true };
+    return { wallMs: Number.NaN, error: String(outcome.error) };
   }
 
   /** Stops the worker. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await worker.terminate();
+    await this.threads.close();
   }
-}
-
-if (!isMainThread && (workerData as { memplanBenchWorker?: boolean } | null)?.memplanBenchWorker) {
-  const cache = new Map<string, IndexedGraph>();
-  parentPort!.on('message', async (request: WorkerRequest) => {
-    const result = await runCaseHere(request.planCase, cache);
-    // Schedules can be long and the suites only need figures: send the plan without them.
-    if (result.plan) result.plan = { ...result.plan, schedule: [], nodes: [] };
-    parentPort!.postMessage({ id: request.id, result } satisfies WorkerReply);
-  });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,8 +1,6 @@
-// Messages between the main thread and a pool worker.
+// What crosses the thread boundary between the job manager and a plan() worker.
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
-import type { Plan } from '../../solver/plan-schema.js';
-import type { ProgressEvent } from '../../solver/strategies/types.js';
 
 /** A catalogued error as it crosses the thread boundary. */
 export interface WireError {
@@ -11,9 +9,8 @@ export interface WireError {
   details: Record<string, unknown>;
 }
 
-export type ToWorker = { type: 'run'; jobId: string; graph: Graph; options: PlanOptions } | { type: 'cancel'; jobId: string };
-
-export type ToMain =
-  | { type: 'progress'; jobId: string; event: ProgressEvent }
-  | { type: 'done'; jobId: string; plan: Plan }
-  | { type: 'failed'; jobId: string; error: WireError; fatal?: boolean };
+/** One job: the graph and the request's options. */
+export interface JobPayload {
+  graph: Graph;
+  options: PlanOptions;
+}
