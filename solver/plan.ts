@@ -2,7 +2,9 @@
 // the strategy, replay its schedule in the simulator and build the Plan from the replay.
 import { z } from 'zod';
 import { MemplanError } from './errors.js';
-import { noRematPeak, peakFloor } from './graph/analysis.js';
+import { OPTIMAL_GAP } from './limits.js';
+import { peakFloor } from './graph/analysis.js';
+import { noRematPeak } from './schedule/no-remat.js';
 import type { IndexedGraph } from './graph/validate.js';
 import { boundScope, type Plan, type PlanStatus } from './plan-schema.js';
 import { simulateIndexed, toSchedule } from './schedule/simulate.js';
@@ -166,7 +168,7 @@ export function finalizePlan(
   const boundMakespan = Math.min(Math.max(graph.baseCost, outcomeBound?.makespan ?? 0), figures.makespan);
   const boundSource = outcomeBound && outcomeBound.makespan > graph.baseCost ? outcomeBound.source : 'baseCost';
   const gap = figures.makespan > 0 ? Math.max(0, (figures.makespan - boundMakespan) / figures.makespan) : 0;
-  if (gap <= 1e-12) status = 'optimal';
+  if (gap <= OPTIMAL_GAP) status = 'optimal';
   return {
     ...common,
     status,

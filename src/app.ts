@@ -13,7 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { MemplanError } from '../solver/errors.js';
-import { DEFAULT_MAX_NODES } from '../solver/graph/validate.js';
+import { DEFAULT_MAX_NODES } from '../solver/limits.js';
 import { catalogueMarkdown, sendError, toMemplanError } from './errors.js';
 import { JobManager } from './jobs/manager.js';
 import { WorkerPool } from './jobs/pool.js';

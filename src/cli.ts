@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { MemplanError, isMemplanError } from '../solver/errors.js';
-import { graphStats } from '../solver/graph/analysis.js';
+import { graphStats } from '../solver/schedule/graph-stats.js';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import { PlanSchema, type Plan } from '../solver/plan-schema.js';
@@ -524,7 +524,7 @@ export function parseCommandLine(argv: string[]): { command?: Command; args: Com
       spec.short ? { type: spec.type, short: spec.short } : { type: spec.type },
     ]),
   );
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (error) {

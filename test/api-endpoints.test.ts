@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { chain, diamond } from '../fixtures/generators.js';
-import { graphStats } from '../solver/graph/analysis.js';
+import { graphStats } from '../solver/schedule/graph-stats.js';
 import { parseGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { STRATEGIES } from '../solver/strategies/registry.js';
@@ -161,6 +161,27 @@ describe('tools', () => {
     const names = reply.json().strategies.map((strategy: { name: string }) => strategy.name);
     expect(names).toEqual(STRATEGIES.map((strategy) => strategy.name));
     expect(names).not.toContain('test:slow');
+  });
+
+  it("GET /v1/strategies describes auto's phases as they run", async () => {
+    const reply = await app.inject({ url: '/v1/strategies' });
+    const auto = reply.json().strategies.find((strategy: { name: string }) => strategy.name === 'auto');
+    // Each phase of auto, in the order it runs (solver/strategies/auto.ts).
+    const phases = [
+      /recomputation bound \(with its covering MILP\)/,
+      /baselines/,
+      /scale search/,
+      /LP relaxation with two-phase rounding/,
+      /exact MILP warm-started from the best plan .*order/,
+      /swap-milp .*host link/,
+      /local search with the time left/,
+    ];
+    let from = 0;
+    for (const phase of phases) {
+      const at = auto.description.slice(from).search(phase);
+      expect(at, `${phase} after position ${from} of: ${auto.description}`).toBeGreaterThanOrEqual(0);
+      from += at;
+    }
   });
 });
 

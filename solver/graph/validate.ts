@@ -3,10 +3,8 @@
 // names the node and the field.
 import type { z } from 'zod';
 import { MemplanError } from '../errors.js';
+import { DEFAULT_MAX_NODES } from '../limits.js';
 import { GraphSchema, type Graph, type NodeKind } from './schema.js';
-
-/** The default node limit; callers may lower or raise it. */
-export const DEFAULT_MAX_NODES = 20_000;
 
 /** A validated graph with dense integer indices (node order = execution order). */
 export interface IndexedGraph {

@@ -1,6 +1,6 @@
 // POST /v1/analyze, POST /v1/simulate, GET /v1/strategies.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { graphStats } from '../../solver/graph/analysis.js';
+import { graphStats } from '../../solver/schedule/graph-stats.js';
 import { parseGraph } from '../../solver/graph/validate.js';
 import { simulate } from '../../solver/schedule/simulate.js';
 import { STRATEGIES } from '../../solver/strategies/registry.js';
