@@ -138,9 +138,11 @@ class CapturedStep:
         """The model's current parameters and buffers, detached, by name."""
         assert self.model is not None
         values: Dict[str, torch.Tensor] = {}
-        for name, param in self.model.named_parameters():
+        # Tied weights (an LM head sharing the embedding) appear under every name the
+        # traced program may use; resident_bytes counts their storage once.
+        for name, param in self.model.named_parameters(remove_duplicate=False):
             values[name] = param.detach()
-        for name, buffer in self.model.named_buffers():
+        for name, buffer in self.model.named_buffers(remove_duplicate=False):
             values[name] = buffer
         return values
 

@@ -37,7 +37,7 @@ class MemplanStep:
                 )
         result = execute(self.plan, tensors)
         self.last = result
-        params = dict(self.captured.model.named_parameters())
+        params = dict(self.captured.model.named_parameters(remove_duplicate=False))
         with torch.no_grad():
             for name, grad in result.grads.items():
                 if grad is None:
