@@ -11,6 +11,7 @@
 // Exit codes: 0 success; 1 no plan fits (infeasible or error status) or the schedule is
 // illegal or over its budget; 2 usage or input error (printed with the catalogue's code).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { MemplanError, isMemplanError } from '../solver/errors.js';
@@ -136,7 +137,9 @@ function parsePositiveNumber(text: string, path: string): number {
 function readJson(path: string, onError: (detail: string) => MemplanError): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Captured graphs are committed gzipped (bench/graphs/*.json.gz).
+    const bytes = readFileSync(path);
+    text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
   } catch (error) {
     throw onError(`cannot read ${path}: ${(error as Error).message}`);
   }
