@@ -121,3 +121,6 @@ export const INLINE_CHECK_MAX_CHARS = 256 * 1024;
 
 /** Most ids an error message lists (a cycle's nodes); the rest are counted. */
 export const MAX_ERROR_LIST_ITEMS = 20;
+
+/** Longest id an error message's list shows in full; longer ones are cut. */
+export const MAX_ERROR_ID_CHARS = 64;

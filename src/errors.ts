@@ -64,7 +64,7 @@ export function toMemplanError(error: unknown, request?: FastifyRequest, maxNode
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'body', detail: 'the content length does not match the body' });
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return new MemplanError('MEMPLAN_ERR_URI_TOO_LONG', { part: shorten(request?.url ?? ''), limit: MAX_ID_LENGTH });
+      return new MemplanError('MEMPLAN_ERR_URI_TOO_LONG', { part: shorten(longestSegment(request?.url ?? '')), limit: MAX_ID_LENGTH });
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_INVALID_URL':
       return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'url', detail: `not a valid URL: ${shorten(request?.url ?? '')}` });
@@ -88,6 +88,14 @@ export function toMemplanError(error: unknown, request?: FastifyRequest, maxNode
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new MemplanError('MEMPLAN_ERR_INTERNAL', { detail });
+}
+
+/** The longest segment of a URL's path: the parameter the router found too long. */
+function longestSegment(url: string): string {
+  return url
+    .split('?')[0]
+    .split('/')
+    .reduce((longest, segment) => (segment.length > longest.length ? segment : longest), '');
 }
 
 /** A client-supplied text cut to a length fit for an error message. */

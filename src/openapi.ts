@@ -3,6 +3,8 @@
 // route uses it or not. This keeps the schemas the paths reach, names each once, and keeps
 // an "...Input" variant only where a schema is both read and written and the two forms
 // differ (a field with a default is optional in a request and always present in a reply).
+// The output form's `additionalProperties: false` alone does not make two forms differ:
+// the merged schema is the input form, which every reply also satisfies.
 import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 const PREFIX = '#/components/schemas/';
@@ -36,6 +38,11 @@ function renameRefs(value: Json, rename: (name: string) => string): Json {
   );
 }
 
+/** A schema's text for comparing its two forms: component refs renamed, `additionalProperties: false` left out. */
+function comparable(value: Json, rename: (name: string) => string): string {
+  return JSON.stringify(renameRefs(value, rename), (key, child) => (key === 'additionalProperties' && child === false ? undefined : child));
+}
+
 /** The names reachable from the paths through the components. */
 function reachable(paths: Json, schemas: Record<string, Json>): Set<string> {
   const seen = new Set<string>();
@@ -62,9 +69,7 @@ export function openapiComponents(input: Parameters<typeof jsonSchemaTransformOb
     for (const name of used) {
       if (!name.endsWith(INPUT) || merged.has(name)) continue;
       const plain = name.slice(0, -INPUT.length);
-      const same =
-        !used.has(plain) ||
-        (plain in schemas && JSON.stringify(renameRefs(schemas[name], rename)) === JSON.stringify(renameRefs(schemas[plain], rename)));
+      const same = !used.has(plain) || (plain in schemas && comparable(schemas[name], rename) === comparable(schemas[plain], rename));
       if (same) {
         merged.set(name, plain);
         changed = true;
@@ -74,8 +79,8 @@ export function openapiComponents(input: Parameters<typeof jsonSchemaTransformOb
   const kept: Record<string, Json> = {};
   for (const name of [...used].sort()) {
     const target = rename(name);
-    // A merged pair keeps the output form's text when both are used (they are equal then).
-    if (target === name || !used.has(target)) kept[target] = renameRefs(schemas[name], rename);
+    // A merged pair keeps the input form's text (see the module comment).
+    if (target !== name || !merged.has(`${name}${INPUT}`) || !used.has(`${name}${INPUT}`)) kept[target] = renameRefs(schemas[name], rename);
   }
   return {
     ...document,

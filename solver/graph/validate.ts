@@ -3,7 +3,15 @@
 // names the node and the field.
 import type { z } from 'zod';
 import { MemplanError } from '../errors.js';
-import { DEFAULT_MAX_NODES, MAX_ERROR_LIST_ITEMS, MAX_NODE_BYTES, MAX_NODE_COST, MAX_RESIDENT_BYTES, MAX_TOTAL_COST } from '../limits.js';
+import {
+  DEFAULT_MAX_NODES,
+  MAX_ERROR_ID_CHARS,
+  MAX_ERROR_LIST_ITEMS,
+  MAX_NODE_BYTES,
+  MAX_NODE_COST,
+  MAX_RESIDENT_BYTES,
+  MAX_TOTAL_COST,
+} from '../limits.js';
 import { GraphSchema, type Graph, type NodeKind } from './schema.js';
 
 /** The default node limit; callers may lower or raise it (solver/limits.ts). */
@@ -94,8 +102,9 @@ function findCycle(nodes: Graph['nodes'], start: string): string[] | null {
   return null;
 }
 
-/** A list of ids for a message, cut after MAX_ERROR_LIST_ITEMS. */
-function listForMessage(ids: readonly string[], separator: string): string {
+/** A list of ids for a message, cut after MAX_ERROR_LIST_ITEMS, each id cut after MAX_ERROR_ID_CHARS. */
+function listForMessage(all: readonly string[], separator: string): string {
+  const ids = all.map((id) => (id.length <= MAX_ERROR_ID_CHARS ? id : `${id.slice(0, MAX_ERROR_ID_CHARS)}...`));
   if (ids.length <= MAX_ERROR_LIST_ITEMS) return ids.join(separator);
   const head = ids.slice(0, MAX_ERROR_LIST_ITEMS - 1).join(separator);
   return `${head}${separator}... (${ids.length - MAX_ERROR_LIST_ITEMS} more)${separator}${ids[ids.length - 1]}`;

@@ -198,7 +198,7 @@ export class Store {
       `);
       const insertGraph = this.db.prepare('INSERT OR IGNORE INTO graphs (hash, graph) VALUES (?, ?)');
       const insertPlan = this.db.prepare('INSERT INTO plans_v2 (id, owner, hash, plan, graph_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const row of this.db.prepare('SELECT * FROM plans').iterate() as IterableIterator<Record<string, unknown>>) {
+      for (const row of this.db.prepare('SELECT * FROM plans').all() as Record<string, unknown>[]) {
         const graphText = String(row.graph ?? '');
         const graphHash = createHash('sha256').update(graphText).digest('hex');
         insertGraph.run(graphHash, graphText);
