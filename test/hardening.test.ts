@@ -12,6 +12,8 @@ import { graphStats } from '../solver/graph/analysis.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { parseGraph } from '../solver/graph/validate.js';
 import { MAX_ERROR_LIST_ITEMS, MAX_TIMELINE_ROWS } from '../solver/limits.js';
+import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { type EvictionChoice, idleWindows, scheduleEvictions } from '../solver/strategies/swapping.js';
 import { build } from '../src/app.js';
 import { EXAMPLE_GRAPH } from '../src/schemas/index.js';
 import { expectReplays, rawExchange, testApp } from './api-helpers.js';
@@ -144,6 +146,19 @@ describe('issue 12, item 2: no recursion on the size of the graph', () => {
     expectTyped(reply, 'MEMPLAN_ERR_CYCLE', { node: 'n0000000', length: 7000 });
     expect(reply.json().details.cycle.split(' -> ').length).toBeLessThanOrEqual(MAX_ERROR_LIST_ITEMS + 1);
     expect(reply.body.length).toBeLessThan(10_000);
+  });
+
+  it("recomputes a chain of 9999 evicted values without recursion (the swapping baselines' scheduler)", () => {
+    // Every forward value evicted by recomputation: the first backward node needs the whole
+    // chain back, one missing input after another.
+    const graph = parseGraph(chain(9999));
+    const windows = new Map(idleWindows(graph).map((window) => [window.value, window]));
+    const choices = new Map<number, EvictionChoice>();
+    for (const [value] of windows) if (graph.kind[value] === 'forward') choices.set(value, { mode: 'recompute' });
+    expect(choices.size).toBeGreaterThan(9000);
+    const steps = scheduleEvictions(graph, windows, choices);
+    const replay = simulateIndexed(graph, steps);
+    expect(replay.ok).toBe(true);
   });
 
   it('reports a cycle through 6000 nodes with 500-character ids', async () => {
