@@ -10,13 +10,14 @@ const { existsSync } = require('node:fs');
 
 /**
  * solver's layers, lowest first: a module may import its own layer and the layers below.
- * base: errors, limits and small utilities; graph: validation and graph analyses;
+ * base: errors, limits, the finite check, the budget parser and small utilities;
+ * graph: validation and graph analyses;
  * schedule: the simulator and what needs it; contract: the Plan schema; milp: formulations,
  * LP writer, backend; scale: the recomputation bound and the scale search; strategies:
  * every strategy, the incumbent and auto; entry: plan().
  */
 const SOLVER_LAYERS = [
-  { name: 'base', path: '^solver/(errors|limits)\\.ts$|^solver/util/' },
+  { name: 'base', path: '^solver/(errors|limits|finite|budget)\\.ts$|^solver/util/' },
   { name: 'graph', path: '^solver/graph/' },
   { name: 'schedule', path: '^solver/schedule/' },
   { name: 'contract', path: '^solver/plan-schema\\.ts$' },
