@@ -82,8 +82,11 @@ export class TaskHandle<Result, Failure> {
   stopReason: StopReason | undefined;
   /** The stop flag the worker polls (index 0 becomes 1). */
   readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  /** Internal to ThreadPool: resolves the outcome. */
   settle!: (outcome: TaskOutcome<Result, Failure>) => void;
+  /** Internal to ThreadPool: the deadline and grace timers, cleared when the task ends. */
   timers: NodeJS.Timeout[] = [];
+  /** Internal to ThreadPool: removes the abort listener from the caller's signal. */
   detach: () => void = () => {};
 
   constructor(
