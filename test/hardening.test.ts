@@ -534,3 +534,56 @@ describe('issue 12: the store migrates a store of the old layout', () => {
     }
   });
 });
+
+describe('issue 12, items 12 and 14: first contact', () => {
+  it('stops with one line, not a stack trace, when the port is in use', async () => {
+    const { createServer } = await import('node:net');
+    const { spawn } = await import('node:child_process');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const root = new URL('..', import.meta.url);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MEMPLAN_DATA_DIR: ':memory:', MEMPLAN_LOG: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(1);
+      expect(output.trim().split('\n')).toEqual([
+        `memplan: port ${port} on 127.0.0.1 is already in use; set PORT (or --port) to a free port`,
+      ]);
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
+
+  it('does not call an infeasible plan "illegal at step 0" in the CLI', async () => {
+    const { main } = await import('../src/cli.js');
+    const { plan } = await import('../solver/plan.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'memplan-cli-'));
+    try {
+      const graph = chain(6);
+      const infeasible = await plan(parseGraph(graph), { budget: '10%', strategy: 'checkpoint-all' });
+      expect(infeasible.status).toBe('infeasible');
+      writeFileSync(join(dir, 'graph.json'), JSON.stringify(graph));
+      writeFileSync(join(dir, 'plan.json'), JSON.stringify(infeasible));
+      let out = '';
+      const io = { out: (text: string) => (out += `${text}\n`), err: (text: string) => (out += `${text}\n`) };
+      const code = await main(['simulate', join(dir, 'graph.json'), join(dir, 'plan.json')], io);
+      expect(code).toBe(1);
+      expect(out).toContain('the plan is infeasible: it has no schedule to replay');
+      expect(out).not.toContain('illegal');
+      out = '';
+      expect(await main(['simulate', join(dir, 'graph.json'), join(dir, 'plan.json'), '--json'], io)).toBe(1);
+      expect(JSON.parse(out)).toMatchObject({ ok: false, status: 'infeasible', smallestPeakBytes: infeasible.smallestPeakBytes });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
