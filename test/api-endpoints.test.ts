@@ -30,7 +30,8 @@ describe('POST /v1/plans', () => {
     expect(first.id).toBeTypeOf('string');
     // The docs' first example is a proven optimum (over every schedule), not a time-out.
     expect(first.status).toBe('optimal');
-    expect(first.bound).toMatchObject({ gap: 0, scope: 'all-schedules' });
+    expect(first.bound?.scope).toBe('all-schedules');
+    expect(first.bound!.gap).toBeLessThan(1e-6);
     expectReplays(EXAMPLE_GRAPH, first);
     // The budget is 90 % of the no-remat peak, so something must be recomputed.
     expect(first.predicted!.computeCost).toBeGreaterThan(first.predicted!.baseCost);

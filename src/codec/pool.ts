@@ -49,11 +49,13 @@ export class CodecPool {
     if (this.closed) return Promise.reject(new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN'));
     const transfer: ArrayBuffer[] = [];
     if ('body' in task) {
-      // Copy into a buffer of its own so it can be transferred without touching Node's pool.
-      const own = new Uint8Array(task.body.byteLength);
-      own.set(task.body);
+      const body = task.body;
+      // A big body owns its whole ArrayBuffer: hand it over without a copy. A small one may
+      // share Node's buffer pool: copy it into a buffer of its own first.
+      const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      const own = owned ? body : Uint8Array.from(body);
       task.body = own;
-      transfer.push(own.buffer);
+      transfer.push(own.buffer as ArrayBuffer);
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, transfer, resolve: resolve as (value: unknown) => void, reject });

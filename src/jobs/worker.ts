@@ -8,7 +8,7 @@ import { indexGraph, type IndexedGraph } from '../../solver/graph/validate.js';
 import { plan, type PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
-import type { ToMain, ToWorker } from './protocol.js';
+import { planText, type ToMain, type ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts runs inside a worker thread');
@@ -81,18 +81,20 @@ async function runTestStrategy(
   return second;
 }
 
-async function run(jobId: string, rawGraph: Graph, options: PlanOptions): Promise<void> {
+/** Runs one job; the graph comes as a Graph or as its JSON text (the job manager sends text). */
+async function run(jobId: string, rawGraph: Graph | string, options: PlanOptions): Promise<void> {
   const controller = new AbortController();
   controllers.set(jobId, controller);
   const onProgress = (event: ProgressEvent) => send({ type: 'progress', jobId, event });
   try {
-    const graph = indexGraph(rawGraph);
+    const graph = indexGraph(typeof rawGraph === 'string' ? (JSON.parse(rawGraph) as Graph) : rawGraph);
     const hooks = { signal: controller.signal, onProgress };
     const result =
       testStrategies && String(options.strategy).startsWith('test:')
         ? await runTestStrategy(graph, options, controller.signal, onProgress)
         : await plan(graph, options, hooks);
-    send({ type: 'done', jobId, plan: result });
+    // plan() returned only finite figures (it throws otherwise); the text keeps them exact.
+    send({ type: 'done', jobId, plan: planText(result) as unknown as Plan });
   } catch (error) {
     if (isMemplanError(error)) {
       send({ type: 'failed', jobId, error: { code: error.code, message: error.message, details: error.details } });

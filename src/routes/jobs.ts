@@ -103,7 +103,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       request.raw.on('close', end);
       const listener = (event: JobEvent) => {
         if (ended) return;
-        raw.write(sseFrame(event.event, JSON.stringify(event.data)));
+        raw.write(sseFrame(event.event, event.event === 'plan' ? event.text : JSON.stringify(event.data)));
         if (event.event !== 'progress') setImmediate(end);
       };
       unsubscribe = manager.subscribe(request.params.id, owner, listener);
