@@ -124,3 +124,29 @@ export const MAX_ERROR_LIST_ITEMS = 20;
 
 /** Longest id an error message's list shows in full; longer ones are cut. */
 export const MAX_ERROR_ID_CHARS = 64;
+
+// The service's internal timings and sizes.
+
+/** Seconds a client is asked to wait (Retry-After) after a 429 or 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** How often a Server-Sent Events stream sends a comment to keep the connection alive, in ms. */
+export const SSE_HEARTBEAT_MS = 15_000;
+
+/** Events a live job keeps for late subscribers; past it the last one is overwritten. */
+export const MAX_JOB_EVENTS = 500;
+
+/** Seconds beyond a job's own time limit before the watchdog stops it. */
+export const DEFAULT_WATCHDOG_GRACE_SECONDS = 30;
+
+/** How long shutdown lets running jobs finish, in ms. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/** Default codec threads (MEMPLAN_CODEC_WORKERS). */
+export const DEFAULT_CODEC_WORKERS = 1;
+
+/** A codec task (parse, validate, replay, draw) still running after this many ms is stopped. */
+export const CODEC_TASK_TIMEOUT_MS = 60_000;
+
+/** Columns of the memory SVG at most; a longer schedule is drawn with each column the max of its steps. */
+export const SVG_MAX_COLUMNS = 1500;

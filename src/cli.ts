@@ -528,7 +528,7 @@ export function parseCommandLine(argv: string[]): { command?: Command; args: Com
       spec.short ? { type: spec.type, short: spec.short } : { type: spec.type },
     ]),
   );
-  let parsed;
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -4,6 +4,7 @@
 // that crashes or overruns its deadline is replaced; its task fails with a typed error.
 import { Worker } from 'node:worker_threads';
 import { MemplanError, type ErrorCode } from '../../solver/errors.js';
+import { CODEC_TASK_TIMEOUT_MS, DEFAULT_CODEC_WORKERS } from '../../solver/limits.js';
 import type { WireError } from '../jobs/protocol.js';
 import type { CodecResults, CodecTask, FromCodec, ToCodec } from './protocol.js';
 
@@ -40,8 +41,8 @@ export class CodecPool {
   private closed = false;
 
   constructor(options: CodecPoolOptions = {}) {
-    this.size = Math.max(1, options.size ?? 1);
-    this.taskTimeoutMs = options.taskTimeoutMs ?? 60_000;
+    this.size = Math.max(1, options.size ?? DEFAULT_CODEC_WORKERS);
+    this.taskTimeoutMs = options.taskTimeoutMs ?? CODEC_TASK_TIMEOUT_MS;
   }
 
   /** Runs one task; rejects with a MemplanError (the task's own, or internal when a thread fails). */

@@ -12,7 +12,7 @@ import type { JobState } from '../schemas/index.js';
 import type { WorkerPool } from './pool.js';
 import { statusOfPlanText, type WireError } from './protocol.js';
 import type { JobRecord, Store } from './store.js';
-import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE } from '../../solver/limits.js';
+import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE, DEFAULT_WATCHDOG_GRACE_SECONDS, MAX_JOB_EVENTS } from '../../solver/limits.js';
 
 /** The event with every non-finite number left out. */
 function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'> {
@@ -50,7 +50,6 @@ export interface ManagerOptions {
 }
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
-const MAX_EVENTS = 500;
 /** Histogram buckets of solve seconds for /metrics. */
 export const SOLVE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -80,7 +79,7 @@ export class JobManager {
   ) {
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxJobsPerOwner = options.maxJobsPerOwner ?? DEFAULT_MAX_JOBS_PER_KEY;
-    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? 30;
+    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? DEFAULT_WATCHDOG_GRACE_SECONDS;
     pool.onIdle = () => this.pump();
   }
 
@@ -218,7 +217,7 @@ export class JobManager {
   }
 
   private emit(job: LiveJob, event: JobEvent): void {
-    if (job.events.length < MAX_EVENTS) job.events.push(event);
+    if (job.events.length < MAX_JOB_EVENTS) job.events.push(event);
     else job.events[job.events.length - 1] = event;
     for (const listener of job.listeners) listener(event);
   }
