@@ -257,6 +257,8 @@ def main() -> int:
             "residentBytes": captured.graph["residentBytes"],
             "nodesWithWorkspace": sum(1 for node in nodes if node.get("workspaceBytes")),
             "captureSeconds": round(seconds, 1),
+            "traceSeconds": round(captured.fx_seconds, 1),
+            "profileSeconds": round(captured.profile_seconds, 1),
             "repeats": options.repeats,
             "threads": options.threads,
             "torch": torch.__version__,

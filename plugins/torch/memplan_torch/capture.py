@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Un
 import torch
 import torch.fx
 from torch._functorch.aot_autograd import aot_export_module
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._pytree import tree_flatten, tree_map
 
 from .graph import to_graph
@@ -140,13 +142,21 @@ class _StepModule(torch.nn.Module):
 
 
 def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs: Tuple, targets: Tuple):
-    """The joint forward + backward fx program and its signature."""
+    """The joint forward + backward fx program and its signature.
+
+    The step is traced on fake tensors (shapes, no data): aot_export_module traces the
+    module, then traces the joint graph again to flatten it, and with real tensors that
+    second trace would run a whole training step. The model's own tensors are untouched."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
-    # Tracing runs the step once; keep the model's buffers (running statistics) unchanged.
-    saved = {key: value.clone() for key, value in model.state_dict().items()}
-    gm, signature = aot_export_module(wrapper, (*inputs, *targets), trace_joint=True, output_loss_index=0)
-    model.load_state_dict(saved)
-    return gm, signature
+    fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+    fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
+    state = {
+        name: fake(tensor)
+        for name, tensor in [*wrapper.named_parameters(remove_duplicate=False), *wrapper.named_buffers(remove_duplicate=False)]
+    }
+    fake_args = tuple(fake(tensor) for tensor in (*inputs, *targets))
+    with _reparametrize_module(wrapper, state, tie_weights=True):
+        return aot_export_module(wrapper, fake_args, trace_joint=True, output_loss_index=0)
 
 
 class _Names:

@@ -138,3 +138,26 @@ def test_ids_are_stable_across_captures(mlp_case):
     inputs_nodes = [node for node in first.graph["nodes"] if node["kind"] == "input"]
     assert [node["id"] for node in inputs_nodes] == ["input.0", "input.1"]
     assert all(node["recomputable"] is False for node in inputs_nodes)
+
+
+def test_repeated_calls_are_timed_once(mlp_case, monkeypatch):
+    import importlib
+
+    profile = importlib.import_module("memplan_torch.profile")
+    model, inputs, targets = mlp_case
+    timed = []
+    original = profile._time
+
+    def counting(program, spec, args, kwargs, repeats):
+        timed.append(spec.id)
+        return original(program, spec, args, kwargs, repeats)
+
+    monkeypatch.setattr(profile, "_time", counting)
+    captured = mt.capture(model, inputs, loss_fn, targets, repeats=1)
+    nodes = [node for node in captured.graph["nodes"] if node["kind"] != "input"]
+    # The MLP's seven hidden layers are equal: their calls are timed once and share the cost.
+    assert len(timed) == len(set(timed)) < len(nodes)
+    # 64 -> 64 layers (after a tanh) are one call signature: one cost.
+    hidden = [node for node in nodes if node["op"] == "addmm" and node["inputs"][0].startswith("tanh") and node["bytes"] == 1024 * 64 * 4]
+    assert len(hidden) == 6 and len({node["cost"] for node in hidden}) == 1
+    assert len(timed) < len(nodes) / 2
