@@ -68,9 +68,12 @@ def capture(
     optimizer: Optional[torch.optim.Optimizer] = None,
     repeats: int = 5,
     name: Optional[str] = None,
+    temporaries: bool = True,
 ) -> CapturedStep:
     """Traces model + loss_fn(output, *targets) + gradients w.r.t. the parameters at ATen
-    level and returns the CapturedStep whose ``graph`` is the contract JSON."""
+    level and returns the CapturedStep whose ``graph`` is the contract JSON. With
+    temporaries (the default) each node's workspaceBytes includes what its operator
+    allocates inside itself, from the allocator trace."""
     started = time.perf_counter()
     inputs, target_tuple = _as_tuple(example_inputs), _as_tuple(targets)
     gm, signature = _trace(model, loss_fn, inputs, target_tuple)
@@ -89,7 +92,7 @@ def capture(
     keep = _keep_nodes(program)
     _assign_kinds(program)
     built = time.perf_counter()
-    measures = measure(program, values, repeats)
+    measures = measure(program, values, repeats, temporaries)
     del values
     graph = to_graph(program, measures, keep, name or type(model).__name__)
     done = time.perf_counter()
