@@ -1,5 +1,5 @@
-"""Shared fixtures: small models, the memplan service (started for real when the checkout
-has src/server.ts), and torchvision without its compiled operators."""
+"""Shared fixtures: small models and the memplan service (started for real when the
+checkout has src/server.ts)."""
 
 from __future__ import annotations
 
@@ -28,27 +28,6 @@ HAS_SERVER = bool(SERVER_SOURCE and SERVER_SOURCE.exists())
 # resnet18 cases (slow) get a little longer.
 TIME_LIMIT = 2.0
 RESNET_TIME_LIMIT = 5.0
-
-
-def import_torchvision():
-    """Imports torchvision; when its compiled operators cannot load (a CUDA torchvision
-    wheel beside a CPU torch), declares the two operators its import registers fakes for.
-    The models used here need none of the compiled operators."""
-    try:
-        import torchvision
-    except RuntimeError as error:
-        if "torchvision::nms does not exist" not in str(error):
-            raise
-        library = torch.library.Library("torchvision", "DEF")
-        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        import_torchvision.library = library  # keep the registration alive
-        import sys
-
-        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
-            del sys.modules[name]
-        import torchvision
-    return torchvision
 
 
 class Block(nn.Module):

@@ -10,10 +10,11 @@ import time
 
 import pytest
 import torch
+import torchvision
 
 import memplan_torch as mt
 from memplan_torch.optimize import infeasible_message
-from conftest import RESNET_TIME_LIMIT, import_torchvision
+from conftest import RESNET_TIME_LIMIT
 from helpers import check_execution, loss_fn
 
 # The whole module is slow: capturing resnet18 alone takes about 15 s on one thread.
@@ -24,7 +25,6 @@ RESULTS: dict = {}
 
 @pytest.fixture(scope="module")
 def resnet18_case():
-    torchvision = import_torchvision()
     torch.manual_seed(0)
     model = torchvision.models.resnet18(weights=None)
     inputs = torch.randn(8, 3, 224, 224)
