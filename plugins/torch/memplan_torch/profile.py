@@ -1,6 +1,7 @@
-"""Measure each contract node of a traced step on real tensors: the bytes it holds, the
-transient bytes of outputs it makes but does not hold, and its cost (the median of several
-timed runs, in microseconds).
+"""Measure each contract node of a traced step on real tensors: the bytes it holds, its
+workspace (the outputs it makes but does not hold, and the temporaries its operator
+allocates inside itself, from the allocator trace of one run) and its cost (the median of
+several timed runs, in microseconds).
 
 A node is timed once per distinct call: the same operator on arguments of the same
 shapes, strides, dtypes and devices, with the same non-tensor arguments and output mask.
