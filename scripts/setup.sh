@@ -30,6 +30,10 @@ if [ "$installed" != "$TORCH_VERSION $TORCHVISION_VERSION" ]; then
     "nvidia-cudnn-cu13==9.24.0.43" "nvidia-cusparselt-cu13==0.8.1" "nvidia-nccl-cu13==2.30.7" "nvidia-nvshmem-cu13==3.4.5" \
     filelock "typing-extensions>=4.10" "sympy>=1.13.3" "networkx>=2.5.1" jinja2 "fsspec>=0.8.5" numpy "pillow>=5.3"
 fi
-python3 -c 'import torch, torchvision; torchvision.models.resnet18()' # fails here, not in the tests
 python3 -m pip install -q pytest
-python3 -m pip install -q -e plugins/torch
+# The plugin's one requirement, torch, is installed above. Resolving it again would replace
+# torch 2.14.1 by the machine's 2.13.0+cpu wheel (pip counts the absent cuda-bindings as
+# unmet) and break torchvision, so the plugin is installed without its requirements.
+python3 -m pip install -q --no-deps -e plugins/torch
+# Last, so that nothing installed after it can break it: fails here, not in the tests.
+python3 -c 'import torch, torchvision, memplan_torch; torchvision.models.resnet18()'
