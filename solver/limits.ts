@@ -188,6 +188,16 @@ export const HIGHS_GRACE_SECONDS = 2;
 /** Seconds after a stop request after which a HiGHS worker that has not answered is terminated. */
 export const HIGHS_STOP_GRACE_SECONDS = 0.8;
 
+/**
+ * Seconds a HiGHS worker whose caller cancelled may take to answer before it is terminated.
+ * The caller does not wait for it (it returns the best incumbent streamed so far at once),
+ * but HiGHS polls its interrupt callback only from the MIP search on: the root node of a
+ * larger model (presolve, the root LP, cuts) can take seconds without a poll. A worker that
+ * answers within this grace keeps its WASM instance for the next solve instead of being
+ * replaced (about a CPU-second to start a new one).
+ */
+export const HIGHS_CANCEL_GRACE_SECONDS = 15;
+
 /** The shortest time limit a HiGHS worker passes to the solver. */
 export const MIN_HIGHS_SECONDS = 0.05;
 
@@ -346,8 +356,18 @@ export const SSE_HEARTBEAT_MS = 15_000;
 /** Events a live job keeps for late subscribers; past it the last one is overwritten. */
 export const MAX_JOB_EVENTS = 500;
 
-/** Seconds beyond a job's own time limit before the watchdog stops it. */
+/** Seconds beyond a job's own time limit before the watchdog stops it (plan() itself stops at the limit). */
 export const DEFAULT_WATCHDOG_GRACE_SECONDS = 30;
+
+/**
+ * Milliseconds a job asked to stop (cancel, watchdog) may take to answer before its thread
+ * is terminated and replaced. Solvers stop within about 250 ms (the stop flag is read in
+ * every long loop and by HiGHS's interrupt callbacks); the rest is headroom on a loaded machine.
+ */
+export const DEFAULT_CANCEL_GRACE_MS = 2000;
+
+/** Milliseconds a cancel request waits beyond the grace for the job to end before it answers. */
+export const CANCEL_REPLY_SLACK_MS = 500;
 
 /** How long shutdown lets running jobs finish, in ms. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

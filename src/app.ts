@@ -30,8 +30,10 @@ import type { CodecSettings } from './codec/tasks.js';
 import { catalogueMarkdown, clientError, sendError, toMemplanError } from './errors.js';
 import { openapiComponents } from './openapi.js';
 import { CODEC_BODY_SCHEMAS } from './schemas/index.js';
+import type { JobStore } from './jobs/job-store.js';
 import { JobManager } from './jobs/manager.js';
 import { WorkerPool } from './jobs/pool.js';
+import type { JobService } from './jobs/service.js';
 import { Store } from './jobs/store.js';
 import { jobRoutes } from './routes/jobs.js';
 import { planRoutes } from './routes/plans.js';
@@ -90,6 +92,12 @@ export interface BuildOptions {
 
 /** The service's parts, reachable from routes and from server.ts. */
 export interface MemplanContext {
+  /** The jobs, as the routes use them. */
+  jobs: JobService;
+  /** The store of jobs, plans and graphs, as the routes use it. */
+  jobStore: JobStore;
+  /** Solver threads of this process. */
+  workerThreads: number;
   store: Store;
   pool: WorkerPool;
   manager: JobManager;
@@ -205,7 +213,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     watchdogGraceSeconds: options.internal?.watchdogGraceSeconds,
   });
   const codec = new CodecPool({ size: options.codecWorkers ?? envNumber('MEMPLAN_CODEC_WORKERS') });
-  const extraStrategies = options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:abort', 'test:throw'] : [];
+  const extraStrategies = options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:overrun', 'test:abort', 'test:throw'] : [];
   const settings: CodecSettings = {
     maxNodes,
     maxTimeLimitSeconds: Math.min(
@@ -242,6 +250,9 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     return shutdownPromise;
   };
   app.decorate('memplan', {
+    jobs: manager,
+    jobStore: store,
+    workerThreads: pool.size,
     store,
     pool,
     manager,
