@@ -246,6 +246,17 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
       await other.close();
     }
   },
+  MEMPLAN_ERR_QUEUE_UNAVAILABLE: async () => {
+    // Scaled out (MEMPLAN_REDIS_URL) with no Redis answering: a typed 503, at once.
+    const unreachable = await testApp({ redisUrl: 'redis://127.0.0.1:1' });
+    try {
+      const reply = await unreachable.inject({ method: 'POST', url: '/v1/plans?wait=0', payload: EXAMPLE_PLAN_REQUEST });
+      expect(reply.headers['retry-after']).toBe('5');
+      return { reply };
+    } finally {
+      await unreachable.close();
+    }
+  },
   MEMPLAN_ERR_SHUTTING_DOWN: async () => {
     const other = await testApp({ workers: 1 });
     try {
