@@ -58,6 +58,7 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_QUEUE_FULL: { status: 429, message: 'The job queue is full ({size} jobs); retry later' },
   MEMPLAN_ERR_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry later' },
   MEMPLAN_ERR_QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue cannot be reached ({detail}); retry later' },
+  MEMPLAN_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The database of jobs and plans cannot be reached ({detail}); retry later' },
   MEMPLAN_ERR_SOLVER_FAILED: { status: 500, message: 'The solver failed: {detail}' },
   MEMPLAN_ERR_SOLVER_ABORTED: {
     status: 422,

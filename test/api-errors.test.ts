@@ -279,6 +279,8 @@ function asReply(exchange: { text: string; status?: number }): LightMyRequestRes
 /** Codes no HTTP request can trigger, and why. */
 const UNREACHABLE: Partial<Record<ErrorCode, string>> = {
   MEMPLAN_ERR_INVALID_IMPORT: 'raised by the graph importers (library and CLI); the HTTP API takes the Graph contract only',
+  MEMPLAN_ERR_STORE_UNAVAILABLE:
+    'only with MEMPLAN_DATABASE_URL (PostgreSQL) that stops answering; test/scaleout/store-postgres.test.ts shows it (npm run test:scaleout)',
   MEMPLAN_ERR_INTERNAL:
     'the fallback for a bug in the service; a request that reaches it is a bug to fix, and the fuzz test asserts none does',
 };

@@ -187,26 +187,32 @@ export class JobManager implements JobService {
     const stopped = () => job.stopping === 'cancel';
     // The graph travels as its JSON text: copying a string to the worker costs the event loop
     // far less than cloning a 20k-node object graph, and the worker parses it (src/jobs/worker.ts).
-    this.pool.start(record.id, job.graphText as unknown as Graph, job.options, {
-      onProgress: (event) => this.progress(job, event),
-      // The worker sends the plan as its JSON text (protocol.ts, PlanText).
-      onDone: (plan) => {
-        clearTimeout(watchdog);
-        this.finish(job, stopped() ? 'cancelled' : 'done', { plan });
+    this.pool.start(
+      record.id,
+      job.graphText as unknown as Graph,
+      job.options,
+      {
+        onProgress: (event) => this.progress(job, event),
+        // The worker sends the plan as its JSON text (protocol.ts, PlanText).
+        onDone: (plan) => {
+          clearTimeout(watchdog);
+          this.finish(job, stopped() ? 'cancelled' : 'done', { plan });
+        },
+        onFailed: (error) => {
+          clearTimeout(watchdog);
+          this.finish(job, stopped() ? 'cancelled' : 'failed', { error: stopped() ? wire('MEMPLAN_ERR_CANCELLED') : error });
+        },
+        onStopped: (reason) => {
+          clearTimeout(watchdog);
+          if (reason === 'cancel' || stopped()) this.finish(job, 'cancelled', { error: wire('MEMPLAN_ERR_CANCELLED') });
+          else
+            this.finish(job, 'failed', {
+              error: wire('MEMPLAN_ERR_TIME_LIMIT_EXCEEDED', { limit: timeLimit, grace: this.watchdogGraceSeconds }),
+            });
+        },
       },
-      onFailed: (error) => {
-        clearTimeout(watchdog);
-        this.finish(job, stopped() ? 'cancelled' : 'failed', { error: stopped() ? wire('MEMPLAN_ERR_CANCELLED') : error });
-      },
-      onStopped: (reason) => {
-        clearTimeout(watchdog);
-        if (reason === 'cancel' || stopped()) this.finish(job, 'cancelled', { error: wire('MEMPLAN_ERR_CANCELLED') });
-        else
-          this.finish(job, 'failed', {
-            error: wire('MEMPLAN_ERR_TIME_LIMIT_EXCEEDED', { limit: timeLimit, grace: this.watchdogGraceSeconds }),
-          });
-      },
-    });
+      record.kind,
+    );
   }
 
   /** Folds an event into the job's progress; forwards only improvements. */

@@ -5,6 +5,7 @@
 // milliseconds since the epoch (BIGINT, read back as numbers); plans and graphs are kept
 // as the exact JSON text the service serves.
 import pg from 'pg';
+import { MemplanError } from '../../solver/errors.js';
 import type { JobState } from '../schemas/index.js';
 import {
   ACTIVE_STATES,
@@ -89,6 +90,19 @@ function jobValues(job: JobRecord): unknown[] {
   ];
 }
 
+/** Error codes of a database that cannot be reached or is going away (SQLSTATE classes 08, 57P, 53300, 3D000; socket errors). */
+const UNAVAILABLE = /^(08|57P0|53300|3D000|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)/;
+
+/** A database that cannot be reached becomes MEMPLAN_ERR_STORE_UNAVAILABLE (503, retry); anything else is rethrown. */
+function mapError(error: unknown): never {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(error);
+  if ((typeof code === 'string' && UNAVAILABLE.test(code)) || /Connection terminated|connection timeout/i.test(text)) {
+    throw new MemplanError('MEMPLAN_ERR_STORE_UNAVAILABLE', { detail: text });
+  }
+  throw error;
+}
+
 /** Jobs, plans and graphs in PostgreSQL; open with PgStore.open(url). */
 export class PgStore implements JobStore {
   private constructor(readonly pool: pg.Pool) {}
@@ -110,7 +124,7 @@ export class PgStore implements JobStore {
 
   /** The schema version this database is at after open(). */
   async schemaVersion(): Promise<number> {
-    const result = await this.pool.query('SELECT COALESCE(MAX(version), 0) AS version FROM memplan_schema');
+    const result = await this.query('SELECT COALESCE(MAX(version), 0) AS version FROM memplan_schema');
     return Number(result.rows[0].version);
   }
 
@@ -131,9 +145,14 @@ export class PgStore implements JobStore {
     });
   }
 
+  /** One query; a database that cannot be reached is MEMPLAN_ERR_STORE_UNAVAILABLE. */
+  private query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    return this.pool.query(text, values).catch(mapError);
+  }
+
   /** Runs `work` in one transaction on one connection; rolls back when it throws. */
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch(mapError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -141,22 +160,22 @@ export class PgStore implements JobStore {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      throw error;
+      return mapError(error);
     } finally {
       client.release();
     }
   }
 
   async failInterrupted(): Promise<number> {
-    const result = await this.pool.query(
-      `UPDATE jobs SET state = 'failed', finished_at = $1, error = $2 WHERE state IN ('queued', 'running')`,
-      [Date.now(), JSON.stringify(INTERRUPTED_ERROR)],
-    );
+    const result = await this.query(`UPDATE jobs SET state = 'failed', finished_at = $1, error = $2 WHERE state IN ('queued', 'running')`, [
+      Date.now(),
+      JSON.stringify(INTERRUPTED_ERROR),
+    ]);
     return result.rowCount ?? 0;
   }
 
   async saveJob(job: JobRecord): Promise<void> {
-    await this.pool.query(JOB_INSERT, jobValues(job));
+    await this.query(JOB_INSERT, jobValues(job));
   }
 
   async updateJobIf(job: JobRecord, from: readonly JobState[]): Promise<boolean> {
@@ -180,26 +199,24 @@ export class PgStore implements JobStore {
   }
 
   async getJob(id: string, owner: string): Promise<JobRecord | undefined> {
-    const result = await this.pool.query('SELECT * FROM jobs WHERE id = $1 AND owner = $2', [id, owner]);
+    const result = await this.query('SELECT * FROM jobs WHERE id = $1 AND owner = $2', [id, owner]);
     return result.rowCount ? sanitizeJob(result.rows[0] as JobRow, id, owner) : undefined;
   }
 
   async listJobs(owner: string, limit: number, state?: JobState): Promise<JobRecord[]> {
     const result = state
-      ? await this.pool.query('SELECT * FROM jobs WHERE owner = $1 AND state = $2 ORDER BY created_at DESC LIMIT $3', [owner, state, limit])
-      : await this.pool.query('SELECT * FROM jobs WHERE owner = $1 ORDER BY created_at DESC LIMIT $2', [owner, limit]);
+      ? await this.query('SELECT * FROM jobs WHERE owner = $1 AND state = $2 ORDER BY created_at DESC LIMIT $3', [owner, state, limit])
+      : await this.query('SELECT * FROM jobs WHERE owner = $1 ORDER BY created_at DESC LIMIT $2', [owner, limit]);
     return (result.rows as JobRow[]).map((row) => sanitizeJob(row, String(row.id), owner));
   }
 
   async countJobs(): Promise<Record<string, number>> {
-    const result = await this.pool.query('SELECT state, COUNT(*)::int AS count FROM jobs GROUP BY state');
+    const result = await this.query('SELECT state, COUNT(*)::int AS count FROM jobs GROUP BY state');
     return Object.fromEntries(result.rows.map((row) => [row.state, Number(row.count)]));
   }
 
   async countActive(owner: string): Promise<number> {
-    const result = await this.pool.query(`SELECT COUNT(*)::int AS count FROM jobs WHERE owner = $1 AND state IN ('queued', 'running')`, [
-      owner,
-    ]);
+    const result = await this.query(`SELECT COUNT(*)::int AS count FROM jobs WHERE owner = $1 AND state IN ('queued', 'running')`, [owner]);
     return Number(result.rows[0].count);
   }
 
@@ -221,21 +238,18 @@ export class PgStore implements JobStore {
   }
 
   async getPlan(id: string, owner: string): Promise<StoredPlan | undefined> {
-    const result = await this.pool.query('SELECT * FROM plans WHERE id = $1 AND owner = $2', [id, owner]);
+    const result = await this.query('SELECT * FROM plans WHERE id = $1 AND owner = $2', [id, owner]);
     return result.rowCount ? toStoredPlan(result.rows[0] as PlanRow, id, owner) : undefined;
   }
 
   async getGraph(hash: string): Promise<string | undefined> {
-    const result = await this.pool.query('SELECT graph FROM graphs WHERE hash = $1', [hash]);
+    const result = await this.query('SELECT graph FROM graphs WHERE hash = $1', [hash]);
     const graph = result.rows[0]?.graph;
     return typeof graph === 'string' ? graph : undefined;
   }
 
   async findPlanByHash(hash: string, owner: string): Promise<StoredPlan | undefined> {
-    const result = await this.pool.query('SELECT * FROM plans WHERE owner = $1 AND hash = $2 ORDER BY created_at DESC LIMIT 1', [
-      owner,
-      hash,
-    ]);
+    const result = await this.query('SELECT * FROM plans WHERE owner = $1 AND hash = $2 ORDER BY created_at DESC LIMIT 1', [owner, hash]);
     return result.rowCount ? toStoredPlan(result.rows[0] as PlanRow, String(result.rows[0].id), owner) : undefined;
   }
 
@@ -285,7 +299,7 @@ export class PgStore implements JobStore {
   }
 
   async counts(): Promise<Deleted> {
-    const result = await this.pool.query(
+    const result = await this.query(
       'SELECT (SELECT COUNT(*) FROM jobs)::int AS jobs, (SELECT COUNT(*) FROM plans)::int AS plans, (SELECT COUNT(*) FROM graphs)::int AS graphs',
     );
     const row = result.rows[0];

@@ -13,6 +13,7 @@ import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import { type TaskHandle, ThreadPool } from '../../solver/util/thread-pool.js';
+import type { JobKind } from './job-store.js';
 import type { JobPayload, WireError } from './protocol.js';
 
 export interface PoolOptions {
@@ -97,10 +98,10 @@ export class WorkerPool {
     this.threads.warm();
   }
 
-  /** Starts a job on a free worker; the caller checks hasCapacity() first. */
-  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers): void {
+  /** Starts a job of `kind` (default a plan) on a free worker; the caller checks hasCapacity() first. */
+  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers, kind?: JobKind): void {
     if (!this.hasCapacity()) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'no free worker' });
-    const payload: JobPayload = { graph, options };
+    const payload: JobPayload = { graph, options, kind };
     const task = this.threads.run(payload, {
       onProgress: (event) => {
         if (this.running.get(jobId) === task) handlers.onProgress(event);

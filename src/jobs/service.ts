@@ -71,8 +71,8 @@ export interface JobService {
   get(id: string, owner: string): Awaitable<{ record: JobRecord } | undefined>;
   /** Cancels a job (see manager.ts); resolves with the job after the cancel, or undefined when unknown. */
   cancel(id: string, owner: string): Promise<JobRecord | undefined>;
-  /** Resolves when the job is final or after `ms`. */
-  waitFor(id: string, ms: number): Promise<void>;
+  /** Resolves when the job (of `owner`) is final or after `ms`. */
+  waitFor(id: string, ms: number, owner: string): Promise<void>;
   /**
    * Streams a live job's events (past ones first); undefined when the job is not live, so
    * the caller answers from the store. The returned function unsubscribes.

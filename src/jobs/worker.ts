@@ -99,7 +99,9 @@ function toWire(error: unknown, fatal: boolean): WireError {
 }
 
 serveTasks<JobPayload, Plan, ProgressEvent, WireError>(
-  async ({ graph: rawGraph, options }, task) => {
+  async ({ graph: rawGraph, options, kind = 'plan' }, task) => {
+    // One kind of job so far; another (sweeps) adds its branch here and its result writer in lifecycle.ts.
+    if (kind !== 'plan') throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: `unknown job kind ${JSON.stringify(kind)}` });
     currentStrategy = String(options.strategy ?? 'auto');
     const graph = indexGraph(typeof rawGraph === 'string' ? (JSON.parse(rawGraph) as Graph) : rawGraph);
     const onProgress = (event: ProgressEvent) => task.progress(event);

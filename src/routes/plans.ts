@@ -62,7 +62,7 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
           options: prepared.options,
           baseCost: prepared.baseCost,
         }));
-      await jobs.waitFor(job.id, request.query.wait * 1000);
+      await jobs.waitFor(job.id, request.query.wait * 1000, owner);
       const current = await jobs.get(job.id, owner);
       if (!current) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: `job ${job.id} vanished` });
       const { record } = current;

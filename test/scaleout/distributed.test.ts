@@ -2,7 +2,7 @@
 // processes and two `memplan worker` processes on one Redis (a redis-server of this test's
 // own, which it stops and restarts) and one PostgreSQL database. Every plan is replayed by
 // the simulator. Runs in `npm run test:scaleout` (scripts/test-scaleout.sh), not `npm test`.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -11,29 +11,16 @@ import { chain } from '../../fixtures/generators.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import { ownerOf } from '../../src/app.js';
+import { MemplanClient } from '../../src/client.js';
 import { expectReplays, until } from '../api-helpers.js';
-import { freePort, freshDatabase, TestRedis } from './services.js';
+import { type Child, freePort, freshDatabase, killChild, startNode, TestRedis } from '../../bench/services.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KEY_A = { 'x-api-key': 'key-a' };
 const KEY_B = { 'x-api-key': 'key-b' };
 
-/** A child process of this test, with its output kept. */
-interface Child {
-  process: ChildProcess;
-  output: string;
-  exited: Promise<number | null>;
-}
-
 function start(command: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, command, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const started: Child = { process: child, output: '', exited: new Promise((done) => child.once('exit', done)) };
-  const keep = (chunk: Buffer) => {
-    started.output += chunk.toString();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return started;
+  return startNode(command, env, ROOT);
 }
 
 /** A JSON request to an API process. */
@@ -116,10 +103,7 @@ describe('memplan scaled out: 2 API processes, 2 workers, Redis and PostgreSQL',
   }, 180_000);
 
   afterAll(async () => {
-    for (const child of [...apis.map((api) => api.child), ...workers]) {
-      if (child.process.exitCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    }
+    for (const child of [...apis.map((api) => api.child), ...workers]) await killChild(child);
     await sql?.end();
     await redis?.stop();
     await database?.drop();
@@ -180,6 +164,28 @@ describe('memplan scaled out: 2 API processes, 2 workers, Redis and PostgreSQL',
     ]);
     expect(Number(jobs.rows[0].count)).toBe(1);
     expect(await planRows(first.body.id)).toBe(1);
+  });
+
+  it('serves the CLI and the client unchanged from either API process', async () => {
+    const graphFile = resolve(ROOT, 'fixtures/graphs/small-cnn.json');
+    const cli = start(['bin/memplan.mjs', 'plan', graphFile, '--budget', '60%', '--time-limit', '2', '--server', apis[1].url, '--json'], {
+      ...env,
+      MEMPLAN_API_KEY: 'key-a',
+    });
+    expect(await cli.exited, cli.output).toBe(0);
+    const printed = JSON.parse(cli.output.slice(cli.output.indexOf('{'))) as Plan;
+    const graph = JSON.parse(readFileSync(graphFile, 'utf8')) as Graph;
+    expectReplays(graph, printed);
+    const client = new MemplanClient({ baseUrl: apis[0].url, apiKey: 'key-a' });
+    const events: number[] = [];
+    const planned = await client.plan(
+      { graph: { ...graph, name: 'through the client' }, budget: '70%', timeLimitSeconds: 2 },
+      { wait: 0, onProgress: (event) => events.push(event.elapsedSeconds) },
+    );
+    expectReplays(graph, planned);
+    expect(await client.getPlan(planned.id!)).toEqual(planned);
+    expect((await client.jobs()).map((job) => job.id)).toContain(planned.id);
+    expect((await client.cancel(planned.id!)).state).toBe('done');
   });
 
   it('finishes the job of a worker killed with SIGKILL on another worker within 60 s, with one plan row', async () => {

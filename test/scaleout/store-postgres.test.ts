@@ -1,9 +1,10 @@
 // The store conformance suite (test/store-conformance.ts) on PostgreSQL, each case on a
 // fresh database, and the migrations: applied once, in order, by processes opening at once.
 import { describe, expect, it } from 'vitest';
+import { isMemplanError } from '../../solver/errors.js';
 import { MIGRATIONS, PgStore } from '../../src/jobs/pg-store.js';
 import { storeConformance } from '../store-conformance.js';
-import { freshDatabase } from './services.js';
+import { freshDatabase } from '../../bench/services.js';
 
 storeConformance('PostgreSQL', async () => {
   const database = await freshDatabase();
@@ -15,6 +16,21 @@ storeConformance('PostgreSQL', async () => {
     await database.drop();
   };
   return store;
+});
+
+describe('PostgreSQL going away', () => {
+  it('is a typed 503 error (MEMPLAN_ERR_STORE_UNAVAILABLE), never a crash', async () => {
+    const database = await freshDatabase();
+    const store = await PgStore.open(database.url);
+    try {
+      await database.drop();
+      const failed = await Promise.resolve(store.getJob('x', 'y')).catch((error: unknown) => error);
+      expect(isMemplanError(failed) && failed.code).toBe('MEMPLAN_ERR_STORE_UNAVAILABLE');
+      expect(isMemplanError(failed) && failed.status).toBe(503);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('PostgreSQL migrations', () => {

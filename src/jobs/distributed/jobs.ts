@@ -237,11 +237,9 @@ export class DistributedJobs implements JobService {
     return (await this.store.getJob(id, owner)) ?? record;
   }
 
-  /** Resolves when the job (of `owner`, when known) is final, or after `ms`. */
-  async waitFor(id: string, ms: number, owner?: string): Promise<void> {
+  /** Resolves when the job of `owner` is final, or after `ms`. */
+  async waitFor(id: string, ms: number, owner: string): Promise<void> {
     if (ms <= 0) return;
-    const ownerOf = owner ?? (await this.ownerOf(id));
-    if (ownerOf === undefined) return;
     await new Promise<void>((resolve) => {
       let stopListening: (() => void) | undefined;
       let finished = false;
@@ -255,7 +253,7 @@ export class DistributedJobs implements JobService {
       };
       const timer = setTimeout(done, ms);
       const check = async () => {
-        const record = await Promise.resolve(this.store.getJob(id, ownerOf)).catch(() => undefined);
+        const record = await Promise.resolve(this.store.getJob(id, owner)).catch(() => undefined);
         if (!record || isTerminal(record.state)) done();
       };
       const poll = setInterval(() => void check(), JOB_POLL_MS);
@@ -270,14 +268,6 @@ export class DistributedJobs implements JobService {
         .catch(() => {});
       void check();
     });
-  }
-
-  /** The owner of a job the route already found (waitFor's callers know it; this is the fallback). */
-  private async ownerOf(id: string): Promise<string | undefined> {
-    const job = await Promise.resolve()
-      .then(() => this.queue.getJob(id))
-      .catch(() => undefined);
-    return (job?.data as QueuedJob | undefined)?.record.owner;
   }
 
   async subscribe(id: string, owner: string, listener: (event: JobEvent) => void): Promise<(() => void) | undefined> {
@@ -337,13 +327,16 @@ export class DistributedJobs implements JobService {
   async stats(): Promise<JobStats> {
     const solveSeconds = emptyHistogram();
     try {
-      const [counts, beats] = await queueCall('stats', async () => {
+      const [counts, beats, names] = await queueCall('stats', async () => {
         const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
         const names = await this.redis.smembers(this.keys.workers);
         const values = names.length > 0 ? await this.redis.mget(names.map((name) => this.keys.worker(name))) : [];
-        return [counts, values] as const;
+        return [counts, values, names] as const;
       });
       const workers = { started: 0, busy: 0, crashes: 0 };
+      // Workers whose heartbeat expired (stopped, or dead) leave the set.
+      const gone = names.filter((_, position) => !beats[position]);
+      if (gone.length > 0) void this.redis.srem(this.keys.workers, ...gone).catch(() => {});
       for (const text of beats) {
         if (!text) continue;
         const beat = JSON.parse(text) as WorkerHeartbeat;

@@ -14,7 +14,7 @@
 // On SIGTERM (stop()) it takes no new jobs and lets the running ones finish within the
 // grace; the rest are stopped and handed back to the queue (a retry, with backoff).
 import { availableParallelism, hostname } from 'node:os';
-import { type Job, Worker } from 'bullmq';
+import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MemplanError } from '../../../solver/errors.js';
 import type { Graph } from '../../../solver/graph/schema.js';
@@ -76,6 +76,9 @@ export class WorkerProcess {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly worker: Worker;
+  /** BullMQ's events of the whole queue: jobs it gave up on (attempts used up, stalled too often). */
+  private readonly queueEvents: QueueEvents;
+  private readonly queue: Queue;
   private readonly keys: RedisKeys;
   private readonly running = new Map<string, Running>();
   private readonly solveSeconds = emptyHistogram();
@@ -108,8 +111,13 @@ export class WorkerProcess {
       maxStalledCount: MAX_STALLED_COUNT,
     });
     this.worker.on('error', onError);
-    // A job that failed for good (its attempts used up, or it stalled too often) ends failed in the store.
-    this.worker.on('failed', (job, error) => void this.failedForGood(job, error));
+    // A job BullMQ gave up on (its attempts used up, or it stalled too often, which the
+    // stalled check decides in Redis, not here) ends failed in the store.
+    this.queue = new Queue(options.settings.queue, { connection: this.redis, prefix: options.settings.prefix });
+    this.queue.on('error', onError);
+    this.queueEvents = new QueueEvents(options.settings.queue, { connection: this.redis, prefix: options.settings.prefix });
+    this.queueEvents.on('error', onError);
+    this.queueEvents.on('failed', ({ jobId, failedReason }) => void this.failedForGood(jobId, failedReason));
     this.heartbeat = setInterval(() => void this.beat(), WORKER_HEARTBEAT_MS);
     void this.beat();
     this.log(`memplan worker ${this.name}: ${concurrency} solver threads on queue "${options.settings.queue}"`);
@@ -162,6 +170,8 @@ export class WorkerProcess {
     if (!(await this.options.store.updateJobIf(record, ACTIVE_STATES))) return 'ended before';
     const running: Running = { record };
     this.running.set(id, running);
+    // A cancel that came between the check above and now found no running job here: look again.
+    if ((await this.redis.exists(this.keys.cancelled(id))) === 1) running.stopping = 'cancel';
     this.log(`memplan worker ${this.name}: job ${id} started (${record.strategy}, attempt ${job.attemptsMade + 1})`);
     try {
       const end = await this.solve(queued, running);
@@ -194,31 +204,38 @@ export class WorkerProcess {
         void published.then(() => resolve(running.handBack ? { handBack: true } : end));
       };
       const cancelled = () => running.stopping === 'cancel';
-      this.pool.start(record.id, queued.graphText as unknown as Graph, queued.options, {
-        onProgress: (event) => {
-          const improved = foldProgress(record, event);
-          if (improved) {
-            const data = { ...improved.data, at: Date.now() };
-            published = published.then(() => publishEntry(this.redis, this.keys, record.id, { type: 'progress', data }).catch(() => {}));
-          }
-          if (Date.now() - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
-            lastWrite = Date.now();
-            const snapshot = { ...record };
-            published = published.then(() => Promise.resolve(store.updateJobIf(snapshot, ['running'])).catch(() => {}));
-          }
+      this.pool.start(
+        record.id,
+        queued.graphText as unknown as Graph,
+        queued.options,
+        {
+          onProgress: (event) => {
+            const improved = foldProgress(record, event);
+            if (improved) {
+              const data = { ...improved.data, at: Date.now() };
+              published = published.then(() => publishEntry(this.redis, this.keys, record.id, { type: 'progress', data }).catch(() => {}));
+            }
+            if (Date.now() - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
+              lastWrite = Date.now();
+              const snapshot = { ...record };
+              published = published.then(() => Promise.resolve(store.updateJobIf(snapshot, ['running'])).catch(() => {}));
+            }
+          },
+          onDone: (plan) => settle({ state: cancelled() ? 'cancelled' : 'done', plan }),
+          onFailed: (error) =>
+            settle(cancelled() ? { state: 'cancelled', error: wire('MEMPLAN_ERR_CANCELLED') } : { state: 'failed', error }),
+          onStopped: (reason) => {
+            if (reason === 'cancel' || cancelled()) settle({ state: 'cancelled', error: wire('MEMPLAN_ERR_CANCELLED') });
+            else
+              settle({
+                state: 'failed',
+                error: wire('MEMPLAN_ERR_TIME_LIMIT_EXCEEDED', { limit: timeLimit, grace: this.watchdogGraceSeconds }),
+              });
+          },
         },
-        onDone: (plan) => settle({ state: cancelled() ? 'cancelled' : 'done', plan }),
-        onFailed: (error) =>
-          settle(cancelled() ? { state: 'cancelled', error: wire('MEMPLAN_ERR_CANCELLED') } : { state: 'failed', error }),
-        onStopped: (reason) => {
-          if (reason === 'cancel' || cancelled()) settle({ state: 'cancelled', error: wire('MEMPLAN_ERR_CANCELLED') });
-          else
-            settle({
-              state: 'failed',
-              error: wire('MEMPLAN_ERR_TIME_LIMIT_EXCEEDED', { limit: timeLimit, grace: this.watchdogGraceSeconds }),
-            });
-        },
-      });
+        record.kind,
+      );
+      if (running.stopping) this.pool.stop(record.id, running.stopping);
     });
   }
 
@@ -232,21 +249,26 @@ export class WorkerProcess {
     await releaseActive(this.redis, this.keys, record).catch(() => {});
   }
 
-  /** A job BullMQ gave up on: it ends failed in the store, so nobody waits for it forever. */
-  private async failedForGood(job: Job | undefined, error: Error): Promise<void> {
-    if (!job) return;
-    const attempts = job.opts.attempts ?? DEFAULT_JOB_ATTEMPTS;
-    const stalled = /stalled/i.test(error.message);
-    if (!stalled && job.attemptsMade < attempts) return;
-    const queued = job.data as QueuedJob;
-    const stored = await Promise.resolve(this.options.store.getJob(queued.record.id, queued.record.owner)).catch(() => undefined);
-    if (!stored || isTerminal(stored.state)) return;
-    const detail = `${error.message} (after ${job.attemptsMade} of ${attempts} attempts)`;
-    await this.end(queued, stored, {
-      state: 'failed',
-      error: new MemplanError('MEMPLAN_ERR_WORKER_CRASHED', { detail, job: stored.id }).toJSON(),
-    });
-    this.log(`memplan worker: job ${stored.id} failed for good: ${detail}`);
+  /**
+   * A job BullMQ gave up on ends failed in the store, so nobody waits for it forever. Every
+   * worker hears the event; the first to store it wins (finishJob), the others change nothing.
+   */
+  private async failedForGood(jobId: string, reason: string): Promise<void> {
+    try {
+      const job = await this.queue.getJob(jobId);
+      // A failure with attempts left is a retry, not an end.
+      if (!job || (await job.getState()) !== 'failed') return;
+      const queued = job.data as QueuedJob;
+      const stored = await this.options.store.getJob(queued.record.id, queued.record.owner);
+      if (!stored || isTerminal(stored.state)) return;
+      const attempts = job.opts.attempts ?? DEFAULT_JOB_ATTEMPTS;
+      const detail = `${reason} (after ${job.attemptsMade} of ${attempts} attempts)`;
+      const error = new MemplanError('MEMPLAN_ERR_WORKER_CRASHED', { detail, job: stored.id }).toJSON();
+      await this.end(queued, stored, { state: 'failed', error });
+      this.log(`memplan worker ${this.name}: job ${stored.id} failed for good: ${detail}`);
+    } catch (error) {
+      this.log(`memplan worker ${this.name}: job ${jobId} failed and could not be marked so: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -264,6 +286,8 @@ export class WorkerProcess {
       }, graceMs);
       // close() takes no new jobs and resolves once the running ones have been processed.
       await this.worker.close();
+      await this.queueEvents.close().catch(() => {});
+      await this.queue.close().catch(() => {});
       clearTimeout(handBack);
       clearInterval(this.heartbeat);
       await this.redis

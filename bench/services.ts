@@ -1,7 +1,8 @@
-// The real engines of the scale-out tests: a PostgreSQL database made for each test file
-// (on the server of MEMPLAN_TEST_DATABASE_URL, which scripts/test-scaleout.sh provides
-// through scripts/scaleout-services.sh) and Redis servers of their own, started from
-// Debian's redis-server on a free port so a test can stop and restart one.
+// The real engines of the scale-out tests (test/scaleout/) and of the scaleout benchmark: a
+// PostgreSQL database made for each run (on the server of MEMPLAN_TEST_DATABASE_URL, which
+// scripts/test-scaleout.sh provides through scripts/scaleout-services.sh), Redis servers of
+// their own, started from Debian's redis-server on a free port so a test can stop and
+// restart one, and child processes (API and worker processes) with their output kept.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -10,8 +11,38 @@ import pg from 'pg';
 /** The PostgreSQL URL the scale-out tests make their databases on. */
 export function baseDatabaseUrl(): string {
   const url = process.env.MEMPLAN_TEST_DATABASE_URL;
-  if (!url) throw new Error('MEMPLAN_TEST_DATABASE_URL is not set: run the scale-out tests with `npm run test:scaleout`');
+  if (!url) {
+    throw new Error(
+      'MEMPLAN_TEST_DATABASE_URL is not set: run the scale-out tests with `npm run test:scaleout`, or set it from ' +
+        'scripts/scaleout-services.sh (its MEMPLAN_DATABASE_URL)',
+    );
+  }
   return url;
+}
+
+/** A child process, with its output kept. */
+export interface Child {
+  process: ChildProcess;
+  output: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `node ...command` in `cwd` with `env`; its stdout and stderr are kept in `output`. */
+export function startNode(command: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
+  const child = spawn(process.execPath, command, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const started: Child = { process: child, output: '', exited: new Promise((done) => child.once('exit', done)) };
+  const keep = (chunk: Buffer) => {
+    started.output += chunk.toString();
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return started;
+}
+
+/** Ends a child with SIGKILL unless it has ended, and waits for it. */
+export async function killChild(child: Child): Promise<void> {
+  if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+  await child.exited;
 }
 
 /** A new, empty database on the test server; drop() removes it. */
