@@ -147,7 +147,14 @@ export async function run(args: string[]): Promise<void> {
   const redis = await TestRedis.start();
   const database = await freshDatabase();
   const children: Child[] = [];
-  const env = { ...process.env, MEMPLAN_REDIS_URL: redis.url, MEMPLAN_DATABASE_URL: database.url, MEMPLAN_API_KEYS: '' };
+  const env = {
+    ...process.env,
+    MEMPLAN_REDIS_URL: redis.url,
+    MEMPLAN_DATABASE_URL: database.url,
+    MEMPLAN_API_KEYS: '',
+    MEMPLAN_MAX_JOBS_PER_KEY: '1000',
+    MEMPLAN_MAX_QUEUE: '1000',
+  };
   const medium = chain(layers);
   const sample = JSON.parse(
     await import('node:fs').then(({ readFileSync }) => readFileSync(`${REPO_ROOT}/fixtures/graphs/small-cnn.json`, 'utf8')),
