@@ -37,7 +37,7 @@ import type { CodecSettings } from './codec/tasks.js';
 import { catalogueMarkdown, clientError, sendError, toMemplanError } from './errors.js';
 import { openapiComponents } from './openapi.js';
 import { CODEC_BODY_SCHEMAS } from './schemas/index.js';
-import { redisSettingsFromEnv } from './jobs/distributed/redis.js';
+import { redisSettingsFromEnv } from './jobs/distributed/settings.js';
 import type { Awaitable, Deleted, JobStore } from './jobs/job-store.js';
 import { JobManager } from './jobs/manager.js';
 import { WorkerPool } from './jobs/pool.js';

@@ -308,7 +308,7 @@ async function runWorker(args: CommandArgs, io: CliIo): Promise<number> {
   const concurrency = typeof args.values.concurrency === 'string' ? Number(args.values.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
     throw new UsageError('--concurrency must be a positive integer', COMMANDS.worker);
-  const { redisSettingsFromEnv } = await import('./jobs/distributed/redis.js');
+  const { redisSettingsFromEnv } = await import('./jobs/distributed/settings.js');
   const settings = redisSettingsFromEnv();
   if (!settings) throw new UsageError('memplan worker needs MEMPLAN_REDIS_URL (redis://host:port), the queue it serves', COMMANDS.worker);
   const { openStore } = await import('./jobs/open-store.js');

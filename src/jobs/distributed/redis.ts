@@ -1,28 +1,13 @@
-// Redis for the scaled-out service: the settings every process shares (MEMPLAN_REDIS_URL,
-// the key prefix, the queue's name), the names of memplan's own keys and channels beside
+// Redis for the scaled-out service: the names of memplan's own keys and channels beside
 // BullMQ's, and connections. An API process uses connections that fail at once while
 // Redis is away (no offline queue, short timeouts), so a request is answered 503 instead
 // of hanging; a worker process uses BullMQ's kind, which waits for Redis to come back.
 import { Redis, type RedisOptions } from 'ioredis';
 import { MemplanError } from '../../../solver/errors.js';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../../solver/limits.js';
+import type { RedisSettings } from './settings.js';
 
-/** What every process of one deployment agrees on. */
-export interface RedisSettings {
-  /** redis://[user:password@]host:port[/db] */
-  url: string;
-  /** Prefix of every key (BullMQ's and memplan's); MEMPLAN_REDIS_PREFIX, default "memplan". */
-  prefix: string;
-  /** The BullMQ queue's name; MEMPLAN_QUEUE, default "jobs". */
-  queue: string;
-}
-
-/** The settings from the environment, or undefined when MEMPLAN_REDIS_URL is not set. */
-export function redisSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RedisSettings | undefined {
-  const url = env.MEMPLAN_REDIS_URL;
-  if (!url) return undefined;
-  return { url, prefix: env.MEMPLAN_REDIS_PREFIX || 'memplan', queue: env.MEMPLAN_QUEUE || 'jobs' };
-}
+export type { RedisSettings } from './settings.js';
 
 /** memplan's own keys and channels, beside BullMQ's under the same prefix. */
 export function redisKeys(settings: RedisSettings) {
