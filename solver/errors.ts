@@ -57,7 +57,20 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds {limit} bytes' },
   MEMPLAN_ERR_QUEUE_FULL: { status: 429, message: 'The job queue is full ({size} jobs); retry later' },
   MEMPLAN_ERR_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry later' },
+  MEMPLAN_ERR_QUEUE_UNAVAILABLE: { status: 503, message: 'The job queue cannot be reached ({detail}); retry later' },
+  MEMPLAN_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The database of jobs and plans cannot be reached ({detail}); retry later' },
   MEMPLAN_ERR_SOLVER_FAILED: { status: 500, message: 'The solver failed: {detail}' },
+  MEMPLAN_ERR_SOLVER_ABORTED: {
+    status: 422,
+    message:
+      "The solver's WebAssembly instance aborted in {phase} ({detail}): the model is too large for its 2 GiB heap; " +
+      'use auto or a heuristic strategy, or a smaller graph',
+  },
+  MEMPLAN_ERR_TIME_LIMIT_EXCEEDED: {
+    status: 422,
+    message:
+      'The solve did not stop within its time limit of {limit} s plus {grace} s and was ended without a plan; use a shorter limit or auto',
+  },
   MEMPLAN_ERR_WORKER_CRASHED: { status: 500, message: 'The worker running the job stopped: {detail}' },
   MEMPLAN_ERR_CANCELLED: { status: 409, message: 'The job was cancelled' },
   MEMPLAN_ERR_INTERNAL: { status: 500, message: 'Internal error: {detail}' },

@@ -188,6 +188,16 @@ export const HIGHS_GRACE_SECONDS = 2;
 /** Seconds after a stop request after which a HiGHS worker that has not answered is terminated. */
 export const HIGHS_STOP_GRACE_SECONDS = 0.8;
 
+/**
+ * Seconds a HiGHS worker whose caller cancelled may take to answer before it is terminated.
+ * The caller does not wait for it (it returns the best incumbent streamed so far at once),
+ * but HiGHS polls its interrupt callback only from the MIP search on: the root node of a
+ * larger model (presolve, the root LP, cuts) can take seconds without a poll. A worker that
+ * answers within this grace keeps its WASM instance for the next solve instead of being
+ * replaced (about a CPU-second to start a new one).
+ */
+export const HIGHS_CANCEL_GRACE_SECONDS = 15;
+
 /** The shortest time limit a HiGHS worker passes to the solver. */
 export const MIN_HIGHS_SECONDS = 0.05;
 
@@ -346,8 +356,58 @@ export const SSE_HEARTBEAT_MS = 15_000;
 /** Events a live job keeps for late subscribers; past it the last one is overwritten. */
 export const MAX_JOB_EVENTS = 500;
 
-/** Seconds beyond a job's own time limit before the watchdog stops it. */
+/** Seconds beyond a job's own time limit before the watchdog stops it (plan() itself stops at the limit). */
 export const DEFAULT_WATCHDOG_GRACE_SECONDS = 30;
+
+/**
+ * Milliseconds a job asked to stop (cancel, watchdog) may take to answer before its thread
+ * is terminated and replaced. Solvers stop within about 250 ms (the stop flag is read in
+ * every long loop and by HiGHS's interrupt callbacks); the rest is headroom on a loaded machine.
+ */
+export const DEFAULT_CANCEL_GRACE_MS = 2000;
+
+/** Milliseconds a cancel request waits beyond the grace for the job to end before it answers. */
+export const CANCEL_REPLY_SLACK_MS = 500;
+
+// Scaled out (MEMPLAN_REDIS_URL): BullMQ on Redis, `memplan worker` processes.
+
+/** Times a job is started before it is given up (MEMPLAN_JOB_ATTEMPTS): a worker failing or handing it back uses one. */
+export const DEFAULT_JOB_ATTEMPTS = 3;
+
+/** Milliseconds before a job handed back or failed by its worker is retried, doubled at each attempt. */
+export const JOB_RETRY_BACKOFF_MS = 1000;
+
+/**
+ * Milliseconds a worker's lock on its job lasts unless renewed (every half of it, by the
+ * worker process's event loop, which solves never block). A job whose worker died is
+ * found by the stalled-job check of another worker within this plus STALLED_CHECK_MS and
+ * started again there.
+ */
+export const JOB_LOCK_MS = 10_000;
+
+/** Milliseconds between a worker's checks for stalled jobs (those whose worker died). */
+export const STALLED_CHECK_MS = 5_000;
+
+/** Times a job may stall (its worker die) and be taken over before it fails. */
+export const MAX_STALLED_COUNT = 2;
+
+/** Milliseconds an API process waits for Redis before it answers 503 MEMPLAN_ERR_QUEUE_UNAVAILABLE. */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/** Milliseconds between two writes of a running job's progress to the store (every improvement goes to Redis at once). */
+export const PROGRESS_WRITE_INTERVAL_MS = 1_000;
+
+/** Milliseconds between an API process's reads of a job it waits for or streams, besides Redis's events. */
+export const JOB_POLL_MS = 1_000;
+
+/** Milliseconds between a worker process's heartbeats; /health counts workers whose heartbeat is fresher than 5 of them. */
+export const WORKER_HEARTBEAT_MS = 2_000;
+
+/** Default milliseconds a `memplan worker` given SIGTERM lets its running jobs finish before it hands them back. */
+export const DEFAULT_WORKER_SHUTDOWN_GRACE_MS = 60_000;
+
+/** Seconds a job's events and cancel mark stay in Redis after they were written. */
+export const JOB_REDIS_TTL_SECONDS = 24 * 3600;
 
 /** How long shutdown lets running jobs finish, in ms. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

@@ -88,6 +88,18 @@ export const SolverInfoSchema = z
   })
   .meta({ id: 'SolverInfo' });
 
+/** A part of a strategy whose solver failed while the strategy went on (auto names the phase). */
+export const PhaseFailureSchema = z
+  .object({
+    phase: z.string().describe('The phase or solve that failed (checkmate-lp, checkmate-milp, swap-milp, ...)'),
+    code: z
+      .enum(['MEMPLAN_ERR_SOLVER_ABORTED', 'MEMPLAN_ERR_SOLVER_FAILED'])
+      .describe("MEMPLAN_ERR_SOLVER_ABORTED: the solver's WebAssembly instance aborted (its heap exhausted); else SOLVER_FAILED"),
+    detail: z.string(),
+  })
+  .meta({ id: 'PhaseFailure' });
+export type PhaseFailure = z.infer<typeof PhaseFailureSchema>;
+
 export const PlanSchema = z
   .object({
     id: z.string().optional().describe('Set when the service stored the plan'),
@@ -104,6 +116,14 @@ export const PlanSchema = z
     schedule: ScheduleSchema,
     nodes: z.array(NodeAnnotationSchema),
     solver: SolverInfoSchema.optional(),
+    failures: z
+      .array(PhaseFailureSchema)
+      .optional()
+      .describe('Phases whose solver failed; the plan is the best of the others (absent when none failed)'),
+    cancelled: z
+      .literal(true)
+      .optional()
+      .describe('The job was cancelled: this is the best plan found before the stop, with its proven gap'),
   })
   .meta({ id: 'Plan' });
 

@@ -13,6 +13,7 @@ import { simulateIndexed, toSchedule } from './schedule/simulate.js';
 import { TransferSchema, type Transfer } from './schedule/types.js';
 import { getStrategy, strategyNames } from './strategies/registry.js';
 import type { ProgressEvent, StrategyContext, StrategyOutcome } from './strategies/types.js';
+import { StopSignal } from './util/stop.js';
 
 /**
  * Host-link presets, assuming costs in microseconds: bandwidth in bytes per microsecond
@@ -59,7 +60,10 @@ export type PlanOptions = z.input<typeof PlanOptionsSchema>;
 export type Budget = ResolvedBudget;
 
 export interface PlanHooks {
+  /** Stops the solve when it aborts (read through the strategy's StopSignal). */
   signal?: AbortSignal;
+  /** Shared stop flags set by another thread (a thread-pool task's flag): read synchronously. */
+  stopFlags?: readonly Int32Array[];
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -105,6 +109,9 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
       nodes: [],
     } satisfies Plan);
   }
+  const startedAt = Date.now();
+  // The one stop of this solve (util/stop.ts): a cancel through the hooks, or the time limit.
+  const signal = new StopSignal({ flags: hooks.stopFlags, parent: hooks.signal, deadline: startedAt + options.timeLimitSeconds * 1000 });
   const context: StrategyContext = {
     graph,
     budgetBytes,
@@ -112,13 +119,17 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
     timeLimitSeconds: options.timeLimitSeconds,
     relativeGap: options.relativeGap,
     formulation: options.formulation,
-    signal: hooks.signal,
+    signal,
     onProgress: hooks.onProgress,
-    startedAt: Date.now(),
+    startedAt,
   };
-  const outcome = await strategy.run(context);
-  // A plan with a non-finite figure is never returned: the numbers were too far apart.
-  return assertFinite('plan', finalizePlan(graph, outcome, common));
+  try {
+    const outcome = await strategy.run(context);
+    // A plan with a non-finite figure is never returned: the numbers were too far apart.
+    return assertFinite('plan', finalizePlan(graph, outcome, common));
+  } finally {
+    signal.dispose();
+  }
 }
 
 /** Builds the Plan from a strategy's outcome by replaying its schedule. */
@@ -136,6 +147,7 @@ export function finalizePlan(
       schedule: [],
       nodes: [],
       solver: outcome.solver,
+      failures: outcome.failures,
     };
   }
   const replay = simulateIndexed(graph, outcome.steps, { transfer: common.transfer });
@@ -184,5 +196,6 @@ export function finalizePlan(
     schedule: toSchedule(graph, outcome.steps),
     nodes: replay.counts.map((count, node) => ({ id: graph.ids[node], ...count })),
     solver: outcome.solver,
+    failures: outcome.failures,
   };
 }

@@ -1,5 +1,12 @@
 // build(): the fastify application with its schemas, docs, store, worker pool and job
 // manager. It never listens; src/server.ts does.
+// Three deployments, chosen by the environment (or BuildOptions):
+// - neither MEMPLAN_REDIS_URL nor MEMPLAN_DATABASE_URL (the default): jobs on this
+//   process's worker threads (jobs/manager.ts), jobs and plans in SQLite; nothing else runs;
+// - MEMPLAN_DATABASE_URL only: the same, with jobs and plans in PostgreSQL;
+// - MEMPLAN_REDIS_URL: a stateless API process (jobs/distributed/jobs.ts): jobs go through
+//   a BullMQ queue to `memplan worker` processes, in PostgreSQL (MEMPLAN_DATABASE_URL) or
+//   the SQLite file of a data directory the processes share on one machine.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import fastifySwagger from '@fastify/swagger';
@@ -30,8 +37,12 @@ import type { CodecSettings } from './codec/tasks.js';
 import { catalogueMarkdown, clientError, sendError, toMemplanError } from './errors.js';
 import { openapiComponents } from './openapi.js';
 import { CODEC_BODY_SCHEMAS } from './schemas/index.js';
+import { redisSettingsFromEnv } from './jobs/distributed/settings.js';
+import type { Awaitable, Deleted, JobStore } from './jobs/job-store.js';
 import { JobManager } from './jobs/manager.js';
 import { WorkerPool } from './jobs/pool.js';
+import type { JobService } from './jobs/service.js';
+import { openStore } from './jobs/open-store.js';
 import { Store } from './jobs/store.js';
 import { jobRoutes } from './routes/jobs.js';
 import { planRoutes } from './routes/plans.js';
@@ -78,6 +89,10 @@ export interface BuildOptions {
   /** How long shutdown lets running jobs finish; default 10 s. */
   shutdownGraceMs?: number;
   logger?: boolean;
+  /** Redis of a scaled-out deployment; default MEMPLAN_REDIS_URL. '' keeps the jobs in this process. */
+  redisUrl?: string;
+  /** postgres:// URL of the store; default MEMPLAN_DATABASE_URL. '' keeps SQLite. */
+  databaseUrl?: string;
   /** Internal knobs for the service's own tests; not part of the public API. */
   internal?: {
     testStrategies?: boolean;
@@ -90,8 +105,17 @@ export interface BuildOptions {
 
 /** The service's parts, reachable from routes and from server.ts. */
 export interface MemplanContext {
+  /** The jobs, as the routes use them. */
+  jobs: JobService;
+  /** The store of jobs, plans and graphs, as the routes use it. */
+  jobStore: JobStore;
+  /** Solver threads of this process (none in a scaled-out API process). */
+  workerThreads: number;
+  /** The SQLite store (throws when the store is PostgreSQL). */
   store: Store;
+  /** This process's worker threads (throws in a scaled-out API process). */
   pool: WorkerPool;
+  /** The in-process job manager (throws in a scaled-out API process). */
   manager: JobManager;
   codec: CodecPool;
   /** What codec tasks check requests against. */
@@ -103,7 +127,7 @@ export interface MemplanContext {
   /** Whether /metrics needs a key, and which owners may read it. */
   metricsAccess: (headers: Record<string, string | string[] | undefined>) => boolean;
   /** Deletes finished jobs and plans older than the retention; returns what went. */
-  sweepRetention: (now?: number) => { jobs: number; plans: number; graphs: number };
+  sweepRetention: (now?: number) => Awaitable<Deleted>;
   /** Stops taking jobs, finishes or fails running ones, closes the store. */
   shutdown: () => Promise<void>;
 }
@@ -192,20 +216,43 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, new RawBody(body as Buffer)));
 
-  const store = new Store(options.dataDir ?? process.env.MEMPLAN_DATA_DIR ?? './data');
-  store.failInterrupted();
-  const pool = new WorkerPool({
-    size: options.workers ?? envNumber('MEMPLAN_WORKERS') ?? availableParallelism(),
-    testStrategies: options.internal?.testStrategies,
-    cancelGraceMs: options.internal?.cancelGraceMs,
-  });
-  const manager = new JobManager(store, pool, {
+  const dataDir = options.dataDir ?? process.env.MEMPLAN_DATA_DIR ?? './data';
+  const redis = redisSettingsFromEnv(
+    options.redisUrl === undefined ? process.env : { ...process.env, MEMPLAN_REDIS_URL: options.redisUrl },
+  );
+  const databaseUrl = options.databaseUrl ?? process.env.MEMPLAN_DATABASE_URL ?? '';
+  const limits = {
     maxQueue: options.maxQueue ?? envCount('MEMPLAN_MAX_QUEUE'),
     maxJobsPerOwner: options.maxJobsPerKey ?? envNumber('MEMPLAN_MAX_JOBS_PER_KEY'),
-    watchdogGraceSeconds: options.internal?.watchdogGraceSeconds,
-  });
+  };
+  // The default deployment is built exactly as it always was: SQLite, threads, the manager.
+  const jobStore: JobStore = databaseUrl === '' && !redis ? new Store(dataDir) : await openStore({ databaseUrl, dataDir });
+  let local: { pool: WorkerPool; manager: JobManager } | undefined;
+  let jobs: JobService;
+  if (redis) {
+    const { DistributedJobs } = await import('./jobs/distributed/jobs.js');
+    jobs = new DistributedJobs(redis, jobStore, {
+      ...limits,
+      attempts: envNumber('MEMPLAN_JOB_ATTEMPTS'),
+      onRedisError: (error) => app.log.warn(`redis: ${error.message}`),
+    });
+  } else {
+    await jobStore.failInterrupted();
+    const pool = new WorkerPool({
+      size: options.workers ?? envNumber('MEMPLAN_WORKERS') ?? availableParallelism(),
+      testStrategies: options.internal?.testStrategies,
+      cancelGraceMs: options.internal?.cancelGraceMs,
+    });
+    const manager = new JobManager(jobStore, pool, {
+      ...limits,
+      watchdogGraceSeconds: options.internal?.watchdogGraceSeconds,
+      onWriteError: (error) => app.log.error({ err: error }, 'a job store write failed'),
+    });
+    local = { pool, manager };
+    jobs = manager;
+  }
   const codec = new CodecPool({ size: options.codecWorkers ?? envNumber('MEMPLAN_CODEC_WORKERS') });
-  const extraStrategies = options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:abort', 'test:throw'] : [];
+  const extraStrategies = options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:overrun', 'test:abort', 'test:throw'] : [];
   const settings: CodecSettings = {
     maxNodes,
     maxTimeLimitSeconds: Math.min(
@@ -215,12 +262,19 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     strategies: [...strategyNames(), ...extraStrategies],
   };
   const retentionHours = options.retentionHours ?? envCount('MEMPLAN_RETENTION_HOURS') ?? DEFAULT_RETENTION_HOURS;
+  let storeOpen = true;
   const sweepRetention = (now = Date.now()) =>
-    retentionHours > 0 ? store.deleteOlderThan(now - retentionHours * 3600 * 1000) : { jobs: 0, plans: 0, graphs: 0 };
-  sweepRetention();
-  const sweeper = setInterval(() => {
-    if (store.db.open) sweepRetention();
-  }, RETENTION_SWEEP_INTERVAL_MS);
+    retentionHours > 0 ? jobStore.deleteOlderThan(now - retentionHours * 3600 * 1000) : { jobs: 0, plans: 0, graphs: 0 };
+  // A sweep that fails (the database away) is retried at the next interval.
+  const sweepQuietly = () => {
+    if (!storeOpen) return;
+    void Promise.resolve()
+      .then(() => sweepRetention())
+      .catch((error: unknown) => app.log.warn(`retention sweep: ${(error as Error).message}`));
+  };
+  if (jobStore instanceof Store) sweepRetention();
+  else sweepQuietly();
+  const sweeper = setInterval(sweepQuietly, RETENTION_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const metricsPublic = options.metricsPublic ?? process.env.MEMPLAN_METRICS_PUBLIC === '1';
   const metricsKey = options.metricsKey ?? (process.env.MEMPLAN_METRICS_KEY || undefined);
@@ -232,19 +286,34 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
   };
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = () => {
-    shutdownPromise ??= manager
+    shutdownPromise ??= jobs
       .shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)
       .then(() => codec.close())
-      .finally(() => {
+      .finally(async () => {
         clearInterval(sweeper);
-        store.close();
+        storeOpen = false;
+        await jobStore.close();
       });
     return shutdownPromise;
   };
-  app.decorate('memplan', {
-    store,
-    pool,
-    manager,
+  /** A part of the default deployment; reading it in another deployment is a bug of the caller. */
+  const only = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`app.memplan.${what} is not part of this deployment (see src/app.ts)`);
+    return value;
+  };
+  const context = {
+    jobs,
+    jobStore,
+    workerThreads: local?.pool.size ?? 0,
+    get store() {
+      return only(jobStore instanceof Store ? jobStore : undefined, 'store');
+    },
+    get pool() {
+      return only(local?.pool, 'pool');
+    },
+    get manager() {
+      return only(local?.manager, 'manager');
+    },
     codec,
     settings,
     maxNodes,
@@ -253,7 +322,8 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     metricsAccess,
     sweepRetention,
     shutdown,
-  });
+  } satisfies MemplanContext;
+  app.decorate('memplan', context);
   app.decorateRequest('owner', '');
   app.addHook('onClose', async () => {
     await shutdown();

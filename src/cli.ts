@@ -294,6 +294,53 @@ async function runServe(args: CommandArgs, io: CliIo): Promise<number> {
   return new Promise<number>(() => {});
 }
 
+/** A positive integer from the environment, or undefined. */
+function envPositive(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Serves the scaled-out job queue (MEMPLAN_REDIS_URL) until SIGTERM or SIGINT, which let
+ * the running jobs finish (MEMPLAN_WORKER_SHUTDOWN_GRACE_MS) and hand the rest back.
+ */
+async function runWorker(args: CommandArgs, io: CliIo): Promise<number> {
+  const concurrency = typeof args.values.concurrency === 'string' ? Number(args.values.concurrency) : undefined;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
+    throw new UsageError('--concurrency must be a positive integer', COMMANDS.worker);
+  const { redisSettingsFromEnv } = await import('./jobs/distributed/settings.js');
+  const settings = redisSettingsFromEnv();
+  if (!settings) throw new UsageError('memplan worker needs MEMPLAN_REDIS_URL (redis://host:port), the queue it serves', COMMANDS.worker);
+  const { openStore } = await import('./jobs/open-store.js');
+  const store = await openStore({
+    databaseUrl: process.env.MEMPLAN_DATABASE_URL,
+    dataDir: typeof args.values['data-dir'] === 'string' ? args.values['data-dir'] : (process.env.MEMPLAN_DATA_DIR ?? './data'),
+  });
+  const { WorkerProcess } = await import('./jobs/distributed/worker-process.js');
+  const worker = new WorkerProcess({
+    settings,
+    store,
+    concurrency: concurrency ?? envPositive('MEMPLAN_WORKERS'),
+    attempts: envPositive('MEMPLAN_JOB_ATTEMPTS'),
+    log: io.err,
+  });
+  const grace = envPositive('MEMPLAN_WORKER_SHUTDOWN_GRACE_MS');
+  const stop = (signal: string) => {
+    io.err(`memplan worker: ${signal}: finishing the running jobs`);
+    worker.stopGracefully(grace).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        io.err(`memplan worker: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  // The signal handlers end the process; this promise never settles.
+  return new Promise<number>(() => {});
+}
+
 async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
   const [graphPath, planPath] = args.positionals;
   const graph = loadGraph(graphPath);
@@ -480,6 +527,24 @@ export const COMMANDS: Record<string, Command> = {
       workers: { type: 'string', valueName: 'N', description: 'Worker threads (default MEMPLAN_WORKERS or the cores)' },
     },
     run: runServe,
+  },
+  worker: {
+    name: 'worker',
+    summary: "Solve the scaled-out service's jobs (MEMPLAN_REDIS_URL; store: MEMPLAN_DATABASE_URL or the data directory)",
+    positionals: [],
+    options: {
+      concurrency: {
+        type: 'string',
+        valueName: 'N',
+        description: 'Jobs at once, one solver thread each (default MEMPLAN_WORKERS or the cores)',
+      },
+      'data-dir': {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'SQLite store shared with the API processes, without MEMPLAN_DATABASE_URL',
+      },
+    },
+    run: runWorker,
   },
 };
 

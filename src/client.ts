@@ -10,7 +10,7 @@ import type {
   SimulateResponseSchema,
   StrategiesResponseSchema,
 } from './schemas/index.js';
-import type { JobEvent } from './jobs/manager.js';
+import type { JobEvent } from './jobs/lifecycle.js';
 
 export type GraphStats = z.infer<typeof GraphStatsSchema>;
 export type JobAccepted = z.infer<typeof JobAcceptedSchema>;

@@ -12,7 +12,8 @@ export interface ServeOptions extends BuildOptions {
 /** Builds and starts the server; returns the app and the URL it listens on. */
 export async function serve(options: ServeOptions = {}): Promise<{ app: FastifyInstance; url: string }> {
   const app = await build({ logger: options.logger ?? process.env.MEMPLAN_LOG !== '0', ...options });
-  app.memplan.pool.warm();
+  // A scaled-out API process has no solver threads (the worker processes do).
+  if (app.memplan.jobs.mode === 'local') app.memplan.pool.warm();
   const port = options.port ?? Number(process.env.PORT ?? 8080);
   const host = options.host ?? process.env.HOST ?? '0.0.0.0';
   let address: string;

@@ -184,7 +184,35 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
     return { reply, details: { size: 0 } };
   },
   MEMPLAN_ERR_SOLVER_FAILED: async () => ({ reply: await planWith(chain(3), { strategy: 'test:throw' }) }),
-  MEMPLAN_ERR_WORKER_CRASHED: async () => ({ reply: await planWith(chain(3), { strategy: 'test:abort' }) }),
+  MEMPLAN_ERR_SOLVER_ABORTED: async () => ({
+    reply: await planWith(chain(3), { strategy: 'test:abort' }),
+    details: { phase: 'test:abort' },
+  }),
+  MEMPLAN_ERR_WORKER_CRASHED: async () => {
+    // The worker thread dies under the job (as an out-of-memory kill would end it).
+    const waiting = planWith(chain(7), { strategy: 'test:slow', timeLimitSeconds: 30 });
+    await until(() => app.memplan.pool.busy === 1);
+    const jobs = (await app.inject({ url: '/v1/jobs?state=running' })).json().jobs;
+    expect(app.memplan.pool.killWorkerOf(jobs[0].id)).toBe(true);
+    const reply = await waiting;
+    await until(() => app.memplan.pool.busy === 0);
+    return { reply };
+  },
+  MEMPLAN_ERR_TIME_LIMIT_EXCEEDED: async () => {
+    // A solve that ignores its stop flag and its time limit: the watchdog asks it to stop,
+    // then ends its thread; the answer is a typed 4xx, never a 5xx.
+    const other = await testApp({ workers: 1, internal: { watchdogGraceSeconds: 0.2, cancelGraceMs: 200 } });
+    try {
+      const reply = await other.inject({
+        method: 'POST',
+        url: '/v1/plans?wait=10',
+        payload: { graph: chain(3), budget: { fraction: 1 }, strategy: 'test:overrun', timeLimitSeconds: 0.5 },
+      });
+      return { reply, details: { limit: 0.5, grace: 0.2 } };
+    } finally {
+      await other.close();
+    }
+  },
   MEMPLAN_ERR_CANCELLED: async () => {
     const waiting = planWith(chain(6), { strategy: 'test:slow', timeLimitSeconds: 30 });
     await until(() => app.memplan.pool.busy === 1);
@@ -218,6 +246,17 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
       await other.close();
     }
   },
+  MEMPLAN_ERR_QUEUE_UNAVAILABLE: async () => {
+    // Scaled out (MEMPLAN_REDIS_URL) with no Redis answering: a typed 503, at once.
+    const unreachable = await testApp({ redisUrl: 'redis://127.0.0.1:1' });
+    try {
+      const reply = await unreachable.inject({ method: 'POST', url: '/v1/plans?wait=0', payload: EXAMPLE_PLAN_REQUEST });
+      expect(reply.headers['retry-after']).toBe('5');
+      return { reply };
+    } finally {
+      await unreachable.close();
+    }
+  },
   MEMPLAN_ERR_SHUTTING_DOWN: async () => {
     const other = await testApp({ workers: 1 });
     try {
@@ -240,6 +279,8 @@ function asReply(exchange: { text: string; status?: number }): LightMyRequestRes
 /** Codes no HTTP request can trigger, and why. */
 const UNREACHABLE: Partial<Record<ErrorCode, string>> = {
   MEMPLAN_ERR_INVALID_IMPORT: 'raised by the graph importers (library and CLI); the HTTP API takes the Graph contract only',
+  MEMPLAN_ERR_STORE_UNAVAILABLE:
+    'only with MEMPLAN_DATABASE_URL (PostgreSQL) that stops answering; test/scaleout/store-postgres.test.ts shows it (npm run test:scaleout)',
   MEMPLAN_ERR_INTERNAL:
     'the fallback for a bug in the service; a request that reaches it is a bug to fix, and the fuzz test asserts none does',
 };

@@ -45,6 +45,14 @@ const ROLES: [prefix: string, role: Role][] = [
   ['curl -s localhost:${PORT:-8080}/health', { run: 'client' }],
   ['npm run bench -- --suite engine', { skip: 'benchmarks take minutes and are figures, not tests (npm run bench)' }],
   [
+    'eval "$(sudo bash scripts/scaleout-services.sh',
+    {
+      skip:
+        'it installs and starts system services as root; npm run test:scaleout (in .ci/run) runs the same processes: ' +
+        'the script, API processes and memplan worker processes (test/scaleout/distributed.test.ts)',
+    },
+  ],
+  [
     'python3 -m pip install torch torchvision',
     { skip: "the PyTorch plugin's block: plugins/torch/tests runs the README's Python example" },
   ],

@@ -55,6 +55,8 @@ export interface SolveResult {
   threadId: number;
   /** Set when stop is 'error'. */
   error?: string;
+  /** Set when the error was the solver's WebAssembly instance aborting (its heap exhausted): a solver failure, never a verdict. */
+  aborted?: boolean;
 }
 
 /** A MILP/LP solver behind memplan's model. */

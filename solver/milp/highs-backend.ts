@@ -2,19 +2,25 @@
 // thread of the thread pool (solver/util/thread-pool.ts) in highs-worker.mjs: a solve
 // blocks its thread, so the main thread stays live and two solves can run at once.
 // Stop-on-request goes through the task's stop flag, which the worker's interrupt
-// callbacks read; the time limit is HiGHS's own and is also enforced from outside (a
+// callbacks read, and through the stop flags of the caller's StopSignal (util/stop.ts),
+// which they read too, so a job's cancel interrupts its solve at once. HiGHS polls them
+// only from its MIP search on, so a cancelled caller does not wait: it gets the best
+// incumbent streamed so far at once, and the worker is left HIGHS_CANCEL_GRACE_SECONDS to
+// answer (and stay for the next solve) before it is terminated. The time limit is HiGHS's own and is also enforced from outside (a
 // solve past it plus a grace is asked to stop, and its thread terminated if it does not,
 // keeping the best incumbent it streamed). A thread whose WASM heap aborted, or grew past
 // RETIRE_HEAP_BYTES (the heap never shrinks), is replaced.
 import {
   BOUND_EVERY_SECONDS,
   BOUND_PROGRESS_STEP,
+  HIGHS_CANCEL_GRACE_SECONDS,
   HIGHS_GRACE_SECONDS,
   HIGHS_STOP_GRACE_SECONDS,
   MAX_IDLE_HIGHS_WORKERS,
   MIN_HIGHS_SECONDS,
   RETIRE_HEAP_BYTES,
 } from '../limits.js';
+import { stopCauseOf, stopFlagsOf } from '../util/stop.js';
 import { ThreadPool } from '../util/thread-pool.js';
 import type { MilpBackend, SolveOptions, SolveProgress, SolveResult } from './backend.js';
 import { writeLp } from './lp-writer.js';
@@ -55,6 +61,14 @@ function highsPool(): ThreadPool<WorkerDone, WorkerProgress> {
     reusable: (done) => done.heapBytes < RETIRE_HEAP_BYTES,
   });
   return pool;
+}
+
+/**
+ * The HiGHS threads of this thread's pool: started so far, alive, busy, and lost to crashes
+ * (a terminated solve's thread is gone from `threads`; the next solve starts a new one).
+ */
+export function highsThreadStats(): { spawned: number; threads: number; busy: number; crashes: number } {
+  return { spawned: pool?.spawned ?? 0, threads: pool?.threads ?? 0, busy: pool?.busy ?? 0, crashes: pool?.crashes ?? 0 };
 }
 
 /** Terminates the idle HiGHS workers (tests, shutdown). */
@@ -121,11 +135,20 @@ export class HighsBackend implements MilpBackend {
           boundStep: BOUND_PROGRESS_STEP,
         },
       },
-      { onProgress, signal: options.signal, deadlineMs: (options.timeLimitSeconds + HIGHS_GRACE_SECONDS) * 1000 },
+      {
+        onProgress,
+        signal: options.signal,
+        signalGraceMs: HIGHS_CANCEL_GRACE_SECONDS * 1000,
+        linkedStopFlags: stopFlagsOf(options.signal),
+        deadlineMs: (options.timeLimitSeconds + HIGHS_GRACE_SECONDS) * 1000,
+      },
     );
-    const outcome = await task.outcome;
+    // A stop from the caller answers at once from the stream; the worker finishes on its own.
+    const stop = stopped(options.signal, task.thread.worker.threadId);
+    const outcome = await Promise.race([task.outcome, stop.promise]);
+    stop.detach();
     // The result when the worker cannot answer: the best incumbent it streamed.
-    const fromStream = (stop: SolveResult['stop'], error?: string): SolveResult => {
+    const fromStream = (stop: SolveResult['stop'], error?: string, aborted?: boolean): SolveResult => {
       const streamed = best as { objective: number; values: Float64Array } | null;
       return {
         stop,
@@ -140,11 +163,15 @@ export class HighsBackend implements MilpBackend {
         wallSeconds: elapsed(),
         threadId: outcome.threadId,
         error,
+        aborted,
       };
     };
-    if (outcome.kind === 'stopped') return fromStream(outcome.reason === 'deadline' ? 'timeLimit' : 'interrupted');
+    // The caller's signal past its deadline is a time limit too, not an interruption.
+    const deadline = stopCauseOf(options.signal) === 'deadline';
+    if (outcome.kind === 'stopped') return fromStream(outcome.reason === 'deadline' || deadline ? 'timeLimit' : 'interrupted');
     if (outcome.kind === 'crashed') return fromStream('error', `worker failed: ${outcome.error}`);
-    if (outcome.kind === 'failed') return fromStream('error', String(outcome.error));
+    // A fatal failure is the WASM instance aborting (its heap exhausted): the thread was replaced.
+    if (outcome.kind === 'failed') return fromStream('error', String(outcome.error), outcome.fatal);
     const done = outcome.result;
     const meaning = statusMeaning(done.code);
     let values = done.values;
@@ -159,7 +186,7 @@ export class HighsBackend implements MilpBackend {
     }
     const bound = isMip ? done.bound : meaning.stop === 'optimal' ? done.objective : undefined;
     // Stopped by the outside time limit, HiGHS says interrupted: that is a time limit.
-    const outsideLimit = task.stopReason === 'deadline' && !options.signal?.aborted;
+    const outsideLimit = (task.stopReason === 'deadline' && !options.signal?.aborted) || deadline;
     return {
       stop: outsideLimit && meaning.stop === 'interrupted' ? 'timeLimit' : meaning.stop,
       solverStatus: meaning.highs,
@@ -174,6 +201,24 @@ export class HighsBackend implements MilpBackend {
       threadId: done.threadId,
     };
   }
+}
+
+/** A promise of a 'stopped' outcome once the signal aborts (never when there is none), and the means to stop listening. */
+function stopped(
+  signal: AbortSignal | undefined,
+  threadId: number,
+): { promise: Promise<{ kind: 'stopped'; reason: 'signal'; threadId: number }>; detach: () => void } {
+  let detach = () => {};
+  const promise = new Promise<{ kind: 'stopped'; reason: 'signal'; threadId: number }>((resolve) => {
+    if (!signal) return;
+    const answer = () => resolve({ kind: 'stopped', reason: 'signal', threadId });
+    if (signal.aborted) answer();
+    else {
+      signal.addEventListener('abort', answer, { once: true });
+      detach = () => signal.removeEventListener('abort', answer);
+    }
+  });
+  return { promise, detach };
 }
 
 /** The relative gap of an objective over a lower bound. */

@@ -5,8 +5,10 @@
 // {arrays | lpText, options}, where the options carry the backend's limits
 // (solver/limits.ts) too, as this file cannot import TypeScript; progress reports are
 // {type:'incumbent'|'bound', ...}; the result is the solve's figures and values. HiGHS's
-// interrupt callbacks poll the task's stop flag. A fatal error (the WASM heap aborted)
-// leaves this instance unusable: the pool replaces the thread.
+// interrupt callbacks poll the task's stop flag and the flags linked to it (the stop flag
+// of the job that runs the solve), so a cancel reaches a running solve without passing
+// through any event loop. A fatal error (the WASM heap aborted) leaves this instance
+// unusable: the pool replaces the thread.
 import { threadId } from 'node:worker_threads';
 import loadHighs from 'highs';
 import { serveTasks } from '../util/thread-worker.mjs';
@@ -32,11 +34,24 @@ function safeInfo(model, name) {
   }
 }
 
+/** The answer of a solve stopped before HiGHS ran (the callbacks cannot see a stop during loading). */
+function stoppedEarly(highs, started) {
+  return {
+    code: highs.constants.modelStatus.interrupted,
+    hasSolution: false,
+    nodes: 0,
+    wallSeconds: (Date.now() - started) / 1000,
+    threadId,
+    heapBytes: highs.memoryBytes,
+  };
+}
+
 async function solve(message, task) {
   const highs = await highsPromise;
   const { options } = message;
-  const { stopFlag } = task;
+  const { stopFlags } = task;
   const started = Date.now();
+  if (task.stopRequested()) return stoppedEarly(highs, started);
   const infinity = highs.infinity;
   let model;
   if (message.lpText !== undefined) {
@@ -76,11 +91,12 @@ async function solve(message, task) {
         // A rejected start is not an error: the solve simply starts cold.
       }
     }
+    if (task.stopRequested()) return stoppedEarly(highs, started);
     let lastBound = -Infinity;
     let lastBoundAt = 0;
     const types = highs.constants.callbackType;
     const interruptIfAsked = (event) => {
-      if (Atomics.load(stopFlag, 0) !== 0) event.interrupt();
+      if (stopFlags.some((flag) => Atomics.load(flag, 0) !== 0)) event.interrupt();
     };
     const callbacks = {
       [types.simplexInterrupt]: interruptIfAsked,

@@ -25,6 +25,8 @@ export interface GreedyOptions {
   seed?: number;
   /** The order of first computations (a topological order); default the graph's order. */
   order?: readonly number[];
+  /** Give up (return null) once it aborts: the solve was stopped. */
+  signal?: AbortSignal;
 }
 
 /** A greedy run: the compute sequence, and whether every compute fit the budget. */
@@ -35,7 +37,7 @@ export interface GreedyResult {
 
 const NEVER = Number.POSITIVE_INFINITY;
 
-/** Schedules the graph under `available` device bytes (residentBytes excluded); null when it gave up. */
+/** Schedules the graph under `available` device bytes (residentBytes excluded); null when it gave up or was stopped. */
 export function greedySequence(graph: IndexedGraph, available: number, options: GreedyOptions = {}): GreedyResult | null {
   const size = graph.size;
   const alpha = options.alpha ?? 1;
@@ -171,6 +173,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   // Brings `root` onto the device, recomputing missing inputs first (explicit stack). Each
   // frame pins each of its inputs once, from the moment the input is resident, so nothing
   // it reads can be evicted while a sibling input is being recomputed.
+  let ticks = 0;
   const materialize = (root: number): boolean => {
     const stack: { node: number; at: number; held: Set<number> }[] = [];
     const open = (node: number) => {
@@ -187,7 +190,8 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     };
     open(root);
     while (stack.length) {
-      if (sequence.length > maxComputes) return false;
+      // One node may recompute a long chain, each compute evicting: check the stop here too.
+      if (sequence.length > maxComputes || ((++ticks & 15) === 0 && options.signal?.aborted)) return false;
       const frame = stack[stack.length - 1];
       const inputs = graph.inputs[frame.node];
       if (frame.at < inputs.length) {
@@ -219,6 +223,8 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   };
 
   for (frontier = 0; frontier < size; frontier++) {
+    // Each step costs O(size): checking the stop at every one is cheap.
+    if (options.signal?.aborted) return null;
     needStale = true;
     if (!materialize(order[frontier])) return null;
     sweep();

@@ -16,6 +16,8 @@ export interface ImproveOptions {
   deadline?: number;
   /** At most this many passes. */
   maxPasses?: number;
+  /** Stop (keeping what was removed so far) once it aborts. */
+  signal?: AbortSignal;
 }
 
 /** Result of an improvement: the sequence and its exact peak and cost. */
@@ -35,7 +37,7 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
   let removed = 0;
   const maxPasses = options.maxPasses ?? 10_000;
   for (let pass = 0; pass < maxPasses; pass++) {
-    if (options.deadline !== undefined && pass > 0 && Date.now() > options.deadline) break;
+    if (pass > 0 && ((options.deadline !== undefined && Date.now() > options.deadline) || options.signal?.aborted)) break;
     const profile = profileOf(graph, sequence);
     if (typeof profile === 'string') throw new Error(`improveSequence: illegal sequence: ${profile}`);
     if (profile.peak > available) throw new Error('improveSequence: the starting sequence exceeds the budget');
@@ -68,7 +70,10 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
     candidates.sort(
       (a, b) => graph.cost[sequence[b]] - graph.cost[sequence[a]] || graph.bytes[sequence[a]] - graph.bytes[sequence[b]] || a - b,
     );
+    let checked = 0;
     for (const position of candidates) {
+      // The moves accepted so far keep the sequence legal and within the budget.
+      if ((++checked & 63) === 0 && options.signal?.aborted) break;
       if (deleted[position]) continue;
       const before = previous[position];
       if (before < 0) continue;
@@ -101,7 +106,7 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
     // and take the first that fits.
     let exact: number[] | null = null;
     for (const position of candidates) {
-      if (options.deadline !== undefined && Date.now() > options.deadline) break;
+      if ((options.deadline !== undefined && Date.now() > options.deadline) || options.signal?.aborted) break;
       const trial = sequence.slice(0, position).concat(sequence.slice(position + 1));
       const profiled = profileOf(graph, trial);
       if (typeof profiled !== 'string' && profiled.peak <= available) {

@@ -67,7 +67,7 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     if (typeof profile === 'string') return;
     smallestPeak = Math.min(smallestPeak, profile.peak + graph.residentBytes);
     if (profile.peak > available) return;
-    const improved = improveSequence(graph, sequence, available, { deadline: options.deadline });
+    const improved = improveSequence(graph, sequence, available, { deadline: options.deadline, signal: options.signal });
     if (!best || improved.cost < best.cost || (improved.cost === best.cost && improved.peak < best.peak)) {
       best = { sequence: improved.sequence, cost: improved.cost, peak: improved.peak, from };
     }
@@ -90,18 +90,22 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     const perturbed: { order: number[]; peak: number }[] = [];
     const orderRandom = seededRandom(ORDER_SEED);
     const orderDeadline = Date.now() + TIME_SHARES.searchOrders * Math.max(0, options.deadline - Date.now());
-    for (let attempt = 0; attempt < ORDER_RESTARTS && Date.now() < orderDeadline; attempt++) {
+    for (let attempt = 0; attempt < ORDER_RESTARTS && Date.now() < orderDeadline && !stop(); attempt++) {
       const order = memoryAwareOrder(graph, 'delta', orderRandom, 0.5);
       const profile = profileOf(graph, order);
       if (typeof profile !== 'string') perturbed.push({ order, peak: profile.peak });
     }
     perturbed.sort((a, b) => a.peak - b.peak);
     for (const { order } of perturbed.slice(0, 2)) orders.push(order);
-    for (const order of orders.slice(1)) consider(order, 'memory-aware order+local-search');
+    for (const order of orders.slice(1)) if (!stop()) consider(order, 'memory-aware order+local-search');
     for (const variant of GREEDY_VARIANTS) {
       for (const order of orders) {
         if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-        const result = greedySequence(graph, Math.floor(available * variant.margin), { alpha: variant.alpha, order });
+        const result = greedySequence(graph, Math.floor(available * variant.margin), {
+          alpha: variant.alpha,
+          order,
+          signal: options.signal,
+        });
         if (result) consider(result.sequence, 'greedy+local-search');
       }
     }
@@ -115,7 +119,13 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
         // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
         const order =
           random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
-        const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order });
+        const result = greedySequence(graph, Math.floor(available * margin), {
+          alpha,
+          noise: 0.3 + 0.7 * random(),
+          seed,
+          order,
+          signal: options.signal,
+        });
         if (result) consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
         sinceBetter = after < before ? 0 : sinceBetter + 1;

@@ -77,7 +77,7 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
       onPlan,
     });
     if (forward.best) onPlan(forward.best);
-    if (forward.solve.stop === 'timeLimit') run.timedOut = true;
+    run.stopped(`${source}, forward recomputation only`, forward.solve.stop, forward.solve.error, forward.solve.aborted);
   }
   if (!run.canRun(Clock.secondsTo(milpDeadline), MIN_PHASE_SECONDS / 2)) return undefined;
   run.note(source);
@@ -94,7 +94,7 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   if (milp.best) onPlan(milp.best);
   if (!reordered && milp.bound !== undefined) incumbent.offerBound(milp.bound, 'milp');
   if (!reordered && milp.solve.stop === 'optimal') run.proven = true;
-  run.stopped('checkmate-milp', milp.solve.stop, milp.solve.error);
+  run.stopped('checkmate-milp', milp.solve.stop, milp.solve.error, milp.solve.aborted);
   return undefined;
 }
 
@@ -166,7 +166,7 @@ const PHASES: readonly Phase[] = [
       if (lp.bound !== undefined) incumbent.offerBound(lp.bound, 'lp');
       incumbent.notePeak(lp.smallestPeakBytes);
       if (lp.best) incumbent.offer(lp.best.steps, 'checkmate-lp');
-      run.stopped('checkmate-lp', lp.solve.stop, lp.solve.error);
+      run.stopped('checkmate-lp', lp.solve.stop, lp.solve.error, lp.solve.aborted);
       return undefined;
     },
   },
@@ -191,7 +191,7 @@ const PHASES: readonly Phase[] = [
         starts: best ? [best.steps] : [],
       });
       if (swap.steps) incumbent.offer(swap.steps, 'swap-milp');
-      run.stopped('swap-milp', swap.stop);
+      run.stopped('swap-milp', swap.stop, swap.error, swap.aborted);
       return undefined;
     },
   },

@@ -81,6 +81,7 @@ export const capuchin: Strategy = {
       for (let count = 1; count < selected.length; count = Math.ceil(count * 1.3)) counts.add(count);
       for (const count of [...counts].sort((a, b) => a - b)) {
         for (const timing of ['hide', 'tight'] as const) {
+          if (context.signal?.aborted) return incumbent.sweepOutcome('capuchin');
           const choices = new Map<number, EvictionChoice>();
           for (const { window, mode } of selected.slice(0, count)) {
             if (mode === 'recompute') {

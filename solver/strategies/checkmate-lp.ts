@@ -3,6 +3,7 @@
 // within the budget, with the LP bound and the gap.
 import { runCheckmateLp, tooLarge } from '../milp/checkmate-solve.js';
 import { MIN_SOLVE_SECONDS } from '../limits.js';
+import { failureError, phaseFailure } from './failure.js';
 import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
@@ -31,6 +32,8 @@ async function runLp(context: StrategyContext): Promise<StrategyOutcome> {
       message: `checkmate-lp (${context.formulation}): LP ${run.solve.stop}, rounded`,
     };
   }
+  // A failed solve (a WASM heap abort) is a solver failure, never a verdict of infeasibility.
+  if (run.solve.stop === 'error') throw failureError(phaseFailure('checkmate-lp', run.solve.error, run.solve.aborted));
   return {
     kind: 'infeasible',
     smallestPeakBytes: incumbent.smallestPeakBytes,

@@ -3,6 +3,7 @@
 // gap; a time-out with a plan is a result, not an error.
 import { runCheckmateMilp, tooLarge } from '../milp/checkmate-solve.js';
 import { MIN_SOLVE_SECONDS } from '../limits.js';
+import { failureError, phaseFailure } from './failure.js';
 import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
@@ -25,6 +26,7 @@ async function runMilp(context: StrategyContext): Promise<StrategyOutcome> {
   });
   if (run.bound !== undefined) incumbent.offerBound(run.bound, 'milp');
   const stop = run.solve.stop;
+  const failure = stop === 'error' ? phaseFailure('checkmate-milp', run.solve.error, run.solve.aborted) : undefined;
   if (incumbent.best) {
     return {
       kind: 'schedule',
@@ -33,8 +35,11 @@ async function runMilp(context: StrategyContext): Promise<StrategyOutcome> {
       bound: incumbent.bound,
       solver: run.solver,
       message: `checkmate-milp (${context.formulation}): ${stop}${run.warmStarted ? ', warm-started' : ''}`,
+      failures: failure && [failure],
     };
   }
+  // A failed solve (a WASM heap abort) is a solver failure, never a verdict of infeasibility.
+  if (failure) throw failureError(failure);
   if (run.infeasible) {
     return {
       kind: 'infeasible',

@@ -83,15 +83,17 @@ export interface ScheduleOptions {
   retainRecomputed?: boolean;
   /** Give up (return null) once the schedule grows past this many steps. */
   maxSteps?: number;
+  /** Give up (return null) once it aborts: the solve was stopped. */
+  signal?: AbortSignal;
 }
 
 /** Builds the schedule for a checkpoint assignment. */
 export function scheduleCheckpoints(
   base: SchedulerBase,
   levels: CheckpointLevels,
-  options?: Omit<ScheduleOptions, 'maxSteps'>,
+  options?: Omit<ScheduleOptions, 'maxSteps' | 'signal'>,
 ): IndexedStep[];
-/** Builds the schedule for a checkpoint assignment; null when it grew past options.maxSteps. */
+/** Builds the schedule for a checkpoint assignment; null when it grew past options.maxSteps or was stopped. */
 export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions): IndexedStep[] | null;
 export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevels, options: ScheduleOptions = {}): IndexedStep[] | null {
   const { graph, position, retainable } = base;
@@ -178,7 +180,9 @@ export function scheduleCheckpoints(base: SchedulerBase, levels: CheckpointLevel
     if (retainable[node]) retainedSet.add(node);
   };
 
+  const signal = options.signal;
   for (let node = 0; node < size; node++) {
+    if ((node & 15) === 0 && signal?.aborted) return null;
     // Recompute what is missing, in execution order, counting the reads still to come.
     const missing = collectMissing(graph, node, onDevice);
     for (const step of missing) for (const input of graph.inputs[step]) pending[input]++;
@@ -244,8 +248,10 @@ const RETENTION_RULES: readonly ScheduleOptions[] = [{}, { retainForSegment: tru
  */
 export function offerCheckpoints(incumbent: Incumbent, base: SchedulerBase, levels: CheckpointLevels, from: string): void {
   const maxSteps = stepCap(base.graph);
+  const signal = incumbent.context.signal;
   for (const rule of RETENTION_RULES) {
-    const steps = scheduleCheckpoints(base, levels, { ...rule, maxSteps });
+    const steps = scheduleCheckpoints(base, levels, { ...rule, maxSteps, signal });
+    if (signal?.aborted) return;
     if (steps) incumbent.offer(steps, from);
     else incumbent.giveUp();
   }

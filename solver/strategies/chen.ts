@@ -50,7 +50,7 @@ function runSqrtn(context: StrategyContext, candidates: number[], name: string) 
   const seen = new Set<string>();
   for (const stride of [...strides].sort((a, b) => a - b)) {
     // Longer strides recompute more; once they thrash, stop.
-    if (incumbent.givenUpInARow >= GIVE_UP_RUN) break;
+    if (incumbent.givenUpInARow >= GIVE_UP_RUN || context.signal?.aborted) break;
     const chosen = sqrtnCheckpoints(candidates, stride);
     const key = chosen.join(',');
     if (seen.has(key)) continue;
@@ -73,7 +73,7 @@ function runGreedy(context: StrategyContext, candidates: number[], name: string)
   for (let fraction = 1; fraction >= 1 / 4096; fraction /= 1.25) sizes.add(Math.floor(total * fraction));
   for (const size of [...sizes].sort((a, b) => a - b)) {
     // Larger segments recompute more; once they thrash, stop.
-    if (incumbent.givenUpInARow >= GIVE_UP_RUN) break;
+    if (incumbent.givenUpInARow >= GIVE_UP_RUN || context.signal?.aborted) break;
     const chosen = greedyCheckpoints(graph, candidates, size);
     const key = chosen.join(',');
     if (seen.has(key)) continue;

@@ -24,9 +24,11 @@ export interface DtrOptions {
   neighbourhood?: boolean;
   /** Give up (return null) once the schedule grows past this many steps. */
   maxSteps?: number;
+  /** Give up (return null) once it aborts: the solve was stopped. */
+  signal?: AbortSignal;
 }
 
-/** Replays DTR's eviction under `available` device bytes (residentBytes excluded); null when it thrashed past maxSteps. */
+/** Replays DTR's eviction under `available` device bytes (residentBytes excluded); null when it thrashed past maxSteps or was stopped. */
 export function dtrSchedule(graph: IndexedGraph, available: number, options: DtrOptions = {}): IndexedStep[] | null {
   const size = graph.size;
   const neighbourhood = options.neighbourhood ?? true;
@@ -120,6 +122,7 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
     return true;
   };
   let thrashed = false;
+  let ticks = 0;
   const computeNow = (node: number, now: number): void => {
     const need = graph.bytes[node] + graph.workspace[node];
     while (live + need > available && evictOne());
@@ -155,7 +158,8 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
     };
     open(root);
     while (stack.length) {
-      if (steps.length > maxSteps) {
+      // One node may recompute a long chain, each compute evicting: check the stop here too.
+      if (steps.length > maxSteps || ((++ticks & 63) === 0 && options.signal?.aborted)) {
         thrashed = true;
         return;
       }
@@ -179,6 +183,7 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
   };
 
   for (let node = 0; node < size; node++) {
+    if ((node & 63) === 0 && options.signal?.aborted) return null;
     pinned[node]++;
     materialize(node, node);
     pinned[node]--;
@@ -204,7 +209,9 @@ export const dtr: Strategy = {
     // cost only; each replay is one candidate, the better plan wins.
     let thrashed = 0;
     for (const neighbourhood of [true, false]) {
-      const steps = dtrSchedule(graph, context.budgetBytes - graph.residentBytes, { maxSteps, neighbourhood });
+      const steps = dtrSchedule(graph, context.budgetBytes - graph.residentBytes, { maxSteps, neighbourhood, signal: context.signal });
+      // Stopped (a cancel or the time limit): the replays done so far are the answer.
+      if (context.signal?.aborted) return incumbent.sweepOutcome('dtr');
       if (steps) incumbent.offer(steps, 'dtr');
       else {
         thrashed++;

@@ -61,6 +61,7 @@ export const griewank: Strategy = {
     const seen = new Set<string>();
     // Every slot count up to 32, then a geometric grid: each count gives one placement.
     for (let slots = 1; slots <= Math.max(1, chain.length); slots = slots < 32 ? slots + 1 : Math.ceil(slots * 1.2)) {
+      if (context.signal?.aborted) break;
       const levels = binomialLevels(graph.size, chain, slots);
       const key = levels.join(',');
       if (seen.has(key)) continue;

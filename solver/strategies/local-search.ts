@@ -17,7 +17,8 @@ import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
  * outcome or infeasible, with the recomputation bound without a host link.
  */
 export function scaleImprove(context: StrategyContext, starts: readonly SearchStart[], seconds: number, restarts = true): StrategyOutcome {
-  const proof = rematBound(context);
+  // Stopped already (a cancel, the time limit): no time for the bound; the plans found are kept.
+  const proof = context.signal?.aborted ? undefined : rematBound(context);
   if (proof?.infeasible) {
     return {
       kind: 'infeasible',

@@ -5,8 +5,10 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
-import type { SolverInfo } from '../plan-schema.js';
+import type { PhaseFailure, SolverInfo } from '../plan-schema.js';
 import { Clock } from '../util/clock.js';
+import { stopCauseOf } from '../util/stop.js';
+import { failureError, phaseFailure } from './failure.js';
 import { Incumbent } from './incumbent.js';
 import type { StrategyContext, StrategyOutcome } from './types.js';
 
@@ -22,6 +24,8 @@ export class PhasedRun {
   proven = false;
   timedOut = false;
   notes: string[] = [];
+  /** Solves that failed (a WASM heap abort, a solver error): the plan says which. */
+  failures: PhaseFailure[] = [];
 
   /** `maxMarginSeconds`: at most this (and TIME_SHARES.margin of the limit) is kept back from clock.left(). */
   constructor(
@@ -44,10 +48,13 @@ export class PhasedRun {
     this.context.onProgress?.({ kind: 'phase', elapsedSeconds: this.clock.elapsed(), message });
   }
 
-  /** Records how a solver stopped. */
-  stopped(name: string, stop: string, error?: string): void {
+  /** Records how a solver stopped; a failure (`aborted`: its WASM instance aborted) is noted and listed in the plan. */
+  stopped(name: string, stop: string, error?: string, aborted?: boolean): void {
     if (stop === 'timeLimit') this.timedOut = true;
-    if (stop === 'error') this.note(`${name} failed: ${error ?? 'solver error'}`);
+    if (stop !== 'error') return;
+    const failure = phaseFailure(name, error, aborted);
+    this.note(`${name} failed: ${failure.detail}`);
+    this.failures.push(failure);
   }
 }
 
@@ -77,9 +84,13 @@ export async function runPhases(run: PhasedRun, phases: readonly Phase[], name: 
     const outcome = await phase.run(run, seconds);
     if (outcome) return outcome;
   }
-  const { incumbent, notes } = run;
+  const { incumbent, notes, failures } = run;
+  // Stopped by the request's deadline: the plan is the best within the time limit.
+  if (stopCauseOf(run.context.signal) === 'deadline') run.timedOut = true;
   const best = incumbent.best;
   if (!best) {
+    // No plan and a solver failed: that failure is the answer, never "infeasible".
+    if (failures.length > 0) throw failureError(failures[0], name);
     return {
       kind: 'infeasible',
       smallestPeakBytes: incumbent.smallestPeakBytes,
@@ -95,5 +106,6 @@ export async function runPhases(run: PhasedRun, phases: readonly Phase[], name: 
     bound: incumbent.bound,
     solver: run.solver,
     message: `${name}: best plan from ${best.from} (${notes.join('; ')})`,
+    failures: failures.length > 0 ? failures : undefined,
   };
 }

@@ -51,7 +51,7 @@ export const superneurons: Strategy = {
     for (const count of [...counts].sort((a, b) => b - a)) sets.push(ranked.slice(0, count));
     for (const set of sets) {
       // Fewer kept layers recompute more; once they thrash, stop.
-      if (incumbent.givenUpInARow >= GIVE_UP_RUN) break;
+      if (incumbent.givenUpInARow >= GIVE_UP_RUN || context.signal?.aborted) break;
       const levels = new Int32Array(graph.size).fill(-1);
       for (const node of set) levels[node] = 0;
       offerCheckpoints(incumbent, base, levels, 'superneurons');

@@ -17,6 +17,7 @@ import type { IndexedStep } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
+import { failureError, phaseFailure } from './failure.js';
 import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 import { transferMissing, vdnnAll, vdnnConv } from './vdnn.js';
@@ -32,6 +33,8 @@ export async function solveSwapMilp(
   steps?: IndexedStep[];
   objective?: number;
   stop: string;
+  error?: string;
+  aborted?: boolean;
   variables: number;
   rows: number;
   nodes: number;
@@ -50,6 +53,8 @@ export async function solveSwapMilp(
   });
   const common = {
     stop: result.stop,
+    error: result.error,
+    aborted: result.aborted,
     variables: model.variableCount,
     rows: model.rowCount,
     nodes: result.nodes,
@@ -140,6 +145,9 @@ export const swapMilp: Strategy = {
       stopReason: solved.stop,
     };
     const best = incumbent.best;
+    const failure = solved.stop === 'error' ? phaseFailure('swap-milp', solved.error, solved.aborted) : undefined;
+    // A failed solve (a WASM heap abort) is a solver failure, never a verdict of infeasibility.
+    if (!best && failure) throw failureError(failure);
     if (!best) {
       return {
         kind: 'infeasible',
@@ -156,6 +164,7 @@ export const swapMilp: Strategy = {
       steps: best.steps,
       status: solved.stop === 'timeLimit' ? 'timeLimit' : 'feasible',
       solver,
+      failures: failure && [failure],
       message: from === 'milp' ? `the MILP's plan (${solved.stop})` : `${from}'s plan is the fastest; ${milpNote}`,
     };
   },

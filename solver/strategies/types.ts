@@ -2,7 +2,7 @@
 // a schedule; plan() replays it in the simulator and builds the Plan, so no strategy can
 // report a figure of its own.
 import type { IndexedGraph } from '../graph/validate.js';
-import type { ProvenBound, SolverInfo } from '../plan-schema.js';
+import type { PhaseFailure, ProvenBound, SolverInfo } from '../plan-schema.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import type { Transfer } from '../schedule/types.js';
 
@@ -30,6 +30,11 @@ export interface StrategyContext {
   relativeGap: number;
   /** Formulation variant for MILP strategies. */
   formulation: 'tight' | 'plain';
+  /**
+   * Stop now: plan() passes a StopSignal (util/stop.ts) whose `aborted` turns true on a
+   * cancel (read synchronously, from another thread too) or at the request's deadline.
+   * Every long loop checks `signal?.aborted` and returns what it has.
+   */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   /** Wall-clock start (Date.now()) of the whole request. */
@@ -47,6 +52,8 @@ export type StrategyOutcome =
       bound?: ProvenBound;
       solver?: SolverInfo;
       message?: string;
+      /** Parts whose solver failed while the strategy went on with the others (auto's phases). */
+      failures?: PhaseFailure[];
     }
   | {
       kind: 'infeasible';
@@ -57,6 +64,7 @@ export type StrategyOutcome =
       bound?: ProvenBound;
       solver?: SolverInfo;
       message: string;
+      failures?: PhaseFailure[];
     };
 
 export interface Strategy {

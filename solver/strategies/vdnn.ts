@@ -30,6 +30,7 @@ function runVdnn(context: StrategyContext, windows: IdleWindow[], name: string):
   const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
   const byValue = new Map(windows.map((window) => [window.value, window]));
   for (const ahead of [1, 0]) {
+    if (context.signal?.aborted) break;
     const choices = new Map<number, EvictionChoice>();
     for (const window of windows) choices.set(window.value, { mode: 'swap', freeAfter: window.dropAt, prefetchAt: window.reuse - ahead });
     const steps = scheduleEvictions(context.graph, byValue, choices);

@@ -7,7 +7,9 @@
 //   blocking loops and HiGHS's interrupt callbacks poll, and a cancel message, which
 //   aborts an AbortSignal for code that yields. A stop request (the caller's signal, the
 //   task's deadline, or stop()) sets both; a task that has not answered within the pool's
-//   grace is ended by terminating its thread (a WASM solve blocks its thread).
+//   grace is ended by terminating its thread (a WASM solve blocks its thread). The flag's
+//   value says why (STOP_FLAG_VALUES of stop.ts). A task may also be given other tasks'
+//   flags to poll (linkedStopFlags): a HiGHS solve run by a job reads the job's own flag.
 // - A thread whose task failed fatally (its WASM instance aborted) or whose result says it
 //   cannot serve again (its WASM heap grew past the retire limit) is replaced; a thread
 //   that dies under a task counts as a crash and the task ends 'crashed'.
@@ -15,6 +17,7 @@
 // piscina is not used: it terminates a thread on abort (no cooperative grace), cannot
 // retire one thread after its result, and has no progress channel of its own.
 import { type Transferable, Worker, type WorkerOptions } from 'node:worker_threads';
+import { STOP_FLAG_VALUES } from './stop.js';
 
 /** Why a task was asked to stop. */
 export type StopReason = 'signal' | 'deadline' | 'cancel';
@@ -54,9 +57,13 @@ export interface RunOptions<Progress> {
   onProgress?: (progress: Progress) => void;
   /** Stop the task (cooperatively first) when this aborts. */
   signal?: AbortSignal;
+  /** The grace of a stop that comes from `signal`, in ms (default the pool's). */
+  signalGraceMs?: number;
   /** Stop the task (cooperatively first) after this many milliseconds. */
   deadlineMs?: number;
   transferList?: readonly Transferable[];
+  /** Stop flags of other tasks (shared memory) that also stop this one, read by the worker directly. */
+  linkedStopFlags?: readonly Int32Array[];
 }
 
 type WorkerMessage =
@@ -99,13 +106,13 @@ export class TaskHandle<Result, Failure> {
     });
   }
 
-  /** Asks the task to stop: sets its flag and sends the cancel message; terminates its thread after the grace. */
-  stop(reason: StopReason = 'cancel'): void {
+  /** Asks the task to stop: sets its flag and sends the cancel message; terminates its thread after the grace (default the pool's). */
+  stop(reason: StopReason = 'cancel', graceMs = this.pool.graceMs): void {
     if (this.thread.task !== this || this.stopReason) return;
     this.stopReason = reason;
-    Atomics.store(this.stopFlag, 0, 1);
-    this.thread.worker.postMessage({ type: 'cancel', id: this.id });
-    const grace = this.pool.graceMs;
+    Atomics.store(this.stopFlag, 0, STOP_FLAG_VALUES[reason]);
+    this.thread.worker.postMessage({ type: 'cancel', id: this.id, reason });
+    const grace = graceMs;
     if (grace <= 0) this.pool.end(this.thread, { kind: 'stopped', reason });
     else this.timers.push(setTimeout(() => this.pool.end(this.thread, { kind: 'stopped', reason }), grace));
   }
@@ -129,6 +136,8 @@ export class ThreadPool<Result, Progress = never, Failure = string> {
   onIdle: () => void = () => {};
   /** Threads that died under a task or while idle. */
   crashes = 0;
+  /** Threads started since the pool was made (a respawn counts). */
+  spawned = 0;
 
   constructor(private readonly options: ThreadPoolOptions<Result>) {
     this.graceMs = options.graceMs;
@@ -170,13 +179,19 @@ export class ThreadPool<Result, Progress = never, Failure = string> {
     thread.task = task as TaskHandle<unknown, unknown>;
     thread.worker.ref();
     thread.worker.postMessage(
-      { type: 'task', id: task.id, payload, stopFlag: task.stopFlag.buffer },
+      {
+        type: 'task',
+        id: task.id,
+        payload,
+        stopFlag: task.stopFlag.buffer,
+        linkedFlags: (options.linkedStopFlags ?? []).map((flag) => flag.buffer),
+      },
       options.transferList ? [...options.transferList] : [],
     );
     if (options.deadlineMs !== undefined) task.timers.push(setTimeout(() => task.stop('deadline'), options.deadlineMs));
     const signal = options.signal;
     if (signal) {
-      const onAbort = () => task.stop('signal');
+      const onAbort = () => task.stop('signal', options.signalGraceMs);
       if (signal.aborted) onAbort();
       else {
         signal.addEventListener('abort', onAbort, { once: true });
@@ -215,6 +230,7 @@ export class ThreadPool<Result, Progress = never, Failure = string> {
     const worker = new Worker(this.options.url, { ...this.options.workerOptions, workerData: this.options.workerData });
     const thread: Thread = { worker };
     this.all.add(thread);
+    this.spawned++;
     worker.on('message', (message: WorkerMessage) => this.receive(thread, message));
     worker.on('error', (error) => {
       thread.lastError = `${error.name}: ${error.message}`;

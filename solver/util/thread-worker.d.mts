@@ -4,9 +4,11 @@
 export interface TaskContext<Progress> {
   /** The task's stop flag (index 0 becomes 1 on a stop request): poll it in blocking loops. */
   readonly stopFlag: Int32Array;
+  /** The task's flag and the linked flags of other tasks that also stop it. */
+  readonly stopFlags: readonly Int32Array[];
   /** Aborted when the pool asks the task to stop (the cancel message), for code that yields. */
   readonly signal: AbortSignal;
-  /** True once a stop was requested. */
+  /** True once a stop was requested (any of stopFlags is set). */
   stopRequested(): boolean;
   /** Streams a progress report to the task's caller. */
   progress(progress: Progress, transfer?: Transferable[]): void;

@@ -1,11 +1,13 @@
 // The worker side of thread-pool.ts: serveTasks(handler) answers the pool's task messages
 // on this thread's port, one task at a time. It is plain JavaScript so that workers that
 // start without a TypeScript loader (the HiGHS worker) can use it too.
-// Messages in: {type:'task', id, payload, stopFlag} and {type:'cancel', id}. Messages out:
+// Messages in: {type:'task', id, payload, stopFlag, linkedFlags} and {type:'cancel', id, reason}. Messages out:
 // {type:'progress', id, progress}, {type:'done', id, result} and
 // {type:'failed', id, error, fatal}. A task sees its stop flag (a SharedArrayBuffer that a
 // blocking loop or HiGHS's interrupt callback can poll) and an AbortSignal that the cancel
-// message aborts (for code that yields to the event loop).
+// message aborts (for code that yields to the event loop). linkedFlags are other tasks'
+// stop flags that also stop this one (a job's flag for the HiGHS solves it runs):
+// stopRequested() and stopFlags cover them.
 import { parentPort } from 'node:worker_threads';
 
 /** True for an error that leaves this thread's WebAssembly instance unusable (a heap abort). */
@@ -27,18 +29,20 @@ export function serveTasks(handler, options = {}) {
   const controllers = new Map();
   port.on('message', async (message) => {
     if (message?.type === 'cancel') {
-      controllers.get(message.id)?.abort();
+      controllers.get(message.id)?.abort(message.reason);
       return;
     }
     if (message?.type !== 'task') return;
     const { id } = message;
     const stopFlag = new Int32Array(message.stopFlag);
+    const stopFlags = [stopFlag, ...(message.linkedFlags ?? []).map((buffer) => new Int32Array(buffer))];
     const controller = new AbortController();
     controllers.set(id, controller);
     const context = {
       stopFlag,
+      stopFlags,
       signal: controller.signal,
-      stopRequested: () => Atomics.load(stopFlag, 0) !== 0,
+      stopRequested: () => stopFlags.some((flag) => Atomics.load(flag, 0) !== 0),
       progress: (progress, transfer = []) => port.postMessage({ type: 'progress', id, progress }, transfer),
     };
     try {

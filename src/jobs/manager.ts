@@ -1,32 +1,38 @@
 // Jobs: a bounded queue in front of the worker pool, the state machine (queued, running,
 // done, failed, cancelled), progress folding, event fan-out for Server-Sent Events, the
 // store writes, and graceful shutdown.
+// - The queue is fair between API keys: a free worker takes the oldest job of the key
+//   with the fewest running jobs, so one key's burst cannot starve another's.
+// - A cancelled queued job leaves the queue at once. A running one is asked to stop (its
+//   solver reads the stop flag within about 250 ms) and answers with the best plan it had:
+//   the job ends 'cancelled' with that plan kept (Plan.cancelled, its gap as proven) when
+//   there is one. Its thread is terminated only when it does not answer within the grace.
+// - The watchdog asks a job that overran its time limit by the grace to stop the same way:
+//   its plan is the result; a job that does not answer ends MEMPLAN_ERR_TIME_LIMIT_EXCEEDED.
 import { randomUUID } from 'node:crypto';
-import { isMemplanError, MemplanError, type ErrorCode } from '../../solver/errors.js';
-import { assertFinite } from '../../solver/finite.js';
+import { MemplanError } from '../../solver/errors.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import type { JobState } from '../schemas/index.js';
-import type { WorkerPool } from './pool.js';
-import { statusOfPlanText, type WireError } from './protocol.js';
-import type { JobRecord, Store } from './store.js';
-import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE, DEFAULT_WATCHDOG_GRACE_SECONDS, MAX_JOB_EVENTS } from '../../solver/limits.js';
+import type { Awaitable, JobRecord, JobStore } from './job-store.js';
+import { foldProgress, isTerminal, type JobEvent, settleJob, wire } from './lifecycle.js';
+import type { JobStopReason, WorkerPool } from './pool.js';
+import type { WireError } from './protocol.js';
+import { emptyHistogram, type JobInput, type JobService, type JobStats, observe } from './service.js';
+import {
+  CANCEL_REPLY_SLACK_MS,
+  DEFAULT_MAX_JOBS_PER_KEY,
+  DEFAULT_MAX_QUEUE,
+  DEFAULT_TIME_LIMIT_SECONDS,
+  DEFAULT_WATCHDOG_GRACE_SECONDS,
+  MAX_JOB_EVENTS,
+} from '../../solver/limits.js';
 
-/** The event with every non-finite number left out. */
-function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'> {
-  const kept: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event)) if (typeof value !== 'number' || Number.isFinite(value)) kept[key] = value;
-  return kept as Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'>;
-}
-
-/** One event of a job's stream, as SSE sends it. */
-export type JobEvent =
-  | { event: 'progress'; data: ProgressEvent & { gap?: number } }
-  | { event: 'plan'; data?: Plan; text: string }
-  | { event: 'error'; data: WireError }
-  | { event: 'cancelled'; data: WireError };
+export type { JobEvent } from './lifecycle.js';
+export { isTerminal } from './lifecycle.js';
+export { SOLVE_BUCKETS } from './service.js';
 
 interface LiveJob {
   record: JobRecord;
@@ -38,6 +44,12 @@ interface LiveJob {
   events: JobEvent[];
   listeners: Set<(event: JobEvent) => void>;
   waiters: Set<() => void>;
+  /** Set once the job was asked to stop: by a cancel, or by the watchdog past its time limit. */
+  stopping?: JobStopReason;
+  /** Set once the job has ended here (its final write may still be under way). */
+  ended?: boolean;
+  /** The job's store writes not yet done, in order (a store that answers with promises). */
+  writes?: Promise<unknown>;
 }
 
 export interface ManagerOptions {
@@ -47,39 +59,31 @@ export interface ManagerOptions {
   watchdogGraceSeconds?: number;
   /** Queued plus running jobs one owner may have; beyond it submissions get 429. */
   maxJobsPerOwner?: number;
-}
-
-const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
-/** Histogram buckets of solve seconds for /metrics. */
-export const SOLVE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
-
-/** Whether a job state is final. */
-export function isTerminal(state: JobState): boolean {
-  return TERMINAL.has(state);
-}
-
-function wire(code: ErrorCode, params: Record<string, unknown> = {}): WireError {
-  return new MemplanError(code, params).toJSON();
+  /** Called when an asynchronous store write fails (default: printed to stderr). */
+  onWriteError?: (error: unknown) => void;
 }
 
 /** The queue, the state machine and the event fan-out; see the module comment. */
-export class JobManager {
+export class JobManager implements JobService {
+  readonly mode = 'local' as const;
   private readonly live = new Map<string, LiveJob>();
   private readonly queue: LiveJob[] = [];
   private readonly maxQueue: number;
   private readonly maxJobsPerOwner: number;
   private readonly watchdogGraceSeconds: number;
+  private readonly onWriteError: (error: unknown) => void;
   private shuttingDown = false;
-  readonly solveSeconds = { buckets: SOLVE_BUCKETS.map(() => 0), sum: 0, count: 0 };
+  readonly solveSeconds = emptyHistogram();
 
   constructor(
-    readonly store: Store,
+    readonly store: JobStore,
     readonly pool: WorkerPool,
     options: ManagerOptions = {},
   ) {
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxJobsPerOwner = options.maxJobsPerOwner ?? DEFAULT_MAX_JOBS_PER_KEY;
     this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? DEFAULT_WATCHDOG_GRACE_SECONDS;
+    this.onWriteError = options.onWriteError ?? ((error) => console.error('memplan: a job store write failed:', error));
     pool.onIdle = () => this.pump();
   }
 
@@ -102,7 +106,7 @@ export class JobManager {
   }
 
   /** Queues a job; throws SHUTTING_DOWN, QUOTA_EXCEEDED or QUEUE_FULL. */
-  submit(input: { owner: string; hash: string; graphText: string; graphHash: string; options: PlanOptions; baseCost: number }): JobRecord {
+  submit(input: JobInput): JobRecord {
     if (this.shuttingDown) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
     let owned = 0;
     for (const job of this.live.values()) if (job.record.owner === input.owner && !isTerminal(job.record.state)) owned++;
@@ -117,6 +121,7 @@ export class JobManager {
       state: 'queued',
       strategy: input.options.strategy ?? 'auto',
       createdAt: Date.now(),
+      kind: input.kind,
     };
     const job: LiveJob = {
       record,
@@ -129,7 +134,7 @@ export class JobManager {
       waiters: new Set(),
     };
     this.live.set(record.id, job);
-    this.store.saveJob(record);
+    this.write(job, (snapshot) => this.store.saveJob(snapshot));
     this.queue.push(job);
     this.pump();
     return record;
@@ -138,10 +143,28 @@ export class JobManager {
   /** Starts queued jobs while workers are free. */
   private pump(): void {
     while (this.queue.length > 0 && this.pool.hasCapacity()) {
-      const job = this.queue.shift()!;
+      const job = this.takeNext();
       if (job.record.state !== 'queued') continue;
       this.startJob(job);
     }
+  }
+
+  /** Takes the queued job to start next: the oldest of the owner with the fewest running jobs. */
+  private takeNext(): LiveJob {
+    const running = new Map<string, number>();
+    for (const job of this.live.values()) {
+      if (job.record.state === 'running') running.set(job.record.owner, (running.get(job.record.owner) ?? 0) + 1);
+    }
+    let chosen = 0;
+    let fewest = Infinity;
+    this.queue.forEach((job, position) => {
+      const count = running.get(job.record.owner) ?? 0;
+      if (count < fewest) {
+        fewest = count;
+        chosen = position;
+      }
+    });
+    return this.queue.splice(chosen, 1)[0];
   }
 
   private startJob(job: LiveJob): void {
@@ -149,71 +172,53 @@ export class JobManager {
     record.state = 'running';
     record.startedAt = Date.now();
     record.progress = { elapsedSeconds: 0, bound: job.baseCost };
-    this.store.saveJob(record);
-    const limit = (job.options.timeLimitSeconds ?? 60) + this.watchdogGraceSeconds;
-    const watchdog = setTimeout(() => {
-      if (record.state !== 'running') return;
-      this.pool.cancel(record.id);
-      this.finish(job, 'failed', {
-        error: wire('MEMPLAN_ERR_SOLVER_FAILED', {
-          detail: `the solve did not stop within its time limit plus ${this.watchdogGraceSeconds} s`,
-        }),
-      });
-    }, limit * 1000);
+    this.write(job, (snapshot) => this.store.saveJob(snapshot));
+    const timeLimit = job.options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
+    // plan() stops at the time limit itself; past the grace the watchdog asks it to stop.
+    const watchdog = setTimeout(
+      () => {
+        if (record.state !== 'running' || job.stopping) return;
+        job.stopping = 'deadline';
+        this.pool.stop(record.id, 'deadline');
+      },
+      (timeLimit + this.watchdogGraceSeconds) * 1000,
+    );
     watchdog.unref();
+    const stopped = () => job.stopping === 'cancel';
     // The graph travels as its JSON text: copying a string to the worker costs the event loop
     // far less than cloning a 20k-node object graph, and the worker parses it (src/jobs/worker.ts).
-    this.pool.start(record.id, job.graphText as unknown as Graph, job.options, {
-      onProgress: (event) => this.progress(job, event),
-      // The worker sends the plan as its JSON text (protocol.ts, PlanText).
-      onDone: (plan) => {
-        clearTimeout(watchdog);
-        this.finish(job, 'done', { plan });
+    this.pool.start(
+      record.id,
+      job.graphText as unknown as Graph,
+      job.options,
+      {
+        onProgress: (event) => this.progress(job, event),
+        // The worker sends the plan as its JSON text (protocol.ts, PlanText).
+        onDone: (plan) => {
+          clearTimeout(watchdog);
+          this.finish(job, stopped() ? 'cancelled' : 'done', { plan });
+        },
+        onFailed: (error) => {
+          clearTimeout(watchdog);
+          this.finish(job, stopped() ? 'cancelled' : 'failed', { error: stopped() ? wire('MEMPLAN_ERR_CANCELLED') : error });
+        },
+        onStopped: (reason) => {
+          clearTimeout(watchdog);
+          if (reason === 'cancel' || stopped()) this.finish(job, 'cancelled', { error: wire('MEMPLAN_ERR_CANCELLED') });
+          else
+            this.finish(job, 'failed', {
+              error: wire('MEMPLAN_ERR_TIME_LIMIT_EXCEEDED', { limit: timeLimit, grace: this.watchdogGraceSeconds }),
+            });
+        },
       },
-      onFailed: (error) => {
-        clearTimeout(watchdog);
-        this.finish(job, 'failed', { error });
-      },
-    });
+      record.kind,
+    );
   }
 
   /** Folds an event into the job's progress; forwards only improvements. */
   private progress(job: LiveJob, rawEvent: ProgressEvent): void {
-    // A figure that is not finite would not survive JSON: progress keeps finite ones only.
-    const event = finiteOnly(rawEvent);
-    const progress = job.record.progress ?? { elapsedSeconds: 0 };
-    if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
-    let improved = false;
-    if (
-      event.kind === 'incumbent' &&
-      event.makespan !== undefined &&
-      (progress.incumbent === undefined || event.makespan < progress.incumbent)
-    ) {
-      progress.incumbent = event.makespan;
-      progress.peakBytes = event.peakBytes;
-      if (event.strategy) progress.strategy = event.strategy;
-      improved = true;
-    }
-    if (event.bound !== undefined && (progress.bound === undefined || event.bound > progress.bound)) {
-      progress.bound = event.bound;
-      improved = true;
-    }
-    if (event.kind === 'phase' && event.message) progress.message = event.message;
-    if (progress.incumbent !== undefined && progress.bound !== undefined && progress.incumbent > 0) {
-      progress.gap = Math.max(0, (progress.incumbent - progress.bound) / progress.incumbent);
-    }
-    job.record.progress = progress;
-    if (improved)
-      this.emit(job, {
-        event: 'progress',
-        data: {
-          ...event,
-          elapsedSeconds: progress.elapsedSeconds,
-          makespan: progress.incumbent,
-          bound: progress.bound,
-          gap: progress.gap,
-        },
-      });
+    const improved = foldProgress(job.record, rawEvent);
+    if (improved) this.emit(job, improved);
   }
 
   private emit(job: LiveJob, event: JobEvent): void {
@@ -222,75 +227,59 @@ export class JobManager {
     for (const listener of job.listeners) listener(event);
   }
 
-  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; error?: WireError }): void {
-    const record = job.record;
-    if (isTerminal(record.state)) return;
-    const startedAt = record.startedAt;
-    record.finishedAt = Date.now();
-    if (startedAt !== undefined && record.progress) record.progress.elapsedSeconds = (record.finishedAt - startedAt) / 1000;
-    if (startedAt !== undefined) this.observeSolve((record.finishedAt - startedAt) / 1000);
-    let plan: Plan | undefined;
-    let planText: string | undefined;
-    let status: string | undefined;
-    let error = result.error;
-    if (typeof result.plan === 'string') {
-      // Text from a worker: already checked there (plan() never returns a non-finite figure).
-      status = statusOfPlanText(result.plan);
-      if (status === undefined) error = wire('MEMPLAN_ERR_INTERNAL', { detail: 'the worker sent a plan in an unknown form' });
-      else planText = `{"id":${JSON.stringify(record.id)},${(result.plan as string).slice(1)}`;
-    } else if (result.plan) {
-      try {
-        // A plan with a non-finite figure is never stored or returned: the job fails instead.
-        plan = assertFinite('plan', { ...result.plan, id: record.id });
-        planText = JSON.stringify(plan);
-        status = plan.status;
-      } catch (problem) {
-        if (!isMemplanError(problem)) throw problem;
-        error = problem.toJSON();
+  /**
+   * Writes a job's record to the store after its earlier writes (a store may answer with
+   * promises, and a later state must not be overtaken by an earlier one). `write` gets a
+   * copy of the record as it is now.
+   */
+  private write(job: LiveJob, write: (snapshot: JobRecord) => Awaitable<unknown>, then?: () => void): void {
+    const snapshot = { ...job.record };
+    // A synchronous store (SQLite) writes at once and throws at once, as it always has; a
+    // failed asynchronous write is reported and the job goes on in memory.
+    const run = (): Promise<void> | undefined => {
+      const result = write(snapshot);
+      if (!(result instanceof Promise)) {
+        then?.();
+        return undefined;
       }
-    }
-    if (planText !== undefined) {
-      record.state = state;
-      record.planId = record.id;
-      // A plan the strategy got wrong is kept for inspection but never served from the cache.
-      const hash = status === 'error' ? `error:${record.hash}` : record.hash;
-      this.store.savePlan({
-        id: record.id,
-        owner: record.owner,
-        hash,
-        planText,
-        graphHash: job.graphHash,
-        graphText: job.graphText,
-        createdAt: record.finishedAt,
-      });
-      this.store.saveJob(record);
-      this.emit(job, { event: 'plan', data: plan, text: planText });
-    } else {
-      record.state = state === 'done' ? 'failed' : state;
-      record.error = error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' });
-      this.store.saveJob(record);
-      this.emit(job, { event: record.state === 'cancelled' ? 'cancelled' : 'error', data: record.error });
-    }
-    for (const waiter of job.waiters) waiter();
-    job.waiters.clear();
-    job.listeners.clear();
-    this.live.delete(record.id);
-    this.pump();
+      return result.then(
+        () => then?.(),
+        (error: unknown) => {
+          this.onWriteError(error);
+          then?.();
+        },
+      );
+    };
+    if (job.writes) job.writes = job.writes.then(run);
+    else job.writes = run();
   }
 
-  private observeSolve(seconds: number): void {
-    this.solveSeconds.sum += seconds;
-    this.solveSeconds.count++;
-    SOLVE_BUCKETS.forEach((bound, position) => {
-      if (seconds <= bound) this.solveSeconds.buckets[position]++;
-    });
+  /** Ends a job (lifecycle.ts settleJob), stores its result, then tells its listeners and waiters. */
+  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; error?: WireError }): void {
+    if (job.ended || isTerminal(job.record.state)) return;
+    job.ended = true;
+    const settled = settleJob(job.record, state, result, job);
+    if (job.record.startedAt !== undefined) observe(this.solveSeconds, (settled.record.finishedAt! - job.record.startedAt) / 1000);
+    this.write(
+      job,
+      () => this.store.finishJob(settled.record, settled.plan),
+      () => {
+        Object.assign(job.record, settled.record);
+        this.emit(job, settled.event);
+        for (const waiter of job.waiters) waiter();
+        job.waiters.clear();
+        job.listeners.clear();
+        this.live.delete(job.record.id);
+        this.pump();
+      },
+    );
   }
 
   /**
    * A job of this owner (live or stored), or undefined. A finished job's plan is not read
    * here: routes read its text from the store and check it before serving it.
    */
-  get(id: string, owner: string): { record: JobRecord } | undefined {
+  get(id: string, owner: string): Awaitable<{ record: JobRecord } | undefined> {
     const job = this.live.get(id);
     if (job) {
       if (job.record.owner !== owner) return undefined;
@@ -300,17 +289,29 @@ export class JobManager {
       }
       return { record };
     }
-    const record = this.store.getJob(id, owner);
-    return record ? { record } : undefined;
+    const wrap = (record: JobRecord | undefined) => (record ? { record } : undefined);
+    const stored = this.store.getJob(id, owner);
+    return stored instanceof Promise ? stored.then(wrap) : wrap(stored);
   }
 
-  /** Cancels a queued or running job; a finished one is left as it is. */
-  cancel(id: string, owner: string): JobRecord | undefined {
+  /**
+   * Cancels a queued job at once; asks a running one to stop and resolves once it has
+   * (with its best plan kept) or its thread was ended. A finished job is left as it is.
+   */
+  async cancel(id: string, owner: string): Promise<JobRecord | undefined> {
     const job = this.live.get(id);
     if (!job) return this.store.getJob(id, owner);
     if (job.record.owner !== owner) return undefined;
-    if (job.record.state === 'running') this.pool.cancel(id);
-    this.finish(job, 'cancelled', { error: wire('MEMPLAN_ERR_CANCELLED') });
+    const queuedAt = this.queue.indexOf(job);
+    if (queuedAt >= 0) this.queue.splice(queuedAt, 1);
+    if (job.record.state !== 'running' || !this.pool.stop(id, 'cancel')) {
+      this.finish(job, 'cancelled', { error: wire('MEMPLAN_ERR_CANCELLED') });
+      // Ended at once; an asynchronous store answers after its write.
+      await this.waitFor(id, CANCEL_REPLY_SLACK_MS);
+      return job.record;
+    }
+    job.stopping = 'cancel';
+    await this.waitFor(id, this.pool.graceMs + CANCEL_REPLY_SLACK_MS);
     return job.record;
   }
 
@@ -346,6 +347,17 @@ export class JobManager {
     const counts: Record<string, number> = {};
     for (const job of this.live.values()) counts[job.record.state] = (counts[job.record.state] ?? 0) + 1;
     return counts;
+  }
+
+  /** The queue, the live jobs and this process's worker threads. */
+  stats(): JobStats {
+    return {
+      queued: this.queue.length,
+      live: this.liveCounts(),
+      workers: { started: this.pool.workers, busy: this.pool.busy, crashes: this.pool.crashes },
+      solveSeconds: this.solveSeconds,
+      queueAvailable: true,
+    };
   }
 
   /**

@@ -1,15 +1,19 @@
 // The plan() workers of the job manager: one job per thread of the thread pool
 // (solver/util/thread-pool.ts), progress streamed back, cancellation that asks first (the
-// task's stop flag and cancel message) and terminates the thread when it does not answer
-// within the grace (a WASM solve blocks its thread), and a fresh thread for every one that
-// crashes, fails fatally or is terminated, so the pool keeps its size.
+// task's stop flag, which plan()'s StopSignal reads synchronously, and the cancel message)
+// and terminates the thread only when it does not answer within the grace, and a fresh
+// thread for every one that crashes, fails fatally or is terminated, so the pool keeps its
+// size. A job asked to stop still answers: its plan (the best found before the stop) goes
+// to onDone, and the manager decides what the stop means.
 import { availableParallelism } from 'node:os';
 import { MemplanError } from '../../solver/errors.js';
+import { DEFAULT_CANCEL_GRACE_MS } from '../../solver/limits.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import { type TaskHandle, ThreadPool } from '../../solver/util/thread-pool.js';
+import type { JobKind } from './job-store.js';
 import type { JobPayload, WireError } from './protocol.js';
 
 export interface PoolOptions {
@@ -26,7 +30,12 @@ export interface TaskHandlers {
   onProgress: (event: ProgressEvent) => void;
   onDone: (plan: Plan) => void;
   onFailed: (error: WireError) => void;
+  /** Asked to stop, the job did not answer within the grace: its thread was terminated (and replaced). */
+  onStopped: (reason: JobStopReason) => void;
 }
+
+/** Why the manager stops a job: the client cancelled it, or it overran its time limit. */
+export type JobStopReason = 'cancel' | 'deadline';
 
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
 
@@ -45,8 +54,13 @@ export class WorkerPool {
       workerOptions: { stdout: false, stderr: false },
       maxThreads: this.size,
       respawn: true,
-      graceMs: options.cancelGraceMs ?? 500,
+      graceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
     });
+  }
+
+  /** Milliseconds a stopped job may take to answer before its thread is terminated. */
+  get graceMs(): number {
+    return this.threads.graceMs;
   }
 
   /** Called whenever a worker becomes free. */
@@ -59,9 +73,14 @@ export class WorkerPool {
     return this.threads.crashes;
   }
 
-  /** Threads started so far. */
+  /** Threads running now. */
   get workers(): number {
     return this.threads.threads;
+  }
+
+  /** Threads started since the pool was made, replacements included (a cooperative cancel starts none). */
+  get spawned(): number {
+    return this.threads.spawned;
   }
 
   /** Threads running a job. */
@@ -79,10 +98,10 @@ export class WorkerPool {
     this.threads.warm();
   }
 
-  /** Starts a job on a free worker; the caller checks hasCapacity() first. */
-  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers): void {
+  /** Starts a job of `kind` (default a plan) on a free worker; the caller checks hasCapacity() first. */
+  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers, kind?: JobKind): void {
     if (!this.hasCapacity()) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'no free worker' });
-    const payload: JobPayload = { graph, options };
+    const payload: JobPayload = { graph, options, kind };
     const task = this.threads.run(payload, {
       onProgress: (event) => {
         if (this.running.get(jobId) === task) handlers.onProgress(event);
@@ -91,23 +110,26 @@ export class WorkerPool {
     this.running.set(jobId, task);
     handlers.onStart?.();
     void task.outcome.then((outcome) => {
-      // A cancelled job is over for its caller: a cooperative stop still answers, but its result goes nowhere.
       if (this.running.get(jobId) !== task) return;
       this.running.delete(jobId);
       if (outcome.kind === 'done') handlers.onDone(outcome.result);
       else if (outcome.kind === 'failed') handlers.onFailed(outcome.error);
       else if (outcome.kind === 'crashed') {
         handlers.onFailed(new MemplanError('MEMPLAN_ERR_WORKER_CRASHED', { detail: outcome.error, job: jobId }).toJSON());
+      } else if (outcome.kind === 'stopped' && outcome.reason !== 'close') {
+        handlers.onStopped(outcome.reason === 'deadline' ? 'deadline' : 'cancel');
       }
     });
   }
 
-  /** Asks the job's worker to stop; terminates the thread if it has not within the grace. */
-  cancel(jobId: string): boolean {
+  /**
+   * Asks the job's worker to stop (its plan comes back through onDone); terminates the
+   * thread if it has not answered within the grace (onStopped). False when it is not running.
+   */
+  stop(jobId: string, reason: JobStopReason = 'cancel'): boolean {
     const task = this.running.get(jobId);
     if (!task) return false;
-    this.running.delete(jobId);
-    task.stop('cancel');
+    task.stop(reason);
     return true;
   }
 

@@ -2,6 +2,7 @@
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
+import type { JobKind } from './job-store.js';
 
 /** A catalogued error as it crosses the thread boundary. */
 export interface WireError {
@@ -17,6 +18,8 @@ export interface WireError {
 export interface JobPayload {
   graph: Graph | string;
   options: PlanOptions;
+  /** What to compute (default a plan); each kind has its handler in worker.ts. */
+  kind?: JobKind;
 }
 
 /**

@@ -1,145 +1,39 @@
 // The embedded store: jobs, plans and graphs in SQLite (better-sqlite3). A file in the
 // data directory by default, ':memory:' in tests. Plans are looked up by a hash of
 // (graph, request) so an identical request is answered from the store; graphs are kept
-// once per content hash however many plans share them.
-//
-// Nothing read back is trusted: a row written by an older version or planted by hand can
-// hold anything. Job rows are sanitized into a valid record (an unreadable one reads as
-// a failed job with MEMPLAN_ERR_STORED_RECORD_INVALID); plans and graphs come back as
-// text, checked by the caller (src/codec/tasks.ts planProblem) before they are served.
+// once per content hash however many plans share them. It implements JobStore
+// (job-store.ts) synchronously; several processes on one machine may share its file
+// (WAL mode, a busy timeout), which is how `memplan worker` processes share it when no
+// PostgreSQL is configured.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MemplanError } from '../../solver/errors.js';
-import { findNonFinite } from '../../solver/finite.js';
-import { ErrorSchema, JOB_STATES, JobProgressSchema, type JobProgress, type JobState } from '../schemas/index.js';
+import type { JobState } from '../schemas/index.js';
+import {
+  ACTIVE_STATES,
+  type Deleted,
+  INTERRUPTED_ERROR,
+  type JobRecord,
+  type JobRow,
+  type JobStore,
+  jobColumns,
+  type PlanRow,
+  type PlanWrite,
+  type StoredPlan,
+  sanitizeJob,
+  toStoredPlan,
+  unreadable,
+} from './job-store.js';
 
-/** A job as the store keeps it. */
-export interface JobRecord {
-  id: string;
-  owner: string;
-  hash: string;
-  state: JobState;
-  strategy: string;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  progress?: JobProgress;
-  error?: { code: string; message: string; details: Record<string, unknown> };
-  planId?: string;
-}
+export type { JobRecord, PlanWrite, StoredPlan } from './job-store.js';
+export { unreadable } from './job-store.js';
 
-/** A plan to store: its JSON text (checked by the caller) and its graph's text and hash. */
-export interface PlanWrite {
-  id: string;
-  owner: string;
-  hash: string;
-  planText: string;
-  graphHash: string;
-  graphText: string;
-  createdAt: number;
-}
-
-/** A stored plan as text, with the hash of its graph. */
-export interface StoredPlan {
-  id: string;
-  owner: string;
-  hash: string;
-  planText: string;
-  graphHash: string;
-  createdAt: number;
-}
-
-interface JobRow {
-  id: unknown;
-  owner: unknown;
-  hash: unknown;
-  state: unknown;
-  strategy: unknown;
-  created_at: unknown;
-  started_at: unknown;
-  finished_at: unknown;
-  progress: unknown;
-  error: unknown;
-  plan_id: unknown;
-}
-
-interface PlanRow {
-  id: unknown;
-  owner: unknown;
-  hash: unknown;
-  plan: unknown;
-  graph_hash: unknown;
-  created_at: unknown;
-}
-
-/** The error a job reads with when its stored row (or its plan) cannot be read. */
-export function unreadable(what: 'job' | 'plan' | 'graph', id: string, detail: string): MemplanError {
-  return new MemplanError('MEMPLAN_ERR_STORED_RECORD_INVALID', { what, id, detail });
-}
-
-const JOB_STATE_SET: ReadonlySet<string> = new Set(JOB_STATES);
-
-function optionalTime(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function parseJson(value: unknown): { ok: true; value: unknown } | { ok: false } {
-  if (typeof value !== 'string') return { ok: false };
-  try {
-    return { ok: true, value: JSON.parse(value) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-/** A job row as a valid record; an unreadable row reads as failed, with the reason. */
-function toRecord(row: JobRow, id: string, owner: string): JobRecord {
-  const problems: string[] = [];
-  const state = typeof row.state === 'string' && JOB_STATE_SET.has(row.state) ? (row.state as JobState) : undefined;
-  if (!state) problems.push(`unknown state ${JSON.stringify(row.state)}`);
-  const createdAt = optionalTime(row.created_at);
-  if (createdAt === undefined) problems.push('no creation time');
-  let progress: JobProgress | undefined;
-  if (row.progress !== null && row.progress !== undefined) {
-    const parsed = parseJson(row.progress);
-    const checked = parsed.ok ? JobProgressSchema.safeParse(parsed.value) : undefined;
-    // Progress is informative only: an unreadable one is dropped, not fatal.
-    if (checked?.success && !findNonFinite(checked.data)) progress = checked.data;
-  }
-  let error: JobRecord['error'];
-  if (row.error !== null && row.error !== undefined) {
-    const parsed = parseJson(row.error);
-    const checked = parsed.ok ? ErrorSchema.safeParse(parsed.value) : undefined;
-    if (checked?.success) error = checked.data;
-    else problems.push('an unreadable error');
-  }
-  const planId = typeof row.plan_id === 'string' && row.plan_id !== '' ? row.plan_id : undefined;
-  if (state === 'done' && !planId) problems.push('a finished job without a plan');
-  const record: JobRecord = {
-    id,
-    owner,
-    hash: typeof row.hash === 'string' ? row.hash : '',
-    state: state ?? 'failed',
-    strategy: typeof row.strategy === 'string' ? row.strategy.slice(0, 64) : String(row.strategy ?? ''),
-    createdAt: createdAt ?? 0,
-    startedAt: optionalTime(row.started_at),
-    finishedAt: optionalTime(row.finished_at),
-    progress,
-    error,
-    planId,
-  };
-  if (problems.length > 0) {
-    record.state = 'failed';
-    record.error = unreadable('job', id, problems.join('; ')).toJSON();
-    record.planId = undefined;
-  }
-  return record;
-}
+/** Milliseconds a write waits for another process holding the database's write lock. */
+const BUSY_TIMEOUT_MS = 10_000;
 
 /** Jobs, plans and graphs in one SQLite database. */
-export class Store {
+export class Store implements JobStore {
   readonly db: Database.Database;
 
   /** Opens ':memory:' or `<dataDir>/memplan.sqlite`, creating the directory and migrating older layouts. */
@@ -148,7 +42,7 @@ export class Store {
       this.db = new Database(':memory:');
     } else {
       mkdirSync(location, { recursive: true });
-      this.db = new Database(join(location, 'memplan.sqlite'));
+      this.db = new Database(join(location, 'memplan.sqlite'), { timeout: BUSY_TIMEOUT_MS });
       this.db.pragma('journal_mode = WAL');
     }
     this.db.exec(`
@@ -160,6 +54,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS graphs (hash TEXT PRIMARY KEY, graph TEXT NOT NULL);
     `);
     this.migratePlans();
+    this.migrateKinds();
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS plans (
         id TEXT PRIMARY KEY, owner TEXT NOT NULL, hash TEXT NOT NULL, plan TEXT NOT NULL,
@@ -193,16 +88,17 @@ export class Store {
     migrate();
   }
 
+  /** Stores before job kinds had no `kind` column: add it (absent means a plan job). */
+  private migrateKinds(): void {
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('jobs')").all() as { name: string }[];
+    if (!columns.some((column) => column.name === 'kind')) this.db.exec('ALTER TABLE jobs ADD COLUMN kind TEXT');
+  }
+
   /** Marks jobs left queued or running by an earlier process as failed; returns how many. */
   failInterrupted(): number {
-    const error = {
-      code: 'MEMPLAN_ERR_INTERRUPTED',
-      message: 'The job was interrupted before it finished (server restart); submit it again',
-      details: { detail: 'server restart' },
-    };
     const result = this.db
       .prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ? WHERE state IN ('queued', 'running')`)
-      .run(Date.now(), JSON.stringify(error));
+      .run(Date.now(), JSON.stringify(INTERRUPTED_ERROR));
     return result.changes;
   }
 
@@ -210,28 +106,43 @@ export class Store {
   saveJob(job: JobRecord): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO jobs (id, owner, hash, state, strategy, created_at, started_at, finished_at, progress, error, plan_id)
-         VALUES (@id, @owner, @hash, @state, @strategy, @createdAt, @startedAt, @finishedAt, @progress, @error, @planId)`,
+        `INSERT OR REPLACE INTO jobs (id, owner, hash, state, strategy, created_at, started_at, finished_at, progress, error, plan_id, kind)
+         VALUES (@id, @owner, @hash, @state, @strategy, @createdAt, @startedAt, @finishedAt, @progress, @error, @planId, @kind)`,
       )
-      .run({
-        id: job.id,
-        owner: job.owner,
-        hash: job.hash,
-        state: job.state,
-        strategy: job.strategy,
-        createdAt: job.createdAt,
-        startedAt: job.startedAt ?? null,
-        finishedAt: job.finishedAt ?? null,
-        progress: job.progress ? JSON.stringify(job.progress) : null,
-        error: job.error ? JSON.stringify(job.error) : null,
-        planId: job.planId ?? null,
-      });
+      .run(jobColumns(job));
+  }
+
+  /** Writes the job only when its stored state is one of `from`. */
+  updateJobIf(job: JobRecord, from: readonly JobState[]): boolean {
+    const update = this.db.transaction(() => {
+      const row = this.db.prepare('SELECT state FROM jobs WHERE id = ? AND owner = ?').get(job.id, job.owner) as
+        | { state: unknown }
+        | undefined;
+      if (!row || !from.includes(row.state as JobState)) return false;
+      this.saveJob(job);
+      return true;
+    });
+    return update.immediate();
+  }
+
+  /** Ends a job with its plan in one transaction, only while it is still queued or running. */
+  finishJob(job: JobRecord, plan?: PlanWrite): boolean {
+    const finish = this.db.transaction(() => {
+      const row = this.db.prepare('SELECT state FROM jobs WHERE id = ? AND owner = ?').get(job.id, job.owner) as
+        | { state: unknown }
+        | undefined;
+      if (!row || !ACTIVE_STATES.includes(row.state as JobState)) return false;
+      if (plan) this.savePlan(plan);
+      this.saveJob(job);
+      return true;
+    });
+    return finish.immediate();
   }
 
   /** A job of this owner (sanitized, see the module comment), or undefined. */
   getJob(id: string, owner: string): JobRecord | undefined {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ? AND owner = ?').get(id, owner) as JobRow | undefined;
-    return row ? toRecord(row, id, owner) : undefined;
+    return row ? sanitizeJob(row, id, owner) : undefined;
   }
 
   /** This owner's latest jobs, newest first (sanitized). */
@@ -241,7 +152,15 @@ export class Store {
         ? this.db.prepare('SELECT * FROM jobs WHERE owner = ? AND state = ? ORDER BY created_at DESC LIMIT ?').all(owner, state, limit)
         : this.db.prepare('SELECT * FROM jobs WHERE owner = ? ORDER BY created_at DESC LIMIT ?').all(owner, limit)
     ) as JobRow[];
-    return rows.map((row) => toRecord(row, typeof row.id === 'string' ? row.id : String(row.id), owner));
+    return rows.map((row) => sanitizeJob(row, typeof row.id === 'string' ? row.id : String(row.id), owner));
+  }
+
+  /** Queued plus running jobs of this owner. */
+  countActive(owner: string): number {
+    const row = this.db.prepare(`SELECT COUNT(*) AS count FROM jobs WHERE owner = ? AND state IN ('queued', 'running')`).get(owner) as {
+      count: number;
+    };
+    return row.count;
   }
 
   /** Number of jobs in each state, all owners. */
@@ -261,21 +180,10 @@ export class Store {
     write();
   }
 
-  private toStoredPlan(row: PlanRow, id: string, owner: string): StoredPlan {
-    return {
-      id,
-      owner,
-      hash: typeof row.hash === 'string' ? row.hash : '',
-      planText: typeof row.plan === 'string' ? row.plan : '',
-      graphHash: typeof row.graph_hash === 'string' ? row.graph_hash : '',
-      createdAt: optionalTime(row.created_at) ?? 0,
-    };
-  }
-
   /** A plan of this owner by id, as text (unchecked). */
   getPlan(id: string, owner: string): StoredPlan | undefined {
     const row = this.db.prepare('SELECT * FROM plans WHERE id = ? AND owner = ?').get(id, owner) as PlanRow | undefined;
-    return row ? this.toStoredPlan(row, id, owner) : undefined;
+    return row ? toStoredPlan(row, id, owner) : undefined;
   }
 
   /** The stored graph text of a hash, if any. */
@@ -289,7 +197,7 @@ export class Store {
     const row = this.db.prepare('SELECT * FROM plans WHERE owner = ? AND hash = ? ORDER BY created_at DESC LIMIT 1').get(owner, hash) as
       | PlanRow
       | undefined;
-    return row ? this.toStoredPlan(row, String(row.id), owner) : undefined;
+    return row ? toStoredPlan(row, String(row.id), owner) : undefined;
   }
 
   /**
@@ -326,7 +234,7 @@ export class Store {
   }
 
   /** Deletes finished jobs and plans created before `cutoff` (ms since the epoch); returns how many rows went. */
-  deleteOlderThan(cutoff: number): { jobs: number; plans: number; graphs: number } {
+  deleteOlderThan(cutoff: number): Deleted {
     const sweep = this.db.transaction(() => {
       const jobs = this.db
         .prepare(`DELETE FROM jobs WHERE state NOT IN ('queued', 'running') AND COALESCE(finished_at, created_at) < ?`)
@@ -343,7 +251,7 @@ export class Store {
   }
 
   /** Rows in each table, for tests and operators. */
-  counts(): { jobs: number; plans: number; graphs: number } {
+  counts(): Deleted {
     const count = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS count FROM ${table}`).get() as { count: number }).count;
     return { jobs: count('jobs'), plans: count('plans'), graphs: count('graphs') };
   }

@@ -1,6 +1,9 @@
 // A pool worker: runs plan() off the main thread, one job at a time (serveTasks of the
-// thread pool), streams progress events back and stops when told to cancel. A WASM heap
-// abort leaves the solver unusable: it is reported as fatal and the pool replaces the thread.
+// thread pool), streams progress events back and stops when told to: plan() reads the
+// task's stop flags synchronously (solver/util/stop.ts) and returns the best plan it has,
+// which goes back like any result. A WASM heap abort is a solver failure
+// (MEMPLAN_ERR_SOLVER_ABORTED); it leaves the thread's WASM unusable, so it is reported as
+// fatal and the pool replaces the thread.
 import { workerData } from 'node:worker_threads';
 import { isMemplanError, MemplanError } from '../../solver/errors.js';
 import type { Graph } from '../../solver/graph/schema.js';
@@ -16,18 +19,23 @@ const testStrategies = Boolean((workerData as { testStrategies?: boolean } | und
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
 // Internal strategies for the service's own tests only (enabled by a pool option that no
 // HTTP client can set): a slow cooperative solve, a solve that blocks its thread the way a
-// WASM solve does, a solve whose heap aborts, and one that throws. Their plans are real
-// plans replayed by the simulator.
+// WASM solve does, one that blocks it for three times its time limit (a solver that
+// overruns), a solve whose heap aborts, and one that throws. Their plans are real plans
+// replayed by the simulator.
 async function runTestStrategy(
   graph: IndexedGraph,
   options: PlanOptions,
@@ -42,8 +50,9 @@ async function runTestStrategy(
     await sleep(100, signal);
     throw new WebAssembly.RuntimeError('Aborted()');
   }
-  if (options.strategy === 'test:spin') {
-    while (Date.now() - started < limitMs) {
+  if (options.strategy === 'test:spin' || options.strategy === 'test:overrun') {
+    const spinMs = options.strategy === 'test:overrun' ? 3 * limitMs : limitMs;
+    while (Date.now() - started < spinMs) {
       // Busy on purpose: nothing on this thread runs until the loop ends.
     }
     return plan(graph, base);
@@ -75,21 +84,31 @@ async function runTestStrategy(
   return second;
 }
 
-/** A failed job's error as the caller gets it: catalogued errors as they are, anything else as a solver failure or a crash. */
+/** The strategy of the task running now, named by a heap abort's error. */
+let currentStrategy = 'the solve';
+
+/**
+ * A failed job's error as the caller gets it: catalogued errors as they are, a WASM abort
+ * as MEMPLAN_ERR_SOLVER_ABORTED, anything else fatal as a crash, the rest as a solver failure.
+ */
 function toWire(error: unknown, fatal: boolean): WireError {
   if (isMemplanError(error)) return { code: error.code, message: error.message, details: error.details };
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (isWasmAbort(error)) return new MemplanError('MEMPLAN_ERR_SOLVER_ABORTED', { phase: currentStrategy, detail }).toJSON();
   return new MemplanError(fatal ? 'MEMPLAN_ERR_WORKER_CRASHED' : 'MEMPLAN_ERR_SOLVER_FAILED', { detail }).toJSON();
 }
 
 serveTasks<JobPayload, Plan, ProgressEvent, WireError>(
-  async ({ graph: rawGraph, options }, task) => {
+  async ({ graph: rawGraph, options, kind = 'plan' }, task) => {
+    // One kind of job so far; another (sweeps) adds its branch here and its result writer in lifecycle.ts.
+    if (kind !== 'plan') throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: `unknown job kind ${JSON.stringify(kind)}` });
+    currentStrategy = String(options.strategy ?? 'auto');
     const graph = indexGraph(typeof rawGraph === 'string' ? (JSON.parse(rawGraph) as Graph) : rawGraph);
     const onProgress = (event: ProgressEvent) => task.progress(event);
     const result =
-      testStrategies && String(options.strategy).startsWith('test:')
+      testStrategies && currentStrategy.startsWith('test:')
         ? await runTestStrategy(graph, options, task.signal, onProgress)
-        : await plan(graph, options, { signal: task.signal, onProgress });
+        : await plan(graph, options, { signal: task.signal, stopFlags: task.stopFlags, onProgress });
     // plan() returned only finite figures (it throws otherwise); the text keeps them exact
     // and crosses the thread boundary without a structured clone of a large object.
     return planText(result) as unknown as Plan;

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MemplanError } from '../../solver/errors.js';
 import { SSE_HEARTBEAT_MS } from '../../solver/limits.js';
-import type { JobEvent } from '../jobs/manager.js';
-import type { JobRecord } from '../jobs/store.js';
+import type { JobRecord } from '../jobs/job-store.js';
+import type { JobEvent } from '../jobs/lifecycle.js';
 import { errorResponses, IdParamsSchema, JobListQuerySchema, JobListSchema, JobSchema, json } from '../schemas/index.js';
 import { failedView, jobJson, jobView, readPlan, sendJsonText } from './views.js';
 
@@ -14,14 +14,18 @@ function sseFrame(event: string, dataJson: string): string {
 
 /** Job state, events and cancellation. */
 export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { manager, store } = app.memplan;
+  const { jobs, jobStore: store } = app.memplan;
 
-  /** A finished job's plan text, or the job turned failed when its stored plan cannot be read. */
+  /**
+   * A finished job's plan text (a cancelled job's too, when it kept its best plan), or the
+   * job turned failed when its stored plan cannot be read.
+   */
   const withPlan = async (record: JobRecord, owner: string) => {
     const view = jobView(record);
-    if (record.state !== 'done' || !record.planId) return { view };
+    if ((record.state !== 'done' && record.state !== 'cancelled') || !record.planId) return { view };
     const plan = await readPlan(app, record.planId, owner);
     if (plan && 'text' in plan) return { view, planText: plan.text };
+    if (record.state === 'cancelled') return { view };
     const error =
       plan?.error ?? new MemplanError('MEMPLAN_ERR_STORED_RECORD_INVALID', { what: 'plan', id: record.planId, detail: 'missing' });
     return { view: failedView(view, error), error };
@@ -38,9 +42,10 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const records = store.listJobs(request.owner, request.query.limit, request.query.state);
-      // Live jobs carry fresher progress than the store.
-      return { jobs: records.map((record) => jobView(manager.get(record.id, request.owner)?.record ?? record)) };
+      const records = await store.listJobs(request.owner, request.query.limit, request.query.state);
+      // Live jobs carry fresher progress than the store (in this process; the store is fresh enough otherwise).
+      const live = jobs.mode === 'local' ? await Promise.all(records.map((record) => jobs.get(record.id, request.owner))) : [];
+      return { jobs: records.map((record, position) => jobView(live[position]?.record ?? record)) };
     },
   );
 
@@ -55,7 +60,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const found = manager.get(request.params.id, request.owner);
+      const found = await jobs.get(request.params.id, request.owner);
       if (!found) throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'job', id: request.params.id });
       const { view, planText } = await withPlan(found.record, request.owner);
       return sendJsonText(reply, 200, jobJson(view, planText));
@@ -77,7 +82,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const owner = request.owner;
-      const found = manager.get(request.params.id, owner);
+      const found = await jobs.get(request.params.id, owner);
       if (!found) throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'job', id: request.params.id });
       reply.hijack();
       const raw = reply.raw;
@@ -105,14 +110,19 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
         raw.write(sseFrame(event.event, event.event === 'plan' ? event.text : JSON.stringify(event.data)));
         if (event.event !== 'progress') setImmediate(end);
       };
-      unsubscribe = manager.subscribe(request.params.id, owner, listener);
-      if (unsubscribe) return;
+      unsubscribe = await jobs.subscribe(request.params.id, owner, listener);
+      if (unsubscribe) {
+        // The stream may have ended (or the client left) while the subscription was made.
+        if (ended) unsubscribe();
+        return;
+      }
       // Not live: the job is final; answer from the store (its plan checked first).
-      const { record } = manager.get(request.params.id, owner) ?? found;
+      const { record } = (await jobs.get(request.params.id, owner)) ?? found;
       const { planText, error } = await withPlan(record, owner);
       if (ended) return;
-      if (planText !== undefined) raw.write(sseFrame('plan', planText));
-      else if (record.state === 'cancelled' && record.error && !error) raw.write(sseFrame('cancelled', JSON.stringify(record.error)));
+      // A cancelled job ends its stream with "cancelled" (its kept plan is named in the error's details).
+      if (record.state === 'cancelled' && record.error && !error) raw.write(sseFrame('cancelled', JSON.stringify(record.error)));
+      else if (planText !== undefined) raw.write(sseFrame('plan', planText));
       else {
         const reported =
           error?.toJSON() ?? record.error ?? new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the job has no result' }).toJSON();
@@ -127,15 +137,18 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Cancel a job; the solve stops within a second. A finished job is returned as it is',
+        summary:
+          'Cancel a job: a queued one leaves the queue, a running one stops within about 250 ms and keeps the best plan it had ' +
+          '(state cancelled, with that plan and its gap). A finished job is returned as it is',
         params: IdParamsSchema,
         response: { 200: json('The job after the cancel', JobSchema), ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => {
-      const record = manager.cancel(request.params.id, request.owner);
+    async (request, reply) => {
+      const record = await jobs.cancel(request.params.id, request.owner);
       if (!record) throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'job', id: request.params.id });
-      return jobView(record);
+      const { view, planText } = await withPlan({ ...record }, request.owner);
+      return sendJsonText(reply, 200, jobJson(view, planText));
     },
   );
 };

@@ -6,7 +6,7 @@ import { MemplanError, type ErrorCode } from '../../solver/errors.js';
 import { PlanSchema } from '../../solver/plan-schema.js';
 import { bodyBytes } from '../codec/raw-body.js';
 import { sendError } from '../errors.js';
-import { unreadable } from '../jobs/store.js';
+import { unreadable } from '../jobs/job-store.js';
 import {
   errorResponses,
   IdParamsSchema,
@@ -20,7 +20,7 @@ import { checkPlanText, jobLinks, readPlan, sendJsonText } from './views.js';
 
 /** Plan submission and stored plans. */
 export const planRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { manager, store, codec, settings } = app.memplan;
+  const { jobs, jobStore: store, codec, settings } = app.memplan;
 
   app.post(
     '/plans',
@@ -44,26 +44,26 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const prepared = await codec.run({ kind: 'preparePlan', body: bodyBytes(request.body), settings });
-      if (manager.closing) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
+      if (jobs.closing) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
       const owner = request.owner;
-      const cached = store.findPlanByHash(prepared.hash, owner);
+      const cached = await store.findPlanByHash(prepared.hash, owner);
       if (cached) {
         // An unreadable cached plan is marked so and left out of the cache: the request is solved again.
         const checked = await checkPlanText(app, cached.id, owner, cached.planText);
         if ('text' in checked) return sendJsonText(reply.header('x-memplan-cache', 'hit'), 200, checked.text);
       }
       const job =
-        manager.findActive(prepared.hash, owner) ??
-        manager.submit({
+        (await jobs.findActive(prepared.hash, owner)) ??
+        (await jobs.submit({
           owner,
           hash: prepared.hash,
           graphText: prepared.graphText,
           graphHash: prepared.graphHash,
           options: prepared.options,
           baseCost: prepared.baseCost,
-        });
-      await manager.waitFor(job.id, request.query.wait * 1000);
-      const current = manager.get(job.id, owner);
+        }));
+      await jobs.waitFor(job.id, request.query.wait * 1000, owner);
+      const current = await jobs.get(job.id, owner);
       if (!current) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: `job ${job.id} vanished` });
       const { record } = current;
       if (record.state === 'done' && record.planId) {
@@ -113,7 +113,7 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      if (!store.deletePlan(request.params.id, request.owner)) {
+      if (!(await store.deletePlan(request.params.id, request.owner))) {
         throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'plan', id: request.params.id });
       }
       return { id: request.params.id, deleted: true as const };
@@ -135,15 +135,15 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const stored = store.getPlan(id, request.owner);
+      const stored = await store.getPlan(id, request.owner);
       if (!stored) throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'plan', id });
-      const graphText = store.getGraph(stored.graphHash);
+      const graphText = await store.getGraph(stored.graphHash);
       const drawn =
         graphText === undefined
           ? { problem: 'its graph is missing' }
           : await codec.run({ kind: 'renderSvg', planText: stored.planText, graphText });
       if ('problem' in drawn) {
-        store.markPlanUnreadable(id, request.owner, drawn.problem);
+        await store.markPlanUnreadable(id, request.owner, drawn.problem);
         throw unreadable('plan', id, drawn.problem);
       }
       return reply

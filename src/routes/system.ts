@@ -1,19 +1,25 @@
 // GET /health, GET /metrics (Prometheus text) and GET /openapi.json. None touches a
 // worker, so all answer while solves run. /health needs no key; /metrics needs one when
 // API keys are on (MEMPLAN_METRICS_KEY, else any API key) unless MEMPLAN_METRICS_PUBLIC=1.
+// Scaled out, the queue figures come from Redis and the worker figures from the worker
+// processes' heartbeats; a queue that cannot be reached shows as /health status "degraded".
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { SOLVE_BUCKETS } from '../jobs/manager.js';
+import { SOLVE_BUCKETS } from '../jobs/service.js';
 import { MemplanError } from '../../solver/errors.js';
 import { sendError } from '../errors.js';
 import { errorResponses, HealthSchema, JOB_STATES, json } from '../schemas/index.js';
 
 /** Renders the service's metrics in the Prometheus text format. */
-export function renderMetrics(app: FastifyInstance): string {
-  const { manager, pool, store } = app.memplan;
-  const stored = store.db.open ? store.countJobs() : {};
-  const live = manager.liveCounts();
+export async function renderMetrics(app: FastifyInstance): Promise<string> {
+  const { jobs, jobStore } = app.memplan;
+  // A closed store (shutting down) shows no stored jobs rather than failing the scrape.
+  const stored: Record<string, number> = await Promise.resolve()
+    .then(() => jobStore.countJobs())
+    .catch(() => ({}));
+  const stats = await jobs.stats();
+  const live = stats.live;
   const lines: string[] = [];
   lines.push('# HELP memplan_jobs Jobs by state (queued and running are live; the rest are stored).');
   lines.push('# TYPE memplan_jobs gauge');
@@ -23,17 +29,17 @@ export function renderMetrics(app: FastifyInstance): string {
   }
   lines.push('# HELP memplan_queue_length Jobs waiting for a worker.');
   lines.push('# TYPE memplan_queue_length gauge');
-  lines.push(`memplan_queue_length ${manager.queued}`);
+  lines.push(`memplan_queue_length ${stats.queued}`);
   lines.push('# HELP memplan_workers Worker threads started and busy.');
   lines.push('# TYPE memplan_workers gauge');
-  lines.push(`memplan_workers{state="started"} ${pool.workers}`);
-  lines.push(`memplan_workers{state="busy"} ${pool.busy}`);
+  lines.push(`memplan_workers{state="started"} ${stats.workers.started}`);
+  lines.push(`memplan_workers{state="busy"} ${stats.workers.busy}`);
   lines.push('# HELP memplan_worker_crashes_total Worker threads that stopped unexpectedly.');
   lines.push('# TYPE memplan_worker_crashes_total counter');
-  lines.push(`memplan_worker_crashes_total ${pool.crashes}`);
+  lines.push(`memplan_worker_crashes_total ${stats.workers.crashes}`);
   lines.push('# HELP memplan_solve_seconds Wall seconds from job start to its end.');
   lines.push('# TYPE memplan_solve_seconds histogram');
-  const histogram = manager.solveSeconds;
+  const histogram = stats.solveSeconds;
   SOLVE_BUCKETS.forEach((bound, position) => {
     lines.push(`memplan_solve_seconds_bucket{le="${bound}"} ${histogram.buckets[position]}`);
   });
@@ -50,13 +56,17 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     '/health',
     { schema: { tags: ['system'], summary: 'Liveness and load', security: [], response: { 200: json('The server is up', HealthSchema) } } },
     async () => {
-      const { manager, pool, startedAt } = app.memplan;
+      const { jobs, startedAt, workerThreads } = app.memplan;
+      const stats = await jobs.stats();
       return {
-        status: manager.closing ? ('shutting-down' as const) : ('ok' as const),
+        status: jobs.closing ? ('shutting-down' as const) : stats.queueAvailable ? ('ok' as const) : ('degraded' as const),
         uptimeSeconds: (Date.now() - startedAt) / 1000,
-        workers: pool.size,
-        busyWorkers: pool.busy,
-        queued: manager.queued,
+        workers: jobs.mode === 'local' ? workerThreads : stats.workers.started,
+        busyWorkers: stats.workers.busy,
+        queued: stats.queued,
+        ...(jobs.mode === 'distributed'
+          ? { mode: jobs.mode, queue: stats.queueAvailable ? ('ok' as const) : ('unavailable' as const) }
+          : {}),
       };
     },
   );
@@ -77,7 +87,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
       return reply
         .header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
         .serializer((payload: unknown) => String(payload))
-        .send(renderMetrics(app));
+        .send(await renderMetrics(app));
     },
   );
   // The OpenAPI document, also served by Swagger UI at /docs/json.

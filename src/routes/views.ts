@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MemplanError } from '../../solver/errors.js';
 import { INLINE_CHECK_MAX_CHARS } from '../../solver/limits.js';
 import { planProblem } from '../codec/tasks.js';
-import { type JobRecord, unreadable } from '../jobs/store.js';
+import { type JobRecord, unreadable } from '../jobs/job-store.js';
 import { type Job, JobSchema } from '../schemas/index.js';
 
 /** Links of a job for its replies. */
@@ -65,7 +65,7 @@ export async function readPlan(
   id: string,
   owner: string,
 ): Promise<{ text: string } | { error: MemplanError } | undefined> {
-  const stored = app.memplan.store.getPlan(id, owner);
+  const stored = await app.memplan.jobStore.getPlan(id, owner);
   if (!stored) return undefined;
   return checkPlanText(app, stored.id, owner, stored.planText);
 }
@@ -77,11 +77,11 @@ export async function checkPlanText(
   owner: string,
   planText: string,
 ): Promise<{ text: string } | { error: MemplanError }> {
-  const { store, codec } = app.memplan;
+  const { jobStore: store, codec } = app.memplan;
   const problem =
     planText.length > INLINE_CHECK_MAX_CHARS ? (await codec.run({ kind: 'checkPlan', planText })).problem : planProblem(planText);
   if (problem === undefined) return { text: planText };
-  store.markPlanUnreadable(id, owner, problem);
+  await store.markPlanUnreadable(id, owner, problem);
   return { error: unreadable('plan', id, problem) };
 }
 

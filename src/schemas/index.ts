@@ -107,7 +107,7 @@ export const JobSchema = z
     finishedAt: z.string().optional(),
     strategy: z.string(),
     progress: JobProgressSchema.optional(),
-    plan: PlanSchema.optional().describe('When done'),
+    plan: PlanSchema.optional().describe('When done; when cancelled after a plan was found, that plan (Plan.cancelled)'),
     error: ErrorSchema.optional().describe('When failed or cancelled'),
     links: JobLinksSchema,
   })
@@ -214,11 +214,13 @@ export const JobAcceptedSchema = z
 export const PlanDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: 'PlanDeleted' });
 
 export const HealthSchema = z.object({
-  status: z.enum(['ok', 'shutting-down']),
+  status: z.enum(['ok', 'shutting-down', 'degraded']).describe('degraded: scaled out, the job queue (Redis) cannot be reached'),
   uptimeSeconds: z.number(),
-  workers: z.number().int(),
+  workers: z.number().int().describe("Solver threads: this process's, or scaled out every worker process's"),
   busyWorkers: z.number().int(),
   queued: z.number().int(),
+  mode: z.enum(['distributed']).optional().describe('Present when scaled out (MEMPLAN_REDIS_URL)'),
+  queue: z.enum(['ok', 'unavailable']).optional().describe('Scaled out: whether Redis answers'),
 });
 
 /** Request schemas whose bodies a codec thread validates (src/codec/tasks.ts), not the event loop. */
