@@ -1,0 +1,271 @@
+"""Captures real PyTorch training steps as memplan graphs (bench/graphs/NAME.json.gz).
+
+Each graph is one training step (forward, loss, backward with respect to every
+parameter) captured with memplan_torch.capture on CPU, written as gzipped contract JSON.
+The models:
+
+  resnet18, resnet50, mobilenet_v2, vgg16   torchvision, random weights, batch 8,
+                                            3x224x224, cross-entropy over 1000 classes
+  unet                                      a 4-level UNet (defined below), batch 4,
+                                            3x128x128, per-pixel cross-entropy, 2 classes
+  gpt2-L, llama-L                           HF transformers decoders with L layers
+                                            (L = 12 and 32 by default; any L works, e.g.
+                                            gpt2-2), built from config objects with random
+                                            weights, batch 4, sequence 256, vocabulary
+                                            8192, hidden 384, causal-LM loss
+
+The GPT-2-style decoder has learned positions, LayerNorm, GELU MLPs and tied embedding
+and head weights; the Llama-style one has RMSNorm, rotary embeddings, SwiGLU MLPs and
+grouped-query attention. Both use causal scaled-dot-product attention and no dropout
+(most decoder pretraining runs without it, and a random operator cannot be recomputed).
+Nothing is downloaded.
+
+Usage (from the repository root; costs are measured, so run it on a quiet machine):
+
+  PYTHONPATH=plugins/torch python3 bench/graphs/capture.py                 # the default set
+  PYTHONPATH=plugins/torch python3 bench/graphs/capture.py resnet18 llama-2 --out /tmp/g
+
+bench/graphs/manifest.json records, per graph, the shapes, node count and capture time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, Tuple
+
+import torch
+import torch.nn as nn
+
+import memplan_torch as mt
+
+DEFAULT_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "vgg16", "unet", "gpt2-12", "gpt2-32", "llama-12", "llama-32"]
+HERE = Path(__file__).resolve().parent
+
+# Decoder shapes: a batch of 4 sequences of 256 tokens.
+BATCH, SEQUENCE, VOCABULARY, HIDDEN, HEADS = 4, 256, 8192, 384, 6
+
+
+def import_torchvision():
+    """Imports torchvision; where its compiled operators cannot load (a CUDA torchvision
+    wheel beside a CPU torch) it declares the two operators torchvision registers fakes
+    for. The models captured here need none of the compiled operators."""
+    try:
+        import torchvision
+    except RuntimeError as error:
+        if "torchvision::nms does not exist" not in str(error):
+            raise
+        library = torch.library.Library("torchvision", "DEF")
+        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        import_torchvision.library = library  # keeps the registration alive
+        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
+            del sys.modules[name]
+        import torchvision
+    return torchvision
+
+
+# ---------------------------------------------------------------------------------------
+# UNet.
+
+
+class DoubleConv(nn.Sequential):
+    """Two 3x3 convolutions, each followed by batch norm and ReLU."""
+
+    def __init__(self, channels_in: int, channels_out: int):
+        super().__init__(
+            nn.Conv2d(channels_in, channels_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels_out),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels_out, channels_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels_out),
+            nn.ReLU(inplace=True),
+        )
+
+
+class UNet(nn.Module):
+    """The UNet of Ronneberger et al. with 4 levels: max-pool down, transposed-convolution
+    up, skip connections concatenated on the channel axis."""
+
+    def __init__(self, channels_in: int = 3, classes: int = 2, width: int = 32, levels: int = 4):
+        super().__init__()
+        widths = [width * 2**level for level in range(levels + 1)]
+        self.down = nn.ModuleList()
+        previous = channels_in
+        for channels in widths[:-1]:
+            self.down.append(DoubleConv(previous, channels))
+            previous = channels
+        self.pool = nn.MaxPool2d(2)
+        self.bottom = DoubleConv(widths[-2], widths[-1])
+        self.up = nn.ModuleList()
+        self.merge = nn.ModuleList()
+        for channels in reversed(widths[:-1]):
+            self.up.append(nn.ConvTranspose2d(channels * 2, channels, 2, stride=2))
+            self.merge.append(DoubleConv(channels * 2, channels))
+        self.head = nn.Conv2d(widths[0], classes, 1)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        skips = []
+        hidden = image
+        for block in self.down:
+            hidden = block(hidden)
+            skips.append(hidden)
+            hidden = self.pool(hidden)
+        hidden = self.bottom(hidden)
+        for up, merge, skip in zip(self.up, self.merge, reversed(skips)):
+            hidden = merge(torch.cat([skip, up(hidden)], dim=1))
+        return self.head(hidden)
+
+
+# ---------------------------------------------------------------------------------------
+# Decoders from HF transformers.
+
+
+class CausalLM(nn.Module):
+    """Returns the logits of an HF causal LM (no cache), so the loss is the plugin's."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=tokens, use_cache=False).logits
+
+
+def causal_lm_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy: position t predicts token t + 1."""
+    return nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1))
+
+
+def _traceable_transformers():
+    """Imports transformers so that its models trace: the packed-sequence check reads
+    tensor values (data-dependent control flow), and a training batch here is never packed."""
+    import_torchvision()  # transformers imports torchvision when it is installed
+    import transformers
+    import transformers.masking_utils as masking
+
+    masking.find_packed_sequence_indices = lambda position_ids: None
+    transformers.logging.set_verbosity_error()
+    return transformers
+
+
+def make_decoder(family: str, layers: int) -> nn.Module:
+    """A GPT-2-style or Llama-style decoder with random weights from a config object."""
+    transformers = _traceable_transformers()
+    if family == "gpt2":
+        config = transformers.GPT2Config(
+            vocab_size=VOCABULARY,
+            n_positions=SEQUENCE,
+            n_embd=HIDDEN,
+            n_layer=layers,
+            n_head=HEADS,
+            resid_pdrop=0.0,
+            embd_pdrop=0.0,
+            attn_pdrop=0.0,
+            bos_token_id=0,
+            eos_token_id=0,
+        )
+        config._attn_implementation = "sdpa"
+        return CausalLM(transformers.GPT2LMHeadModel(config))
+    config = transformers.LlamaConfig(
+        vocab_size=VOCABULARY,
+        hidden_size=HIDDEN,
+        intermediate_size=1024,
+        num_hidden_layers=layers,
+        num_attention_heads=HEADS,
+        num_key_value_heads=2,
+        max_position_embeddings=SEQUENCE,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+    )
+    config._attn_implementation = "sdpa"
+    return CausalLM(transformers.LlamaForCausalLM(config))
+
+
+# ---------------------------------------------------------------------------------------
+# The cases.
+
+Case = Tuple[nn.Module, torch.Tensor, torch.Tensor, Callable[..., torch.Tensor], Dict[str, object]]
+
+
+def make_case(name: str) -> Case:
+    """Model, example input, targets, loss function and a description for the manifest."""
+    torch.manual_seed(0)
+    if name in ("resnet18", "resnet50", "mobilenet_v2", "vgg16"):
+        torchvision = import_torchvision()
+        model = getattr(torchvision.models, name)(weights=None)
+        inputs, targets = torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,))
+        about = {"source": f"torchvision {torchvision.__version__}", "input": [8, 3, 224, 224], "loss": "cross_entropy"}
+        return model, inputs, targets, nn.functional.cross_entropy, about
+    if name == "unet":
+        model = UNet()
+        inputs, targets = torch.randn(4, 3, 128, 128), torch.randint(0, 2, (4, 128, 128))
+        about = {"source": "bench/graphs/capture.py UNet(width=32, levels=4)", "input": [4, 3, 128, 128], "loss": "cross_entropy"}
+        return model, inputs, targets, nn.functional.cross_entropy, about
+    family, _, layers = name.partition("-")
+    if family in ("gpt2", "llama") and layers.isdigit():
+        model = make_decoder(family, int(layers))
+        tokens = torch.randint(0, VOCABULARY, (BATCH, SEQUENCE))
+        import transformers
+
+        about = {
+            "source": f"transformers {transformers.__version__} {type(model.model).__name__}",
+            "layers": int(layers),
+            "input": [BATCH, SEQUENCE],
+            "hidden": HIDDEN,
+            "vocabulary": VOCABULARY,
+            "loss": "causal-LM cross_entropy",
+        }
+        return model, tokens, tokens, causal_lm_loss, about
+    raise SystemExit(f"capture.py: unknown model {name!r} (known: {', '.join(DEFAULT_MODELS)}, gpt2-L, llama-L)")
+
+
+def write_graph(graph: dict, path: Path) -> None:
+    """Gzipped JSON with a fixed timestamp, so equal graphs give equal files."""
+    data = json.dumps(graph, separators=(",", ":")).encode()
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
+        handle.write(data)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", default=DEFAULT_MODELS, help="models to capture (default: the committed set)")
+    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: bench/graphs)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per node for its cost (default 5)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machines are shared)")
+    options = parser.parse_args()
+    torch.set_num_threads(options.threads)
+    options.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = options.out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    for name in options.models:
+        model, inputs, targets, loss_fn, about = make_case(name)
+        started = time.perf_counter()
+        captured = mt.capture(model, inputs, loss_fn, targets, repeats=options.repeats, name=name)
+        seconds = time.perf_counter() - started
+        write_graph(captured.graph, options.out / f"{name}.json.gz")
+        nodes = captured.graph["nodes"]
+        manifest[name] = {
+            **about,
+            "nodes": len(nodes),
+            "residentBytes": captured.graph["residentBytes"],
+            "nodesWithWorkspace": sum(1 for node in nodes if node.get("workspaceBytes")),
+            "captureSeconds": round(seconds, 1),
+            "repeats": options.repeats,
+            "threads": options.threads,
+            "torch": torch.__version__,
+            "machine": platform.machine(),
+        }
+        print(f"{name}: {len(nodes)} nodes, captured in {seconds:.1f} s", flush=True)
+        manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
