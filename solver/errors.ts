@@ -16,6 +16,11 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_CYCLE: { status: 400, message: 'Node "{node}" is on a cycle ({cycle})' },
   MEMPLAN_ERR_INVALID_NUMBER: { status: 400, message: 'Node "{node}" has an invalid {field}: {detail}' },
   MEMPLAN_ERR_TOO_MANY_NODES: { status: 400, message: 'The graph has {count} nodes; the limit is {limit}' },
+  MEMPLAN_ERR_NON_FINITE_FIGURE: {
+    status: 422,
+    message:
+      "The {what}'s {field} is not a finite number ({value}): the graph's numbers are too far apart (such as costs near zero beside a large transfer latency)",
+  },
   MEMPLAN_ERR_INVALID_IMPORT: { status: 400, message: 'Cannot import the graph: {detail}' },
   // Requests (400).
   MEMPLAN_ERR_INVALID_BUDGET: { status: 400, message: 'Invalid budget: {detail}' },
@@ -39,6 +44,14 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_SCHEDULE_INCOMPLETE: { status: 422, message: 'The schedule ends with node "{node}" {detail}' },
   // Service (other statuses).
   MEMPLAN_ERR_NOT_FOUND: { status: 404, message: '{what} "{id}" was not found' },
+  MEMPLAN_ERR_STORED_RECORD_INVALID: {
+    status: 410,
+    message: 'The stored {what} "{id}" cannot be read ({detail}); delete it with DELETE /v1/plans/{id} and submit the request again',
+  },
+  MEMPLAN_ERR_URI_TOO_LONG: { status: 414, message: 'The URL part "{part}" is longer than {limit} characters' },
+  MEMPLAN_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers exceed the size the server accepts' },
+  MEMPLAN_ERR_REQUEST_TIMEOUT: { status: 408, message: 'The request was not received within {timeoutMs} ms' },
+  MEMPLAN_ERR_QUOTA_EXCEEDED: { status: 429, message: 'This API key already has {count} queued or running jobs (the limit); retry later' },
   MEMPLAN_ERR_UNAUTHORIZED: { status: 401, message: 'A valid API key is required (header x-api-key or Authorization: Bearer)' },
   MEMPLAN_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds {limit} bytes' },
   MEMPLAN_ERR_QUEUE_FULL: { status: 429, message: 'The job queue is full ({size} jobs); retry later' },

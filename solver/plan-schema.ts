@@ -5,6 +5,39 @@ import { ScheduleSchema, TransferSchema } from './schedule/types.js';
 
 export const PLAN_STATUSES = ['optimal', 'feasible', 'infeasible', 'timeLimit', 'error'] as const;
 
+/** Which schedules a bound covers: every legal one, or Checkmate's class only. */
+export const BOUND_SCOPES = ['all-schedules', 'checkmate-class'] as const;
+
+/** The schedules a proven bound covers. */
+export type BoundScope = (typeof BOUND_SCOPES)[number];
+
+/**
+ * Every source of a proven bound and the schedules it covers: the one table a bound's scope
+ * is read from. A new source must be added here (its type is a key of this table), so it
+ * cannot claim all schedules by accident. Bounds from the stage formulations (lp, milp)
+ * hold only within Checkmate's class of schedules.
+ */
+export const BOUND_SOURCES = {
+  baseCost: 'all-schedules',
+  'recompute-bound': 'all-schedules',
+  lp: 'checkmate-class',
+  milp: 'checkmate-class',
+} as const satisfies Record<string, BoundScope>;
+
+/** What proved a bound. */
+export type BoundSource = keyof typeof BOUND_SOURCES;
+
+/** A proven lower bound on the makespan and what proved it. */
+export interface ProvenBound {
+  makespan: number;
+  source: BoundSource;
+}
+
+/** The schedules a bound from `source` covers. */
+export function boundScope(source: BoundSource): BoundScope {
+  return BOUND_SOURCES[source];
+}
+
 export const FiguresSchema = z
   .object({
     peakBytes: z.number().describe('Replayed peak device bytes, residentBytes and workspace included'),
@@ -20,9 +53,12 @@ export const BoundSchema = z
   .object({
     makespan: z.number().describe('A proven lower bound on the makespan of any plan within the budget'),
     gap: z.number().describe('(predicted.makespan - bound.makespan) / predicted.makespan'),
-    source: z.string().optional().describe('What proved the bound (baseCost, recompute-bound, lp, milp)'),
+    source: z
+      .enum(Object.keys(BOUND_SOURCES) as [BoundSource, ...BoundSource[]])
+      .optional()
+      .describe('What proved the bound (baseCost, recompute-bound, lp, milp)'),
     scope: z
-      .enum(['all-schedules', 'checkmate-class'])
+      .enum(BOUND_SCOPES)
       .optional()
       .describe(
         'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound), or only ' +
@@ -30,11 +66,6 @@ export const BoundSchema = z
       ),
   })
   .meta({ id: 'Bound' });
-
-/** Bounds from the stage formulations (lp, milp) hold only within Checkmate's class of schedules. */
-export function boundScope(source: string): 'all-schedules' | 'checkmate-class' {
-  return source === 'lp' || source === 'milp' ? 'checkmate-class' : 'all-schedules';
-}
 
 export const NodeAnnotationSchema = z
   .object({

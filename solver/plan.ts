@@ -1,8 +1,12 @@
 // plan(graph, request) -> Plan: resolve the budget, answer at once below the floor, run
 // the strategy, replay its schedule in the simulator and build the Plan from the replay.
 import { z } from 'zod';
+import { BudgetSchema, budgetBytes as bytesOfBudget, type ResolvedBudget } from './budget.js';
 import { MemplanError } from './errors.js';
-import { noRematPeak, peakFloor } from './graph/analysis.js';
+import { assertFinite } from './finite.js';
+import { peakFloor } from './graph/analysis.js';
+import { noRematPeak } from './schedule/no-remat.js';
+import { DEFAULT_TIME_LIMIT_SECONDS, MAX_STRATEGY_NAME_LENGTH, MAX_TIME_LIMIT_SECONDS, OPTIMAL_GAP } from './limits.js';
 import type { IndexedGraph } from './graph/validate.js';
 import { boundScope, type Plan, type PlanStatus } from './plan-schema.js';
 import { simulateIndexed, toSchedule } from './schedule/simulate.js';
@@ -29,18 +33,18 @@ export const TRANSFER_PRESETS = {
   'nvlink-c2c': { bandwidth: 400_000, latency: 5 },
 } as const satisfies Record<string, Transfer>;
 
-export const BudgetSchema = z
-  .union([
-    z.object({ bytes: z.number().int().nonnegative().describe('Device budget in bytes, residentBytes included') }).strict(),
-    z.object({ fraction: z.number().positive().max(100).describe('Fraction of the no-remat peak, such as 0.6') }).strict(),
-  ])
-  .meta({ id: 'Budget' });
+export { BudgetSchema };
 
 export const PlanOptionsSchema = z
   .object({
     budget: BudgetSchema,
-    strategy: z.string().max(64).default('auto').describe('A name from GET /v1/strategies'),
-    timeLimitSeconds: z.number().positive().max(3600).default(60).describe('Wall-clock limit for optimizers'),
+    strategy: z.string().max(MAX_STRATEGY_NAME_LENGTH).default('auto').describe('A name from GET /v1/strategies'),
+    timeLimitSeconds: z
+      .number()
+      .positive()
+      .max(MAX_TIME_LIMIT_SECONDS)
+      .default(DEFAULT_TIME_LIMIT_SECONDS)
+      .describe('Wall-clock limit for optimizers, in seconds (a service may set a lower cap)'),
     relativeGap: z.number().min(0).max(1).default(0.0001).describe('Stop once the proven gap is below this'),
     formulation: z.enum(['tight', 'plain']).default('tight').describe('MILP variant: tight rows and pruning, or plain'),
     transfer: z
@@ -51,7 +55,8 @@ export const PlanOptionsSchema = z
   .meta({ id: 'PlanOptions' });
 
 export type PlanOptions = z.input<typeof PlanOptionsSchema>;
-export type Budget = z.infer<typeof BudgetSchema>;
+/** A budget resolved to {fraction} or {bytes} (BudgetSchema's output). */
+export type Budget = ResolvedBudget;
 
 export interface PlanHooks {
   signal?: AbortSignal;
@@ -60,8 +65,7 @@ export interface PlanHooks {
 
 /** Resolves a budget to bytes (a fraction is of the no-remat peak). */
 export function resolveBudget(graph: IndexedGraph, budget: Budget, peak = noRematPeak(graph)): number {
-  if ('bytes' in budget) return budget.bytes;
-  return Math.floor(budget.fraction * peak);
+  return bytesOfBudget(budget, peak);
 }
 
 /** Resolves a transfer preset name or object. */
@@ -71,7 +75,10 @@ export function resolveTransfer(transfer: PlanOptions['transfer']): Transfer | u
   return { bandwidth: transfer.bandwidth, latency: transfer.latency ?? 0 };
 }
 
-/** Plans a validated graph under a request; every figure comes from the simulator. */
+/**
+ * Plans a validated graph under a request; every figure comes from the simulator. Throws
+ * MEMPLAN_ERR_NON_FINITE_FIGURE rather than return a plan with a non-finite figure.
+ */
 export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: PlanHooks = {}): Promise<Plan> {
   const parsed = PlanOptionsSchema.safeParse(rawOptions);
   if (!parsed.success) {
@@ -89,14 +96,14 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
   const floor = peakFloor(graph, { swaps: transfer !== undefined });
   const common = { strategy: strategy.name, budgetBytes, transfer, floorBytes: floor, noRematPeakBytes: peak };
   if (budgetBytes < floor) {
-    return {
+    return assertFinite('plan', {
       ...common,
       status: 'infeasible',
       smallestPeakBytes: floor,
       message: `the budget ${budgetBytes} is below the proven floor ${floor}: no legal schedule fits`,
       schedule: [],
       nodes: [],
-    };
+    } satisfies Plan);
   }
   const context: StrategyContext = {
     graph,
@@ -110,7 +117,8 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
     startedAt: Date.now(),
   };
   const outcome = await strategy.run(context);
-  return finalizePlan(graph, outcome, common);
+  // A plan with a non-finite figure is never returned: the numbers were too far apart.
+  return assertFinite('plan', finalizePlan(graph, outcome, common));
 }
 
 /** Builds the Plan from a strategy's outcome by replaying its schedule. */
@@ -166,7 +174,7 @@ export function finalizePlan(
   const boundMakespan = Math.min(Math.max(graph.baseCost, outcomeBound?.makespan ?? 0), figures.makespan);
   const boundSource = outcomeBound && outcomeBound.makespan > graph.baseCost ? outcomeBound.source : 'baseCost';
   const gap = figures.makespan > 0 ? Math.max(0, (figures.makespan - boundMakespan) / figures.makespan) : 0;
-  if (gap <= 1e-12) status = 'optimal';
+  if (gap <= OPTIMAL_GAP) status = 'optimal';
   return {
     ...common,
     status,

@@ -5,16 +5,30 @@ import { availableParallelism } from 'node:os';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { MemplanError } from '../solver/errors.js';
-import { DEFAULT_MAX_NODES } from '../solver/graph/validate.js';
-import { catalogueMarkdown, sendError, toMemplanError } from './errors.js';
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_NODES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETENTION_HOURS,
+  DEFAULT_SERVICE_MAX_TIME_LIMIT_SECONDS,
+  DEFAULT_TIMEOUT_CHECK_INTERVAL_MS,
+  MAX_ID_LENGTH,
+  MAX_TIME_LIMIT_SECONDS,
+  RETENTION_SWEEP_INTERVAL_MS,
+} from '../solver/limits.js';
+import { strategyNames } from '../solver/strategies/registry.js';
+import { CodecPool } from './codec/pool.js';
+import { RawBody } from './codec/raw-body.js';
+import type { CodecSettings } from './codec/tasks.js';
+import { catalogueMarkdown, clientError, sendError, toMemplanError } from './errors.js';
+import { openapiComponents } from './openapi.js';
+import { CODEC_BODY_SCHEMAS } from './schemas/index.js';
 import { JobManager } from './jobs/manager.js';
 import { WorkerPool } from './jobs/pool.js';
 import { Store } from './jobs/store.js';
@@ -30,19 +44,47 @@ export interface BuildOptions {
   dataDir?: string;
   /** Worker threads; default MEMPLAN_WORKERS or the machine's cores. */
   workers?: number;
+  /** Threads that parse, validate and serialize big bodies; default MEMPLAN_CODEC_WORKERS or 1. */
+  codecWorkers?: number;
   /** Jobs that may wait for a worker; default MEMPLAN_MAX_QUEUE or 64. */
   maxQueue?: number;
+  /** Queued plus running jobs per API key; default MEMPLAN_MAX_JOBS_PER_KEY or 16. */
+  maxJobsPerKey?: number;
+  /** Cap on a request's timeLimitSeconds; default MEMPLAN_MAX_TIME_LIMIT or 600. */
+  maxTimeLimitSeconds?: number;
   /** Request body limit in bytes; default MEMPLAN_BODY_LIMIT or 32 MiB. */
   bodyLimit?: number;
   /** Node limit of a graph; default MEMPLAN_MAX_NODES or the solver's default. */
   maxNodes?: number;
   /** API keys; default MEMPLAN_API_KEYS (comma-separated). None: no key needed. */
   apiKeys?: string[];
+  /** The key /metrics asks for when API keys are on; default MEMPLAN_METRICS_KEY, else any API key. */
+  metricsKey?: string;
+  /** Serve /metrics without a key even when API keys are on; default MEMPLAN_METRICS_PUBLIC=1. */
+  metricsPublic?: boolean;
+  /** Hours after which finished jobs and plans are deleted, 0 to keep them; default MEMPLAN_RETENTION_HOURS or 720. */
+  retentionHours?: number;
+  /** Time to receive a whole request in ms; default MEMPLAN_REQUEST_TIMEOUT_MS or 30 s. */
+  requestTimeoutMs?: number;
+  /** Time to receive the headers in ms; default MEMPLAN_HEADERS_TIMEOUT_MS or 10 s (at most requestTimeoutMs). */
+  headersTimeoutMs?: number;
+  /** Idle time after which a socket is closed, in ms; default MEMPLAN_CONNECTION_TIMEOUT_MS or 120 s. */
+  connectionTimeoutMs?: number;
+  /** Keep-alive time between requests in ms; default MEMPLAN_KEEP_ALIVE_TIMEOUT_MS or 5 s. */
+  keepAliveTimeoutMs?: number;
+  /** Open connections accepted at once; default MEMPLAN_MAX_CONNECTIONS or 1024. */
+  maxConnections?: number;
   /** How long shutdown lets running jobs finish; default 10 s. */
   shutdownGraceMs?: number;
   logger?: boolean;
   /** Internal knobs for the service's own tests; not part of the public API. */
-  internal?: { testStrategies?: boolean; cancelGraceMs?: number; watchdogGraceSeconds?: number };
+  internal?: {
+    testStrategies?: boolean;
+    cancelGraceMs?: number;
+    watchdogGraceSeconds?: number;
+    /** How often the server checks request timeouts, in ms. */
+    timeoutCheckIntervalMs?: number;
+  };
 }
 
 /** The service's parts, reachable from routes and from server.ts. */
@@ -50,10 +92,17 @@ export interface MemplanContext {
   store: Store;
   pool: WorkerPool;
   manager: JobManager;
+  codec: CodecPool;
+  /** What codec tasks check requests against. */
+  settings: CodecSettings;
   maxNodes: number;
   /** Strategy names the workers accept beyond the registry (internal test ones). */
   extraStrategies: string[];
   startedAt: number;
+  /** Whether /metrics needs a key, and which owners may read it. */
+  metricsAccess: (headers: Record<string, string | string[] | undefined>) => boolean;
+  /** Deletes finished jobs and plans older than the retention; returns what went. */
+  sweepRetention: (now?: number) => { jobs: number; plans: number; graphs: number };
   /** Stops taking jobs, finishes or fails running ones, closes the store. */
   shutdown: () => Promise<void>;
 }
@@ -75,12 +124,21 @@ function envNumber(name: string): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+/** A non-negative number from the environment (0 allowed: "off"). */
+function envCount(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
 /** The owner id of an API key: a hash, so keys never reach the store. */
 export function ownerOf(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
-function apiKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+/** The API key of a request, from x-api-key or Authorization: Bearer. */
+export function apiKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const header = headers['x-api-key'];
   if (typeof header === 'string' && header) return header;
   const authorization = headers.authorization;
@@ -90,10 +148,15 @@ function apiKeyOf(headers: Record<string, string | string[] | undefined>): strin
 
 /** Builds the application; see BuildOptions. Call close() to stop its workers and store. */
 export async function build(options: BuildOptions = {}): Promise<FastifyInstance> {
-  const bodyLimit = options.bodyLimit ?? envNumber('MEMPLAN_BODY_LIMIT') ?? 32 * 1024 * 1024;
+  const bodyLimit = options.bodyLimit ?? envNumber('MEMPLAN_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT_BYTES;
   const maxNodes = options.maxNodes ?? envNumber('MEMPLAN_MAX_NODES') ?? DEFAULT_MAX_NODES;
   const keys = (options.apiKeys ?? (process.env.MEMPLAN_API_KEYS ?? '').split(',')).map((key) => key.trim()).filter((key) => key !== '');
   const owners = new Set(keys.map(ownerOf));
+  const requestTimeout = options.requestTimeoutMs ?? envNumber('MEMPLAN_REQUEST_TIMEOUT_MS') ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(
+    requestTimeout,
+    options.headersTimeoutMs ?? envNumber('MEMPLAN_HEADERS_TIMEOUT_MS') ?? DEFAULT_HEADERS_TIMEOUT_MS,
+  );
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
@@ -101,11 +164,32 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     forceCloseConnections: 'idle',
+    // Slow bodies and idle sockets are closed (see the README's settings).
+    requestTimeout,
+    connectionTimeout: options.connectionTimeoutMs ?? envNumber('MEMPLAN_CONNECTION_TIMEOUT_MS') ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? envNumber('MEMPLAN_KEEP_ALIVE_TIMEOUT_MS') ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: options.internal?.timeoutCheckIntervalMs ?? DEFAULT_TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    // The router and IdParamsSchema agree on the longest id.
+    routerOptions: { maxParamLength: MAX_ID_LENGTH },
+    frameworkErrors: (error, request, reply) => sendError(reply, toMemplanError(error, request, maxNodes)),
+    clientErrorHandler: clientError(requestTimeout),
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.server.maxConnections = options.maxConnections ?? envNumber('MEMPLAN_MAX_CONNECTIONS') ?? DEFAULT_MAX_CONNECTIONS;
+  app.setValidatorCompiler((route) =>
+    // Bodies of the codec routes are validated on a codec thread (src/codec/tasks.ts).
+    route.httpPart === 'body' && CODEC_BODY_SCHEMAS.has(route.schema)
+      ? (data: unknown) => ({ value: data })
+      : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]),
+  );
   app.setSerializerCompiler(serializerCompiler);
-  // JSON only: a text body would otherwise reach validation as a string.
-  app.removeContentTypeParser('text/plain');
+  // JSON only, kept as bytes: the codec routes parse it off the event loop. A text body
+  // would otherwise reach validation as a string.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, new RawBody(body as Buffer)));
 
   const store = new Store(options.dataDir ?? process.env.MEMPLAN_DATA_DIR ?? './data');
   store.failInterrupted();
@@ -115,21 +199,58 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     cancelGraceMs: options.internal?.cancelGraceMs,
   });
   const manager = new JobManager(store, pool, {
-    maxQueue: options.maxQueue ?? envNumber('MEMPLAN_MAX_QUEUE'),
+    maxQueue: options.maxQueue ?? envCount('MEMPLAN_MAX_QUEUE'),
+    maxJobsPerOwner: options.maxJobsPerKey ?? envNumber('MEMPLAN_MAX_JOBS_PER_KEY'),
     watchdogGraceSeconds: options.internal?.watchdogGraceSeconds,
   });
+  const codec = new CodecPool({ size: options.codecWorkers ?? envNumber('MEMPLAN_CODEC_WORKERS') ?? 1 });
+  const extraStrategies = options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:abort', 'test:throw'] : [];
+  const settings: CodecSettings = {
+    maxNodes,
+    maxTimeLimitSeconds: Math.min(
+      MAX_TIME_LIMIT_SECONDS,
+      options.maxTimeLimitSeconds ?? envNumber('MEMPLAN_MAX_TIME_LIMIT') ?? DEFAULT_SERVICE_MAX_TIME_LIMIT_SECONDS,
+    ),
+    strategies: [...strategyNames(), ...extraStrategies],
+  };
+  const retentionHours = options.retentionHours ?? envCount('MEMPLAN_RETENTION_HOURS') ?? DEFAULT_RETENTION_HOURS;
+  const sweepRetention = (now = Date.now()) =>
+    retentionHours > 0 ? store.deleteOlderThan(now - retentionHours * 3600 * 1000) : { jobs: 0, plans: 0, graphs: 0 };
+  sweepRetention();
+  const sweeper = setInterval(() => {
+    if (store.db.open) sweepRetention();
+  }, RETENTION_SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  const metricsPublic = options.metricsPublic ?? process.env.MEMPLAN_METRICS_PUBLIC === '1';
+  const metricsKey = options.metricsKey ?? (process.env.MEMPLAN_METRICS_KEY || undefined);
+  const metricsAccess = (headers: Record<string, string | string[] | undefined>) => {
+    if (owners.size === 0 || metricsPublic) return true;
+    const key = apiKeyOf(headers);
+    if (key === undefined) return false;
+    return metricsKey !== undefined ? ownerOf(key) === ownerOf(metricsKey) : owners.has(ownerOf(key));
+  };
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = () => {
-    shutdownPromise ??= manager.shutdown(options.shutdownGraceMs ?? 10_000).finally(() => store.close());
+    shutdownPromise ??= manager
+      .shutdown(options.shutdownGraceMs ?? 10_000)
+      .then(() => codec.close())
+      .finally(() => {
+        clearInterval(sweeper);
+        store.close();
+      });
     return shutdownPromise;
   };
   app.decorate('memplan', {
     store,
     pool,
     manager,
+    codec,
+    settings,
     maxNodes,
-    extraStrategies: options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:abort', 'test:throw'] : [],
+    extraStrategies,
     startedAt: Date.now(),
+    metricsAccess,
+    sweepRetention,
     shutdown,
   });
   app.decorateRequest('owner', '');
@@ -174,7 +295,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
       ],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: openapiComponents,
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',

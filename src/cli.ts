@@ -11,16 +11,19 @@
 // Exit codes: 0 success; 1 no plan fits (infeasible or error status) or the schedule is
 // illegal or over its budget; 2 usage or input error (printed with the catalogue's code).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { MemplanError, isMemplanError } from '../solver/errors.js';
-import { graphStats } from '../solver/graph/analysis.js';
+import { graphStats } from '../solver/schedule/graph-stats.js';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import { PlanSchema, type Plan } from '../solver/plan-schema.js';
+import { parseBudget as parseAnyBudget } from '../solver/budget.js';
+import { assertFinite } from '../solver/finite.js';
 import { TRANSFER_PRESETS, plan, type Budget, type PlanOptions } from '../solver/plan.js';
 import { simulate, type Figures } from '../solver/schedule/simulate.js';
-import { ScheduleSchema, type Schedule, type Transfer } from '../solver/schedule/types.js';
+import { ScheduleSchema, TransferSchema, type Schedule, type Transfer } from '../solver/schedule/types.js';
 import { STRATEGIES } from '../solver/strategies/registry.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../solver/errors.js';
 import { MemplanClient, MemplanClientError, planWithProgress } from './client.js';
@@ -70,56 +73,36 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 // ---------------------------------------------------------------------------------------
 // Value parsers.
 
-const UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4,
-};
-
 /**
- * Parses a budget: "60%" (of the no-remat peak), a bare number with a fraction part or
- * at most 1 ("0.6", "1") as a fraction, or bytes: a bare integer ("123456") or a number
- * with a unit ("12GB", "800MiB"; KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024).
+ * Parses --budget with the engine's one budget parser (solver/budget.ts): "60%", a bare
+ * number with a fraction part or at most 1 ("0.6", "1") as a fraction, or bytes ("123456",
+ * "12GB", "800MiB"; KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024).
  */
 export function parseBudget(text: string): Budget {
-  const bad = (detail: string) => new MemplanError('MEMPLAN_ERR_INVALID_BUDGET', { detail: `"${text}": ${detail}` });
-  const trimmed = text.trim();
-  const match = /^(\d+(?:\.\d*)?|\.\d+)(?:\s*(%|[a-z]+))?$/i.exec(trimmed);
-  if (!match) throw bad('expected a percentage (60%), a fraction (0.6) or bytes (12GB, 800MiB, 123456)');
-  const value = Number(match[1]);
-  const unit = match[2]?.toLowerCase();
-  if (unit === '%') {
-    if (!(value > 0)) throw bad('a percentage must be above 0');
-    return { fraction: value / 100 };
-  }
-  if (unit === undefined) {
-    if (match[1].includes('.') || value <= 1) {
-      if (!(value > 0)) throw bad('a fraction must be above 0');
-      return { fraction: value };
-    }
-    return { bytes: value };
-  }
-  const scale = UNITS[unit];
-  if (scale === undefined) throw bad(`unknown unit "${match[2]}" (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)`);
-  return { bytes: Math.floor(value * scale) };
+  return parseAnyBudget(text);
 }
 
 /** Parses --transfer: a preset name or "BANDWIDTH,LATENCY" (bytes per cost unit, cost units). */
 export function parseTransfer(text: string): PlanOptions['transfer'] {
   if (Object.hasOwn(TRANSFER_PRESETS, text)) return text as keyof typeof TRANSFER_PRESETS;
   const parts = text.split(',').map((part) => Number(part.trim()));
-  if (parts.length >= 1 && parts.length <= 2 && parts.every((part) => Number.isFinite(part) && part >= 0) && parts[0] > 0) {
-    return { bandwidth: parts[0], latency: parts[1] ?? 0 };
+  if (parts.length >= 1 && parts.length <= 2) {
+    return checkTransfer({ bandwidth: parts[0], latency: parts[1] ?? 0 }, 'transfer', `"${text}"`);
   }
   throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', {
     path: 'transfer',
     detail: `"${text}": expected a preset (${Object.keys(TRANSFER_PRESETS).join(', ')}) or BANDWIDTH,LATENCY`,
+  });
+}
+
+/** Checks a host link against the contract's limits (bandwidth in [1e-6, 1e12], latency in [0, 1e12]). */
+function checkTransfer(value: unknown, path: string, shown: string): Transfer {
+  const parsed = TransferSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', {
+    path: [path, ...issue.path].join('.'),
+    detail: `${shown}: ${issue.message}`,
   });
 }
 
@@ -136,7 +119,9 @@ function parsePositiveNumber(text: string, path: string): number {
 function readJson(path: string, onError: (detail: string) => MemplanError): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Captured graphs are committed gzipped (bench/graphs/*.json.gz).
+    const bytes = readFileSync(path);
+    text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
   } catch (error) {
     throw onError(`cannot read ${path}: ${(error as Error).message}`);
   }
@@ -169,10 +154,7 @@ export function loadSchedule(path: string): { schedule: Schedule; transfer?: Tra
   const object = raw as { transfer?: Transfer; budgetBytes?: unknown };
   return {
     schedule: parsed.data,
-    transfer:
-      object.transfer && typeof object.transfer.bandwidth === 'number'
-        ? { bandwidth: object.transfer.bandwidth, latency: object.transfer.latency ?? 0 }
-        : undefined,
+    transfer: object.transfer === undefined ? undefined : checkTransfer(object.transfer, `${path}: transfer`, "the plan's transfer"),
     budgetBytes: typeof object.budgetBytes === 'number' ? object.budgetBytes : undefined,
     plan: asPlan.success ? asPlan.data : undefined,
   };
@@ -313,19 +295,38 @@ async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
   const transfer = typeof args.values.transfer === 'string' ? toTransfer(parseTransfer(args.values.transfer)) : loaded.transfer;
   const budgetBytes =
     typeof args.values.budget === 'string' ? resolveCliBudget(graph, parseBudget(args.values.budget)) : loaded.budgetBytes;
+  const status = loaded.plan?.status;
+  if ((status === 'infeasible' || status === 'error') && loaded.schedule.length === 0) {
+    // Nothing to replay: say what the plan says instead of calling its empty schedule illegal.
+    const plan = loaded.plan!;
+    if (args.values.json) {
+      io.out(JSON.stringify({ ok: false, status, smallestPeakBytes: plan.smallestPeakBytes, message: plan.message }, null, 2));
+    } else {
+      const smallest = plan.smallestPeakBytes === undefined ? '' : `; the smallest peak reached is ${formatBytes(plan.smallestPeakBytes)}`;
+      io.out(`the plan is ${status}: it has no schedule to replay${smallest}${plan.message ? ` (${plan.message})` : ''}`);
+    }
+    return 1;
+  }
   const replay = simulate(graph, loaded.schedule, { transfer });
   if (!replay.ok) {
-    if (args.values.json) io.out(JSON.stringify({ ok: false, step: replay.step, error: replay.error.toJSON() }, null, 2));
+    if (args.values.json) io.out(JSON.stringify({ ok: false, legal: false, step: replay.step, error: replay.error.toJSON() }, null, 2));
     else io.out(`illegal at step ${replay.step}: ${replay.error.code}: ${replay.error.message}`);
     return 1;
   }
-  const figures = replay.figures;
+  const figures = assertFinite('replay', replay.figures);
   const overBudget = budgetBytes !== undefined && figures.peakBytes > budgetBytes;
   const matches = loaded.plan?.predicted ? samesFigures(loaded.plan.predicted, figures) : undefined;
   if (args.values.json) {
     io.out(
       JSON.stringify(
-        { ok: true, figures, budgetBytes, withinBudget: budgetBytes === undefined ? undefined : !overBudget, predictedMatches: matches },
+        {
+          ok: !overBudget,
+          legal: true,
+          figures,
+          budgetBytes,
+          withinBudget: budgetBytes === undefined ? undefined : !overBudget,
+          predictedMatches: matches,
+        },
         null,
         2,
       ),
@@ -524,7 +525,7 @@ export function parseCommandLine(argv: string[]): { command?: Command; args: Com
       spec.short ? { type: spec.type, short: spec.short } : { type: spec.type },
     ]),
   );
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -1,10 +1,12 @@
 // The one error handler: every failure a request can meet (a MemplanError from the
 // solver, a zod validation failure of the request, a fastify parsing error) becomes a
 // catalogued {code, message, details} reply with the catalogue's status.
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CATALOGUE, isMemplanError, MemplanError, type ErrorCode } from '../solver/errors.js';
 import { parseGraph } from '../solver/graph/validate.js';
+import { MAX_ID_LENGTH } from '../solver/limits.js';
 
 /** Seconds a client should wait after a 429 or 503. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -61,6 +63,19 @@ export function toMemplanError(error: unknown, request?: FastifyRequest, maxNode
       return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'body', detail: 'the body is empty' });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'body', detail: 'the content length does not match the body' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new MemplanError('MEMPLAN_ERR_URI_TOO_LONG', { part: shorten(longestSegment(request?.url ?? '')), limit: MAX_ID_LENGTH });
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_INVALID_URL':
+      return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'url', detail: `not a valid URL: ${shorten(request?.url ?? '')}` });
+    case 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE':
+    case 'FST_ERR_CTP_EMPTY_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new MemplanError('MEMPLAN_ERR_UNSUPPORTED_MEDIA_TYPE', {
+        contentType: JSON.stringify(request?.headers['content-type'] ?? ''),
+      });
+    case 'FST_ERR_ROUTE_MISSING_CONTENT':
+      return new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'body', detail: 'the body is empty' });
     default:
       break;
   }
@@ -73,6 +88,45 @@ export function toMemplanError(error: unknown, request?: FastifyRequest, maxNode
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new MemplanError('MEMPLAN_ERR_INTERNAL', { detail });
+}
+
+/** The longest segment of a URL's path: the parameter the router found too long. */
+function longestSegment(url: string): string {
+  return url
+    .split('?')[0]
+    .split('/')
+    .reduce((longest, segment) => (segment.length > longest.length ? segment : longest), '');
+}
+
+/** A client-supplied text cut to a length fit for an error message. */
+function shorten(text: string, limit = 200): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}... (${text.length} characters)`;
+}
+
+/**
+ * Fastify's clientErrorHandler: errors the HTTP parser meets before a request exists (a
+ * request that took longer than requestTimeout, headers over the size limit, malformed
+ * HTTP) answered with a catalogued body, then the socket is closed.
+ */
+export function clientError(requestTimeoutMs: number) {
+  return function (this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    let mapped: MemplanError;
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+      mapped = new MemplanError('MEMPLAN_ERR_REQUEST_TIMEOUT', { timeoutMs: requestTimeoutMs });
+    else if (error.code === 'HPE_HEADER_OVERFLOW') mapped = new MemplanError('MEMPLAN_ERR_HEADERS_TOO_LARGE');
+    else
+      mapped = new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'http', detail: `malformed HTTP (${error.code ?? error.message})` });
+    if (socket.writable) {
+      const body = JSON.stringify(mapped.toJSON());
+      const reason = mapped.status === 408 ? 'Request Timeout' : mapped.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+      socket.write(
+        `HTTP/1.1 ${mapped.status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  };
 }
 
 /** Sends a catalogued error, with Retry-After where the client should come back. */

@@ -3,11 +3,12 @@
 // articulation points of the forward part.
 import { describe, expect, it } from 'vitest';
 import { chain, diamond, rng, unetLike } from '../fixtures/generators.js';
-import { articulationPoints, forwardNodes, graphStats, lastUses, noRematPeak, noRematSteps, peakFloor } from '../solver/graph/analysis.js';
+import { articulationPoints, forwardNodes, lastUses, peakFloor } from '../solver/graph/analysis.js';
+import { graphStats } from '../solver/schedule/graph-stats.js';
+import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
 import type { Graph, GraphNode } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
-import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
 import { checkPlan, minimumPeak } from './helpers.js';
 

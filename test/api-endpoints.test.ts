@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { chain, diamond } from '../fixtures/generators.js';
-import { graphStats } from '../solver/graph/analysis.js';
+import { graphStats } from '../solver/schedule/graph-stats.js';
 import { parseGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { STRATEGIES } from '../solver/strategies/registry.js';
@@ -28,9 +28,12 @@ describe('POST /v1/plans', () => {
     expect(reply.headers['x-memplan-cache']).toBe('miss');
     first = reply.json();
     expect(first.id).toBeTypeOf('string');
-    expect(['optimal', 'feasible', 'timeLimit']).toContain(first.status);
+    // The docs' first example is a proven optimum (over every schedule), not a time-out.
+    expect(first.status).toBe('optimal');
+    expect(first.bound).toMatchObject({ scope: 'all-schedules' });
+    expect(first.bound!.gap).toBeLessThan(1e-6);
     expectReplays(EXAMPLE_GRAPH, first);
-    // The budget is 80 % of the no-remat peak, so something must be recomputed.
+    // The budget is 90 % of the no-remat peak, so something must be recomputed.
     expect(first.predicted!.computeCost).toBeGreaterThan(first.predicted!.baseCost);
   });
 
@@ -161,6 +164,27 @@ describe('tools', () => {
     const names = reply.json().strategies.map((strategy: { name: string }) => strategy.name);
     expect(names).toEqual(STRATEGIES.map((strategy) => strategy.name));
     expect(names).not.toContain('test:slow');
+  });
+
+  it("GET /v1/strategies describes auto's phases as they run", async () => {
+    const reply = await app.inject({ url: '/v1/strategies' });
+    const auto = reply.json().strategies.find((strategy: { name: string }) => strategy.name === 'auto');
+    // Each phase of auto, in the order it runs (solver/strategies/auto.ts).
+    const phases = [
+      /recomputation bound \(with its covering MILP\)/,
+      /baselines/,
+      /scale search/,
+      /LP relaxation with two-phase rounding/,
+      /exact MILP warm-started from the best plan .*order/,
+      /swap-milp .*host link/,
+      /local search with the time left/,
+    ];
+    let from = 0;
+    for (const phase of phases) {
+      const at = auto.description.slice(from).search(phase);
+      expect(at, `${phase} after position ${from} of: ${auto.description}`).toBeGreaterThanOrEqual(0);
+      from += at;
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { chain } from '../fixtures/generators.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../solver/errors.js';
 import { EXAMPLE_GRAPH, EXAMPLE_PLAN_REQUEST } from '../src/schemas/index.js';
-import { testApp, until } from './api-helpers.js';
+import { rawExchange, testApp, until } from './api-helpers.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -48,6 +48,72 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
     details: { node: '__proto__', field: 'bytes' },
   }),
   MEMPLAN_ERR_TOO_MANY_NODES: async () => ({ reply: await planWith(chain(40)), details: { limit: 50 } }),
+  MEMPLAN_ERR_NON_FINITE_FIGURE: async () => ({
+    // Costs near zero beside a long transfer latency: makespan / baseCost overflows.
+    reply: await app.inject({
+      method: 'POST',
+      url: '/v1/simulate',
+      payload: {
+        graph: { nodes: [node('x', { cost: 5e-324 })] },
+        schedule: [compute('x'), { op: 'swapOut', node: 'x' }],
+        transfer: { bandwidth: 1, latency: 1e12 },
+      },
+    }),
+    details: { what: 'replay', field: 'overheadRatio', value: 'Infinity' },
+  }),
+  MEMPLAN_ERR_STORED_RECORD_INVALID: async () => {
+    // A plan row that no request could have produced, planted in the store.
+    app.memplan.store.db
+      .prepare(
+        "INSERT INTO plans (id, owner, hash, plan, graph_hash, created_at) VALUES ('planted', '', 'h', '{\"status\":\"optimal\"}', 'g', 1)",
+      )
+      .run();
+    return { reply: await app.inject({ url: '/v1/plans/planted' }), details: { what: 'plan', id: 'planted' } };
+  },
+  MEMPLAN_ERR_URI_TOO_LONG: async () => ({ reply: await app.inject({ url: `/v1/jobs/${'j'.repeat(129)}` }), details: { limit: 128 } }),
+  MEMPLAN_ERR_HEADERS_TOO_LARGE: async () => {
+    const listening = await testApp({ workers: 1 });
+    try {
+      await listening.listen({ port: 0, host: '127.0.0.1' });
+      const port = (listening.server.address() as { port: number }).port;
+      const exchange = await rawExchange(port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(40_000)}\r\n\r\n`);
+      return { reply: asReply(exchange) };
+    } finally {
+      await listening.close();
+    }
+  },
+  MEMPLAN_ERR_REQUEST_TIMEOUT: async () => {
+    const listening = await testApp({ workers: 1, requestTimeoutMs: 300, internal: { timeoutCheckIntervalMs: 50 } });
+    try {
+      await listening.listen({ port: 0, host: '127.0.0.1' });
+      const port = (listening.server.address() as { port: number }).port;
+      const head = 'POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
+      const exchange = await rawExchange(port, head, { drip: true, dripMs: 50 });
+      return { reply: asReply(exchange), details: { timeoutMs: 300 } };
+    } finally {
+      await listening.close();
+    }
+  },
+  MEMPLAN_ERR_QUOTA_EXCEEDED: async () => {
+    const other = await testApp({ workers: 1, maxJobsPerKey: 1 });
+    try {
+      const running = await other.inject({
+        method: 'POST',
+        url: '/v1/plans?wait=0',
+        payload: { graph: chain(4), budget: { fraction: 1 }, strategy: 'test:slow', timeLimitSeconds: 30 },
+      });
+      const reply = await other.inject({
+        method: 'POST',
+        url: '/v1/plans?wait=0',
+        payload: { graph: chain(5), budget: 1, strategy: 'dtr' },
+      });
+      await other.inject({ method: 'DELETE', url: `/v1/jobs/${running.json().jobId}` });
+      expect(reply.headers['retry-after']).toBe('5');
+      return { reply, details: { count: 1 } };
+    } finally {
+      await other.close();
+    }
+  },
   MEMPLAN_ERR_INVALID_BUDGET: async () => ({
     reply: await app.inject({ method: 'POST', url: '/v1/plans', payload: { graph: EXAMPLE_GRAPH, budget: { fraction: -1 } } }),
   }),
@@ -164,6 +230,12 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
     }
   },
 };
+
+/** A raw HTTP exchange as an inject-like reply, for the checks below. */
+function asReply(exchange: { text: string; status?: number }): LightMyRequestResponse {
+  const body = exchange.text.slice(exchange.text.indexOf('\r\n\r\n') + 4);
+  return { statusCode: exchange.status, body, json: () => JSON.parse(body) } as unknown as LightMyRequestResponse;
+}
 
 /** Codes no HTTP request can trigger, and why. */
 const UNREACHABLE: Partial<Record<ErrorCode, string>> = {

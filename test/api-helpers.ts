@@ -29,3 +29,49 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
+
+/** What a raw HTTP exchange saw: the reply text (possibly empty) and when the server closed the socket. */
+export interface RawExchange {
+  text: string;
+  status?: number;
+  closedAfterMs: number;
+}
+
+/**
+ * Opens a TCP connection to a listening server, writes `head` (request line and headers),
+ * then `body` slowly: one chunk every `dripMs` (never finishing when `drip` is set), and
+ * reports what came back and when the server closed the connection. Gives up after `giveUpMs`.
+ */
+export function rawExchange(
+  port: number,
+  head: string,
+  options: { body?: string; drip?: boolean; dripMs?: number; giveUpMs?: number } = {},
+): Promise<RawExchange> {
+  return import('node:net').then(
+    ({ connect }) =>
+      new Promise((resolve) => {
+        const started = Date.now();
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        let drip: NodeJS.Timeout | undefined;
+        const done = () => {
+          clearInterval(drip);
+          clearTimeout(giveUp);
+          socket.destroy();
+          const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+          resolve({ text, status: status ? Number(status) : undefined, closedAfterMs: Date.now() - started });
+        };
+        const giveUp = setTimeout(done, options.giveUpMs ?? 10_000);
+        socket.on('data', (chunk) => {
+          text += chunk.toString('utf8');
+        });
+        socket.on('close', done);
+        socket.on('error', () => {});
+        socket.on('connect', () => {
+          socket.write(head);
+          if (options.body !== undefined) socket.write(options.body);
+          if (options.drip) drip = setInterval(() => socket.write('{'), options.dripMs ?? 100);
+        });
+      }),
+  );
+}

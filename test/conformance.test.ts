@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonFixtures } from '../fixtures/index.js';
 import { namedFixtures } from '../fixtures/generators.js';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph, parseGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan, resolveTransfer } from '../solver/plan.js';
 import { STRATEGIES } from '../solver/strategies/registry.js';

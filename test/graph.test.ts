@@ -5,7 +5,8 @@ import { invalidFixtureNames, jsonFixtures, loadFixture, validFixtureNames } fro
 import { namedFixtures } from '../fixtures/generators.js';
 import { isMemplanError, type MemplanError } from '../solver/errors.js';
 import type { Graph } from '../solver/graph/schema.js';
-import { DEFAULT_MAX_NODES, indexGraph, parseGraph, type ValidateOptions } from '../solver/graph/validate.js';
+import { indexGraph, parseGraph, type ValidateOptions } from '../solver/graph/validate.js';
+import { DEFAULT_MAX_NODES } from '../solver/limits.js';
 
 function rejection(raw: unknown, options?: ValidateOptions): MemplanError {
   try {

@@ -5,7 +5,8 @@
 // and warm starts are consistent, and every plan replays within its budget.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, diamond, randomLayered, unetLike } from '../fixtures/generators.js';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { assignmentFromStages, buildCheckmate, stagesOf, valueReach } from '../solver/milp/checkmate.js';

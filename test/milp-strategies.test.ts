@@ -6,11 +6,11 @@
 // formulation.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
-import { noRematPeak, noRematSteps } from '../solver/graph/analysis.js';
+import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { memoryAwareOrder } from '../solver/scale/order.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
-import { firstComputations, reorderedGraph } from '../solver/strategies/auto.js';
+import { firstComputations, reorderedGraph } from '../solver/schedule/reorder.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { finalizePlan, plan } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';

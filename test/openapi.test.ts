@@ -5,6 +5,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
 import { AnalyzeRequestSchema, PlanRequestSchema, SimulateRequestSchema } from '../src/schemas/index.js';
 import { openapiDocument } from '../scripts/openapi.js';
+import { build } from '../src/app.js';
 
 const committed = readFileSync(new URL('../openapi/openapi.json', import.meta.url), 'utf8');
 
@@ -38,8 +39,54 @@ describe('openapi/openapi.json', () => {
   it('carries examples that the request schemas accept', () => {
     const document = JSON.parse(committed);
     const schemas = document.components.schemas;
-    expect(PlanRequestSchema.safeParse(schemas.PlanRequestInput.example).success).toBe(true);
-    expect(AnalyzeRequestSchema.safeParse(schemas.AnalyzeRequestInput.example).success).toBe(true);
-    expect(SimulateRequestSchema.safeParse(schemas.SimulateRequestInput.example).success).toBe(true);
+    expect(PlanRequestSchema.safeParse(schemas.PlanRequest.example).success).toBe(true);
+    expect(AnalyzeRequestSchema.safeParse(schemas.AnalyzeRequest.example).success).toBe(true);
+    expect(SimulateRequestSchema.safeParse(schemas.SimulateRequest.example).success).toBe(true);
+  });
+
+  it('names each schema once: an Input variant only where the request form differs from the reply form', () => {
+    const schemas: Record<string, unknown> = JSON.parse(committed).components.schemas;
+    const variants = Object.keys(schemas).filter((name) => name.endsWith('Input'));
+    // Transfer's latency has a default: optional in a request, always present in a plan.
+    expect(variants).toEqual(['TransferInput']);
+    expect(schemas.Transfer).not.toEqual(schemas.TransferInput);
+    // Every component is used by some path.
+    const text = JSON.stringify(JSON.parse(committed).paths) + JSON.stringify(schemas);
+    for (const name of Object.keys(schemas)) expect(text, name).toContain(`"#/components/schemas/${name}"`);
+  });
+
+  it('describes every response, with JSON errors on every route (the SVG and the event stream included)', () => {
+    const paths: Record<string, Record<string, Operation>> = JSON.parse(committed).paths;
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect(operation.summary, `${method} ${path}`).not.toMatch(/`/);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          expect(response.description, `${method} ${path} ${status}`).not.toBe('Default Response');
+          if (Number(status) >= 400)
+            expect(Object.keys(response.content ?? {}), `${method} ${path} ${status}`).toEqual(['application/json']);
+        }
+      }
+    }
+    expect(Object.keys(paths['/v1/plans/{id}/memory.svg'].get.responses['200'].content ?? {})).toEqual(['image/svg+xml']);
+    expect(Object.keys(paths['/v1/jobs/{id}/events'].get.responses['200'].content ?? {})).toEqual(['text/event-stream']);
+  });
+
+  it('is served at /docs/json and /openapi.json', async () => {
+    const app = await build({ dataDir: ':memory:', workers: 1, apiKeys: ['k'] });
+    try {
+      for (const url of ['/docs/json', '/openapi.json']) {
+        const reply = await app.inject({ url });
+        expect(reply.statusCode, url).toBe(200);
+        expect(reply.headers['content-type']).toContain('application/json');
+        expect(`${JSON.stringify(reply.json(), null, 2)}\n`).toBe(committed);
+      }
+    } finally {
+      await app.close();
+    }
   });
 });
+
+interface Operation {
+  summary?: string;
+  responses: Record<string, { description: string; content?: Record<string, unknown> }>;
+}

@@ -3,7 +3,8 @@
 // predicted figures equal to the replay, or says it is infeasible; none throws.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { NODE_KINDS, type Graph, type GraphNode } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { chain, randomLayered } from '../fixtures/generators.js';

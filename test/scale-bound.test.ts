@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, diamond, randomLayered } from '../fixtures/generators.js';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
 import { coveringRows, recomputeBound } from '../solver/scale/bound.js';

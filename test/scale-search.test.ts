@@ -3,14 +3,15 @@
 // the plans are compared with an exhaustive optimum written here independently.
 import { describe, expect, it } from 'vitest';
 import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { greedySequence } from '../solver/scale/greedy.js';
 import { improveSequence } from '../solver/scale/improve.js';
 import { listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
-import { scaleSearch } from '../solver/scale/search.js';
+import { scaleSearch } from '../solver/scale/multistart.js';
 import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
 import type { Graph } from '../solver/graph/schema.js';

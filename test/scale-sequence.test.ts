@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { namedFixtures, randomLayered, rng } from '../fixtures/generators.js';
-import { noRematPeak } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from '../solver/scale/sequence.js';

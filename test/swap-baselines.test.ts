@@ -4,7 +4,8 @@
 // with predicted == replayed, and the rules of each baseline show in its schedule.
 import { describe, expect, it } from 'vitest';
 import { chain, namedFixtures } from '../fixtures/generators.js';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import type { GraphNode } from '../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan, resolveTransfer, TRANSFER_PRESETS } from '../solver/plan.js';

@@ -5,7 +5,8 @@
 // Checkmate, and it is never slower than Checkmate or the swapping heuristics.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
-import { noRematPeak, peakFloor } from '../solver/graph/analysis.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { plan } from '../solver/plan.js';

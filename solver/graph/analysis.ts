@@ -1,37 +1,11 @@
-// Analyses of a validated graph: last uses, the no-remat schedule and peak, the proven
-// floor on any schedule's peak, and articulation points of the forward part.
-import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
+// Analyses of a validated graph: last uses, the proven floor on any schedule's peak, and
+// articulation points of the forward part. What needs the simulator (the no-remat
+// schedule and its peak, the graph's statistics) is in solver/schedule/.
 import type { IndexedGraph } from './validate.js';
 
 /** Index of the last user of each node, or -1 when it has none. */
 export function lastUses(graph: IndexedGraph): number[] {
   return graph.users.map((users) => (users.length ? users[users.length - 1] : -1));
-}
-
-/**
- * The checkpoint-all schedule: every node once in order, each value freed right after
- * its last use (keep nodes never; a value with no user right after it is computed).
- */
-export function noRematSteps(graph: IndexedGraph): IndexedStep[] {
-  const last = lastUses(graph);
-  const freeAfter: number[][] = Array.from({ length: graph.size }, () => []);
-  for (let node = 0; node < graph.size; node++) {
-    if (graph.keep[node]) continue;
-    freeAfter[last[node] === -1 ? node : last[node]].push(node);
-  }
-  const steps: IndexedStep[] = [];
-  for (let node = 0; node < graph.size; node++) {
-    steps.push({ op: 'compute', node });
-    for (const dead of freeAfter[node]) steps.push({ op: 'free', node: dead });
-  }
-  return steps;
-}
-
-/** Peak bytes of the no-remat schedule (residentBytes included). */
-export function noRematPeak(graph: IndexedGraph): number {
-  const replay = simulateIndexed(graph, noRematSteps(graph));
-  if (!replay.ok) throw new Error(`no-remat schedule is illegal: ${replay.error.message}`);
-  return replay.figures.peakBytes;
 }
 
 /**
@@ -89,36 +63,4 @@ export function articulationPoints(graph: IndexedGraph): number[] {
     for (const user of graph.users[node]) if (isForward[user] && user > reach) reach = user;
   }
   return points;
-}
-
-/** A graph's statistics before planning (POST /v1/analyze, the CLI's header). */
-export interface GraphStats {
-  nodes: number;
-  edges: number;
-  forwardNodes: number;
-  baseCost: number;
-  residentBytes: number;
-  keepBytes: number;
-  noRematPeakBytes: number;
-  floorBytes: number;
-  floorWithSwapsBytes: number;
-  articulationPoints: number;
-}
-
-/** Computes GraphStats. */
-export function graphStats(graph: IndexedGraph): GraphStats {
-  let keepBytes = 0;
-  for (let node = 0; node < graph.size; node++) if (graph.keep[node]) keepBytes += graph.bytes[node];
-  return {
-    nodes: graph.size,
-    edges: graph.edgeCount,
-    forwardNodes: forwardNodes(graph).length,
-    baseCost: graph.baseCost,
-    residentBytes: graph.residentBytes,
-    keepBytes,
-    noRematPeakBytes: noRematPeak(graph),
-    floorBytes: peakFloor(graph),
-    floorWithSwapsBytes: peakFloor(graph, { swaps: true }),
-    articulationPoints: articulationPoints(graph).length,
-  };
 }

@@ -25,7 +25,8 @@
 // next (a stable topological sort); a cycle is answered MEMPLAN_ERR_CYCLE.
 import { MemplanError } from '../errors.js';
 import type { Graph, GraphNode, NodeKind } from './schema.js';
-import { DEFAULT_MAX_NODES, parseGraph, type IndexedGraph, type ValidateOptions } from './validate.js';
+import { DEFAULT_MAX_NODES } from '../limits.js';
+import { parseGraph, type IndexedGraph, type ValidateOptions } from './validate.js';
 
 /** The shapes importGraph recognises. */
 export type ImportFormat = 'memplan' | 'checkmate' | 'moccasin';
@@ -104,7 +105,10 @@ function attachLinks(pending: Map<string, Pending>, links: unknown[], sourceKey:
     if (!pending.has(source)) throw new MemplanError('MEMPLAN_ERR_UNKNOWN_INPUT', { node: target, input: source });
     if (source === target) throw new MemplanError('MEMPLAN_ERR_CYCLE', { node: target, input: source, cycle: `${target} -> ${target}` });
     let mine = inputs.get(target);
-    if (!mine) inputs.set(target, (mine = new Set()));
+    if (!mine) {
+      mine = new Set();
+      inputs.set(target, mine);
+    }
     mine.add(source);
   });
   for (const [target, sources] of inputs) pending.get(target)!.node.inputs = [...sources];
@@ -156,7 +160,9 @@ class MinHeap {
  */
 export function stableTopologicalOrder(nodes: readonly GraphNode[], rank: readonly number[]): GraphNode[] {
   const byRank = new Map<number, number>();
-  rank.forEach((value, position) => byRank.set(value, position));
+  rank.forEach((value, position) => {
+    byRank.set(value, position);
+  });
   const position = new Map(nodes.map((node, at) => [node.id, at]));
   const waiting = nodes.map((node) => new Set(node.inputs ?? []).size);
   const users: number[][] = nodes.map(() => []);
@@ -242,7 +248,11 @@ export function fromCheckmate(raw: RawObject): Graph {
   // Ranks must be distinct for the heap; ties (equal ids are duplicates, so only
   // non-numeric ids could tie) are broken by file position.
   const ranks = [...pending.values()].map((entry) => entry.rank);
-  if (new Set(ranks).size !== ranks.length) [...pending.values()].forEach((entry, position) => (entry.rank = position));
+  if (new Set(ranks).size !== ranks.length) {
+    [...pending.values()].forEach((entry, position) => {
+      entry.rank = position;
+    });
+  }
   attachLinks(pending, linksOf(raw)!, 'source', 'target');
   const order = ordered(pending);
   const loss = order.find((node) => /^loss$/i.test(node.op ?? '')) ?? order.find((node) => node.kind === 'backward');
@@ -265,7 +275,9 @@ export function fromMoccasin(raw: RawObject): Graph {
     // graph.order ranks the nodes it lists; any it leaves out follow in file order.
     const size = pending.size;
     const entries = [...pending.values()];
-    entries.forEach((entry, position) => (entry.rank = size + position));
+    entries.forEach((entry, position) => {
+      entry.rank = size + position;
+    });
     order.forEach((value, position) => {
       const entry = pending.get(idOf(value, `graph.order[${position}]`));
       if (!entry) throw invalid(`graph.order[${position}] names "${String(value)}", which is not a node`);

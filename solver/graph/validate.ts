@@ -3,10 +3,19 @@
 // names the node and the field.
 import type { z } from 'zod';
 import { MemplanError } from '../errors.js';
+import {
+  DEFAULT_MAX_NODES,
+  MAX_ERROR_ID_CHARS,
+  MAX_ERROR_LIST_ITEMS,
+  MAX_NODE_BYTES,
+  MAX_NODE_COST,
+  MAX_RESIDENT_BYTES,
+  MAX_TOTAL_COST,
+} from '../limits.js';
 import { GraphSchema, type Graph, type NodeKind } from './schema.js';
 
-/** The default node limit; callers may lower or raise it. */
-export const DEFAULT_MAX_NODES = 20_000;
+/** The default node limit; callers may lower or raise it (solver/limits.ts). */
+export { DEFAULT_MAX_NODES };
 
 /** A validated graph with dense integer indices (node order = execution order). */
 export interface IndexedGraph {
@@ -66,27 +75,39 @@ function zodIssueToError(raw: unknown, issue: z.core.$ZodIssue): MemplanError {
   return new MemplanError('MEMPLAN_ERR_INVALID_GRAPH', params);
 }
 
-/** Finds a cycle through `start` in the "input" relation, for the error message. */
+/**
+ * Finds a cycle through `start` in the "input" relation, for the error message. Depth-first
+ * with an explicit stack: a cycle through every node of a 20k-node graph must not overflow
+ * the call stack.
+ */
 function findCycle(nodes: Graph['nodes'], start: string): string[] | null {
-  const byId = new Map(nodes.map((node) => [node.id, node]));
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const done = new Set<string>();
-  const visit = (id: string): string[] | null => {
-    if (onStack.has(id)) return id === start ? [...stack, id] : null;
-    if (done.has(id)) return null;
-    done.add(id);
-    onStack.add(id);
-    stack.push(id);
-    for (const input of byId.get(id)?.inputs ?? []) {
-      const found = visit(input);
-      if (found) return found;
+  const byId = new Map<string, Graph['nodes'][number]>();
+  for (const node of nodes) if (!byId.has(node.id)) byId.set(node.id, node);
+  const visited = new Set<string>([start]);
+  // Each frame: a node on the current path and the position of its next input to explore.
+  const path: { id: string; next: number }[] = [{ id: start, next: 0 }];
+  while (path.length > 0) {
+    const frame = path[path.length - 1];
+    const inputs = byId.get(frame.id)?.inputs ?? [];
+    if (frame.next >= inputs.length) {
+      path.pop();
+      continue;
     }
-    stack.pop();
-    onStack.delete(id);
-    return null;
-  };
-  return visit(start);
+    const input = inputs[frame.next++];
+    if (input === start) return [...path.map((entry) => entry.id), start];
+    if (visited.has(input)) continue;
+    visited.add(input);
+    path.push({ id: input, next: 0 });
+  }
+  return null;
+}
+
+/** A list of ids for a message, cut after MAX_ERROR_LIST_ITEMS, each id cut after MAX_ERROR_ID_CHARS. */
+function listForMessage(all: readonly string[], separator: string): string {
+  const ids = all.map((id) => (id.length <= MAX_ERROR_ID_CHARS ? id : `${id.slice(0, MAX_ERROR_ID_CHARS)}...`));
+  if (ids.length <= MAX_ERROR_LIST_ITEMS) return ids.join(separator);
+  const head = ids.slice(0, MAX_ERROR_LIST_ITEMS - 1).join(separator);
+  return `${head}${separator}... (${ids.length - MAX_ERROR_LIST_ITEMS} more)${separator}${ids[ids.length - 1]}`;
 }
 
 /** Parses and validates a graph; throws a MemplanError naming the culprit. */
@@ -108,8 +129,12 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
   if (nodes.length === 0) throw new MemplanError('MEMPLAN_ERR_EMPTY_GRAPH');
   if (nodes.length > maxNodes) throw new MemplanError('MEMPLAN_ERR_TOO_MANY_NODES', { count: nodes.length, limit: maxNodes });
   const residentBytes = graph.residentBytes ?? 0;
-  if (!Number.isSafeInteger(residentBytes) || residentBytes < 0) {
-    throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: '(graph)', field: 'residentBytes', detail: 'must be an integer >= 0' });
+  if (!Number.isSafeInteger(residentBytes) || residentBytes < 0 || residentBytes > MAX_RESIDENT_BYTES) {
+    throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
+      node: '(graph)',
+      field: 'residentBytes',
+      detail: 'must be an integer >= 0 and below 2^53',
+    });
   }
   const index = new Map<string, number>();
   nodes.forEach((node, position) => {
@@ -128,7 +153,14 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
       const at = index.get(input)!;
       if (at >= position) {
         const cycle = findCycle(nodes, node.id);
-        if (cycle) throw new MemplanError('MEMPLAN_ERR_CYCLE', { node: node.id, input, cycle: cycle.join(' -> ') });
+        if (cycle) {
+          throw new MemplanError('MEMPLAN_ERR_CYCLE', {
+            node: node.id,
+            input,
+            cycle: listForMessage(cycle, ' -> '),
+            length: cycle.length - 1,
+          });
+        }
         throw new MemplanError('MEMPLAN_ERR_FORWARD_REFERENCE', { node: node.id, input });
       }
       mine.add(at);
@@ -140,6 +172,15 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
   });
   const kind = nodes.map((node) => node.kind ?? 'forward');
   const cost = nodes.map((node) => node.cost);
+  let baseCost = 0;
+  for (const value of cost) baseCost += value;
+  if (baseCost > MAX_TOTAL_COST) {
+    throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
+      node: '(graph)',
+      field: 'cost',
+      detail: `the costs of the nodes sum to ${baseCost}, above the limit ${MAX_TOTAL_COST}`,
+    });
+  }
   return {
     graph,
     size: nodes.length,
@@ -154,7 +195,7 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
     inputs,
     users,
     residentBytes,
-    baseCost: cost.reduce((sum, value) => sum + value, 0),
+    baseCost,
     edgeCount,
   };
 }
@@ -162,8 +203,12 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
 function checkNumbers(node: Graph['nodes'][number], position: number): void {
   const bad = (field: string, detail: string) =>
     new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: node.id, field, detail, index: position });
-  if (!Number.isSafeInteger(node.bytes) || node.bytes < 0) throw bad('bytes', 'must be an integer >= 0');
-  if (!Number.isFinite(node.cost) || node.cost < 0) throw bad('cost', 'must be a finite number >= 0');
+  if (!Number.isSafeInteger(node.bytes) || node.bytes < 0 || node.bytes > MAX_NODE_BYTES) {
+    throw bad('bytes', 'must be an integer >= 0 and at most 2^50');
+  }
+  if (!Number.isFinite(node.cost) || node.cost < 0 || node.cost > MAX_NODE_COST) throw bad('cost', 'must be a number in [0, 1e12]');
   const workspace = node.workspaceBytes ?? 0;
-  if (!Number.isSafeInteger(workspace) || workspace < 0) throw bad('workspaceBytes', 'must be an integer >= 0');
+  if (!Number.isSafeInteger(workspace) || workspace < 0 || workspace > MAX_NODE_BYTES) {
+    throw bad('workspaceBytes', 'must be an integer >= 0 and at most 2^50');
+  }
 }

@@ -5,8 +5,17 @@
 // in-order recomputation; 'tight' also recomputes forward nodes only), and without swaps
 // a plan's makespan is its compute cost, so they bound the makespan of remat plans.
 import type { IndexedGraph } from '../graph/validate.js';
+import {
+  FEASIBILITY_TOLERANCE,
+  MAX_FORMULATION_NONZEROS,
+  MIN_LP_SECONDS,
+  MIN_SOLVE_SECONDS,
+  NONZERO_ESTIMATE_SLACK,
+  SOLVER_RELATIVE_TOLERANCE,
+} from '../limits.js';
 import type { SolverInfo } from '../plan-schema.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
+import { Clock } from '../util/clock.js';
 import type { MilpBackend, SolveResult } from './backend.js';
 import {
   assignmentFromStages,
@@ -21,17 +30,26 @@ import { canonicalStages, scheduleFromStages } from './extract.js';
 import { highsBackend } from './highs-backend.js';
 import { twoPhaseRounding } from './rounding.js';
 
-/**
- * Past this many estimated nonzeros the formulation is not built at all: the model alone
- * would take most of the 2 GiB WASM heap (the LP relaxation aborts near 500 chain nodes).
- */
-export const MAX_FORMULATION_NONZEROS = 5_000_000;
-
 /** Why a graph is too large for the formulation, or undefined when it fits. */
 export function tooLarge(graph: IndexedGraph, variant: CheckmateVariant): string | undefined {
   const estimate = estimateCheckmateSize(graph, variant);
   if (estimate.nonzeros <= MAX_FORMULATION_NONZEROS) return undefined;
   return `the ${variant} formulation of ${graph.size} nodes would have about ${estimate.nonzeros} nonzeros (limit ${MAX_FORMULATION_NONZEROS})`;
+}
+
+/**
+ * Builds the formulation when it has at most `maxNonzeros` nonzeros; undefined when it is
+ * larger. A formulation estimated well past the limit is not built at all (that alone
+ * takes seconds).
+ */
+export function buildWithin(
+  graph: IndexedGraph,
+  options: { budgetBytes: number; variant: CheckmateVariant },
+  maxNonzeros: number,
+): CheckmateFormulation | undefined {
+  if (estimateCheckmateSize(graph, options.variant).nonzeros > maxNonzeros * NONZERO_ESTIMATE_SLACK) return undefined;
+  const form = buildCheckmate(graph, options);
+  return form.model.nonzeroCount <= maxNonzeros ? form : undefined;
 }
 
 /** A replayed plan within the budget. */
@@ -99,9 +117,9 @@ function solverInfo(form: CheckmateFormulation, solve: SolveResult, backend: Mil
 /** A bound from the solver, in cost units, never above a cost it is compared with. */
 function boundCost(form: CheckmateFormulation, bound: number | undefined): number | undefined {
   if (bound === undefined || !Number.isFinite(bound)) return undefined;
-  // HiGHS works to tolerances of about 1e-9 relative; shave that off so the bound stays a bound.
+  // HiGHS works to relative tolerances; shave one off so the bound stays a bound.
   const cost = objectiveToCost(form, bound);
-  return cost - 1e-9 * Math.abs(cost);
+  return cost - SOLVER_RELATIVE_TOLERANCE * Math.abs(cost);
 }
 
 /** The plan of a solution vector: R -> stages -> schedule -> replay. */
@@ -120,11 +138,10 @@ export const ROUNDING_SHRINK = [0.9, 0.8, 0.7, 0.6, 0.5] as const;
  */
 export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRun> {
   const backend = options.backend ?? highsBackend();
-  const started = Date.now();
-  const left = () => options.timeLimitSeconds - (Date.now() - started) / 1000;
+  const clock = new Clock(options.timeLimitSeconds);
   const formulation = options.formulation ?? buildCheckmate(options.graph, { budgetBytes: options.budgetBytes, variant: options.variant });
   const solve = await backend.solve(formulation.model, {
-    timeLimitSeconds: Math.max(0.1, left()),
+    timeLimitSeconds: Math.max(MIN_LP_SECONDS, clock.left()),
     relaxation: true,
     signal: options.signal,
   });
@@ -140,10 +157,14 @@ export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRu
   if (solve.stop !== 'optimal') return run;
   const resident = options.graph.residentBytes;
   for (const factor of ROUNDING_SHRINK) {
-    if (run.best || options.signal?.aborted || left() < 0.5) break;
+    if (run.best || options.signal?.aborted || clock.left() < MIN_SOLVE_SECONDS) break;
     const budget = resident + Math.floor(factor * (options.budgetBytes - resident));
     const shrunk = buildCheckmate(options.graph, { budgetBytes: budget, variant: options.variant });
-    const again = await backend.solve(shrunk.model, { timeLimitSeconds: Math.max(0.1, left()), relaxation: true, signal: options.signal });
+    const again = await backend.solve(shrunk.model, {
+      timeLimitSeconds: Math.max(MIN_LP_SECONDS, clock.left()),
+      relaxation: true,
+      signal: options.signal,
+    });
     run.solver.wallSeconds += again.wallSeconds;
     if (again.stop !== 'optimal' || !again.values) break;
     round(shrunk, again.values);
@@ -181,12 +202,13 @@ export async function runCheckmateMilp(
   let start: Float64Array | undefined;
   if (options.start) {
     const warm = warmStart(formulation, options.start, options.budgetBytes);
-    if (warm && formulation.model.violation(warm.values) <= 1e-6) {
+    if (warm && formulation.model.violation(warm.values) <= FEASIBILITY_TOLERANCE) {
       start = warm.values;
       warmStarted = true;
     }
   }
-  const offer = (values: ArrayLike<number>, elapsedSeconds: number) => {
+  // Every solution HiGHS reports is replayed; the cheapest plan is kept and streamed.
+  const takeSolution = (values: ArrayLike<number>, elapsedSeconds: number) => {
     const plan = planFromValues(formulation, values, options.budgetBytes);
     if (plan && (!best || plan.computeCost < best.computeCost)) {
       best = plan;
@@ -200,7 +222,7 @@ export async function runCheckmateMilp(
     start,
     signal: options.signal,
     onProgress: (progress) => {
-      if (progress.kind === 'incumbent' && progress.values) offer(progress.values, progress.elapsedSeconds);
+      if (progress.kind === 'incumbent' && progress.values) takeSolution(progress.values, progress.elapsedSeconds);
       const bound = boundCost(formulation, progress.bound);
       if (bound !== undefined && bound > lastBound) {
         lastBound = bound;
@@ -208,7 +230,7 @@ export async function runCheckmateMilp(
       }
     },
   });
-  if (solve.values && solve.hasSolution) offer(solve.values, solve.wallSeconds);
+  if (solve.values && solve.hasSolution) takeSolution(solve.values, solve.wallSeconds);
   const run: MilpRun = {
     formulation,
     solve,
@@ -221,7 +243,7 @@ export async function runCheckmateMilp(
   // Proven optimal with a bound equal to the plan's cost up to rounding: the cost is the bound.
   if (solve.stop === 'optimal' && best && solve.bound !== undefined) {
     const cost = objectiveToCost(formulation, solve.bound);
-    if (Math.abs(cost - best.computeCost) <= 1e-9 * Math.max(1, best.computeCost)) run.bound = best.computeCost;
+    if (Math.abs(cost - best.computeCost) <= SOLVER_RELATIVE_TOLERANCE * Math.max(1, best.computeCost)) run.bound = best.computeCost;
     else run.bound = Math.min(best.computeCost, run.bound ?? best.computeCost);
   }
   return run;

@@ -29,6 +29,7 @@
 // bounds of the class and auto uses it only to look for plans.
 // Bytes and costs are divided by scales that put them in a numerically safe range.
 import type { IndexedGraph } from '../graph/validate.js';
+import { MODEL_BYTE_RANGE, MODEL_COST_RANGE } from '../limits.js';
 import { Model, type Term } from './model.js';
 
 export type CheckmateVariant = 'tight' | 'plain';
@@ -133,9 +134,9 @@ export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): 
   const canRecompute = recomputeSet(graph, options.recompute ?? 'all');
   const reach = tight ? valueReach(graph, canRecompute) : new Array<number>(size).fill(size - 1);
   const capBytes = Math.max(0, options.budgetBytes - graph.residentBytes);
-  const byteScale = capBytes > 1e5 ? capBytes / 1e5 : 1;
+  const byteScale = capBytes > MODEL_BYTE_RANGE ? capBytes / MODEL_BYTE_RANGE : 1;
   const maxCost = Math.max(0, ...graph.cost);
-  const costScale = maxCost > 1e3 ? maxCost / 1e3 : 1;
+  const costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
   const model = new Model();
   const formulation: CheckmateFormulation = {
     graph,
@@ -330,7 +331,7 @@ function memoryRows(form: CheckmateFormulation): void {
 }
 
 /** FREE variables of stage t grouped by value: i -> [k, variable] ascending in k. */
-function freesByValue(form: CheckmateFormulation, t: number): Map<number, [number, number][]> {
+export function freesByValue(form: CheckmateFormulation, t: number): Map<number, [number, number][]> {
   const size = form.graph.size;
   const byValue = new Map<number, [number, number][]>();
   for (const [key, variable] of form.FREE[t]) {

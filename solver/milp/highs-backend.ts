@@ -6,6 +6,15 @@
 // the best incumbent it streamed). A worker whose WASM heap aborted, or grew past
 // RETIRE_HEAP_BYTES (the heap never shrinks), is replaced.
 import { Worker } from 'node:worker_threads';
+import {
+  BOUND_EVERY_SECONDS,
+  BOUND_PROGRESS_STEP,
+  HIGHS_GRACE_SECONDS,
+  HIGHS_STOP_GRACE_SECONDS,
+  MAX_IDLE_HIGHS_WORKERS,
+  MIN_HIGHS_SECONDS,
+  RETIRE_HEAP_BYTES,
+} from '../limits.js';
 import type { MilpBackend, SolveOptions, SolveProgress, SolveResult } from './backend.js';
 import { writeLp } from './lp-writer.js';
 import type { Model, ModelArrays } from './model.js';
@@ -13,13 +22,6 @@ import { statusMeaning } from './status.js';
 
 /** The version of the HiGHS solver inside highs@1.15.3. */
 export const HIGHS_VERSION = '1.15.1 (highs-js 1.15.3, WebAssembly)';
-
-const RETIRE_HEAP_BYTES = 1024 * 1024 * 1024;
-const MAX_IDLE_WORKERS = 2;
-/** Seconds past the time limit after which a worker is killed (loading, presolve). */
-const GRACE_SECONDS = 2;
-/** Seconds after a stop request after which a worker is killed. */
-const STOP_GRACE_SECONDS = 0.8;
 
 interface WorkerDone {
   code: number;
@@ -54,7 +56,7 @@ function acquireWorker(): Worker {
 }
 
 function releaseWorker(worker: Worker, healthy: boolean): void {
-  if (healthy && idle.length < MAX_IDLE_WORKERS) {
+  if (healthy && idle.length < MAX_IDLE_HIGHS_WORKERS) {
     worker.removeAllListeners('message');
     worker.removeAllListeners('error');
     worker.removeAllListeners('exit');
@@ -126,14 +128,14 @@ export class HighsBackend implements MilpBackend {
       const kill = (stop: SolveResult['stop'], error?: string) => finish(fromStream(stop, error), false);
       const onAbort = () => {
         Atomics.store(stopFlag, 0, 1);
-        if (!killTimer) killTimer = setTimeout(() => kill('interrupted'), STOP_GRACE_SECONDS * 1000);
+        if (!killTimer) killTimer = setTimeout(() => kill('interrupted'), HIGHS_STOP_GRACE_SECONDS * 1000);
       };
       const watchdog = setTimeout(
         () => {
           Atomics.store(stopFlag, 0, 1);
-          killTimer = setTimeout(() => kill('timeLimit'), STOP_GRACE_SECONDS * 1000);
+          killTimer = setTimeout(() => kill('timeLimit'), HIGHS_STOP_GRACE_SECONDS * 1000);
         },
-        (options.timeLimitSeconds + GRACE_SECONDS) * 1000,
+        (options.timeLimitSeconds + HIGHS_GRACE_SECONDS) * 1000,
       );
       if (options.signal?.aborted) onAbort();
       else options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -208,6 +210,9 @@ export class HighsBackend implements MilpBackend {
           relativeGap: options.relativeGap,
           relaxation: options.relaxation ?? false,
           start: options.start ? Float64Array.from(options.start) : undefined,
+          minSeconds: MIN_HIGHS_SECONDS,
+          boundEverySeconds: BOUND_EVERY_SECONDS,
+          boundStep: BOUND_PROGRESS_STEP,
         },
       });
     });

@@ -1,15 +1,15 @@
 // The HiGHS worker thread: one WASM instance, one solve at a time, through the
 // persistent API (createModel / setSolution / run with callbacks / info). It is plain
 // JavaScript so it starts without a TypeScript loader, under node and under vitest.
-// Messages in: {type:'solve', id, arrays | lpText, options, stopFlag}. Messages out:
-// {type:'incumbent'|'bound', id, ...}, {type:'done', id, result}, {type:'error', id,
-// message, fatal}. A fatal error (the WASM heap aborted) leaves this instance unusable:
+// Messages in: {type:'solve', id, arrays | lpText, options, stopFlag}; the options carry
+// the backend's limits (solver/limits.ts) too, as this file cannot import TypeScript.
+// Messages out: {type:'incumbent'|'bound', id, ...}, {type:'done', id, result},
+// {type:'error', id, message, fatal}. A fatal error (the WASM heap aborted) leaves this instance unusable:
 // the backend replaces the worker.
 import { parentPort, threadId } from 'node:worker_threads';
 import loadHighs from 'highs';
 
 const highsPromise = loadHighs();
-const BOUND_EVERY_SECONDS = 0.25;
 
 function toHighsBound(value, infinity) {
   if (value === Infinity) return infinity;
@@ -64,7 +64,7 @@ async function solve(message) {
     });
   }
   try {
-    const settings = { output_flag: false, time_limit: Math.max(0.05, options.timeLimitSeconds) };
+    const settings = { output_flag: false, time_limit: Math.max(options.minSeconds, options.timeLimitSeconds) };
     if (options.relativeGap !== undefined) settings.mip_rel_gap = options.relativeGap;
     model.options.set(settings);
     if (options.start) {
@@ -87,7 +87,12 @@ async function solve(message) {
         interruptIfAsked(event);
         const bound = event.data.mip_dual_bound;
         const now = (Date.now() - started) / 1000;
-        if (typeof bound === 'number' && Number.isFinite(bound) && bound > lastBound + 1e-9 && now - lastBoundAt >= BOUND_EVERY_SECONDS) {
+        if (
+          typeof bound === 'number' &&
+          Number.isFinite(bound) &&
+          bound > lastBound + options.boundStep &&
+          now - lastBoundAt >= options.boundEverySeconds
+        ) {
           lastBound = bound;
           lastBoundAt = now;
           parentPort.postMessage({ type: 'bound', id, elapsedSeconds: now, bound, gap: numberOrUndefined(event.data.mip_gap) });

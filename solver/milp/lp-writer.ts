@@ -3,6 +3,7 @@
 // deterministically: the same model always prints the same text. HiGHS's LP reader
 // aborts on double-sided rows, so a ranged row is written as two rows, <name>_lo and
 // <name>_hi.
+import { LP_LINE_MAX_CHARS, LP_NAME_MAX_CHARS } from '../limits.js';
 import type { Model } from './model.js';
 
 const KEYWORDS = new Set([
@@ -40,7 +41,7 @@ const KEYWORDS = new Set([
 
 /** Makes one name LP-safe; `prefix` is used when the name cannot start as it is. */
 export function lpSafeName(name: string, prefix: string): string {
-  let safe = name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 200);
+  let safe = name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, LP_NAME_MAX_CHARS);
   if (safe === '' || /^[0-9.eE]/.test(safe) || KEYWORDS.has(safe.toLowerCase())) safe = `${prefix}${safe}`;
   return safe;
 }
@@ -64,13 +65,13 @@ function formatNumber(value: number): string {
   return String(value);
 }
 
-/** Writes `sum terms` with signs, wrapped so no line grows past ~200 characters. */
+/** Writes `sum terms` with signs, wrapped so no line grows much past LP_LINE_MAX_CHARS. */
 function writeExpression(lines: string[], head: string, terms: readonly (readonly [number, number])[], names: readonly string[]): string {
   let line = head;
   if (terms.length === 0) return `${line} 0 ${names.length ? names[0] : ''}`.trimEnd();
   for (const [variable, coefficient] of terms) {
     const piece = `${coefficient < 0 ? '-' : '+'} ${formatNumber(Math.abs(coefficient))} ${names[variable]}`;
-    if (line.length + piece.length > 200) {
+    if (line.length + piece.length > LP_LINE_MAX_CHARS) {
       lines.push(line);
       line = ' ';
     }

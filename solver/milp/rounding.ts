@@ -6,6 +6,7 @@
 // to its first computation (so are nodes the formulation does not recompute). Each threshold of a sweep gives a plan; the simulator
 // replays each and the cheapest within the budget wins.
 import type { IndexedGraph } from '../graph/validate.js';
+import { INTEGRALITY_TOLERANCE, ROUNDING_GRID, THRESHOLD_SLACK } from '../limits.js';
 import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
 import type { CheckmateFormulation } from './checkmate.js';
 import { scheduleFromStages } from './extract.js';
@@ -59,8 +60,8 @@ function thresholds(form: CheckmateFormulation, values: ArrayLike<number>): numb
   for (const row of form.S)
     for (const variable of row) {
       if (variable < 0) continue;
-      const value = Math.round(values[variable] * 1e6) / 1e6;
-      if (value > 1e-6 && value < 1 - 1e-6) fractional.add(value);
+      const value = Math.round(values[variable] * ROUNDING_GRID) / ROUNDING_GRID;
+      if (value > INTEGRALITY_TOLERANCE && value < 1 - INTEGRALITY_TOLERANCE) fractional.add(value);
     }
   const sorted = [...fractional].sort((a, b) => b - a);
   const step = Math.max(1, Math.floor(sorted.length / 24));
@@ -77,7 +78,7 @@ export function twoPhaseRounding(form: CheckmateFormulation, values: ArrayLike<n
     const kept = form.S.map((row) => {
       const mark = new Uint8Array(row.length);
       row.forEach((variable, i) => {
-        if (variable >= 0 && values[variable] >= threshold - 1e-9) mark[i] = 1;
+        if (variable >= 0 && values[variable] >= threshold - THRESHOLD_SLACK) mark[i] = 1;
       });
       return mark;
     });

@@ -25,6 +25,7 @@
 // need(v) is covered, the last one fractionally) and keep the largest; when some need(v)
 // exceeds all the recomputable bytes of T(v), no schedule fits at all.
 import type { IndexedGraph } from '../graph/validate.js';
+import { BOUND_MAX_NODES, RECOMPUTE_BOUND_SHAVE } from '../limits.js';
 
 /** The bound: a makespan, or proof that nothing fits. */
 export interface RecomputeBound {
@@ -35,9 +36,6 @@ export interface RecomputeBound {
   /** The node v whose constraint gave the bound, or -1. */
   witness: number;
 }
-
-/** Beyond this many nodes the quadratic ancestor sets are not built. */
-export const BOUND_MAX_NODES = 6000;
 
 /** One constraint of the covering problem: the recomputed members of T(v) must cover need(v) bytes. */
 export interface CoveringRow {
@@ -140,7 +138,7 @@ export function rowsBound(graph: IndexedGraph, rows: readonly CoveringRow[]): Re
       extra += take * graph.cost[item];
     }
     // A hair below the exact value, so float rounding never lifts the bound above the optimum.
-    const makespan = graph.baseCost + extra * (1 - 1e-9);
+    const makespan = graph.baseCost + extra * (1 - RECOMPUTE_BOUND_SHAVE);
     if (makespan > best.makespan) best = { makespan, infeasible: false, witness: node };
   }
   return best;

@@ -11,6 +11,7 @@
 // compute of every remat-only schedule: a true bound, in any order, not only in
 // Checkmate's class. Rows sharing members make it better than the best single row.
 import type { IndexedGraph } from '../graph/validate.js';
+import { COVERING_BOUND_SHAVE } from '../limits.js';
 import { highsBackend } from '../milp/highs-backend.js';
 import type { MilpBackend } from '../milp/backend.js';
 import { Model } from '../milp/model.js';
@@ -63,6 +64,6 @@ export async function coveringBound(
   });
   if (result.stop === 'error' || result.bound === undefined || !Number.isFinite(result.bound)) return undefined;
   // A hair below the solver's figure, so its tolerances never lift the bound above the optimum.
-  const extra = Math.max(0, result.bound) * (1 - 1e-6);
+  const extra = Math.max(0, result.bound) * (1 - COVERING_BOUND_SHAVE);
   return graph.baseCost + extra;
 }

@@ -10,7 +10,8 @@
 // more are freed at once. The result is a compute sequence; sequence.ts gives its frees
 // and exact peak.
 import type { IndexedGraph } from '../graph/validate.js';
-import { seededRandom } from '../random.js';
+import { GREEDY_COMPUTE_ALLOWANCE, GREEDY_COMPUTES_PER_NODE, GREEDY_SEED } from '../limits.js';
+import { seededRandom } from '../util/random.js';
 
 /** Options of the greedy scheduler. */
 export interface GreedyOptions {
@@ -38,7 +39,7 @@ const NEVER = Number.POSITIVE_INFINITY;
 export function greedySequence(graph: IndexedGraph, available: number, options: GreedyOptions = {}): GreedyResult | null {
   const size = graph.size;
   const alpha = options.alpha ?? 1;
-  const maxComputes = options.maxComputes ?? 20 * size + 1000;
+  const maxComputes = options.maxComputes ?? GREEDY_COMPUTES_PER_NODE * size + GREEDY_COMPUTE_ALLOWANCE;
   const resident = new Uint8Array(size);
   const computed = new Uint8Array(size);
   const pinned = new Int32Array(size);
@@ -47,13 +48,15 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   const sequence: number[] = [];
   const order = options.order ?? Array.from({ length: size }, (_, node) => node);
   const rank = new Int32Array(size);
-  order.forEach((node, position) => (rank[node] = position));
+  order.forEach((node, position) => {
+    rank[node] = position;
+  });
   let live = 0;
   let fits = true;
   let frontier = 0;
   let needStale = true;
   const noise = options.noise ?? 0;
-  const random = seededRandom(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? GREEDY_SEED);
   // A fixed random factor per node and restart keeps the rule consistent within one run.
   const jitter = new Float64Array(size).fill(1);
   if (noise > 0) {
@@ -139,7 +142,10 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const cost = rematCost(node);
       if (cost === NEVER) continue;
       const score = (jitter[node] * cost) / (graph.bytes[node] * distance ** alpha);
-      if (score < best) (best = score), (victim = node);
+      if (score < best) {
+        best = score;
+        victim = node;
+      }
     }
     if (victim < 0) return false;
     release(victim);

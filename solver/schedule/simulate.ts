@@ -66,6 +66,10 @@ export interface SimulateOptions {
   transfer?: Transfer;
   /** Record the per-step timeline (costs memory on long schedules). */
   timeline?: boolean;
+  /** With timeline: the first step recorded (default 0). */
+  timelineFrom?: number;
+  /** With timeline: the most rows recorded (default all). */
+  timelineLimit?: number;
 }
 
 /** Ratio of makespan to baseCost; 1 for an empty step (both zero). */
@@ -123,6 +127,8 @@ export function simulateIndexed(graph: IndexedGraph, steps: readonly IndexedStep
   let computeCost = 0;
   let transferBytes = 0;
   const timeline: TimelineRow[] | undefined = options.timeline ? [] : undefined;
+  const timelineFrom = options.timelineFrom ?? 0;
+  const timelineEnd = timelineFrom + (options.timelineLimit ?? Number.POSITIVE_INFINITY);
   const transfer = options.transfer;
   const fail = (position: number, code: ConstructorParameters<typeof MemplanError>[0], params: Record<string, unknown>): ReplayFailed => ({
     ok: false,
@@ -203,15 +209,16 @@ export function simulateIndexed(graph: IndexedGraph, steps: readonly IndexedStep
         return fail(position, 'MEMPLAN_ERR_STEP_UNKNOWN_NODE', { node: id, op: String(op) });
     }
     if (during > peak) peak = during;
-    timeline?.push({
-      step: position,
-      op,
-      node: id,
-      bytes: graph.residentBytes + during,
-      bytesAfter: graph.residentBytes + live,
-      start,
-      end,
-    });
+    if (position >= timelineFrom && position < timelineEnd)
+      timeline?.push({
+        step: position,
+        op,
+        node: id,
+        bytes: graph.residentBytes + during,
+        bytesAfter: graph.residentBytes + live,
+        start,
+        end,
+      });
   }
 
   for (let node = 0; node < size; node++) {

@@ -1,5 +1,6 @@
 // Step, Schedule and Transfer contract types (../shared/DESIGN.md, "Schedule").
 import { z } from 'zod';
+import { MAX_BANDWIDTH, MAX_LATENCY, MAX_NODE_ID_LENGTH, MAX_SCHEDULE_STEPS, MIN_BANDWIDTH } from '../limits.js';
 
 export const STEP_OPS = ['compute', 'free', 'swapOut', 'swapIn'] as const;
 
@@ -7,17 +8,17 @@ export const STEP_OPS = ['compute', 'free', 'swapOut', 'swapIn'] as const;
 export const StepSchema = z
   .object({
     op: z.enum(STEP_OPS),
-    node: z.string().min(1).max(512),
+    node: z.string().min(1).max(MAX_NODE_ID_LENGTH),
   })
   .meta({ id: 'Step' });
 
-export const ScheduleSchema = z.array(StepSchema).max(10_000_000).meta({ id: 'Schedule' });
+export const ScheduleSchema = z.array(StepSchema).max(MAX_SCHEDULE_STEPS).meta({ id: 'Schedule' });
 
 /** The host link: a swap of b bytes takes latency + b / bandwidth cost units. */
 export const TransferSchema = z
   .object({
-    bandwidth: z.number().positive().describe('Bytes per cost unit'),
-    latency: z.number().nonnegative().default(0).describe('Cost units per copy'),
+    bandwidth: z.number().min(MIN_BANDWIDTH).max(MAX_BANDWIDTH).describe('Bytes per cost unit, in [1e-6, 1e12]'),
+    latency: z.number().min(0).max(MAX_LATENCY).default(0).describe('Cost units per copy, in [0, 1e12]'),
   })
   .meta({ id: 'Transfer' });
 

@@ -7,7 +7,8 @@
 // tight (the least memory); the cheapest plan within the budget wins. Keep nodes (parameter
 // gradients) are evicted too, by swap only, from their compute to the end of the step.
 import type { IndexedGraph } from '../graph/validate.js';
-import { CandidatePicker } from './search.js';
+import { MIN_EVICTION_OVERHEAD } from '../limits.js';
+import { Incumbent } from './incumbent.js';
 import { copyTime, coverAfter, coverBefore, idleWindows, scheduleEvictions, type EvictionChoice, type IdleWindow } from './swapping.js';
 import type { Strategy } from './types.js';
 import { transferMissing } from './vdnn.js';
@@ -49,7 +50,7 @@ export const capuchin: Strategy = {
   run(context) {
     const { graph, transfer } = context;
     if (!transfer) return transferMissing('capuchin');
-    const picker = new CandidatePicker(context);
+    const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
     const windows = idleWindows(graph);
     const byValue = new Map(windows.map((window) => [window.value, window]));
     const ranked: Ranked[] = windows.map((window) => {
@@ -63,7 +64,7 @@ export const capuchin: Strategy = {
       return { window, mode, hidden: stall === 0, overhead: mode === 'swap' ? stall : recompute };
     });
     // Hidden swaps first, largest first; then the best memory saved per unit of overhead.
-    const saving = (item: Ranked) => graph.bytes[item.window.value] / Math.max(item.overhead, 1e-9);
+    const saving = (item: Ranked) => graph.bytes[item.window.value] / Math.max(item.overhead, MIN_EVICTION_OVERHEAD);
     ranked.sort((a, b) => {
       if (a.hidden !== b.hidden) return a.hidden ? -1 : 1;
       if (a.hidden) return graph.bytes[b.window.value] - graph.bytes[a.window.value] || a.window.value - b.window.value;
@@ -92,10 +93,12 @@ export const capuchin: Strategy = {
             const prefetchAt = timing === 'hide' ? coverBefore(graph, window.reuse, duration, freeAfter + 1) : window.reuse;
             choices.set(window.value, { mode, freeAfter, prefetchAt });
           }
-          picker.offer(scheduleEvictions(graph, byValue, choices, { transient: policy === 'chained' }));
+          const steps = scheduleEvictions(graph, byValue, choices, { transient: policy === 'chained' });
+          if (steps) incumbent.offer(steps, 'capuchin');
+          else incumbent.giveUp();
         }
       }
     }
-    return picker.outcome('capuchin');
+    return incumbent.sweepOutcome('capuchin');
   },
 };

@@ -2,42 +2,39 @@
 // deterministic two-phase rounding over a sweep of thresholds; the cheapest rounded plan
 // within the budget, with the LP bound and the gap.
 import { runCheckmateLp, tooLarge } from '../milp/checkmate-solve.js';
-import { secondsLeft } from './checkmate-milp.js';
+import { MIN_SOLVE_SECONDS } from '../limits.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
 /** Solves the LP, rounds it and turns the run into an outcome. */
 async function runLp(context: StrategyContext): Promise<StrategyOutcome> {
   const large = tooLarge(context.graph, context.formulation);
   if (large) return { kind: 'infeasible', message: `checkmate-lp: ${large}; use auto, which falls back to the baselines` };
+  const incumbent = new Incumbent(context);
   const run = await runCheckmateLp({
     graph: context.graph,
     budgetBytes: context.budgetBytes,
     variant: context.formulation,
-    timeLimitSeconds: secondsLeft(context),
+    timeLimitSeconds: Math.max(MIN_SOLVE_SECONDS, incumbent.clock.left()),
     signal: context.signal,
   });
-  const bound = run.bound !== undefined && !context.transfer ? { makespan: run.bound, source: 'lp' } : undefined;
-  if (bound)
-    context.onProgress?.({
-      kind: 'bound',
-      elapsedSeconds: (Date.now() - context.startedAt) / 1000,
-      bound: bound.makespan,
-      strategy: 'checkmate-lp',
-    });
-  if (run.best) {
+  if (run.bound !== undefined) incumbent.offerBound(run.bound, 'lp');
+  incumbent.notePeak(run.smallestPeakBytes);
+  if (run.best) incumbent.offer(run.best.steps, 'checkmate-lp');
+  if (incumbent.best) {
     return {
       kind: 'schedule',
-      steps: run.best.steps,
+      steps: incumbent.best.steps,
       status: 'feasible',
-      bound,
+      bound: incumbent.bound,
       solver: run.solver,
       message: `checkmate-lp (${context.formulation}): LP ${run.solve.stop}, rounded`,
     };
   }
   return {
     kind: 'infeasible',
-    smallestPeakBytes: run.smallestPeakBytes,
-    bound,
+    smallestPeakBytes: incumbent.smallestPeakBytes,
+    bound: incumbent.bound,
     solver: run.solver,
     message: run.infeasible
       ? `checkmate-lp (${context.formulation}): the LP relaxation is infeasible: no plan of Checkmate's class fits`

@@ -2,49 +2,35 @@
 // worker thread within the time limit. Optimal, or the best plan found with its proven
 // gap; a time-out with a plan is a result, not an error.
 import { runCheckmateMilp, tooLarge } from '../milp/checkmate-solve.js';
+import { MIN_SOLVE_SECONDS } from '../limits.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
-
-/** Seconds left of the request's time limit (at least a short slice). */
-export function secondsLeft(context: StrategyContext, floor = 0.5): number {
-  return Math.max(floor, context.timeLimitSeconds - (Date.now() - context.startedAt) / 1000);
-}
 
 /** Runs the exact MILP and turns its run into an outcome. */
 async function runMilp(context: StrategyContext): Promise<StrategyOutcome> {
   const large = tooLarge(context.graph, context.formulation);
   if (large) return { kind: 'infeasible', message: `checkmate-milp: ${large}; use auto, which falls back to the baselines` };
-  const elapsed = () => (Date.now() - context.startedAt) / 1000;
-  let bestBound: number | undefined;
+  // Without a host link a plan's makespan is its compute cost, so the MILP bound bounds
+  // it; the incumbent takes no remat bound with a link.
+  const incumbent = new Incumbent(context);
   const run = await runCheckmateMilp({
     graph: context.graph,
     budgetBytes: context.budgetBytes,
     variant: context.formulation,
-    timeLimitSeconds: secondsLeft(context),
+    timeLimitSeconds: Math.max(MIN_SOLVE_SECONDS, incumbent.clock.left()),
     relativeGap: context.relativeGap,
     signal: context.signal,
-    onPlan: (plan) =>
-      context.onProgress?.({
-        kind: 'incumbent',
-        elapsedSeconds: elapsed(),
-        makespan: plan.makespan,
-        peakBytes: plan.peakBytes,
-        strategy: 'checkmate-milp',
-        bound: bestBound,
-      }),
-    onBound: (bound) => {
-      bestBound = bound;
-      if (!context.transfer) context.onProgress?.({ kind: 'bound', elapsedSeconds: elapsed(), bound, strategy: 'checkmate-milp' });
-    },
+    onPlan: (plan) => incumbent.offer(plan.steps, 'checkmate-milp'),
+    onBound: (bound) => incumbent.offerBound(bound, 'milp'),
   });
-  // Without a host link a plan's makespan is its compute cost, so the MILP bound bounds it.
-  const bound = run.bound !== undefined && !context.transfer ? { makespan: run.bound, source: 'milp' } : undefined;
+  if (run.bound !== undefined) incumbent.offerBound(run.bound, 'milp');
   const stop = run.solve.stop;
-  if (run.best) {
+  if (incumbent.best) {
     return {
       kind: 'schedule',
-      steps: run.best.steps,
+      steps: incumbent.best.steps,
       status: stop === 'optimal' ? 'optimal' : stop === 'timeLimit' ? 'timeLimit' : 'feasible',
-      bound,
+      bound: incumbent.bound,
       solver: run.solver,
       message: `checkmate-milp (${context.formulation}): ${stop}${run.warmStarted ? ', warm-started' : ''}`,
     };
@@ -58,7 +44,7 @@ async function runMilp(context: StrategyContext): Promise<StrategyOutcome> {
   }
   return {
     kind: 'infeasible',
-    bound,
+    bound: incumbent.bound,
     solver: run.solver,
     message: `checkmate-milp (${context.formulation}): no plan found (${stop}${run.solve.error ? `: ${run.solve.error}` : ''})`,
   };

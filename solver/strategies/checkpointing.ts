@@ -18,9 +18,10 @@
 // Griewank's binomial checkpointing. A candidate whose schedule grows past a step cap
 // (it recomputes everything several times over) is abandoned.
 import type { IndexedGraph } from '../graph/validate.js';
+import { CANDIDATE_STEP_ALLOWANCE, CHECKPOINT_STEPS_PER_NODE } from '../limits.js';
 import { lastUses } from '../graph/analysis.js';
 import type { IndexedStep } from '../schedule/simulate.js';
-import type { CandidatePicker } from './search.js';
+import type { Incumbent } from './incumbent.js';
 
 /** Level of each node: -1 when not a checkpoint, 0 for forward-pass checkpoints, l > 0 nested. */
 export type CheckpointLevels = Int32Array;
@@ -213,35 +214,39 @@ function collectMissing(graph: IndexedGraph, node: number, onDevice: Uint8Array)
   const found: number[] = [];
   const seen = new Set<number>();
   const stack: number[] = [];
-  for (const input of graph.inputs[node]) if (!onDevice[input] && !seen.has(input)) seen.add(input), stack.push(input);
+  const push = (input: number) => {
+    if (onDevice[input] || seen.has(input)) return;
+    seen.add(input);
+    stack.push(input);
+  };
+  for (const input of graph.inputs[node]) push(input);
   while (stack.length) {
     const value = stack.pop()!;
     if (!graph.recomputable[value]) throw new Error(`scheduler: ${graph.ids[value]} is needed again but cannot be recomputed`);
     found.push(value);
-    for (const input of graph.inputs[value]) if (!onDevice[input] && !seen.has(input)) seen.add(input), stack.push(input);
+    for (const input of graph.inputs[value]) push(input);
   }
   return found.sort((a, b) => a - b);
 }
 
 /** The step cap past which a checkpoint candidate counts as thrashing (about five computes per node). */
 export function stepCap(graph: IndexedGraph): number {
-  return 10 * graph.size + 1024;
+  return CHECKPOINT_STEPS_PER_NODE * graph.size + CANDIDATE_STEP_ALLOWANCE;
 }
-
-/** Sweeps stop once this many candidates in a row (one assignment under every retention rule) were given up as thrashing. */
-export const GIVE_UP_RUN = 3;
 
 /** The retention rules a sweep tries for each checkpoint assignment, from leanest to most retaining. */
 const RETENTION_RULES: readonly ScheduleOptions[] = [{}, { retainForSegment: true }, { retainForSegment: true, retainRecomputed: true }];
 
 /**
- * Offers a checkpoint assignment to a sweep under each retention rule (segment-only; also
- * values whose next reader is in the current segment; also values recomputed for it);
- * returns the smallest peak.
+ * Offers a checkpoint assignment to a sweep's incumbent under each retention rule
+ * (segment-only; also values whose next reader is in the current segment; also values
+ * recomputed for it); `from` names the baseline.
  */
-export function offerCheckpoints(picker: CandidatePicker, base: SchedulerBase, levels: CheckpointLevels): number {
+export function offerCheckpoints(incumbent: Incumbent, base: SchedulerBase, levels: CheckpointLevels, from: string): void {
   const maxSteps = stepCap(base.graph);
-  let smallest = Infinity;
-  for (const rule of RETENTION_RULES) smallest = Math.min(smallest, picker.offer(scheduleCheckpoints(base, levels, { ...rule, maxSteps })));
-  return smallest;
+  for (const rule of RETENTION_RULES) {
+    const steps = scheduleCheckpoints(base, levels, { ...rule, maxSteps });
+    if (steps) incumbent.offer(steps, from);
+    else incumbent.giveUp();
+  }
 }

@@ -5,8 +5,9 @@
 // pass (see checkpointing.ts).
 import { articulationPoints, forwardNodes } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { GIVE_UP_RUN, offerCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
-import { CandidatePicker } from './search.js';
+import { GIVE_UP_RUN } from '../limits.js';
+import { offerCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext } from './types.js';
 
 function levelsFor(graph: IndexedGraph, checkpoints: Iterable<number>): CheckpointLevels {
@@ -38,7 +39,7 @@ export function greedyCheckpoints(graph: IndexedGraph, candidates: readonly numb
 }
 
 function runSqrtn(context: StrategyContext, candidates: number[], name: string) {
-  const picker = new CandidatePicker(context);
+  const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
   const base = schedulerBase(context.graph);
   // Chen's stride sqrt(n) and, to fit the budget or find a cheaper plan, a sweep of the
   // number of segments: a shorter stride keeps more, a longer one recomputes more.
@@ -49,19 +50,19 @@ function runSqrtn(context: StrategyContext, candidates: number[], name: string) 
   const seen = new Set<string>();
   for (const stride of [...strides].sort((a, b) => a - b)) {
     // Longer strides recompute more; once they thrash, stop.
-    if (picker.givenUpInARow >= GIVE_UP_RUN) break;
+    if (incumbent.givenUpInARow >= GIVE_UP_RUN) break;
     const chosen = sqrtnCheckpoints(candidates, stride);
     const key = chosen.join(',');
     if (seen.has(key)) continue;
     seen.add(key);
-    offerCheckpoints(picker, base, levelsFor(context.graph, chosen));
+    offerCheckpoints(incumbent, base, levelsFor(context.graph, chosen), name);
   }
-  return picker.outcome(name);
+  return incumbent.sweepOutcome(name);
 }
 
 function runGreedy(context: StrategyContext, candidates: number[], name: string) {
   const { graph } = context;
-  const picker = new CandidatePicker(context);
+  const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
   const base = schedulerBase(graph);
   // Sweep the segment size b over the distinct prefix sums of the candidates' bytes, thinned
   // to a geometric grid: each b gives one checkpoint set.
@@ -72,14 +73,14 @@ function runGreedy(context: StrategyContext, candidates: number[], name: string)
   for (let fraction = 1; fraction >= 1 / 4096; fraction /= 1.25) sizes.add(Math.floor(total * fraction));
   for (const size of [...sizes].sort((a, b) => a - b)) {
     // Larger segments recompute more; once they thrash, stop.
-    if (picker.givenUpInARow >= GIVE_UP_RUN) break;
+    if (incumbent.givenUpInARow >= GIVE_UP_RUN) break;
     const chosen = greedyCheckpoints(graph, candidates, size);
     const key = chosen.join(',');
     if (seen.has(key)) continue;
     seen.add(key);
-    offerCheckpoints(picker, base, levelsFor(graph, chosen));
+    offerCheckpoints(incumbent, base, levelsFor(graph, chosen), name);
   }
-  return picker.outcome(name);
+  return incumbent.sweepOutcome(name);
 }
 
 export const chenSqrtn: Strategy = {

@@ -10,11 +10,12 @@
 // never evicted. When nothing more can be evicted the replay goes on over budget and the
 // plan is reported infeasible with the peak it reached; a replay that grows past a step
 // cap (it thrashes, as on graphs with many long skip edges) is abandoned.
-import { noRematSteps } from '../graph/analysis.js';
+import { noRematSteps } from '../schedule/no-remat.js';
 import type { IndexedGraph } from '../graph/validate.js';
+import { CANDIDATE_STEP_ALLOWANCE, DTR_STEPS_PER_NODE } from '../limits.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { schedulerBase } from './checkpointing.js';
-import { CandidatePicker } from './search.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy } from './types.js';
 
 /** Options of the DTR replay. */
@@ -109,7 +110,10 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
       if (pinned[value] || graph.keep[value] || !graph.recomputable[value] || graph.bytes[value] === 0) continue;
       const staleness = clock - lastAccess[value] + 1;
       const score = projectedCost(value) / (graph.bytes[value] * staleness);
-      if (score < best || (score === best && value < victim)) (best = score), (victim = value);
+      if (score < best || (score === best && value < victim)) {
+        best = score;
+        victim = value;
+      }
     }
     if (victim < 0) return false;
     free(victim);
@@ -144,7 +148,9 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
     const open = (node: number) => {
       // Pin the inputs already on the device; the missing ones are brought one by one.
       const present = graph.inputs[node].map((input) => onDevice[input] === 1);
-      graph.inputs[node].forEach((input, at) => present[at] && pinned[input]++);
+      graph.inputs[node].forEach((input, at) => {
+        if (present[at]) pinned[input]++;
+      });
       stack.push({ node, present, at: 0 });
     };
     open(root);
@@ -189,22 +195,25 @@ export const dtr: Strategy = {
   options: [],
   run(context) {
     const { graph } = context;
-    const picker = new CandidatePicker(context);
+    const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
     // A replay that recomputes every node a dozen times over has lost (it thrashes, as
     // DTR does on graphs with many long skips); stop it early and say so.
-    const maxSteps = 12 * graph.size + 1024;
+    const maxSteps = DTR_STEPS_PER_NODE * graph.size + CANDIDATE_STEP_ALLOWANCE;
     // Both cost estimates: with the evicted neighbourhood (h_DTR^eq) and the value's own
     // cost only; each replay is one candidate, the better plan wins.
     let thrashed = 0;
     for (const neighbourhood of [true, false]) {
       const steps = dtrSchedule(graph, context.budgetBytes - graph.residentBytes, { maxSteps, neighbourhood });
-      if (!steps) thrashed++;
-      picker.offer(steps);
+      if (steps) incumbent.offer(steps, 'dtr');
+      else {
+        thrashed++;
+        incumbent.giveUp();
+      }
     }
     // With both replays abandoned, the one complete schedule DTR has is the no-remat one:
     // offered so the answer still carries the smallest peak reached, as the contract asks.
-    if (thrashed === 2) picker.offer(noRematSteps(graph));
-    const outcome = picker.outcome('dtr');
+    if (thrashed === 2) incumbent.offer(noRematSteps(graph), 'dtr');
+    const outcome = incumbent.sweepOutcome('dtr');
     if (thrashed === 2 && outcome.kind === 'infeasible')
       outcome.message = `dtr: the replay thrashed past ${maxSteps} steps under the budget`;
     return outcome;

@@ -7,11 +7,10 @@
 // fit the budget. Within the finest segments values are recomputed once and kept, so
 // this is revolve's checkpoint placement in the checkpoint scheduler's class.
 import { articulationPoints, forwardNodes } from '../graph/analysis.js';
+import { BETA_CAP } from '../limits.js';
 import { offerCheckpoints, schedulerBase, type CheckpointLevels } from './checkpointing.js';
-import { CandidatePicker } from './search.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy } from './types.js';
-
-const BETA_CAP = 1e15;
 
 /** beta(s, r) = C(s + r, s): the longest chain s slots reverse with r repetitions. */
 export function beta(slots: number, repetitions: number): number {
@@ -57,7 +56,7 @@ export const griewank: Strategy = {
     const forward = forwardNodes(graph);
     const points = articulationPoints(graph);
     const chain = points.length === forward.length ? forward : points;
-    const picker = new CandidatePicker(context);
+    const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
     const base = schedulerBase(graph);
     const seen = new Set<string>();
     // Every slot count up to 32, then a geometric grid: each count gives one placement.
@@ -66,8 +65,8 @@ export const griewank: Strategy = {
       const key = levels.join(',');
       if (seen.has(key)) continue;
       seen.add(key);
-      offerCheckpoints(picker, base, levels);
+      offerCheckpoints(incumbent, base, levels, 'griewank');
     }
-    return picker.outcome('griewank');
+    return incumbent.sweepOutcome('griewank');
   },
 };

@@ -5,7 +5,7 @@ import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { checkmateLp } from './checkmate-lp.js';
 import { checkmateMilp } from './checkmate-milp.js';
-import { greedyRemat, localSearch } from '../scale/strategies.js';
+import { greedyRemat, localSearch } from './local-search.js';
 import { swapMilp } from './swap-milp.js';
 import { vdnnAll, vdnnConv } from './vdnn.js';
 import type { Strategy } from './types.js';

@@ -4,8 +4,9 @@
 // layers grows from the most expensive until the plan fits the budget.
 import { forwardNodes } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { GIVE_UP_RUN, offerCheckpoints, schedulerBase } from './checkpointing.js';
-import { CandidatePicker } from './search.js';
+import { GIVE_UP_RUN } from '../limits.js';
+import { offerCheckpoints, schedulerBase } from './checkpointing.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy } from './types.js';
 
 const EXPENSIVE_OP = /conv|matmul|\bmm\b|addmm|bmm|linear|gemm|dense|fc\d*|attention|lstm|gru|einsum|baddbmm/i;
@@ -33,7 +34,7 @@ export const superneurons: Strategy = {
   options: [],
   run(context) {
     const { graph } = context;
-    const picker = new CandidatePicker(context);
+    const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
     const base = schedulerBase(graph);
     const forward = forwardNodes(graph);
     const density = (node: number) => graph.cost[node] / Math.max(1, graph.bytes[node]);
@@ -50,11 +51,11 @@ export const superneurons: Strategy = {
     for (const count of [...counts].sort((a, b) => b - a)) sets.push(ranked.slice(0, count));
     for (const set of sets) {
       // Fewer kept layers recompute more; once they thrash, stop.
-      if (picker.givenUpInARow >= GIVE_UP_RUN) break;
+      if (incumbent.givenUpInARow >= GIVE_UP_RUN) break;
       const levels = new Int32Array(graph.size).fill(-1);
       for (const node of set) levels[node] = 0;
-      offerCheckpoints(picker, base, levels);
+      offerCheckpoints(incumbent, base, levels, 'superneurons');
     }
-    return picker.outcome('superneurons');
+    return incumbent.sweepOutcome('superneurons');
   },
 };

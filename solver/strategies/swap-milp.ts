@@ -8,76 +8,21 @@
 // the copy stream with the compute stream, so a heuristic whose copies straddle stages
 // can replay faster than the model's class allows: the fastest replayed plan is returned
 // and the message says where it came from. Every figure comes from the simulator.
+import { FEASIBILITY_TOLERANCE, MILP_MAX_NODES, MIN_SOLVE_SECONDS, MIN_SWAP_MILP_SECONDS } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
 import { runCheckmateMilp, warmStart } from '../milp/checkmate-solve.js';
 import { highsBackend } from '../milp/highs-backend.js';
 import { buildSwap, extractSwapSchedule, swapObjectiveToCost } from '../milp/swap.js';
-import { simulateIndexed, type IndexedStep } from '../schedule/simulate.js';
+import type { IndexedStep } from '../schedule/simulate.js';
+import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
-import { secondsLeft } from './checkmate-milp.js';
+import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 import { transferMissing, vdnnAll, vdnnConv } from './vdnn.js';
 
-/** Beyond this many nodes the MILP is not tried (its model grows with the square of the size). */
-export const SWAP_MILP_MAX_NODES = 200;
-/** The share of the time left that the exact remat MILP gets before the swap model. */
-const REMAT_SHARE = 0.5;
-
 /** The swapping heuristics swap-milp competes with and prunes by. */
 export const SWAP_BASELINES: readonly Strategy[] = [vdnnAll, vdnnConv, capuchin];
-
-interface Candidate {
-  steps: IndexedStep[];
-  makespan: number;
-  peak: number;
-  from: string;
-}
-
-/** Keeps the fastest candidate within the budget and the smallest peak seen. */
-class Best {
-  best: Candidate | null = null;
-  smallestPeak = Infinity;
-
-  constructor(private readonly context: StrategyContext) {}
-
-  /** Replays a schedule; returns the candidate when it fits the budget. */
-  offer(steps: IndexedStep[], from: string): Candidate | null {
-    const replay = simulateIndexed(this.context.graph, steps, { transfer: this.context.transfer });
-    if (!replay.ok) throw new Error(`${from}: illegal schedule: ${replay.error.message}`);
-    const { makespan, peakBytes } = replay.figures;
-    this.smallestPeak = Math.min(this.smallestPeak, peakBytes);
-    if (peakBytes > this.context.budgetBytes) return null;
-    const candidate = { steps, makespan, peak: peakBytes, from };
-    if (!this.best || makespan < this.best.makespan) {
-      this.best = candidate;
-      this.context.onProgress?.({
-        kind: 'incumbent',
-        elapsedSeconds: (Date.now() - this.context.startedAt) / 1000,
-        makespan,
-        peakBytes,
-        strategy: `swap-milp (${from})`,
-      });
-    }
-    return candidate;
-  }
-}
-
-/** Runs the heuristics; returns their schedules that fit, in order. */
-async function heuristics(context: StrategyContext, strategies: readonly Strategy[], best: Best): Promise<Candidate[]> {
-  const found: Candidate[] = [];
-  for (const strategy of strategies) {
-    if (context.signal?.aborted) break;
-    const outcome = await strategy.run(context);
-    if (outcome.kind === 'infeasible') {
-      if (outcome.smallestPeakBytes !== undefined) best.smallestPeak = Math.min(best.smallestPeak, outcome.smallestPeakBytes);
-      continue;
-    }
-    const candidate = best.offer(outcome.steps, strategy.name);
-    if (candidate) found.push(candidate);
-  }
-  return found;
-}
 
 /** Solves the swap MILP for a context; the solution's schedule and the model's objective. */
 export async function solveSwapMilp(
@@ -97,9 +42,8 @@ export async function solveSwapMilp(
   const form = buildSwap(graph, { budgetBytes: context.budgetBytes, variant: context.formulation, transfer, slack: options.slack });
   const model = form.base.model;
   const start = bestStart(form.base, options.starts ?? [], context.budgetBytes);
-  const remaining = context.timeLimitSeconds - (Date.now() - context.startedAt) / 1000;
   const result = await highsBackend().solve(model, {
-    timeLimitSeconds: Math.max(1, remaining),
+    timeLimitSeconds: Math.max(MIN_SWAP_MILP_SECONDS, Clock.of(context).left()),
     relativeGap: context.relativeGap,
     start,
     signal: context.signal,
@@ -122,9 +66,12 @@ function bestStart(base: CheckmateFormulation, schedules: readonly IndexedStep[]
   for (const steps of schedules) {
     const start = warmStart(base, steps, budgetBytes);
     // The swap model's variables were created with the base model's, so the assignment covers them at 0.
-    if (!start || base.model.violation(start.values) > 1e-6) continue;
+    if (!start || base.model.violation(start.values) > FEASIBILITY_TOLERANCE) continue;
     const objective = base.model.objectiveOf(start.values);
-    if (objective < cheapest) (cheapest = objective), (chosen = start.values);
+    if (objective < cheapest) {
+      cheapest = objective;
+      chosen = start.values;
+    }
   }
   return chosen;
 }
@@ -138,25 +85,26 @@ export const swapMilp: Strategy = {
   async run(context): Promise<StrategyOutcome> {
     const { graph, transfer } = context;
     if (!transfer) return transferMissing('swap-milp');
-    const best = new Best(context);
-    const plain = await heuristics(context, BASELINES, best);
-    await heuristics(context, SWAP_BASELINES, best);
+    const incumbent = new Incumbent(context, { label: 'swap-milp' });
+    const plain = await incumbent.runEach(BASELINES);
+    await incumbent.runEach(SWAP_BASELINES);
+    const heuristic = incumbent.best;
     // baseCost bounds every makespan: a heuristic that reaches it is optimal.
-    if (best.best && best.best.makespan === graph.baseCost) {
-      return { kind: 'schedule', steps: best.best.steps, status: 'optimal', message: `${best.best.from}'s plan runs in baseCost` };
+    if (heuristic && heuristic.makespan === graph.baseCost) {
+      return { kind: 'schedule', steps: heuristic.steps, status: 'optimal', message: `${heuristic.from}'s plan runs in baseCost` };
     }
-    if (graph.size > SWAP_MILP_MAX_NODES) {
-      if (!best.best) {
+    if (graph.size > MILP_MAX_NODES) {
+      if (!heuristic) {
         return {
           kind: 'infeasible',
-          smallestPeakBytes: Number.isFinite(best.smallestPeak) ? best.smallestPeak : undefined,
-          message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}, and no heuristic fits the budget`,
+          smallestPeakBytes: incumbent.smallestPeakBytes,
+          message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${MILP_MAX_NODES}, and no heuristic fits the budget`,
         };
       }
       return {
         kind: 'schedule',
-        steps: best.best.steps,
-        message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${SWAP_MILP_MAX_NODES}; ${best.best.from}'s plan`,
+        steps: heuristic.steps,
+        message: `swap-milp: ${graph.size} nodes is beyond the MILP's ${MILP_MAX_NODES}; ${heuristic.from}'s plan`,
       };
     }
     // The exact remat MILP first (a smaller model that HiGHS closes sooner), on part of the
@@ -169,16 +117,19 @@ export const swapMilp: Strategy = {
       graph,
       budgetBytes: context.budgetBytes,
       variant: context.formulation,
-      timeLimitSeconds: Math.max(0.5, REMAT_SHARE * secondsLeft(context)),
+      timeLimitSeconds: Math.max(MIN_SOLVE_SECONDS, incumbent.clock.ofLeft('swapMilpRemat')),
       relativeGap: context.relativeGap,
       signal: context.signal,
       start: starts[0],
     });
-    if (remat.best && best.offer(remat.best.steps, 'checkmate-milp')) starts.unshift(remat.best.steps);
-    const known = best.best ? best.best.makespan - graph.baseCost : undefined;
+    if (remat.best && incumbent.offer(remat.best.steps, 'checkmate-milp').fits) starts.unshift(remat.best.steps);
+    const known = incumbent.best ? incumbent.best.makespan - graph.baseCost : undefined;
     const solved = await solveSwapMilp(context, { slack: known, starts });
     let milpMakespan: number | undefined;
-    if (solved.steps) milpMakespan = best.offer(solved.steps, 'milp')?.makespan;
+    if (solved.steps) {
+      const replayed = incumbent.offer(solved.steps, 'milp');
+      if (replayed.fits) milpMakespan = replayed.makespan;
+    }
     const solver = {
       name: 'highs',
       version: highsBackend().version,
@@ -188,20 +139,21 @@ export const swapMilp: Strategy = {
       nodesExplored: solved.nodes,
       stopReason: solved.stop,
     };
-    if (!best.best) {
+    const best = incumbent.best;
+    if (!best) {
       return {
         kind: 'infeasible',
-        smallestPeakBytes: Number.isFinite(best.smallestPeak) ? best.smallestPeak : undefined,
+        smallestPeakBytes: incumbent.smallestPeakBytes,
         solver,
         message: `swap-milp: no plan within the budget (solver stopped: ${solved.stop})`,
       };
     }
-    const from = best.best.from;
+    const from = best.from;
     const milpNote =
       milpMakespan !== undefined ? `the MILP's plan replays at ${milpMakespan}` : `the MILP found no better plan (${solved.stop})`;
     return {
       kind: 'schedule',
-      steps: best.best.steps,
+      steps: best.steps,
       status: solved.stop === 'timeLimit' ? 'timeLimit' : 'feasible',
       solver,
       message: from === 'milp' ? `the MILP's plan (${solved.stop})` : `${from}'s plan is the fastest; ${milpNote}`,

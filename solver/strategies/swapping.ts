@@ -11,7 +11,7 @@
 //   waits for the copy and every later compute waits for the free), and swapped in
 //   before the compute of `prefetchAt` (ahead of its reuse, so the copy-in overlaps);
 // - a 'recompute' value is freed at its drop point and recomputed on demand (its
-//   missing inputs too, recursively; a swapped-out input is swapped in just in time).
+//   missing inputs too, depth first; a swapped-out input is swapped in just in time).
 import { lastUses } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
@@ -147,32 +147,44 @@ export function scheduleEvictions(
     steps.push({ op: 'free', node: value });
     onDevice[value] = 0;
   };
-  // Brings a missing value back: from the host when it is there, else by recomputing it.
-  // With `transient`, values brought back only to recompute another are freed right after
-  // it (recomputation chains then cost time instead of memory).
+  // Brings a missing value back: from the host when it is there, else by recomputing it
+  // after its missing inputs, depth first. With `transient`, values brought back only to
+  // recompute another are freed right after it (recomputation chains then cost time instead
+  // of memory). An explicit stack: a chain of recomputations can be as long as the graph.
   let current = 0;
-  const bring = (value: number) => {
-    if (onHost[value]) {
-      steps.push({ op: 'swapIn', node: value });
-      onDevice[value] = 1;
-      brought.add(value);
-      return;
-    }
-    if (!graph.recomputable[value]) throw new Error(`${graph.ids[value]} is needed again but cannot be recomputed`);
-    const fetched: number[] = [];
-    for (const input of graph.inputs[value]) {
-      if (onDevice[input]) continue;
-      bring(input);
-      fetched.push(input);
-    }
-    steps.push({ op: 'compute', node: value });
-    onDevice[value] = 1;
-    brought.add(value);
-    if (!options.transient) return;
-    for (const input of fetched) {
-      if (graph.keep[input] || graph.inputs[current].includes(input)) continue;
-      free(input);
-      brought.delete(input);
+  const bring = (root: number) => {
+    const frames: { value: number; next: number; fetched: number[] }[] = [];
+    const enter = (value: number) => {
+      if (onHost[value]) {
+        steps.push({ op: 'swapIn', node: value });
+        onDevice[value] = 1;
+        brought.add(value);
+        return;
+      }
+      if (!graph.recomputable[value]) throw new Error(`${graph.ids[value]} is needed again but cannot be recomputed`);
+      frames.push({ value, next: 0, fetched: [] });
+    };
+    enter(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      const inputs = graph.inputs[frame.value];
+      if (frame.next < inputs.length) {
+        const input = inputs[frame.next++];
+        if (onDevice[input]) continue;
+        frame.fetched.push(input);
+        enter(input);
+        continue;
+      }
+      frames.pop();
+      steps.push({ op: 'compute', node: frame.value });
+      onDevice[frame.value] = 1;
+      brought.add(frame.value);
+      if (!options.transient) continue;
+      for (const input of frame.fetched) {
+        if (graph.keep[input] || graph.inputs[current].includes(input)) continue;
+        free(input);
+        brought.delete(input);
+      }
     }
   };
   // Frees what nothing reads after `now`, and the evictions whose drop point is `now`.

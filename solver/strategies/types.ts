@@ -2,7 +2,7 @@
 // a schedule; plan() replays it in the simulator and builds the Plan, so no strategy can
 // report a figure of its own.
 import type { IndexedGraph } from '../graph/validate.js';
-import type { SolverInfo } from '../plan-schema.js';
+import type { ProvenBound, SolverInfo } from '../plan-schema.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import type { Transfer } from '../schedule/types.js';
 
@@ -44,7 +44,7 @@ export type StrategyOutcome =
       /** optimal only when the strategy proved it; default feasible. */
       status?: 'optimal' | 'feasible' | 'timeLimit';
       /** A proven lower bound on the makespan within the budget. */
-      bound?: { makespan: number; source: string };
+      bound?: ProvenBound;
       solver?: SolverInfo;
       message?: string;
     }
@@ -54,7 +54,7 @@ export type StrategyOutcome =
       smallestPeakBytes?: number;
       /** True when the strategy proved no plan exists, not only that it found none. */
       proven?: boolean;
-      bound?: { makespan: number; source: string };
+      bound?: ProvenBound;
       solver?: SolverInfo;
       message: string;
     };

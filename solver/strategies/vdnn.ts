@@ -4,7 +4,7 @@
 // outputs of convolution-like operators. The prefetch distance is swept (one layer
 // ahead, then just in time) so the plan fits the budget when it can.
 import type { IndexedGraph } from '../graph/validate.js';
-import { CandidatePicker } from './search.js';
+import { Incumbent } from './incumbent.js';
 import { idleWindows, scheduleEvictions, type EvictionChoice, type IdleWindow } from './swapping.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
@@ -27,14 +27,16 @@ export function forwardWindows(graph: IndexedGraph, accept: (node: number) => bo
 /** Runs vDNN over a set of windows: swap each, prefetch `ahead` nodes before its reuse. */
 function runVdnn(context: StrategyContext, windows: IdleWindow[], name: string): StrategyOutcome {
   if (!context.transfer) return transferMissing(name);
-  const picker = new CandidatePicker(context);
+  const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
   const byValue = new Map(windows.map((window) => [window.value, window]));
   for (const ahead of [1, 0]) {
     const choices = new Map<number, EvictionChoice>();
     for (const window of windows) choices.set(window.value, { mode: 'swap', freeAfter: window.dropAt, prefetchAt: window.reuse - ahead });
-    picker.offer(scheduleEvictions(context.graph, byValue, choices));
+    const steps = scheduleEvictions(context.graph, byValue, choices);
+    if (steps) incumbent.offer(steps, name);
+    else incumbent.giveUp();
   }
-  return picker.outcome(name);
+  return incumbent.sweepOutcome(name);
 }
 
 /** vDNN offloading every forward output. */

@@ -2,15 +2,24 @@
 // done, failed, cancelled), progress folding, event fan-out for Server-Sent Events, the
 // store writes, and graceful shutdown.
 import { randomUUID } from 'node:crypto';
-import { MemplanError, type ErrorCode } from '../../solver/errors.js';
+import { isMemplanError, MemplanError, type ErrorCode } from '../../solver/errors.js';
+import { assertFinite } from '../../solver/finite.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
-import type { JobProgress, JobState } from '../schemas/index.js';
+import type { JobState } from '../schemas/index.js';
 import type { WorkerPool } from './pool.js';
 import type { WireError } from './protocol.js';
 import type { JobRecord, Store } from './store.js';
+import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE } from '../../solver/limits.js';
+
+/** The event with every non-finite number left out. */
+function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) if (typeof value !== 'number' || Number.isFinite(value)) kept[key] = value;
+  return kept as Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'>;
+}
 
 /** One event of a job's stream, as SSE sends it. */
 export type JobEvent =
@@ -22,6 +31,9 @@ export type JobEvent =
 interface LiveJob {
   record: JobRecord;
   graph: Graph;
+  /** The graph's canonical JSON and its hash, as the store keeps them. */
+  graphText: string;
+  graphHash: string;
   options: PlanOptions;
   baseCost: number;
   events: JobEvent[];
@@ -35,6 +47,8 @@ export interface ManagerOptions {
   maxQueue?: number;
   /** Seconds beyond a job's own time limit before the watchdog stops it. */
   watchdogGraceSeconds?: number;
+  /** Queued plus running jobs one owner may have; beyond it submissions get 429. */
+  maxJobsPerOwner?: number;
 }
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
@@ -56,6 +70,7 @@ export class JobManager {
   private readonly live = new Map<string, LiveJob>();
   private readonly queue: LiveJob[] = [];
   private readonly maxQueue: number;
+  private readonly maxJobsPerOwner: number;
   private readonly watchdogGraceSeconds: number;
   private shuttingDown = false;
   readonly solveSeconds = { buckets: SOLVE_BUCKETS.map(() => 0), sum: 0, count: 0 };
@@ -65,7 +80,8 @@ export class JobManager {
     readonly pool: WorkerPool,
     options: ManagerOptions = {},
   ) {
-    this.maxQueue = options.maxQueue ?? 64;
+    this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    this.maxJobsPerOwner = options.maxJobsPerOwner ?? DEFAULT_MAX_JOBS_PER_KEY;
     this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? 30;
     pool.onIdle = () => this.pump();
   }
@@ -88,9 +104,20 @@ export class JobManager {
     return undefined;
   }
 
-  /** Queues a job; throws SHUTTING_DOWN or QUEUE_FULL. */
-  submit(input: { owner: string; hash: string; graph: Graph; options: PlanOptions; baseCost: number }): JobRecord {
+  /** Queues a job; throws SHUTTING_DOWN, QUOTA_EXCEEDED or QUEUE_FULL. */
+  submit(input: {
+    owner: string;
+    hash: string;
+    graph: Graph;
+    graphText: string;
+    graphHash: string;
+    options: PlanOptions;
+    baseCost: number;
+  }): JobRecord {
     if (this.shuttingDown) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
+    let owned = 0;
+    for (const job of this.live.values()) if (job.record.owner === input.owner && !isTerminal(job.record.state)) owned++;
+    if (owned >= this.maxJobsPerOwner) throw new MemplanError('MEMPLAN_ERR_QUOTA_EXCEEDED', { count: owned });
     if (!this.pool.hasCapacity() && this.queue.length >= this.maxQueue) {
       throw new MemplanError('MEMPLAN_ERR_QUEUE_FULL', { size: this.maxQueue });
     }
@@ -105,6 +132,8 @@ export class JobManager {
     const job: LiveJob = {
       record,
       graph: input.graph,
+      graphText: input.graphText,
+      graphHash: input.graphHash,
       options: input.options,
       baseCost: input.baseCost,
       events: [],
@@ -158,9 +187,11 @@ export class JobManager {
   }
 
   /** Folds an event into the job's progress; forwards only improvements. */
-  private progress(job: LiveJob, event: ProgressEvent): void {
+  private progress(job: LiveJob, rawEvent: ProgressEvent): void {
+    // A figure that is not finite would not survive JSON: progress keeps finite ones only.
+    const event = finiteOnly(rawEvent);
     const progress = job.record.progress ?? { elapsedSeconds: 0 };
-    progress.elapsedSeconds = event.elapsedSeconds;
+    if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
     let improved = false;
     if (
       event.kind === 'incumbent' &&
@@ -182,7 +213,16 @@ export class JobManager {
     }
     job.record.progress = progress;
     if (improved)
-      this.emit(job, { event: 'progress', data: { ...event, makespan: progress.incumbent, bound: progress.bound, gap: progress.gap } });
+      this.emit(job, {
+        event: 'progress',
+        data: {
+          ...event,
+          elapsedSeconds: progress.elapsedSeconds,
+          makespan: progress.incumbent,
+          bound: progress.bound,
+          gap: progress.gap,
+        },
+      });
   }
 
   private emit(job: LiveJob, event: JobEvent): void {
@@ -195,26 +235,45 @@ export class JobManager {
     const record = job.record;
     if (isTerminal(record.state)) return;
     const startedAt = record.startedAt;
-    record.state = state;
     record.finishedAt = Date.now();
     if (startedAt !== undefined && record.progress) record.progress.elapsedSeconds = (record.finishedAt - startedAt) / 1000;
     if (startedAt !== undefined) this.observeSolve((record.finishedAt - startedAt) / 1000);
+    let plan: Plan | undefined;
+    let planText: string | undefined;
+    let error = result.error;
     if (result.plan) {
-      const plan = { ...result.plan, id: record.id };
+      try {
+        // A plan with a non-finite figure is never stored or returned: the job fails instead.
+        plan = assertFinite('plan', { ...result.plan, id: record.id });
+        planText = JSON.stringify(plan);
+      } catch (problem) {
+        if (!isMemplanError(problem)) throw problem;
+        plan = undefined;
+        error = problem.toJSON();
+      }
+    }
+    if (plan && planText !== undefined) {
+      record.state = state;
       job.plan = plan;
       record.planId = record.id;
       // A plan the strategy got wrong is kept for inspection but never served from the cache.
       const hash = plan.status === 'error' ? `error:${record.hash}` : record.hash;
-      this.store.savePlan({ id: record.id, owner: record.owner, hash, plan, graph: job.graph, createdAt: record.finishedAt });
+      this.store.savePlan({
+        id: record.id,
+        owner: record.owner,
+        hash,
+        planText,
+        graphHash: job.graphHash,
+        graphText: job.graphText,
+        createdAt: record.finishedAt,
+      });
       this.store.saveJob(record);
       this.emit(job, { event: 'plan', data: plan });
     } else {
-      record.error = result.error;
+      record.state = state === 'done' ? 'failed' : state;
+      record.error = error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' });
       this.store.saveJob(record);
-      this.emit(job, {
-        event: state === 'cancelled' ? 'cancelled' : 'error',
-        data: result.error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' }),
-      });
+      this.emit(job, { event: record.state === 'cancelled' ? 'cancelled' : 'error', data: record.error });
     }
     for (const waiter of job.waiters) waiter();
     job.waiters.clear();
@@ -231,8 +290,11 @@ export class JobManager {
     });
   }
 
-  /** A job of this owner (live or stored), or undefined. */
-  get(id: string, owner: string): { record: JobRecord; plan?: Plan } | undefined {
+  /**
+   * A job of this owner (live or stored), or undefined. A finished job's plan is not read
+   * here: routes read its text from the store and check it before serving it.
+   */
+  get(id: string, owner: string): { record: JobRecord } | undefined {
     const job = this.live.get(id);
     if (job) {
       if (job.record.owner !== owner) return undefined;
@@ -240,12 +302,10 @@ export class JobManager {
       if (record.state === 'running' && record.startedAt !== undefined && record.progress) {
         record.progress = { ...record.progress, elapsedSeconds: (Date.now() - record.startedAt) / 1000 };
       }
-      return { record, plan: job.plan };
+      return { record };
     }
     const record = this.store.getJob(id, owner);
-    if (!record) return undefined;
-    const plan = record.planId ? this.store.getPlan(record.planId, owner)?.plan : undefined;
-    return { record, plan };
+    return record ? { record } : undefined;
   }
 
   /** Cancels a queued or running job; a finished one is left as it is. */

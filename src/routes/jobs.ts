@@ -3,18 +3,30 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MemplanError } from '../../solver/errors.js';
 import type { JobEvent } from '../jobs/manager.js';
-import { errorResponses, IdParamsSchema, JobListQuerySchema, JobListSchema, JobSchema } from '../schemas/index.js';
-import { jobView } from './views.js';
+import type { JobRecord } from '../jobs/store.js';
+import { errorResponses, IdParamsSchema, JobListQuerySchema, JobListSchema, JobSchema, json } from '../schemas/index.js';
+import { failedView, jobJson, jobView, readPlan, sendJsonText } from './views.js';
 
 const HEARTBEAT_MS = 15_000;
 
-function sseFrame(event: JobEvent): string {
-  return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+function sseFrame(event: string, dataJson: string): string {
+  return `event: ${event}\ndata: ${dataJson}\n\n`;
 }
 
 /** Job state, events and cancellation. */
 export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
   const { manager, store } = app.memplan;
+
+  /** A finished job's plan text, or the job turned failed when its stored plan cannot be read. */
+  const withPlan = async (record: JobRecord, owner: string) => {
+    const view = jobView(record);
+    if (record.state !== 'done' || !record.planId) return { view };
+    const plan = await readPlan(app, record.planId, owner);
+    if (plan && 'text' in plan) return { view, planText: plan.text };
+    const error =
+      plan?.error ?? new MemplanError('MEMPLAN_ERR_STORED_RECORD_INVALID', { what: 'plan', id: record.planId, detail: 'missing' });
+    return { view: failedView(view, error), error };
+  };
 
   app.get(
     '/jobs',
@@ -23,7 +35,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['jobs'],
         summary: "This key's latest jobs, newest first",
         querystring: JobListQuerySchema,
-        response: { 200: JobListSchema, ...errorResponses(400, 401) },
+        response: { 200: json('The jobs, without their plans', JobListSchema), ...errorResponses(400, 401) },
       },
     },
     async (request) => {
@@ -40,13 +52,14 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['jobs'],
         summary: 'A job: state, progress (incumbent, bound, gap, elapsed), the Plan when done',
         params: IdParamsSchema,
-        response: { 200: JobSchema, ...errorResponses(400, 401, 404) },
+        response: { 200: json('The job', JobSchema), ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const found = manager.get(request.params.id, request.owner);
       if (!found) throw new MemplanError('MEMPLAN_ERR_NOT_FOUND', { what: 'job', id: request.params.id });
-      return jobView(found.record, found.plan);
+      const { view, planText } = await withPlan(found.record, request.owner);
+      return sendJsonText(reply, 200, jobJson(view, planText));
     },
   );
 
@@ -55,9 +68,8 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Server-Sent Events: one `progress` per improving plan or bound, then `plan` (or `error` / `cancelled`)',
+        summary: 'Server-Sent Events: one "progress" event per improving plan or bound, then "plan" (or "error" or "cancelled")',
         params: IdParamsSchema,
-        produces: ['text/event-stream'],
         response: {
           200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
           ...errorResponses(400, 401, 404),
@@ -91,20 +103,23 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       request.raw.on('close', end);
       const listener = (event: JobEvent) => {
         if (ended) return;
-        raw.write(sseFrame(event));
+        raw.write(sseFrame(event.event, JSON.stringify(event.data)));
         if (event.event !== 'progress') setImmediate(end);
       };
       unsubscribe = manager.subscribe(request.params.id, owner, listener);
       if (unsubscribe) return;
-      // Not live: the job is final; answer from the store.
-      const { record, plan } = manager.get(request.params.id, owner) ?? found;
-      if (record.state === 'done' && plan) listener({ event: 'plan', data: plan });
-      else if (record.state === 'cancelled' && record.error) listener({ event: 'cancelled', data: record.error });
-      else
-        listener({
-          event: 'error',
-          data: record.error ?? new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the job has no result' }).toJSON(),
-        });
+      // Not live: the job is final; answer from the store (its plan checked first).
+      const { record } = manager.get(request.params.id, owner) ?? found;
+      const { planText, error } = await withPlan(record, owner);
+      if (ended) return;
+      if (planText !== undefined) raw.write(sseFrame('plan', planText));
+      else if (record.state === 'cancelled' && record.error && !error) raw.write(sseFrame('cancelled', JSON.stringify(record.error)));
+      else {
+        const reported =
+          error?.toJSON() ?? record.error ?? new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the job has no result' }).toJSON();
+        raw.write(sseFrame('error', JSON.stringify(reported)));
+      }
+      setImmediate(end);
     },
   );
 
@@ -115,7 +130,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['jobs'],
         summary: 'Cancel a job; the solve stops within a second. A finished job is returned as it is',
         params: IdParamsSchema,
-        response: { 200: JobSchema, ...errorResponses(400, 401, 404) },
+        response: { 200: json('The job after the cancel', JobSchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {

@@ -1,10 +1,13 @@
-// GET /health and GET /metrics (Prometheus text). Neither needs an API key nor touches
-// a worker, so both answer while solves run.
+// GET /health, GET /metrics (Prometheus text) and GET /openapi.json. None touches a
+// worker, so all answer while solves run. /health needs no key; /metrics needs one when
+// API keys are on (MEMPLAN_METRICS_KEY, else any API key) unless MEMPLAN_METRICS_PUBLIC=1.
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { SOLVE_BUCKETS } from '../jobs/manager.js';
-import { HealthSchema, JOB_STATES } from '../schemas/index.js';
+import { MemplanError } from '../../solver/errors.js';
+import { sendError } from '../errors.js';
+import { errorResponses, HealthSchema, JOB_STATES, json } from '../schemas/index.js';
 
 /** Renders the service's metrics in the Prometheus text format. */
 export function renderMetrics(app: FastifyInstance): string {
@@ -43,7 +46,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get(
     '/health',
-    { schema: { tags: ['system'], summary: 'Liveness and load', security: [], response: { 200: HealthSchema } } },
+    { schema: { tags: ['system'], summary: 'Liveness and load', security: [], response: { 200: json('The server is up', HealthSchema) } } },
     async () => {
       const { manager, pool, startedAt } = app.memplan;
       return {
@@ -60,17 +63,27 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags: ['system'],
-        summary: 'Prometheus metrics: jobs by state, solve seconds, queue',
-        security: [],
-        produces: ['text/plain'],
-        response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+        summary: 'Prometheus metrics: jobs by state, solve seconds, queue (needs a key when API keys are on)',
+        response: {
+          200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+          ...errorResponses(401),
+        },
       },
     },
-    async (_request, reply) =>
-      reply
+    async (request, reply) => {
+      if (!app.memplan.metricsAccess(request.headers)) return sendError(reply, new MemplanError('MEMPLAN_ERR_UNAUTHORIZED'));
+      return reply
         .header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
         .serializer((payload: unknown) => String(payload))
-        .send(renderMetrics(app)),
+        .send(renderMetrics(app));
+    },
+  );
+  // The OpenAPI document, also served by Swagger UI at /docs/json.
+  typed.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('application/json; charset=utf-8')
+      .serializer((payload: unknown) => JSON.stringify(payload))
+      .send(app.swagger()),
   );
   typed.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
 }

@@ -1,21 +1,22 @@
-// POST /v1/analyze, POST /v1/simulate, GET /v1/strategies.
+// POST /v1/analyze, POST /v1/simulate, GET /v1/strategies. The bodies (up to the body
+// limit) are parsed, validated and replayed on a codec thread; the replies come back as text.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { graphStats } from '../../solver/graph/analysis.js';
-import { parseGraph } from '../../solver/graph/validate.js';
-import { simulate } from '../../solver/schedule/simulate.js';
 import { STRATEGIES } from '../../solver/strategies/registry.js';
+import { bodyBytes } from '../codec/raw-body.js';
 import {
   AnalyzeRequestSchema,
   errorResponses,
   GraphStatsSchema,
+  json,
   SimulateRequestSchema,
   SimulateResponseSchema,
   StrategiesResponseSchema,
 } from '../schemas/index.js';
+import { sendJsonText } from './views.js';
 
 /** Graph statistics, schedule replay and the strategy list. */
 export const toolRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { maxNodes } = app.memplan;
+  const { codec, settings } = app.memplan;
 
   app.post(
     '/analyze',
@@ -24,10 +25,13 @@ export const toolRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tools'],
         summary: "A graph's statistics before planning: nodes, edges, baseCost, no-remat peak, proven floor, keep bytes",
         body: AnalyzeRequestSchema,
-        response: { 200: GraphStatsSchema, ...errorResponses(400, 401, 413, 415) },
+        response: { 200: json("The graph's statistics", GraphStatsSchema), ...errorResponses(400, 401, 413, 415, 422) },
       },
     },
-    async (request) => graphStats(parseGraph(request.body.graph, { maxNodes })),
+    async (request, reply) => {
+      const { text } = await codec.run({ kind: 'analyze', body: bodyBytes(request.body), settings });
+      return sendJsonText(reply, 200, text);
+    },
   );
 
   app.post(
@@ -36,22 +40,19 @@ export const toolRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['tools'],
         summary: "Replay a client's own schedule: legality, figures and the per-step timeline",
-        description: 'An illegal step is answered 422 with the step index and node; a swap without `transfer` is 400.',
+        description:
+          'An illegal step is answered 422 with the step index and node; a swap without `transfer` is 400. The reply says `ok` ' +
+          '(legal, and within `budgetBytes` when given) and carries one page of the timeline (`timelineFrom`, `timelineLimit`).',
         body: SimulateRequestSchema,
-        response: { 200: SimulateResponseSchema, ...errorResponses(400, 401, 413, 415, 422) },
+        response: {
+          200: json('The replay: ok, figures, per-node counts and a page of the timeline', SimulateResponseSchema),
+          ...errorResponses(400, 401, 413, 415, 422),
+        },
       },
     },
-    async (request) => {
-      const { graph: rawGraph, schedule, transfer, budgetBytes, timeline } = request.body;
-      const graph = parseGraph(rawGraph, { maxNodes });
-      const replay = simulate(graph, schedule, { transfer, timeline });
-      if (!replay.ok) throw replay.error;
-      return {
-        figures: replay.figures,
-        fitsBudget: budgetBytes === undefined ? undefined : replay.figures.peakBytes <= budgetBytes,
-        nodes: replay.counts.map((count, node) => ({ id: graph.ids[node], ...count })),
-        timeline: replay.timeline,
-      };
+    async (request, reply) => {
+      const { text } = await codec.run({ kind: 'simulate', body: bodyBytes(request.body), settings });
+      return sendJsonText(reply, 200, text);
     },
   );
 
@@ -61,7 +62,7 @@ export const toolRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['tools'],
         summary: 'Strategies: names, one-line descriptions, the options that apply',
-        response: { 200: StrategiesResponseSchema, ...errorResponses(401) },
+        response: { 200: json('The strategies', StrategiesResponseSchema), ...errorResponses(401) },
       },
     },
     async () => ({

@@ -7,6 +7,17 @@ import { GraphSchema, type Graph } from '../../solver/graph/schema.js';
 import { PlanSchema, FiguresSchema, NodeAnnotationSchema } from '../../solver/plan-schema.js';
 import { PlanOptionsSchema } from '../../solver/plan.js';
 import { StepSchema, TransferSchema } from '../../solver/schedule/types.js';
+import { noRematSteps } from '../../solver/schedule/no-remat.js';
+import { parseGraph } from '../../solver/graph/validate.js';
+import { toSchedule } from '../../solver/schedule/simulate.js';
+import {
+  MAX_BUDGET_BYTES,
+  MAX_ID_LENGTH,
+  MAX_JOB_LIST,
+  MAX_PLAN_WAIT_SECONDS,
+  MAX_SIMULATE_STEPS,
+  MAX_TIMELINE_ROWS,
+} from '../../solver/limits.js';
 
 /** A small training graph: the example Swagger UI sends as it is. */
 export const EXAMPLE_GRAPH: Graph = {
@@ -29,8 +40,11 @@ export const EXAMPLE_GRAPH: Graph = {
   ],
 };
 
-/** The example plan request of the docs. */
-export const EXAMPLE_PLAN_REQUEST = { graph: EXAMPLE_GRAPH, budget: { fraction: 0.8 }, strategy: 'auto', timeLimitSeconds: 1 };
+/**
+ * The example plan request of the docs: at 90 % of the no-remat peak auto recomputes one
+ * node and proves the plan optimal over every schedule within a fraction of a second.
+ */
+export const EXAMPLE_PLAN_REQUEST = { graph: EXAMPLE_GRAPH, budget: '90%', strategy: 'auto', timeLimitSeconds: 10 };
 
 /** POST /v1/plans body: a graph and the plan options of the solver's contract. */
 export const PlanRequestSchema = PlanOptionsSchema.extend({ graph: GraphSchema }).meta({
@@ -44,12 +58,12 @@ export const PlanQuerySchema = z.object({
   wait: z.coerce
     .number()
     .min(0)
-    .max(60)
+    .max(MAX_PLAN_WAIT_SECONDS)
     .default(5)
     .describe('Seconds to wait for the plan: 200 with the Plan if done by then, else 202 with the job'),
 });
 
-export const IdParamsSchema = z.object({ id: z.string().min(1).max(128) });
+export const IdParamsSchema = z.object({ id: z.string().min(1).max(MAX_ID_LENGTH) });
 
 /** The catalogued error body every 4xx and 5xx reply carries. */
 export const ErrorSchema = z
@@ -104,7 +118,7 @@ export const JobListSchema = z.object({ jobs: z.array(JobSchema.omit({ plan: tru
 
 export const JobListQuerySchema = z.object({
   state: z.enum(JOB_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: z.coerce.number().int().min(1).max(MAX_JOB_LIST).default(50),
 });
 
 export const AnalyzeRequestSchema = z.object({ graph: GraphSchema }).meta({
@@ -127,15 +141,24 @@ export const GraphStatsSchema = z
   })
   .meta({ id: 'GraphStats' });
 
-const EXAMPLE_SCHEDULE = EXAMPLE_GRAPH.nodes.map((node) => ({ op: 'compute' as const, node: node.id }));
+/** The no-remat schedule of the example graph: each value freed after its last use. */
+const EXAMPLE_SCHEDULE = toSchedule(parseGraph(EXAMPLE_GRAPH), noRematSteps(parseGraph(EXAMPLE_GRAPH)));
 
 export const SimulateRequestSchema = z
   .object({
     graph: GraphSchema,
-    schedule: z.array(StepSchema).max(1_000_000),
+    schedule: z.array(StepSchema).max(MAX_SIMULATE_STEPS),
     transfer: TransferSchema.optional().describe('The host link; needed when the schedule swaps'),
-    budgetBytes: z.number().int().nonnegative().optional().describe('When given, the reply says whether the peak fits'),
-    timeline: z.boolean().default(true).describe('Include the per-step timeline'),
+    budgetBytes: z.number().int().min(0).max(MAX_BUDGET_BYTES).optional().describe('When given, the reply says whether the peak fits'),
+    timeline: z.boolean().default(true).describe('Include the per-step timeline (one page of it, see timelineFrom and timelineLimit)'),
+    timelineFrom: z.number().int().min(0).default(0).describe('First step of the timeline page'),
+    timelineLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_TIMELINE_ROWS)
+      .default(MAX_TIMELINE_ROWS)
+      .describe(`Most timeline rows in the reply (at most ${MAX_TIMELINE_ROWS})`),
   })
   .meta({ id: 'SimulateRequest', example: { graph: EXAMPLE_GRAPH, schedule: EXAMPLE_SCHEDULE } });
 
@@ -153,10 +176,18 @@ export const TimelineRowSchema = z
 
 export const SimulateResponseSchema = z
   .object({
+    ok: z.boolean().describe('The schedule is legal and, when budgetBytes was given, its peak fits'),
+    legal: z.literal(true).describe('Always true in a 200 reply: an illegal schedule is answered 422 naming the step'),
     figures: FiguresSchema,
-    fitsBudget: z.boolean().optional(),
+    fitsBudget: z.boolean().optional().describe('Whether the peak is within budgetBytes, when given'),
     nodes: z.array(NodeAnnotationSchema),
-    timeline: z.array(TimelineRowSchema).optional(),
+    timeline: z.array(TimelineRowSchema).optional().describe('One page of the per-step timeline'),
+    timelineFrom: z.number().int().optional().describe('The first step of the page'),
+    timelineTotal: z
+      .number()
+      .int()
+      .optional()
+      .describe('Steps in the schedule: the timeline has more pages when above timelineFrom + rows'),
   })
   .meta({ id: 'SimulateResponse' });
 
@@ -179,6 +210,9 @@ export const JobAcceptedSchema = z
   })
   .meta({ id: 'JobAccepted' });
 
+/** DELETE /v1/plans/{id}: what went. */
+export const PlanDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: 'PlanDeleted' });
+
 export const HealthSchema = z.object({
   status: z.enum(['ok', 'shutting-down']),
   uptimeSeconds: z.number(),
@@ -187,7 +221,35 @@ export const HealthSchema = z.object({
   queued: z.number().int(),
 });
 
-/** Error replies shared by the routes, for the OpenAPI document. */
-export function errorResponses<const S extends readonly number[]>(...statuses: S): Record<S[number], typeof ErrorSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, ErrorSchema])) as Record<S[number], typeof ErrorSchema>;
+/** Request schemas whose bodies a codec thread validates (src/codec/tasks.ts), not the event loop. */
+export const CODEC_BODY_SCHEMAS: ReadonlySet<unknown> = new Set([PlanRequestSchema, AnalyzeRequestSchema, SimulateRequestSchema]);
+
+/** A JSON response with its description, for the route schemas and the OpenAPI document. */
+export function json<const T extends z.ZodType>(description: string, schema: T) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** What each error status means, as the OpenAPI document describes it. */
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: the error names the field, node or path',
+  401: 'A valid API key is required',
+  404: 'Not found (or owned by another API key)',
+  409: 'The job was cancelled',
+  410: 'The stored record cannot be read; delete it and submit the request again',
+  413: 'The request body is larger than the server accepts',
+  415: 'The body is not application/json',
+  422: 'The request is well formed but cannot be replayed or planned: the error names the step or figure',
+  429: 'The queue or this key is at its limit; retry after Retry-After seconds',
+  500: 'The solver or its worker failed',
+  503: 'The server is shutting down; retry after Retry-After seconds',
+};
+
+/** Error replies shared by the routes (always JSON, whatever the route's success type), for the OpenAPI document. */
+export function errorResponses<const S extends readonly number[]>(
+  ...statuses: S
+): Record<S[number], ReturnType<typeof json<typeof ErrorSchema>>> {
+  return Object.fromEntries(statuses.map((status) => [status, json(ERROR_DESCRIPTIONS[status] ?? 'Error', ErrorSchema)])) as Record<
+    S[number],
+    ReturnType<typeof json<typeof ErrorSchema>>
+  >;
 }

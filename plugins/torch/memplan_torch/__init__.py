@@ -1,10 +1,12 @@
 """memplan for PyTorch: capture a training step as a memplan Graph, plan it under a
 device-memory budget, execute the plan literally and measure that the prediction holds."""
 
-from .capture import CapturedStep, capture, no_remat_schedule
-from .execute import ExecutionResult, execute, replay_memory, run_schedule
+from .capture import CapturedStep, capture
+from .execute import ExecutionResult, execute, run_schedule
+from .graph import no_remat_schedule, replay_memory
 from .optimize import MemplanStep, SelectiveCheckpoint, checkpoint_policy, optimize, selective_checkpoint
 from .planning import MemplanError, Plan, parse_budget, plan
+from .program import Program
 
 __all__ = [
     "CapturedStep",
@@ -12,6 +14,7 @@ __all__ = [
     "MemplanError",
     "MemplanStep",
     "Plan",
+    "Program",
     "SelectiveCheckpoint",
     "capture",
     "checkpoint_policy",

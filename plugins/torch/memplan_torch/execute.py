@@ -10,14 +10,16 @@ values, plus the computing node's transient outputs (its workspace), plus reside
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.fx
 
-from .capture import CapturedStep, _storage_key
+from .program import Constant, Held, Program, Resident, View, run_operator
+from .storage import storage_key, tensors_of
 
-__all__ = ["execute", "run_schedule", "replay_memory", "ExecutionResult", "StepRun"]
+__all__ = ["execute", "run_schedule", "ExecutionResult", "StepRun"]
 
 
 @dataclass
@@ -28,8 +30,6 @@ class StepRun:
     step_bytes: List[int]
     peak_bytes: int
     seconds: float
-    node_seconds: Dict[str, List[float]] = field(default_factory=dict)
-    node_transient: Dict[str, int] = field(default_factory=dict)
     cuda_max_allocated: Optional[int] = None
 
 
@@ -55,17 +55,9 @@ class _LiveBytes:
         self.counts: Dict[Any, List[int]] = {}
         self.total = 0
 
-    @staticmethod
-    def _tensors(value: Any) -> List[torch.Tensor]:
-        if isinstance(value, torch.Tensor):
-            return [value]
-        if isinstance(value, (tuple, list)):
-            return [item for item in value if isinstance(item, torch.Tensor)]
-        return []
-
     def add(self, value: Any) -> None:
-        for tensor in self._tensors(value):
-            key = _storage_key(tensor)
+        for tensor in tensors_of(value):
+            key = storage_key(tensor)
             if key is None:
                 continue
             entry = self.counts.get(key)
@@ -77,8 +69,8 @@ class _LiveBytes:
                 entry[1] += 1
 
     def remove(self, value: Any) -> None:
-        for tensor in self._tensors(value):
-            key = _storage_key(tensor)
+        for tensor in tensors_of(value):
+            key = storage_key(tensor)
             if key is None:
                 continue
             entry = self.counts[key]
@@ -107,176 +99,204 @@ def _map_tensors(value: Any, fn) -> Any:
     return tuple(fn(item) if isinstance(item, torch.Tensor) else item for item in value)
 
 
-def run_schedule(
-    step: CapturedStep,
-    schedule: Sequence[Dict[str, str]],
-    inputs: Sequence[torch.Tensor],
-    *,
-    timed: bool = False,
-) -> StepRun:
-    """Replays a schedule on real tensors and measures live device bytes at every step."""
-    residents = step.resident_values()
-    resident_bytes = step.resident_bytes()
-    cuda = step.device.type == "cuda"
-    env: Dict[str, Any] = {}
-    host: Dict[str, Any] = {}
-    live = _LiveBytes()
-    step_bytes: List[int] = []
-    node_seconds: Dict[str, List[float]] = {}
-    node_transient: Dict[str, int] = {}
-    compute_stream = torch.cuda.current_stream(step.device) if cuda else None
-    copy_stream = torch.cuda.Stream(step.device) if cuda else None
-    # Two-stream bookkeeping (CUDA): events marking a device copy made on the copy stream,
-    # a host copy completed, and the latest free.
-    device_ready: Dict[str, Any] = {}
-    host_ready: Dict[str, Any] = {}
-    last_free = None
-    if cuda:
-        torch.cuda.synchronize(step.device)
-        torch.cuda.reset_peak_memory_stats(step.device)
+class _Values:
+    """The executor's view of the traced program: an fx node's value from the live
+    contract values (views re-derived from the tensor that owns the storage)."""
+
+    def __init__(self, program: Program, env: Dict[str, Any], inputs: Sequence[torch.Tensor]):
+        self.program = program
+        self.env = env
+        self.inputs = inputs
+        self.residents = program.resident_values()
+
+    def resolve(self, node: torch.fx.Node) -> Any:
+        source = self.program.sources.get(node)
+        if isinstance(source, Resident):
+            return self.residents[source.name]
+        if isinstance(source, Constant):
+            return source.value
+        if isinstance(source, Held):
+            if source.node not in self.env:
+                raise RuntimeError(f"memplan executor: {node.name} needs node {source.node}, which is not on the device")
+            value = self.env[source.node]
+            return value if source.index is None else value[source.index]
+        if isinstance(source, View):
+            args, kwargs = self.arguments(node)
+            return node.target(*args, **kwargs)
+        raise RuntimeError(f"memplan executor: no source for {node.name} ({source})")
+
+    def arguments(self, node: torch.fx.Node) -> Tuple[Any, Dict[str, Any]]:
+        one = lambda value: self.resolve(value) if isinstance(value, torch.fx.Node) else value  # noqa: E731
+        return torch.fx.node.map_aggregate(node.args, one), torch.fx.node.map_aggregate(node.kwargs, one)
+
+    def compute(self, cid: str) -> Tuple[Any, int]:
+        """Computes node cid from live values; returns its value and the transient bytes of
+        outputs the operator produced but the node does not hold."""
+        spec = self.program.specs[cid]
+        if spec.kind == "input":
+            tensor = self.inputs[spec.input_index]
+            return (tensor if tensor.device == self.program.device else tensor.to(self.program.device)), 0
+        args, kwargs = self.arguments(spec.fx_node)
+        return run_operator(spec, args, kwargs)
+
+    def outputs(self) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
+        """The loss, the parameter gradients and the new buffer values."""
+        program = self.program
+        loss = self.resolve(program.loss_node)
+        grads = {name: self.resolve(node) for name, node in program.grad_nodes.items()}
+        buffers = {name: self.resolve(node) for name, node in program.buffer_updates.items()}
+        return loss, grads, buffers
+
+
+class _Runner:
+    """Runs schedule steps one by one and records live device bytes after each."""
+
+    def __init__(self, program: Program, inputs: Sequence[torch.Tensor]):
+        self.program = program
+        self.env: Dict[str, Any] = {}
+        self.values = _Values(program, self.env, inputs)
+        self.host: Dict[str, Any] = {}
+        self.live = _LiveBytes()
+        self.resident_bytes = program.resident_bytes()
+        self.step_bytes: List[int] = []
+        self.cuda = program.device.type == "cuda"
+        self.compute_stream = torch.cuda.current_stream(program.device) if self.cuda else None
+        self.copy_stream = torch.cuda.Stream(program.device) if self.cuda else None
+        # Two-stream bookkeeping (CUDA): events marking a device copy made on the copy
+        # stream, a host copy completed, and the latest free.
+        self.device_ready: Dict[str, Any] = {}
+        self.host_ready: Dict[str, Any] = {}
+        self.last_free = None
+
+    def record(self, extra: int = 0) -> None:
+        self.step_bytes.append(self.resident_bytes + self.live.total + extra)
+
+    def compute(self, position: int, cid: str) -> None:
+        if cid in self.env:
+            raise RuntimeError(f"step {position}: compute {cid}, which is already on the device")
+        for source in self.program.specs[cid].inputs:
+            if source not in self.env:
+                raise RuntimeError(f"step {position}: compute {cid} needs {source}, which is not on the device")
+            if self.cuda and source in self.device_ready:
+                self.compute_stream.wait_event(self.device_ready.pop(source))
+        value, transient = self.values.compute(cid)
+        self.env[cid] = value
+        self.live.add(value)
+        self.record(transient)
+
+    def free(self, position: int, cid: str) -> None:
+        if cid not in self.env:
+            raise RuntimeError(f"step {position}: free {cid}, which is not on the device")
+        self.record()
+        value = self.env.pop(cid)
+        self.device_ready.pop(cid, None)
+        if self.cuda:
+            # The free happens once its swapOut (if any) has read the value; later computes
+            # and swapIns wait for it.
+            pending = self.host_ready.get(cid)
+            if pending is not None:
+                self.compute_stream.wait_event(pending)
+            self.last_free = torch.cuda.Event()
+            self.last_free.record(self.compute_stream)
+        self.live.remove(value)
+
+    def swap_out(self, position: int, cid: str) -> None:
+        if cid not in self.env or cid in self.host:
+            raise RuntimeError(f"step {position}: illegal swapOut of {cid}")
+        self.record()
+        value = self.env[cid]
+        if not self.cuda:
+            self.host[cid] = _map_tensors(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
+            return
+        ready = self.device_ready.get(cid)
+        made = torch.cuda.Event()
+        made.record(self.compute_stream)
+        with torch.cuda.stream(self.copy_stream):
+            self.copy_stream.wait_event(ready if ready is not None else made)
+
+            def to_host(tensor: torch.Tensor) -> torch.Tensor:
+                raw = _storage_bytes_view(tensor)
+                target = torch.empty(raw.shape, dtype=torch.uint8, pin_memory=True)
+                target.copy_(raw, non_blocking=True)
+                tensor.record_stream(self.copy_stream)
+                return _rebuild(target, tensor)
+
+            self.host[cid] = _map_tensors(value, to_host)
+            done = torch.cuda.Event()
+            done.record(self.copy_stream)
+        self.host_ready[cid] = done
+
+    def swap_in(self, position: int, cid: str) -> None:
+        if cid not in self.host or cid in self.env:
+            raise RuntimeError(f"step {position}: illegal swapIn of {cid}")
+        if self.cuda:
+            device = self.program.device
+            with torch.cuda.stream(self.copy_stream):
+                if cid in self.host_ready:
+                    self.copy_stream.wait_event(self.host_ready[cid])
+                if self.last_free is not None:
+                    self.copy_stream.wait_event(self.last_free)
+                value = _map_tensors(
+                    self.host[cid], lambda tensor: _rebuild(_storage_bytes_view(tensor).to(device, non_blocking=True), tensor)
+                )
+                ready = torch.cuda.Event()
+                ready.record(self.copy_stream)
+            _map_tensors(value, lambda tensor: tensor.record_stream(self.compute_stream))
+            self.device_ready[cid] = ready
+        else:
+            value = _map_tensors(self.host[cid], lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
+        self.env[cid] = value
+        self.live.add(value)
+        self.record()
+
+
+def _program(step: Any) -> Program:
+    """The traced program of a CapturedStep (or the program itself)."""
+    return step if isinstance(step, Program) else step.program
+
+
+def run_schedule(step: Union[Program, Any], schedule: Sequence[Dict[str, str]], inputs: Sequence[torch.Tensor]) -> StepRun:
+    """Replays a schedule on real tensors (step: a CapturedStep or its program) and
+    measures live device bytes at every step."""
+    program = _program(step)
+    runner = _Runner(program, inputs)
+    handlers = {"compute": runner.compute, "free": runner.free, "swapOut": runner.swap_out, "swapIn": runner.swap_in}
+    if runner.cuda:
+        torch.cuda.synchronize(program.device)
+        torch.cuda.reset_peak_memory_stats(program.device)
     started = time.perf_counter()
     for position, entry in enumerate(schedule):
-        op, cid = entry["op"], entry["node"]
-        if op == "compute":
-            spec = step.specs[cid]
-            if cid in env:
-                raise RuntimeError(f"step {position}: compute {cid}, which is already on the device")
-            for source in spec.inputs:
-                if source not in env:
-                    raise RuntimeError(f"step {position}: compute {cid} needs {source}, which is not on the device")
-                if cuda and source in device_ready:
-                    compute_stream.wait_event(device_ready.pop(source))
-            if timed and cuda:
-                torch.cuda.synchronize(step.device)
-            tick = time.perf_counter()
-            value, transient = step.compute(cid, env, residents, inputs)
-            if timed:
-                if cuda:
-                    torch.cuda.synchronize(step.device)
-                node_seconds.setdefault(cid, []).append(time.perf_counter() - tick)
-            node_transient[cid] = max(transient, node_transient.get(cid, 0))
-            env[cid] = value
-            live.add(value)
-            step_bytes.append(resident_bytes + live.total + transient)
-        elif op == "free":
-            if cid not in env:
-                raise RuntimeError(f"step {position}: free {cid}, which is not on the device")
-            step_bytes.append(resident_bytes + live.total)
-            value = env.pop(cid)
-            device_ready.pop(cid, None)
-            if cuda:
-                # The free happens once its swapOut (if any) has read the value; later
-                # computes and swapIns wait for it.
-                pending = host_ready.get(cid)
-                if pending is not None:
-                    compute_stream.wait_event(pending)
-                last_free = torch.cuda.Event()
-                last_free.record(compute_stream)
-            live.remove(value)
-            del value
-        elif op == "swapOut":
-            if cid not in env or cid in host:
-                raise RuntimeError(f"step {position}: illegal swapOut of {cid}")
-            step_bytes.append(resident_bytes + live.total)
-            value = env[cid]
-            if cuda:
-                ready = device_ready.get(cid)
-                made = torch.cuda.Event()
-                made.record(compute_stream)
-                with torch.cuda.stream(copy_stream):
-                    copy_stream.wait_event(ready if ready is not None else made)
-
-                    def to_host(tensor: torch.Tensor) -> torch.Tensor:
-                        raw = _storage_bytes_view(tensor)
-                        target = torch.empty(raw.shape, dtype=torch.uint8, pin_memory=True)
-                        target.copy_(raw, non_blocking=True)
-                        tensor.record_stream(copy_stream)
-                        return _rebuild(target, tensor)
-
-                    host[cid] = _map_tensors(value, to_host)
-                    done = torch.cuda.Event()
-                    done.record(copy_stream)
-                host_ready[cid] = done
-            else:
-                host[cid] = _map_tensors(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
-        elif op == "swapIn":
-            if cid not in host or cid in env:
-                raise RuntimeError(f"step {position}: illegal swapIn of {cid}")
-            if cuda:
-                with torch.cuda.stream(copy_stream):
-                    if cid in host_ready:
-                        copy_stream.wait_event(host_ready[cid])
-                    if last_free is not None:
-                        copy_stream.wait_event(last_free)
-                    value = _map_tensors(
-                        host[cid],
-                        lambda tensor: _rebuild(_storage_bytes_view(tensor).to(step.device, non_blocking=True), tensor),
-                    )
-                    ready = torch.cuda.Event()
-                    ready.record(copy_stream)
-                _map_tensors(value, lambda tensor: tensor.record_stream(compute_stream))
-                device_ready[cid] = ready
-            else:
-                value = _map_tensors(host[cid], lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
-            env[cid] = value
-            live.add(value)
-            step_bytes.append(resident_bytes + live.total)
-        else:
-            raise RuntimeError(f"step {position}: unknown op {op!r}")
+        handler = handlers.get(entry["op"])
+        if handler is None:
+            raise RuntimeError(f"step {position}: unknown op {entry['op']!r}")
+        handler(position, entry["node"])
     cuda_max = None
-    if cuda:
-        torch.cuda.synchronize(step.device)
-        cuda_max = torch.cuda.max_memory_allocated(step.device)
+    if runner.cuda:
+        torch.cuda.synchronize(program.device)
+        cuda_max = torch.cuda.max_memory_allocated(program.device)
     seconds = time.perf_counter() - started
     return StepRun(
-        env=env,
-        step_bytes=step_bytes,
-        peak_bytes=max(step_bytes) if step_bytes else resident_bytes,
+        env=runner.env,
+        step_bytes=runner.step_bytes,
+        peak_bytes=max(runner.step_bytes) if runner.step_bytes else runner.resident_bytes,
         seconds=seconds,
-        node_seconds=node_seconds,
-        node_transient=node_transient,
         cuda_max_allocated=cuda_max,
     )
-
-
-def replay_memory(graph: Dict[str, Any], schedule: Sequence[Dict[str, str]]) -> List[int]:
-    """Device bytes at every step as the contract defines them (residentBytes included)."""
-    nodes = {node["id"]: node for node in graph["nodes"]}
-    resident = int(graph.get("residentBytes", 0))
-    on_device = set()
-    live = 0
-    out: List[int] = []
-    for entry in schedule:
-        op, cid = entry["op"], entry["node"]
-        node = nodes[cid]
-        during = live
-        if op == "compute":
-            during = live + node["bytes"] + node.get("workspaceBytes", 0)
-            live += node["bytes"]
-            on_device.add(cid)
-        elif op == "free":
-            live -= node["bytes"]
-            on_device.discard(cid)
-        elif op == "swapIn":
-            live += node["bytes"]
-            during = live
-            on_device.add(cid)
-        out.append(resident + during)
-    return out
 
 
 def execute(plan: Any, inputs: Optional[Sequence[torch.Tensor]] = None, *, update_buffers: bool = True) -> ExecutionResult:
     """Runs one training step following plan.schedule; returns the loss, the parameter
     gradients and the measured peak of live device bytes."""
-    step: CapturedStep = plan.captured
+    if plan.captured is None:
+        raise ValueError("memplan: the plan is not bound to a captured step")
     if plan.schedule is None or not plan.schedule:
         raise ValueError(f"memplan: the plan has no schedule (status {plan.status}): {plan.json.get('message', '')}")
-    values = list(step.example_inputs if inputs is None else inputs)
-    run = run_schedule(step, plan.schedule, values)
-    residents = step.resident_values()
-    loss, grads, buffers = step.outputs(run.env, residents)
-    if update_buffers and step.model is not None:
-        own = dict(step.model.named_buffers())
+    program = _program(plan.captured)
+    values = list(program.example_inputs if inputs is None else inputs)
+    run = run_schedule(program, plan.schedule, values)
+    loss, grads, buffers = _Values(program, run.env, values).outputs()
+    if update_buffers:
+        own = dict(program.model.named_buffers(remove_duplicate=False))
         with torch.no_grad():
             for name, value in buffers.items():
                 own[name].copy_(value)

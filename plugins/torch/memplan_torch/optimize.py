@@ -7,6 +7,7 @@ from collections import defaultdict, deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
 
 import torch
+from torch.utils.checkpoint import CheckpointPolicy, checkpoint, create_selective_checkpoint_contexts
 
 from .capture import CapturedStep, capture
 from .execute import ExecutionResult, execute
@@ -37,7 +38,7 @@ class MemplanStep:
                 )
         result = execute(self.plan, tensors)
         self.last = result
-        params = dict(self.captured.model.named_parameters())
+        params = dict(self.captured.model.named_parameters(remove_duplicate=False))
         with torch.no_grad():
             for name, grad in result.grads.items():
                 if grad is None:
@@ -119,8 +120,9 @@ def _decisions(planned: Plan) -> Dict[str, List[bool]]:
     recomputed = set(planned.recomputed())
     by_name: Dict[str, List[bool]] = defaultdict(list)
     seen = set()
-    for cid in captured.order:
-        spec = captured.specs[cid]
+    program = captured.program
+    for cid in program.order:
+        spec = program.specs[cid]
         if spec.kind != "forward" or spec.fx_node is None or spec.fx_node in seen:
             continue
         seen.add(spec.fx_node)
@@ -134,8 +136,6 @@ def checkpoint_policy(planned: Plan) -> Callable[[], Any]:
     PREFER_RECOMPUTE, the rest MUST_SAVE (views are always recomputed, they hold no memory;
     operators that update state in place, such as batch norm's running statistics, are
     always saved so the state is updated once)."""
-    from torch.utils.checkpoint import CheckpointPolicy, create_selective_checkpoint_contexts
-
     decisions = _decisions(planned)
     # Decisions taken in the latest original (not recompute) forward, for inspection.
     stats = {"recompute": 0, "save": 0, "sideEffect": 0, "unmatched": 0}
@@ -183,8 +183,6 @@ class SelectiveCheckpoint(torch.nn.Module):
         self.context_fn = context_fn
 
     def forward(self, *args: Any) -> Any:
-        from torch.utils.checkpoint import checkpoint
-
         return checkpoint(self.model, *args, use_reentrant=False, context_fn=self.context_fn)
 
 

@@ -44,11 +44,9 @@ def test_graph_follows_the_contract(captured, cnn_case):
     # Keep nodes: the loss, one per parameter gradient, the updated buffers.
     keep = [node for node in nodes if node.get("keep")]
     keep_ids = {node["id"] for node in keep}
-    from memplan_torch.capture import _owners
-
-    assert set(captured.grad_nodes) == {name for name, _ in model.named_parameters()}
-    for name, grad in captured.grad_nodes.items():
-        assert _owners(captured, grad) and set(_owners(captured, grad)) <= keep_ids, name
+    assert set(captured.program.grad_nodes) == {name for name, _ in model.named_parameters()}
+    for name, grad in captured.program.grad_nodes.items():
+        assert captured.program.owners(grad) and set(captured.program.owners(grad)) <= keep_ids, name
     assert sum(node["bytes"] for node in keep) >= params
     loss_owner = [node for node in keep if node["kind"] == "loss"]
     assert len(loss_owner) == 1 and loss_owner[0]["bytes"] == 4
@@ -59,7 +57,7 @@ def test_views_are_folded_into_their_storage(captured):
     assert not ops & VIEW_OPS
     # The flatten/mean/linear path has views in the traced program; their readers point
     # at the storage owner instead.
-    traced = {node.target.__name__.split(".")[0] for node in captured.gm.graph.nodes if node.op == "call_function"}
+    traced = {node.target.__name__.split(".")[0] for node in captured.program.gm.graph.nodes if node.op == "call_function"}
     assert traced & VIEW_OPS
 
 
@@ -133,7 +131,9 @@ def test_ids_are_stable_across_captures(mlp_case):
     model, inputs, targets = mlp_case
     first = mt.capture(model, inputs, loss_fn, targets, repeats=1)
     second = mt.capture(model, inputs, loss_fn, targets, repeats=1)
-    strip = lambda graph: [(n["id"], n["op"], n["kind"], n["inputs"], n["bytes"], n.get("keep", False)) for n in graph["nodes"]]  # noqa: E731
+    def strip(graph):
+        return [(n["id"], n["op"], n["kind"], n["inputs"], n["bytes"], n.get("keep", False)) for n in graph["nodes"]]
+
     assert strip(first.graph) == strip(second.graph)
     inputs_nodes = [node for node in first.graph["nodes"] if node["kind"] == "input"]
     assert [node["id"] for node in inputs_nodes] == ["input.0", "input.1"]

@@ -12,7 +12,7 @@ import memplan_torch as mt
 from conftest import TIME_LIMIT
 from helpers import check_execution, loss_fn
 
-FRACTIONS = [1.0, 0.7, 0.5]
+SLOW = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def _check_plan(planned, fraction):
         assert planned.recomputed()
 
 
-@pytest.mark.parametrize("fraction", FRACTIONS)
+@pytest.mark.parametrize("fraction", [1.0, 0.7, pytest.param(0.5, marks=SLOW)])
 @pytest.mark.parametrize("name", ["cnn", "mlp"])
 def test_offline_plan_executes_as_predicted(captured_cases, name, fraction):
     captured, model, inputs, targets = captured_cases[name]
@@ -41,7 +41,7 @@ def test_offline_plan_executes_as_predicted(captured_cases, name, fraction):
     check_execution(planned, model, inputs, targets)
 
 
-@pytest.mark.parametrize("fraction", FRACTIONS)
+@pytest.mark.parametrize("fraction", [1.0, pytest.param(0.7, marks=SLOW), pytest.param(0.5, marks=SLOW)])
 @pytest.mark.parametrize("name", ["cnn", "mlp"])
 def test_service_plan_executes_as_predicted(captured_cases, server_url, name, fraction):
     captured, model, inputs, targets = captured_cases[name]
@@ -120,6 +120,7 @@ class TinyTransformer(torch.nn.Module):
         return self.head(self.encoder(self.embed(tokens)).mean(1))
 
 
+@SLOW
 def test_transformer_executes_as_predicted():
     torch.manual_seed(4)
     model = TinyTransformer()

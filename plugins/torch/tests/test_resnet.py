@@ -16,6 +16,9 @@ from memplan_torch.optimize import infeasible_message
 from conftest import TIME_LIMIT, import_torchvision
 from helpers import check_execution, loss_fn
 
+# The whole module is slow: capturing resnet18 alone takes about 15 s on one thread.
+pytestmark = pytest.mark.slow
+
 RESULTS: dict = {}
 
 

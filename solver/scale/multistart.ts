@@ -1,12 +1,13 @@
-// The scale search: many cheap remat plans and a local search on each, within a deadline.
-// Sources: starting schedules given by the caller (baselines, solver incumbents), the
-// greedy scheduler of greedy.ts with several eviction weightings and budget margins, then
-// randomized restarts of it until the deadline. Every fitting sequence goes through the
+// The scale search, a multi-start local search: many cheap remat plans and a local search
+// on each, within a deadline. Sources: starting schedules given by the caller (baselines,
+// solver incumbents), the greedy scheduler of greedy.ts with several eviction weightings
+// and budget margins, then randomized restarts of it until the deadline. Every fitting sequence goes through the
 // improver; the cheapest result wins. All figures are exact (sequence.ts), and the caller
 // replays the winner in the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
-import { seededRandom } from '../random.js';
+import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, STALL_RESTARTS, TIME_SHARES } from '../limits.js';
+import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
 import { listedOrder, memoryAwareOrder } from './order.js';
@@ -36,12 +37,6 @@ export interface ScaleSearchOptions {
 export type ScaleSearchResult =
   | { found: true; steps: IndexedStep[]; cost: number; peak: number; from: string; tried: number }
   | { found: false; smallestPeak: number; tried: number };
-
-/** Perturbed memory-aware orders tried (within a tenth of the search time). */
-export const ORDER_RESTARTS = 40;
-
-/** Randomized restarts stop after this many in a row found nothing better. */
-export const STALL_RESTARTS = 400;
 
 /** The fixed greedy variants: eviction weighting alpha and the share of the budget aimed at. */
 export const GREEDY_VARIANTS: readonly { alpha: number; margin: number }[] = [
@@ -93,8 +88,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     }
     // Perturbed memory-aware orders: the few with the lowest no-remat peak join the pool.
     const perturbed: { order: number[]; peak: number }[] = [];
-    const orderRandom = seededRandom(777);
-    const orderDeadline = Date.now() + 0.1 * Math.max(0, options.deadline - Date.now());
+    const orderRandom = seededRandom(ORDER_SEED);
+    const orderDeadline = Date.now() + TIME_SHARES.searchOrders * Math.max(0, options.deadline - Date.now());
     for (let attempt = 0; attempt < ORDER_RESTARTS && Date.now() < orderDeadline; attempt++) {
       const order = memoryAwareOrder(graph, 'delta', orderRandom, 0.5);
       const profile = profileOf(graph, order);
@@ -111,7 +106,7 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
       }
     }
     if (options.restarts ?? true) {
-      const random = seededRandom(12345);
+      const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
       for (let seed = 1; !stop() && Date.now() < options.deadline && sinceBetter < STALL_RESTARTS; seed++) {
         const alpha = 0.25 + 2.75 * random();

@@ -1,0 +1,332 @@
+// Every size limit, tolerance, time share and default seed of the solver, each with the
+// reason for its value. Keep this a flat list of named, documented constants (add new ones
+// to the end of their section) so that branches adding limits merge easily. Tables of
+// algorithm variants (the greedy's weightings, the rounding budgets, the transfer presets)
+// stay beside the algorithm they parameterise.
+
+// ---- Graph sizes ------------------------------------------------------------------------
+
+/** Largest graph accepted by default, in nodes (the service's MEMPLAN_MAX_NODES overrides it). */
+export const DEFAULT_MAX_NODES = 20_000;
+
+/** Beyond this many nodes the recomputation bound's quadratic ancestor sets are not built. */
+export const BOUND_MAX_NODES = 6000;
+
+/**
+ * Beyond this many nodes the exact MILPs are not tried: auto's checkmate-milp phase and
+ * swap-milp. Both models grow with the square of the size, and on Checkmate's chain
+ * graphs the remat MILP rarely closes beyond ~100 nodes (../shared/DESIGN.md, "Solver facts").
+ */
+export const MILP_MAX_NODES = 200;
+
+// ---- Model sizes (the 2 GiB WebAssembly heap) ---------------------------------------------
+
+/**
+ * checkmate-lp and checkmate-milp refuse a formulation estimated past this many nonzeros:
+ * the model alone would take most of the 2 GiB WASM heap (the LP relaxation aborts near
+ * 500 chain nodes). This is the hard limit, for a request that asked for these strategies.
+ */
+export const MAX_FORMULATION_NONZEROS = 5_000_000;
+
+/**
+ * auto builds the formulation only up to this many nonzeros, half the hard limit above:
+ * it re-solves the LP at shrunk budgets and then builds the MILP (and maybe a reordered
+ * one) within one time limit, and it has the baselines and the scale search to fall back on.
+ */
+export const AUTO_MAX_NONZEROS = 2_500_000;
+
+/** auto does not even build a formulation estimated past AUTO_MAX_NONZEROS times this (the estimate is within 15 %). */
+export const NONZERO_ESTIMATE_SLACK = 1.2;
+
+/** A HiGHS worker whose WASM heap grew past this many bytes is replaced (the heap never shrinks). */
+export const RETIRE_HEAP_BYTES = 1024 * 1024 * 1024;
+
+/** HiGHS workers kept idle for the next solve (each holds a WASM instance). */
+export const MAX_IDLE_HIGHS_WORKERS = 2;
+
+/** Bytes are divided by a scale that puts the budget at most at this value in the models. */
+export const MODEL_BYTE_RANGE = 1e5;
+
+/** Costs are divided by a scale that puts the largest node cost at most at this value in the models. */
+export const MODEL_COST_RANGE = 1e3;
+
+/** Names in CPLEX-LP text are cut to this many characters. */
+export const LP_NAME_MAX_CHARS = 200;
+
+/** Lines of CPLEX-LP text are wrapped before they grow past this many characters. */
+export const LP_LINE_MAX_CHARS = 200;
+
+// ---- Sweep and search sizes ---------------------------------------------------------------
+
+/** Checkpoint sweeps stop once this many candidates in a row were given up as thrashing. */
+export const GIVE_UP_RUN = 3;
+
+/** A checkpoint candidate is given up past this many steps per node (plus CANDIDATE_STEP_ALLOWANCE): about five computes per node. */
+export const CHECKPOINT_STEPS_PER_NODE = 10;
+
+/** A DTR replay is given up past this many steps per node (plus CANDIDATE_STEP_ALLOWANCE): it recomputes every node a dozen times over. */
+export const DTR_STEPS_PER_NODE = 12;
+
+/** Steps every candidate may take beyond its per-node allowance, so small graphs are never cut short. */
+export const CANDIDATE_STEP_ALLOWANCE = 1024;
+
+/** The greedy scheduler gives up past this many computes per node (plus GREEDY_COMPUTE_ALLOWANCE). */
+export const GREEDY_COMPUTES_PER_NODE = 20;
+
+/** Computes the greedy scheduler may take beyond its per-node allowance. */
+export const GREEDY_COMPUTE_ALLOWANCE = 1000;
+
+/** Perturbed memory-aware orders the scale search tries (within a tenth of its time). */
+export const ORDER_RESTARTS = 40;
+
+/** The scale search's randomized restarts stop after this many in a row found nothing better. */
+export const STALL_RESTARTS = 400;
+
+/** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
+export const BETA_CAP = 1e15;
+
+// ---- Tolerances ---------------------------------------------------------------------------
+
+/**
+ * HiGHS works to relative tolerances of about this: a solver bound is lowered by it so it
+ * stays a bound, and a proven bound within it of a plan's cost is that cost.
+ */
+export const SOLVER_RELATIVE_TOLERANCE = 1e-9;
+
+/** A MILP bound is reported as progress only when it rises by more than this (absolute, in model units). */
+export const BOUND_PROGRESS_STEP = 1e-9;
+
+/** A warm start is passed to HiGHS only when no row of the model is violated by more than this. */
+export const FEASIBILITY_TOLERANCE = 1e-6;
+
+/** LP values within this of 0 or 1 count as integral when rounding collects its thresholds. */
+export const INTEGRALITY_TOLERANCE = 1e-6;
+
+/** An LP value this close below a rounding threshold still passes it (float rounding). */
+export const THRESHOLD_SLACK = 1e-9;
+
+/** The recomputation bound is lowered by this relative amount, so float rounding of its sums never lifts it above the optimum. */
+export const RECOMPUTE_BOUND_SHAVE = 1e-9;
+
+/** The covering MILP's dual bound is lowered by this relative amount (MIP tolerances are coarser than LP ones). */
+export const COVERING_BOUND_SHAVE = 1e-6;
+
+/** A plan whose proven gap is at most this is optimal (float rounding of equal figures). */
+export const OPTIMAL_GAP = 1e-12;
+
+/** LP values are rounded to multiples of 1 / ROUNDING_GRID before rounding collects its thresholds. */
+export const ROUNDING_GRID = 1e6;
+
+/** The scale search stops at a plan within this relative gap of the recomputation bound at most (whatever gap was asked for). */
+export const MAX_SEARCH_STOP_GAP = 0.5;
+
+/** The smallest overhead Capuchin divides by when it ranks evictions by bytes saved per unit of overhead. */
+export const MIN_EVICTION_OVERHEAD = 1e-9;
+
+// ---- Time ---------------------------------------------------------------------------------
+
+/** Below this many seconds left, auto skips a solver phase. */
+export const MIN_PHASE_SECONDS = 1;
+
+/** The shortest slice a solver is given when a strategy's time is nearly spent. */
+export const MIN_SOLVE_SECONDS = 0.5;
+
+/** The shortest time limit passed to HiGHS for one LP solve. */
+export const MIN_LP_SECONDS = 0.1;
+
+/** The swap MILP gets at least this many seconds, even when the request's time is spent. */
+export const MIN_SWAP_MILP_SECONDS = 1;
+
+/** A local-search phase shorter than this is not started. */
+export const MIN_LOCAL_SEARCH_SECONDS = 0.1;
+
+/** auto's last local search stops this many seconds before the margin, for building the plan. */
+export const FINAL_LOCAL_SEARCH_RESERVE_SECONDS = 0.5;
+
+/** Seconds the covering MILP of the recomputation bound may take at most (it needs well under one on the benchmarks). */
+export const COVERING_SECONDS = 5;
+
+/** Seconds local-search (and auto's scale search after the baselines) spends at most, whatever the time limit. */
+export const LOCAL_SEARCH_SECONDS = 10;
+
+/** Seconds greedy-remat spends at most (one greedy pass and its local search). */
+export const GREEDY_REMAT_SECONDS = 1;
+
+/** auto keeps at most this many seconds of its time limit for what runs outside the solvers' own clocks. */
+export const AUTO_MARGIN_SECONDS = 2;
+
+/**
+ * Named shares of a strategy's time, each a fraction of what its comment says. auto's
+ * phases read them through its Clock (solver/util/clock.ts).
+ */
+export const TIME_SHARES = {
+  /** Of the time limit, less margin: what auto keeps back (at most AUTO_MARGIN_SECONDS). */
+  margin: 0.05,
+  /** Of the time limit: the covering MILP of the recomputation bound (at most COVERING_SECONDS). */
+  covering: 0.1,
+  /** Of the time limit: auto's scale search after the baselines ends by then, when the MILP will run (at most LOCAL_SEARCH_SECONDS). */
+  scaleSearch: 0.2,
+  /** Of the time limit: the same, when the graph is too large for the MILP. */
+  scaleSearchWithoutMilp: 0.5,
+  /** Of the time left: Checkmate's LP relaxation and its rounding, when the MILP will run. */
+  lp: 0.4,
+  /** Of the time left: the same, when the graph is too large for the MILP. */
+  lpWithoutMilp: 0.9,
+  /** Of the time left: the exact MILP with a host link (the rest goes to swap-milp). */
+  milpWithLink: 0.5,
+  /** Of the MILP phase's time: the first MILP that recomputes forward nodes only. */
+  milpForward: 0.4,
+  /** Of the time left: swap-milp's exact remat MILP, before the swap model. */
+  swapMilpRemat: 0.5,
+  /** Of the scale search's time: its perturbed memory-aware orders. */
+  searchOrders: 0.1,
+} as const;
+
+/** Seconds past its time limit after which a HiGHS worker is stopped (loading, presolve). */
+export const HIGHS_GRACE_SECONDS = 2;
+
+/** Seconds after a stop request after which a HiGHS worker that has not answered is terminated. */
+export const HIGHS_STOP_GRACE_SECONDS = 0.8;
+
+/** The shortest time limit a HiGHS worker passes to the solver. */
+export const MIN_HIGHS_SECONDS = 0.05;
+
+/** A HiGHS worker reports a better MILP bound at most this often, in seconds. */
+export const BOUND_EVERY_SECONDS = 0.25;
+
+// ---- Seeds --------------------------------------------------------------------------------
+
+/** Seed of the scale search's perturbed memory-aware orders. */
+export const ORDER_SEED = 777;
+
+/** Seed of the scale search's randomized restarts. */
+export const RESTART_SEED = 12345;
+
+/** Default seed of the greedy scheduler's eviction noise. */
+export const GREEDY_SEED = 1;
+
+// ---- Numbers a client sends and service defaults --------------------------------------------
+// The graph and request schemas, the simulator's callers and the service read them from
+// here; the README's settings section documents the ones an operator can change.
+//
+// Numbers a client sends (../shared/DESIGN.md, "Numbers"). With them every figure the
+// simulator replays stays finite: the largest peak is about nodes x 2^51 bytes and the
+// largest makespan about steps x 1e21 cost units, far below Number.MAX_VALUE. Only a
+// ratio over a vanishing baseCost can still overflow, which the finite check catches.
+
+/** Largest bytes and workspaceBytes of one node: 2^50 bytes (1 PiB). */
+export const MAX_NODE_BYTES = 2 ** 50;
+
+/** Largest residentBytes of a graph: 2^53 bytes. */
+export const MAX_RESIDENT_BYTES = 2 ** 53;
+
+/** Largest cost of one node (any unit, one for all nodes). */
+export const MAX_NODE_COST = 1e12;
+
+/** Largest sum of the costs of a graph's nodes (each once). */
+export const MAX_TOTAL_COST = 1e15;
+
+/** Smallest host-link bandwidth, bytes per cost unit. */
+export const MIN_BANDWIDTH = 1e-6;
+
+/** Largest host-link bandwidth, bytes per cost unit. */
+export const MAX_BANDWIDTH = 1e12;
+
+/** Largest host-link latency, cost units per copy. */
+export const MAX_LATENCY = 1e12;
+
+/** Largest budget in bytes a request may name: 2^53 (a safe integer bound). */
+export const MAX_BUDGET_BYTES = 2 ** 53;
+
+/** Largest budget fraction of the no-remat peak. */
+export const MAX_BUDGET_FRACTION = 100;
+
+// Sizes of a request.
+
+/* DEFAULT_MAX_NODES: see "Graph sizes" above. */
+
+/** Longest node id, step node and op text, in characters. */
+export const MAX_NODE_ID_LENGTH = 512;
+
+/** Longest graph name, in characters. */
+export const MAX_GRAPH_NAME_LENGTH = 1024;
+
+/** Most inputs one node may list. */
+export const MAX_NODE_INPUTS = 100_000;
+
+/** Longest schedule a plan may carry (strategies and stored plans). */
+export const MAX_SCHEDULE_STEPS = 10_000_000;
+
+/** Longest schedule POST /v1/simulate replays. */
+export const MAX_SIMULATE_STEPS = 1_000_000;
+
+/** Most timeline rows one /v1/simulate reply carries (a page: timelineFrom, timelineLimit). */
+export const MAX_TIMELINE_ROWS = 20_000;
+
+/** Longest job or plan id in a URL, in characters (the router and the schema agree on it). */
+export const MAX_ID_LENGTH = 128;
+
+/** Longest strategy name. */
+export const MAX_STRATEGY_NAME_LENGTH = 64;
+
+/** Largest timeLimitSeconds the contract schema admits; a server may cap it lower. */
+export const MAX_TIME_LIMIT_SECONDS = 3600;
+
+/** Default timeLimitSeconds of a plan request. */
+export const DEFAULT_TIME_LIMIT_SECONDS = 60;
+
+// Service defaults (each has an environment variable, see the README's settings).
+
+/** Default request body limit: 32 MiB (MEMPLAN_BODY_LIMIT). */
+export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/** Default cap on a request's timeLimitSeconds on the service (MEMPLAN_MAX_TIME_LIMIT). */
+export const DEFAULT_SERVICE_MAX_TIME_LIMIT_SECONDS = 600;
+
+/** Default jobs that may wait for a worker (MEMPLAN_MAX_QUEUE). */
+export const DEFAULT_MAX_QUEUE = 64;
+
+/** Default queued plus running jobs one API key may have at once (MEMPLAN_MAX_JOBS_PER_KEY). */
+export const DEFAULT_MAX_JOBS_PER_KEY = 16;
+
+/** Default time to receive a whole request, headers and body, in ms (MEMPLAN_REQUEST_TIMEOUT_MS). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Default time to receive the headers of a request, in ms (MEMPLAN_HEADERS_TIMEOUT_MS). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * Default idle time after which a socket is closed, in ms (MEMPLAN_CONNECTION_TIMEOUT_MS).
+ * Above the longest `wait` of POST /v1/plans (60 s) so a waiting client is not cut off.
+ */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 120_000;
+
+/** Default keep-alive time between requests on one connection, in ms (MEMPLAN_KEEP_ALIVE_TIMEOUT_MS). */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/** Default number of open connections the server accepts (MEMPLAN_MAX_CONNECTIONS). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+/** How often the server checks requests against their timeouts, in ms. */
+export const DEFAULT_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/** Default age after which finished jobs and their plans are deleted, in hours (MEMPLAN_RETENTION_HOURS; 0 keeps them). */
+export const DEFAULT_RETENTION_HOURS = 24 * 30;
+
+/** How often the retention sweep runs, in ms. */
+export const RETENTION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Longest wait of POST /v1/plans, in seconds. */
+export const MAX_PLAN_WAIT_SECONDS = 60;
+
+/** Most jobs one GET /v1/jobs lists. */
+export const MAX_JOB_LIST = 500;
+
+/** Plan text above this many characters is checked on a codec thread, not the event loop. */
+export const INLINE_CHECK_MAX_CHARS = 256 * 1024;
+
+/** Most ids an error message lists (a cycle's nodes); the rest are counted. */
+export const MAX_ERROR_LIST_ITEMS = 20;
+
+/** Longest id an error message's list shows in full; longer ones are cut. */
+export const MAX_ERROR_ID_CHARS = 64;
