@@ -82,6 +82,19 @@ export const ORDER_RESTARTS = 40;
 /** The scale search's randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
 
+/**
+ * Closure rows (solver/bounds/closure-milp.ts) added per separation round at most, the most
+ * violated first; each is a copy of one node's minimum-cut problem, so a few keep the MILP
+ * small, and the other violated nodes get flow cuts (one covering row each) instead.
+ */
+export const CLOSURE_ROWS_PER_ROUND = 4;
+
+/** Closure rows and flow cuts added per separation round at most. */
+export const CLOSURE_CUTS_PER_ROUND = 200;
+
+/** Input steps a closure row follows from the nodes needed after its node (deeper is tighter but larger; measured: 4 loses nothing on the captured graphs). */
+export const CLOSURE_DEPTH = 4;
+
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
 
@@ -125,6 +138,19 @@ export const MIN_EVICTION_OVERHEAD = 1e-9;
 
 // ---- Time ---------------------------------------------------------------------------------
 
+/**
+ * A separation round of the closure MILP stops within this relative gap of its objective
+ * (the extra compute cost, so 0.5 % of it is well under 0.1 % of the makespan): a round
+ * needs a good recomputed set and a dual bound, not a proof.
+ */
+export const CLOSURE_ROUND_GAP = 0.005;
+
+/** A separation round's MILP gets at least this many seconds (or CLOSURE_ROUND_SHARE of the time left, when more). */
+export const CLOSURE_ROUND_SECONDS = 2;
+
+/** A separation round's MILP gets at most this share of the closure bound's time left (or CLOSURE_ROUND_SECONDS). */
+export const CLOSURE_ROUND_SHARE = 0.25;
+
 /** Below this many seconds left, auto skips a solver phase. */
 export const MIN_PHASE_SECONDS = 1;
 
@@ -164,6 +190,8 @@ export const TIME_SHARES = {
   margin: 0.05,
   /** Of the time limit: the covering MILP of the recomputation bound (at most COVERING_SECONDS). */
   covering: 0.1,
+  /** Of the time limit: the closure bound (its covering MILP, then separation rounds); it stops earlier once no row is violated. */
+  closure: 0.35,
   /** Of the time limit: auto's scale search after the baselines ends by then, when the MILP will run (at most LOCAL_SEARCH_SECONDS). */
   scaleSearch: 0.2,
   /** Of the time limit: the same, when the graph is too large for the MILP. */

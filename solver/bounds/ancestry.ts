@@ -5,9 +5,6 @@
 // computation. The bounds of this folder are built on it; their proofs are in closure.ts.
 import type { IndexedGraph } from '../graph/validate.js';
 
-/** Beyond this many nodes the quadratic bitsets are not built. */
-export const ANCESTRY_MAX_NODES = 6000;
-
 /** Ancestor and descendant bitsets, one row of `words` 32-bit words per node. */
 export class Ancestry {
   readonly words: number;

@@ -22,20 +22,21 @@
 // budget, and solve again, while time is left. Every solve's dual bound is valid (fewer
 // rows, a relaxation), so the best of them is reported.
 import type { IndexedGraph } from '../graph/validate.js';
+import {
+  CLOSURE_CUTS_PER_ROUND,
+  CLOSURE_DEPTH,
+  CLOSURE_ROUND_GAP,
+  CLOSURE_ROUND_SECONDS,
+  CLOSURE_ROUND_SHARE,
+  CLOSURE_ROWS_PER_ROUND,
+  COVERING_BOUND_SHAVE,
+  MODEL_COST_RANGE,
+} from '../limits.js';
 import type { MilpBackend, SolveResult } from '../milp/backend.js';
 import { highsBackend } from '../milp/highs-backend.js';
 import { Model, type Term } from '../milp/model.js';
 import { Ancestry, type FirstComputation, firstComputation } from './ancestry.js';
 import { type ClosureNetwork, closureMinimum, closureNetwork } from './closure.js';
-
-/** Closure rows added per separation round at most (the most violated first); the other violated nodes get flow cuts. */
-export const CLOSURE_ROWS_PER_ROUND = 4;
-
-/** Closure rows and flow cuts added per separation round at most. */
-export const CLOSURE_CUTS_PER_ROUND = 200;
-
-/** Input steps the closure rows of the MILP follow from T(v) (deeper is a tighter but larger model). */
-export const CLOSURE_DEPTH = 4;
 
 /** The result of the closure covering bound. */
 export interface ClosureBound {
@@ -91,7 +92,7 @@ class ClosureModel {
     private readonly budget: number,
   ) {
     const maxCost = Math.max(0, ...graph.cost);
-    this.costScale = maxCost > 1e3 ? maxCost / 1e3 : 1;
+    this.costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
   }
 
   /** x[u], created on first use. */
@@ -138,17 +139,22 @@ class ClosureModel {
     const v = network.node;
     this.added.add(v);
     const scale = 1 / this.budget;
-    const leaves = new Map<number, number>();
-    const leave = (node: number) => {
-      let variable = leaves.get(node);
-      if (variable === undefined) {
-        variable = model.addVariable(`e_${v}_${node}`, { lb: 0, ub: 1 });
-        leaves.set(node, variable);
-        if (network.recomputed.has(node)) {
+    const { nodes, memberCount, canLeave, recomputed, readStart, readList } = network;
+    const count = nodes.length;
+    const leave = new Int32Array(count).fill(-1);
+    const present = new Int32Array(count).fill(-1);
+    const memory: Term[] = [];
+    let right = this.budget - network.constant;
+    for (let index = 0; index < count; index++) {
+      const node = nodes[index];
+      const bytes = graph.bytes[node];
+      if (canLeave[index]) {
+        leave[index] = model.addVariable(`e_${v}_${node}`, { lb: 0, ub: 1 });
+        if (recomputed[index]) {
           model.addRow(
             `link_${v}_${node}`,
             [
-              [variable, 1],
+              [leave[index], 1],
               [this.variable(node), -1],
             ],
             -Infinity,
@@ -156,31 +162,24 @@ class ClosureModel {
           );
         }
       }
-      return variable;
-    };
-    const memory: Term[] = [];
-    let right = this.budget - network.constant;
-    for (const member of network.neededMembers) {
-      memory.push([leave(member), -graph.bytes[member] * scale]);
-      right -= graph.bytes[member];
+      if (index < memberCount) {
+        memory.push([leave[index], -bytes * scale]);
+        right -= bytes;
+      } else {
+        present[index] = model.addVariable(`p_${v}_${node}`, { lb: 0, ub: 1 });
+        memory.push([present[index], bytes * scale]);
+      }
     }
-    const present = new Map<number, number>();
-    for (const other of network.others) {
-      const variable = model.addVariable(`p_${v}_${other}`, { lb: 0, ub: 1 });
-      present.set(other, variable);
-      memory.push([variable, graph.bytes[other] * scale]);
-    }
-    for (const [reader, inputs] of network.reads) {
-      if (!network.canLeave.has(reader)) continue;
-      for (const input of inputs) {
-        const variable = present.get(input);
-        if (variable === undefined) continue;
+    for (let index = 0; index < count; index++) {
+      if (leave[index] < 0) continue;
+      for (let at = readStart[index]; at < readStart[index + 1]; at++) {
+        const input = readList[at];
         const terms: Term[] = [
-          [variable, 1],
-          [leave(reader), -1],
+          [present[input], 1],
+          [leave[index], -1],
         ];
-        if (network.canLeave.has(input)) terms.push([leave(input), 1]);
-        model.addRow(`need_${v}_${reader}_${input}`, terms, 0, Infinity);
+        if (leave[input] >= 0) terms.push([leave[input], 1]);
+        model.addRow(`need_${v}_${nodes[index]}_${nodes[input]}`, terms, 0, Infinity);
       }
     }
     model.addRow(`closure_${v}`, memory, -Infinity, right * scale);
@@ -232,11 +231,17 @@ export async function closureBound(
     const result: Pick<SolveResult, 'stop' | 'bound' | 'hasSolution' | 'values' | 'objective'> =
       form.model.variableCount === 0
         ? { stop: 'optimal', bound: 0, hasSolution: true, values: new Float64Array(0), objective: 0 }
-        : await backend.solve(form.model, { timeLimitSeconds: Math.max(0.05, left()), signal: options.signal });
+        : await backend.solve(form.model, {
+            // Each round needs a good R and a dual bound, not a proof: a small gap and a
+            // share of the time keep the later rounds possible.
+            timeLimitSeconds: Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left()))),
+            relativeGap: CLOSURE_ROUND_GAP,
+            signal: options.signal,
+          });
     if (result.stop === 'infeasible') return proof(rounds, closureRows);
     if (result.stop === 'error') break;
     if (result.bound !== undefined && Number.isFinite(result.bound)) {
-      const extra = Math.max(0, result.bound) * form.costScale * (1 - 1e-6);
+      const extra = Math.max(0, result.bound) * form.costScale * (1 - COVERING_BOUND_SHAVE);
       best = Math.max(best ?? 0, extra);
     }
     if (!result.hasSolution || !result.values) break;

@@ -31,26 +31,28 @@ import type { IndexedGraph } from '../graph/validate.js';
 import { type Ancestry, type FirstComputation, firstComputation } from './ancestry.js';
 import { FlowNetwork } from './mincut.js';
 
-/** The closure network of node v: the candidates of N and E and how E propagates need. */
+/**
+ * The closure network of node v: the candidates of N and E, numbered locally (the needed
+ * members first, then the other nodes that a node of E may read), and how E propagates need.
+ */
 export interface ClosureNetwork {
   node: number;
   /** Bytes on the device whatever N and E are: forced(v) plus needed nodes that cannot be in E. */
   constant: number;
-  /** Nodes in N by (a) that may be in E, with bytes > 0. */
-  neededMembers: number[];
-  /** Other nodes that an element of E may read (in N only then), with bytes > 0. */
-  others: number[];
-  /** The nodes that may be in E (members and others). */
-  canLeave: Set<number>;
-  /** The ancestors of v among `canLeave`: in E only when recomputed (they cost in R). */
-  recomputed: Set<number>;
-  /** For each node that may be in E: its inputs among `others` (in N when it is in E). */
-  reads: Map<number, number[]>;
+  /** Graph node of each candidate; the first `memberCount` are in N by (a), the rest only when a node of E reads them. */
+  nodes: Int32Array;
+  memberCount: number;
+  /** Per candidate: 1 when it may be in E. */
+  canLeave: Uint8Array;
+  /** Per candidate: 1 when it is an ancestor of v that may be in E (then it is recomputed, in R). */
+  recomputed: Uint8Array;
+  /** Per candidate u that may be in E: the other candidates it reads are readList[readStart[u] .. readStart[u + 1] - 1]. */
+  readStart: Int32Array;
+  readList: Int32Array;
 }
 
 /** Options: which ancestors of v may be recomputed (default: every recomputable node). */
 export interface ClosureOptions {
-  canRecompute?: (node: number) => boolean;
   /** How many input steps from the needed members the network follows (default unlimited); beyond, nothing is required (a relaxation). */
   depth?: number;
 }
@@ -61,60 +63,65 @@ export function closureNetwork(ancestry: Ancestry, first: FirstComputation, opti
   const v = first.node;
   // A node may be in E when it is not an ancestor of v (computed first after v), or when it
   // is an ancestor that may be recomputed.
-  const mayLeave = (node: number) => !ancestry.isAncestor(node, v) || (graph.recomputable[node] && (options.canRecompute?.(node) ?? true));
-  const excluded = new Uint8Array(graph.size);
-  excluded[v] = 1;
-  for (const input of graph.inputs[v]) excluded[input] = 1;
-  const member = new Uint8Array(graph.size);
+  const ancestor = (node: number) => ancestry.isAncestor(node, v);
+  const mayLeave = (node: number) => !ancestor(node) || graph.recomputable[node];
+  const local = new Map<number, number>();
+  const excluded = (node: number) => node === v || graph.inputs[v].includes(node) || graph.bytes[node] === 0;
+  const nodes: number[] = [];
   let constant = first.forced;
-  const neededMembers: number[] = [];
-  const canLeave = new Set<number>();
-  const recomputed = new Set<number>();
-  const leave = (node: number) => {
-    canLeave.add(node);
-    if (ancestry.isAncestor(node, v)) recomputed.add(node);
-  };
   for (const node of first.needed) {
-    member[node] = 1;
     if (mayLeave(node)) {
-      neededMembers.push(node);
-      leave(node);
+      local.set(node, nodes.length);
+      nodes.push(node);
     } else {
       constant += graph.bytes[node];
     }
   }
-  const others: number[] = [];
-  const reads = new Map<number, number[]>();
-  const seen = new Uint8Array(graph.size);
-  let frontier = neededMembers.slice();
+  const memberCount = nodes.length;
+  const reads: number[][] = [];
+  const members = new Set(first.needed);
+  let frontier = nodes.slice();
   const maxDepth = options.depth ?? Infinity;
   for (let depth = 0; frontier.length > 0 && depth < maxDepth; depth++) {
     const next: number[] = [];
     for (const node of frontier) {
       const inputs: number[] = [];
       for (const input of graph.inputs[node]) {
-        // Inputs of v are on the device anyway; zero-byte values cost nothing present.
-        if (excluded[input] || graph.bytes[input] === 0) continue;
-        inputs.push(input);
-        if (member[input] || seen[input]) continue;
-        seen[input] = 1;
-        others.push(input);
-        if (mayLeave(input)) {
-          leave(input);
-          next.push(input);
+        // Inputs of v are on the device anyway, zero-byte values cost nothing present, and
+        // needed members are paid for unless they leave themselves.
+        if (excluded(input) || members.has(input)) continue;
+        let index = local.get(input);
+        if (index === undefined) {
+          index = nodes.length;
+          local.set(input, index);
+          nodes.push(input);
+          if (mayLeave(input)) next.push(input);
         }
+        inputs.push(index);
       }
-      reads.set(node, inputs);
+      reads[local.get(node)!] = inputs;
     }
     frontier = next;
   }
-  for (const node of frontier) if (!reads.has(node)) reads.set(node, []);
-  return { node: v, constant, neededMembers, others, canLeave, recomputed, reads };
+  const count = nodes.length;
+  const canLeave = new Uint8Array(count);
+  const recomputed = new Uint8Array(count);
+  const readStart = new Int32Array(count + 1);
+  for (let index = 0; index < count; index++) {
+    const node = nodes[index];
+    canLeave[index] = mayLeave(node) ? 1 : 0;
+    recomputed[index] = canLeave[index] && ancestor(node) ? 1 : 0;
+    readStart[index + 1] = readStart[index] + (reads[index]?.length ?? 0);
+  }
+  const readList = new Int32Array(readStart[count]);
+  for (let index = 0; index < count; index++) readList.set(reads[index] ?? [], readStart[index]);
+  return { node: v, constant, nodes: Int32Array.from(nodes), memberCount, canLeave, recomputed, readStart, readList };
 }
 
 /** The least bytes at v's first computation, one E reaching it, and what each blocked node's recomputation would be worth. */
 export interface ClosureMinimum {
   bytes: number;
+  /** Graph nodes in E, ascending. */
   leaving: number[];
   /**
    * For each blocked node u, a weight w(u) >= 0 such that for every set R of recomputable
@@ -124,55 +131,53 @@ export interface ClosureMinimum {
   blocked: Map<number, number>;
 }
 
+const shared = new FlowNetwork();
+
 /**
  * The least device bytes at v's first computation over every admissible N and E (see the
  * file comment). `blocked` names recomputable ancestors that are not allowed in E here
  * (not in R); the result prices them for the flow cuts of closure-milp.ts.
  */
 export function closureMinimum(network: ClosureNetwork, graph: IndexedGraph, blocked?: (node: number) => boolean): ClosureMinimum {
-  const flow = new FlowNetwork();
-  const leaveNode = new Map<number, number>();
-  const needNode = new Map<number, number>();
-  const blockEdge = new Map<number, number>();
-  const block = (node: number, leave: number) => {
-    if (blocked && network.recomputed.has(node) && blocked(node)) blockEdge.set(node, flow.addEdge(leave, FlowNetwork.SINK, Infinity));
-  };
-  for (const member of network.neededMembers) {
-    const leave = flow.addNode();
-    leaveNode.set(member, leave);
-    // In N and not in E (on the sink side): its bytes are paid.
-    flow.addEdge(FlowNetwork.SOURCE, leave, graph.bytes[member]);
-    block(member, leave);
-  }
-  for (const other of network.others) {
-    const need = flow.addNode();
-    needNode.set(other, need);
-    if (network.canLeave.has(other)) {
-      const leave = flow.addNode();
-      leaveNode.set(other, leave);
-      flow.addEdge(need, leave, graph.bytes[other]);
-      block(other, leave);
+  const flow = shared;
+  flow.reset();
+  const { nodes, memberCount, canLeave, recomputed, readStart, readList } = network;
+  const count = nodes.length;
+  // Flow nodes: leave[u] for candidates that may leave, need[u] for the others beyond the members.
+  const leave = new Int32Array(count).fill(-1);
+  const need = new Int32Array(count).fill(-1);
+  const blockEdge = new Int32Array(count).fill(-1);
+  for (let index = 0; index < count; index++) {
+    const bytes = graph.bytes[nodes[index]];
+    if (index < memberCount) {
+      leave[index] = flow.addNode();
+      // In N and not in E (on the sink side): its bytes are paid.
+      flow.addEdge(FlowNetwork.SOURCE, leave[index], bytes);
     } else {
-      flow.addEdge(need, FlowNetwork.SINK, graph.bytes[other]);
+      need[index] = flow.addNode();
+      if (canLeave[index]) {
+        leave[index] = flow.addNode();
+        flow.addEdge(need[index], leave[index], bytes);
+      } else {
+        flow.addEdge(need[index], FlowNetwork.SINK, bytes);
+      }
     }
+    if (recomputed[index] && blocked?.(nodes[index])) blockEdge[index] = flow.addEdge(leave[index], FlowNetwork.SINK, Infinity);
   }
-  // A node in E puts each input it reads in N (on the source side with it); inputs that
-  // are needed members are paid for anyway unless they leave too.
-  for (const [node, inputs] of network.reads) {
-    const leave = leaveNode.get(node);
-    if (leave === undefined) continue;
-    for (const input of inputs) {
-      const need = needNode.get(input);
-      if (need !== undefined) flow.addEdge(leave, need, Infinity);
-    }
+  // A node in E puts each other candidate it reads in N (on the source side with it).
+  for (let index = 0; index < count; index++) {
+    if (leave[index] < 0) continue;
+    for (let at = readStart[index]; at < readStart[index + 1]; at++) flow.addEdge(leave[index], need[readList[at]], Infinity);
   }
   const cut = flow.minCut();
   const leaving: number[] = [];
-  for (const [node, leave] of leaveNode) if (cut.sourceSide[leave]) leaving.push(node);
   const weights = new Map<number, number>();
-  for (const [node, edge] of blockEdge) {
-    const value = cut.flow(edge);
-    if (value > 0) weights.set(node, value);
+  for (let index = 0; index < count; index++) {
+    if (leave[index] >= 0 && cut.sourceSide[leave[index]]) leaving.push(nodes[index]);
+    if (blockEdge[index] >= 0) {
+      const value = cut.flow(blockEdge[index]);
+      if (value > 0) weights.set(nodes[index], value);
+    }
   }
   return { bytes: network.constant + cut.value, leaving: leaving.sort((a, b) => a - b), blocked: weights };
 }

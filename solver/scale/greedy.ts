@@ -90,11 +90,35 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     live -= graph.bytes[node];
     needStale = true;
   };
+  // Whether each value is on the device or can be brought back (recomputable or not computed yet, with every
+  // input on the device or recoverable in turn), in index order (inputs first). Evicting a
+  // value only when its inputs are recoverable keeps every value recoverable as it was, so
+  // only frees of values nothing needs and new computations make the table stale. The
+  // recomputation cost below looks at most 64 missing inputs deep and cannot tell alone.
+  const recoverable = new Uint8Array(size);
+  let recoverableStale = true;
+  const refreshRecoverable = () => {
+    for (let node = 0; node < size; node++) {
+      // A value not computed yet may always be computed a first time.
+      let ok = resident[node] === 1 || !computed[node] || graph.recomputable[node];
+      if (!resident[node]) for (const input of graph.inputs[node]) if (!recoverable[input]) ok = false;
+      recoverable[node] = ok ? 1 : 0;
+    }
+    recoverableStale = false;
+  };
+  const mayEvict = (node: number): boolean => {
+    if (recoverableStale) refreshRecoverable();
+    for (const input of graph.inputs[node]) if (!recoverable[input]) return false;
+    return true;
+  };
   // Frees resident values nothing needs any more.
   const sweep = () => {
     if (needStale) refreshNeed();
     for (let node = 0; node < size; node++) {
-      if (resident[node] && !pinned[node] && need[node] === NEVER) release(node);
+      if (resident[node] && !pinned[node] && need[node] === NEVER) {
+        release(node);
+        recoverableStale = true;
+      }
     }
   };
   // Cost of bringing a value back: its own cost plus that of its missing inputs, recursively.
@@ -140,7 +164,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       if (!resident[node] || pinned[node] || graph.keep[node] || !graph.recomputable[node] || graph.bytes[node] === 0) continue;
       const distance = need[node] - frontier + 1;
       const cost = rematCost(node);
-      if (cost === NEVER) continue;
+      if (cost === NEVER || !mayEvict(node)) continue;
       const score = (jitter[node] * cost) / (graph.bytes[node] * distance ** alpha);
       if (score < best) {
         best = score;
@@ -165,6 +189,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     sequence.push(node);
     resident[node] = 1;
     computed[node] = 1;
+    recoverableStale = true;
     live += graph.bytes[node];
     needStale = true;
   };

@@ -10,7 +10,7 @@ import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, STALL_RESTARTS, TIME_SHARES }
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
-import { listedOrder, memoryAwareOrder } from './order.js';
+import { deferredOrder, listedOrder, memoryAwareOrder } from './order.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
 
 /** A starting plan offered to the search. */
@@ -82,10 +82,14 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
   if (options.greedy ?? true) {
     // The listed order first, then memory-aware orders (each is also a no-remat plan).
     const orders: number[][] = [listedOrder(graph)];
-    for (const rule of ['delta', 'during'] as const) {
-      const order = memoryAwareOrder(graph, rule);
+    const addOrder = (order: number[]) => {
       if (!orders.some((known) => known.every((node, at) => order[at] === node))) orders.push(order);
-    }
+    };
+    for (const rule of ['delta', 'during'] as const) addOrder(memoryAwareOrder(graph, rule));
+    // Saved-for-backward values computed late (order.ts): on captured training graphs the
+    // best plans compute them just before the backward pass reads them.
+    addOrder(deferredOrder(graph));
+    addOrder(deferredOrder(graph, memoryAwareOrder(graph, 'delta')));
     // Perturbed memory-aware orders: the few with the lowest no-remat peak join the pool.
     const perturbed: { order: number[]; peak: number }[] = [];
     const orderRandom = seededRandom(ORDER_SEED);

@@ -8,7 +8,6 @@
 import {
   AUTO_MARGIN_SECONDS,
   AUTO_MAX_NONZEROS,
-  COVERING_SECONDS,
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
   MILP_MAX_NODES,
@@ -19,7 +18,7 @@ import {
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
 import { coveringRows, rowsBound } from '../scale/bound.js';
-import { coveringBound } from '../scale/covering.js';
+import { closureBound } from '../bounds/closure-milp.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
@@ -101,23 +100,27 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
 /** auto's phases, in order. */
 const PHASES: readonly Phase[] = [
   {
-    name: 'recompute-bound',
-    summary: 'the recomputation bound (with its covering MILP) without a host link',
+    name: 'bounds',
+    summary:
+      'the recomputation bound and the closure bound (solver/bounds: a covering MILP with closure rows, every remat schedule in any order) without a host link',
     async run({ context, graph, incumbent, clock }) {
       incumbent.offerBound(graph.baseCost, 'baseCost');
       // The recomputation bound (scale/bound.ts) holds for every remat-only schedule (swaps
-      // escape its argument): its best row alone, then all rows at once and integral as a
-      // small covering MILP (scale/covering.ts), often tighter.
+      // escape its argument): its best row alone at once, then the closure bound
+      // (bounds/closure-milp.ts), whose first round is the covering MILP of all rows and
+      // whose later rounds add what a recomputation or a late computation needs.
       const rows = context.transfer ? null : coveringRows(graph, context.budgetBytes);
       if (!rows) return undefined;
       const remat = rowsBound(graph, rows);
       if (remat.infeasible)
         return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
       incumbent.offerBound(remat.makespan, 'recompute-bound');
-      const seconds = Math.min(COVERING_SECONDS, clock.ofLimit('covering'));
+      const seconds = clock.ofLimit('closure');
       if (rows.length === 0 || seconds <= 0 || context.signal?.aborted) return undefined;
-      const covering = await coveringBound(graph, rows, { timeLimitSeconds: seconds, signal: context.signal });
-      if (covering !== undefined) incumbent.offerBound(covering, 'recompute-bound');
+      const closure = await closureBound(graph, context.budgetBytes, { timeLimitSeconds: seconds, signal: context.signal });
+      if (closure?.infeasible)
+        return { kind: 'infeasible', proven: true, message: 'auto: the closure bound proves that no remat plan fits the budget' };
+      if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
       return undefined;
     },
   },
