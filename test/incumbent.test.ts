@@ -189,7 +189,11 @@ describe('bound sources', () => {
     expect(boundScope('recompute-bound')).toBe('all-schedules');
     // Only baseCost is a bound with swaps among the remat arguments' sources.
     expect(Object.keys(BOUND_HOLDS_WITH_SWAPS).sort()).toEqual(Object.keys(BOUND_SOURCES).sort());
-    expect(Object.entries(BOUND_HOLDS_WITH_SWAPS).filter(([, holds]) => holds).map(([source]) => source)).toEqual(['baseCost']);
+    expect(
+      Object.entries(BOUND_HOLDS_WITH_SWAPS)
+        .filter(([, holds]) => holds)
+        .map(([source]) => source),
+    ).toEqual(['baseCost']);
     // @ts-expect-error A source missing from the table is not a BoundSource: it cannot get a scope by default.
     expect(boundScope('new-bound')).toBeUndefined();
   });

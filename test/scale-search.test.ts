@@ -12,7 +12,7 @@ import { plan } from '../solver/plan.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { greedySequence } from '../solver/scale/greedy.js';
 import { improveSequence } from '../solver/scale/improve.js';
-import { deferredOrder, listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
+import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
 import { scaleSearch } from '../solver/scale/multistart.js';
 import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -164,6 +164,32 @@ describe('deferredOrder', () => {
     // The attention's log-sum-exp is read only by the attention backward: it moves past the loss.
     const lse = graph.index.get('l0.lse')!;
     expect(order.indexOf(lse)).toBeGreaterThan(order.indexOf(graph.index.get('loss')!));
+  });
+});
+
+describe('lateSinksOrder', () => {
+  it.each(fixtures)('is a topological order of %s', (_name, graph) => {
+    expect(isTopological(graph, lateSinksOrder(graph))).toBe(true);
+  });
+
+  it('computes a large gradient of small inputs last, and a small one where it was', () => {
+    // g_deep (a deep layer's weight gradient: 100 B from 2 + 2 B) moves to the end; g_stem
+    // (a stem gradient: 1 B from 50 + 50 B) stays where it frees its large inputs.
+    const graph = indexGraph({
+      nodes: [
+        { id: 'x', kind: 'input', bytes: 50, cost: 0 },
+        { id: 'deep', inputs: ['x'], bytes: 2, cost: 1 },
+        { id: 'loss', kind: 'loss', inputs: ['deep'], bytes: 2, cost: 1 },
+        { id: 'g_deep', kind: 'backward', inputs: ['loss', 'deep'], bytes: 100, cost: 1, keep: true },
+        { id: 'g_x', kind: 'backward', inputs: ['loss', 'x'], bytes: 50, cost: 1 },
+        { id: 'g_stem', kind: 'backward', inputs: ['g_x', 'x'], bytes: 1, cost: 1, keep: true },
+      ],
+    });
+    expect(lateSinksOrder(graph).map((node) => graph.ids[node])).toEqual(['x', 'deep', 'loss', 'g_x', 'g_stem', 'g_deep']);
+    const listed = profileOf(graph, listedOrder(graph));
+    const late = profileOf(graph, lateSinksOrder(graph));
+    if (typeof listed === 'string' || typeof late === 'string') throw new Error('illegal');
+    expect(late.peak).toBeLessThan(listed.peak);
   });
 });
 

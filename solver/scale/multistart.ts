@@ -10,7 +10,7 @@ import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, STALL_RESTARTS, TIME_SHARES }
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
-import { deferredOrder, listedOrder, memoryAwareOrder } from './order.js';
+import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from './order.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
 
 /** A starting plan offered to the search. */
@@ -90,6 +90,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     // best plans compute them just before the backward pass reads them.
     addOrder(deferredOrder(graph));
     addOrder(deferredOrder(graph, memoryAwareOrder(graph, 'delta')));
+    // Large gradients of small inputs computed last: what fits the tightest budgets.
+    addOrder(lateSinksOrder(graph));
     // Perturbed memory-aware orders: the few with the lowest no-remat peak join the pool.
     const perturbed: { order: number[]; peak: number }[] = [];
     const orderRandom = seededRandom(ORDER_SEED);

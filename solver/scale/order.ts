@@ -85,6 +85,24 @@ export function deferredOrder(graph: IndexedGraph, base: readonly number[] = lis
   return topologicalByKey(graph, key);
 }
 
+/**
+ * A keep node that nothing reads (a parameter gradient) must be on the device from its
+ * computation to the end. When its inputs are smaller than itself (the gradient of a deep
+ * layer's large weight, from small activations), computing it last holds only those inputs
+ * meanwhile: this order moves such nodes to the end of `base`, in their order there. It
+ * lowers the smallest peak reachable on captured training graphs (the input layers'
+ * backward no longer runs beside every deep layer's weight gradient).
+ */
+export function lateSinksOrder(graph: IndexedGraph, base: readonly number[] = listedOrder(graph)): number[] {
+  const late = (node: number) => {
+    if (!graph.keep[node] || graph.users[node].length > 0) return false;
+    let inputs = 0;
+    for (const input of graph.inputs[node]) inputs += graph.bytes[input];
+    return inputs < graph.bytes[node];
+  };
+  return [...base.filter((node) => !late(node)), ...base.filter(late)];
+}
+
 /** The topological order that lists ready nodes by smallest key (ties by index): Kahn's algorithm with a binary heap. */
 export function topologicalByKey(graph: IndexedGraph, key: ArrayLike<number>): number[] {
   const size = graph.size;

@@ -135,8 +135,7 @@ const PHASES: readonly Phase[] = [
   },
   {
     name: 'scale-search',
-    summary: 'the scale search (greedy remat, reordering, local search) from their plans without a link',
-    skip: (run) => run.context.transfer !== undefined,
+    summary: 'the scale search (greedy remat, reordering, local search) from their plans (remat plans are plans with a link too)',
     // A share of the time, more where the MILP will not run.
     seconds: ({ clock, graph }) =>
       Math.min(LOCAL_SEARCH_SECONDS, clock.ofLimit(graph.size <= MILP_MAX_NODES ? 'scaleSearch' : 'scaleSearchWithoutMilp')) -
@@ -201,7 +200,6 @@ const PHASES: readonly Phase[] = [
   {
     name: 'local-search',
     summary: 'local search with the time left',
-    skip: (run) => run.context.transfer !== undefined,
     // The solvers closed early or were skipped: more local search from the best plan.
     seconds: ({ clock }) => clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
