@@ -95,6 +95,21 @@ export const CLOSURE_CUTS_PER_ROUND = 200;
 /** Input steps a closure row follows from the nodes needed after its node (deeper is tighter but larger; measured: 4 loses nothing on the captured graphs). */
 export const CLOSURE_DEPTH = 4;
 
+/**
+ * The smallest-peak search (scale/smallest-peak.ts) aims this share of the way from the
+ * best peak so far down to the floor first, halves the step after a miss, and leaves an
+ * order once a step of SMALLEST_PEAK_LAST_STEP misses too.
+ */
+export const SMALLEST_PEAK_FIRST_STEP = 0.5;
+export const SMALLEST_PEAK_LAST_STEP = 1 / 32;
+
+/** The greedy's eviction weightings the smallest-peak search tries at each aim: with the recomputation cost, and by bytes and distance alone. */
+export const SMALLEST_PEAK_EVICTIONS = [
+  { alpha: 1, costExponent: 1 },
+  { alpha: 0.5, costExponent: 1 },
+  { alpha: 1, costExponent: 0 },
+] as const;
+
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
 
@@ -163,6 +178,12 @@ export const MIN_LP_SECONDS = 0.1;
 /** The swap MILP gets at least this many seconds, even when the request's time is spent. */
 export const MIN_SWAP_MILP_SECONDS = 1;
 
+/** auto's bracket of an infeasible answer gets at least this many seconds for its floor, even when the time is spent. */
+export const MIN_BRACKET_SECONDS = 0.5;
+
+/** analyze's bracket of the smallest feasible budget (CLI and POST /v1/analyze) takes at most this many seconds. */
+export const ANALYZE_BRACKET_SECONDS = 2;
+
 /** A local-search phase shorter than this is not started. */
 export const MIN_LOCAL_SEARCH_SECONDS = 0.1;
 
@@ -192,6 +213,8 @@ export const TIME_SHARES = {
   covering: 0.1,
   /** Of the time limit: the closure bound (its covering MILP, then separation rounds); it stops earlier once no row is violated. */
   closure: 0.35,
+  /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
+  smallestPeak: 0.2,
   /** Of the time limit: auto's scale search after the baselines ends by then, when the MILP will run (at most LOCAL_SEARCH_SECONDS). */
   scaleSearch: 0.2,
   /** Of the time limit: the same, when the graph is too large for the MILP. */

@@ -81,6 +81,19 @@ export const BoundSchema = z
   })
   .meta({ id: 'Bound' });
 
+export const SmallestBudgetSchema = z
+  .object({
+    floorBytes: z.number().describe('Proven: no legal schedule peaks lower (without a host link: no remat schedule)'),
+    floorSource: z
+      .enum(['contract-floor', 'closure-floor'])
+      .describe("What proved the floor: the contract's (single nodes, keep nodes at the end) or the closure argument (solver/bounds)"),
+    foundBytes: z.number().optional().describe('The smallest peak of a legal schedule found: a budget that has a plan'),
+  })
+  .meta({ id: 'SmallestBudget' });
+
+/** A bracket for the smallest feasible budget: [floorBytes, foundBytes]. */
+export type SmallestBudget = z.infer<typeof SmallestBudgetSchema>;
+
 export const NodeAnnotationSchema = z
   .object({
     id: z.string(),
@@ -112,6 +125,9 @@ export const PlanSchema = z
     predicted: FiguresSchema.optional().describe('Absent when no plan within the budget exists'),
     bound: BoundSchema.optional(),
     smallestPeakBytes: z.number().optional().describe('Infeasible: the smallest peak the strategy reached'),
+    smallestBudget: SmallestBudgetSchema.optional().describe(
+      'Infeasible answers of auto: the smallest feasible budget lies between floorBytes (proven) and foundBytes (reached)',
+    ),
     floorBytes: z.number().optional().describe('Proven lower bound on the peak of any legal schedule'),
     noRematPeakBytes: z.number().optional().describe('Peak of computing each node once and freeing after last use'),
     message: z.string().optional(),

@@ -104,10 +104,14 @@ function loadSuiteGraphs(dir: string): SuiteGraph[] {
 /** The suite's cases of one graph. */
 function casesOf(entry: SuiteGraph, fractions: readonly number[], links: readonly string[]): SuiteCase[] {
   const cases: SuiteCase[] = [];
+  const budgets = new Set<number>();
   for (const fraction of fractions) {
     const asked = Math.floor(fraction * entry.peak);
     const raised = asked < entry.floor;
     const budgetBytes = raised ? Math.ceil(FLOOR_FACTOR * entry.floor) : asked;
+    // Two fractions below the floor plan the same budget: once is enough.
+    if (budgets.has(budgetBytes)) continue;
+    budgets.add(budgetBytes);
     for (const link of links) cases.push({ graph: entry.name, fraction, budgetBytes, raised, link });
   }
   return cases;

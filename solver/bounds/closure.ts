@@ -57,21 +57,30 @@ export interface ClosureOptions {
   depth?: number;
 }
 
+/** Per-node marks reused across calls (the floor builds one network per node); reset after each use. */
+let marks = { size: -1, role: new Uint8Array(0), local: new Int32Array(0) };
+
+/** Role marks: an input of v (on the device anyway), or a needed member. */
+const INPUT = 1;
+const MEMBER = 2;
+
 /** Builds v's closure network (see the file comment). */
 export function closureNetwork(ancestry: Ancestry, first: FirstComputation, options: ClosureOptions = {}): ClosureNetwork {
   const graph = ancestry.graph;
   const v = first.node;
+  if (marks.size !== graph.size) marks = { size: graph.size, role: new Uint8Array(graph.size), local: new Int32Array(graph.size).fill(-1) };
+  const { role, local } = marks;
   // A node may be in E when it is not an ancestor of v (computed first after v), or when it
   // is an ancestor that may be recomputed.
   const ancestor = (node: number) => ancestry.isAncestor(node, v);
   const mayLeave = (node: number) => !ancestor(node) || graph.recomputable[node];
-  const local = new Map<number, number>();
-  const excluded = (node: number) => node === v || graph.inputs[v].includes(node) || graph.bytes[node] === 0;
+  for (const input of graph.inputs[v]) role[input] = INPUT;
   const nodes: number[] = [];
   let constant = first.forced;
   for (const node of first.needed) {
+    role[node] = MEMBER;
     if (mayLeave(node)) {
-      local.set(node, nodes.length);
+      local[node] = nodes.length;
       nodes.push(node);
     } else {
       constant += graph.bytes[node];
@@ -79,7 +88,6 @@ export function closureNetwork(ancestry: Ancestry, first: FirstComputation, opti
   }
   const memberCount = nodes.length;
   const reads: number[][] = [];
-  const members = new Set(first.needed);
   let frontier = nodes.slice();
   const maxDepth = options.depth ?? Infinity;
   for (let depth = 0; frontier.length > 0 && depth < maxDepth; depth++) {
@@ -89,17 +97,17 @@ export function closureNetwork(ancestry: Ancestry, first: FirstComputation, opti
       for (const input of graph.inputs[node]) {
         // Inputs of v are on the device anyway, zero-byte values cost nothing present, and
         // needed members are paid for unless they leave themselves.
-        if (excluded(input) || members.has(input)) continue;
-        let index = local.get(input);
-        if (index === undefined) {
+        if (input === v || role[input] !== 0 || graph.bytes[input] === 0) continue;
+        let index = local[input];
+        if (index < 0) {
           index = nodes.length;
-          local.set(input, index);
+          local[input] = index;
           nodes.push(input);
           if (mayLeave(input)) next.push(input);
         }
         inputs.push(index);
       }
-      reads[local.get(node)!] = inputs;
+      reads[local[node]] = inputs;
     }
     frontier = next;
   }
@@ -114,7 +122,11 @@ export function closureNetwork(ancestry: Ancestry, first: FirstComputation, opti
     readStart[index + 1] = readStart[index] + (reads[index]?.length ?? 0);
   }
   const readList = new Int32Array(readStart[count]);
-  for (let index = 0; index < count; index++) readList.set(reads[index] ?? [], readStart[index]);
+  for (let index = 0; index < count; index++) if (reads[index]) readList.set(reads[index], readStart[index]);
+  // Reset the marks for the next call.
+  for (const input of graph.inputs[v]) role[input] = 0;
+  for (const node of first.needed) role[node] = 0;
+  for (const node of nodes) local[node] = -1;
   return { node: v, constant, nodes: Int32Array.from(nodes), memberCount, canLeave, recomputed, readStart, readList };
 }
 
@@ -190,16 +202,22 @@ export interface RematFloor {
   witness: number;
 }
 
-/** The closure floor of a graph (see the file comment); valid without a host link only. */
-export function rematFloor(ancestry: Ancestry, firsts?: readonly FirstComputation[]): RematFloor {
+/**
+ * The closure floor of a graph (see the file comment); valid without a host link only.
+ * Nodes whose minimum cannot exceed `above` (a floor known otherwise) are not cut: the
+ * result is then the larger of the two, with witness -1 when `above` is not beaten. Past
+ * `deadline` (a Date.now() value) no more nodes are cut: still a floor, maybe a lower one.
+ */
+export function rematFloor(ancestry: Ancestry, firsts?: readonly FirstComputation[], above = 0, deadline = Infinity): RematFloor {
   const graph = ancestry.graph;
-  let best: RematFloor = { bytes: 0, witness: -1 };
+  let best: RematFloor = { bytes: above, witness: -1 };
   const all = firsts ?? Array.from({ length: graph.size }, (_, node) => firstComputation(ancestry, node));
   // The largest possible minimum first: a node whose minimum cannot beat the best so far is skipped.
   const ceiling = (first: FirstComputation) => first.forced + first.needed.reduce((sum, member) => sum + graph.bytes[member], 0);
-  const order = all.slice().sort((a, b) => ceiling(b) - ceiling(a));
+  const order = all.filter((first) => ceiling(first) > above).sort((a, b) => ceiling(b) - ceiling(a));
+  // Every node's minimum is a floor on its own, so stopping at the deadline keeps a floor.
   for (const first of order) {
-    if (ceiling(first) <= best.bytes) continue;
+    if (ceiling(first) <= best.bytes || Date.now() > deadline) break;
     const { bytes } = closureMinimum(closureNetwork(ancestry, first), graph);
     if (bytes > best.bytes) best = { bytes, witness: first.node };
   }

@@ -17,6 +17,11 @@ import { seededRandom } from '../util/random.js';
 export interface GreedyOptions {
   /** Exponent of the distance to the next need in the eviction score (1 = plain Belady weighting). */
   alpha?: number;
+  /**
+   * Exponent of the recomputation cost in the eviction score (default 1). 0 ranks by bytes
+   * and distance alone: the smallest-peak search, which does not mind what a plan costs.
+   */
+  costExponent?: number;
   /** Give up once the sequence grows past this many computes. */
   maxComputes?: number;
   /** Multiplies each eviction score by exp(noise x a standard normal draw): randomized restarts. */
@@ -39,6 +44,7 @@ const NEVER = Number.POSITIVE_INFINITY;
 export function greedySequence(graph: IndexedGraph, available: number, options: GreedyOptions = {}): GreedyResult | null {
   const size = graph.size;
   const alpha = options.alpha ?? 1;
+  const costExponent = options.costExponent ?? 1;
   const maxComputes = options.maxComputes ?? GREEDY_COMPUTES_PER_NODE * size + GREEDY_COMPUTE_ALLOWANCE;
   const resident = new Uint8Array(size);
   const computed = new Uint8Array(size);
@@ -165,7 +171,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const distance = need[node] - frontier + 1;
       const cost = rematCost(node);
       if (cost === NEVER || !mayEvict(node)) continue;
-      const score = (jitter[node] * cost) / (graph.bytes[node] * distance ** alpha);
+      const score = (jitter[node] * (costExponent === 1 ? cost : cost ** costExponent)) / (graph.bytes[node] * distance ** alpha);
       if (score < best) {
         best = score;
         victim = node;

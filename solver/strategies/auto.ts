@@ -11,13 +11,17 @@ import {
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
   MILP_MAX_NODES,
+  MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
   TIME_SHARES,
 } from '../limits.js';
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
+import { peakFloor } from '../graph/analysis.js';
 import { coveringRows, rowsBound } from '../scale/bound.js';
+import { smallestBudget } from '../scale/bracket.js';
+import { smallestPeakSearch } from '../scale/smallest-peak.js';
 import { closureBound } from '../bounds/closure-milp.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
@@ -97,13 +101,33 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   return undefined;
 }
 
+/**
+ * The answer when a remat argument proves that nothing fits the budget: the budget plus one
+ * byte is then a proven floor, and the smallest-peak search says how far off it is.
+ */
+function provenInfeasible(run: PhasedRun, argument: string): StrategyOutcome {
+  const { context, clock } = run;
+  const bracket = smallestBudget(context.graph, { deadline: Clock.deadline(clock.ofLimit('smallestPeak')), signal: context.signal });
+  return {
+    kind: 'infeasible',
+    proven: true,
+    smallestPeakBytes: bracket.foundBytes,
+    smallestBudget:
+      bracket.floorBytes > context.budgetBytes
+        ? bracket
+        : { ...bracket, floorBytes: context.budgetBytes + 1, floorSource: 'closure-floor' },
+    message: `auto: ${argument} proves that no remat plan fits the budget`,
+  };
+}
+
 /** auto's phases, in order. */
 const PHASES: readonly Phase[] = [
   {
     name: 'bounds',
     summary:
       'the recomputation bound and the closure bound (solver/bounds: a covering MILP with closure rows, every remat schedule in any order) without a host link',
-    async run({ context, graph, incumbent, clock }) {
+    async run(run) {
+      const { context, graph, incumbent, clock } = run;
       incumbent.offerBound(graph.baseCost, 'baseCost');
       // The recomputation bound (scale/bound.ts) holds for every remat-only schedule (swaps
       // escape its argument): its best row alone at once, then the closure bound
@@ -112,14 +136,12 @@ const PHASES: readonly Phase[] = [
       const rows = context.transfer ? null : coveringRows(graph, context.budgetBytes);
       if (!rows) return undefined;
       const remat = rowsBound(graph, rows);
-      if (remat.infeasible)
-        return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
+      if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
       incumbent.offerBound(remat.makespan, 'recompute-bound');
       const seconds = clock.ofLimit('closure');
       if (rows.length === 0 || seconds <= 0 || context.signal?.aborted) return undefined;
       const closure = await closureBound(graph, context.budgetBytes, { timeLimitSeconds: seconds, signal: context.signal });
-      if (closure?.infeasible)
-        return { kind: 'infeasible', proven: true, message: 'auto: the closure bound proves that no remat plan fits the budget' };
+      if (closure?.infeasible) return provenInfeasible(run, 'the closure bound');
       if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
       return undefined;
     },
@@ -142,6 +164,26 @@ const PHASES: readonly Phase[] = [
       clock.elapsed(),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
+  },
+  {
+    name: 'smallest-peak',
+    summary: 'when nothing fits yet, the smallest-peak search (walking the greedy down from the best peak, in several orders)',
+    skip: (run) => run.incumbent.best !== null,
+    seconds: ({ clock }) => Math.min(clock.ofLimit('smallestPeak'), clock.left()),
+    minSeconds: MIN_LOCAL_SEARCH_SECONDS,
+    async run(run, seconds) {
+      const { context, incumbent } = run;
+      run.note('smallest-peak');
+      const found = smallestPeakSearch(context.graph, {
+        deadline: Clock.deadline(seconds),
+        floorBytes: peakFloor(context.graph),
+        enoughBytes: context.budgetBytes,
+        signal: context.signal,
+      });
+      // A schedule within the budget is a plan: the phases after this one improve it.
+      if (found) incumbent.offer(found.steps, 'smallest-peak');
+      return undefined;
+    },
   },
   {
     name: 'checkmate-lp',
@@ -204,6 +246,24 @@ const PHASES: readonly Phase[] = [
     seconds: ({ clock }) => clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
+  },
+  {
+    name: 'bracket',
+    summary: 'when nothing fits, a bracket for the smallest feasible budget (a proven floor, the smallest peak reached)',
+    skip: (run) => run.incumbent.best !== null,
+    // It always runs, briefly: an infeasible answer says how far off the budget is.
+    minSeconds: -Infinity,
+    async run(run) {
+      const { context, incumbent, clock } = run;
+      run.smallestBudget = smallestBudget(context.graph, {
+        deadline: Clock.deadline(Math.max(MIN_BRACKET_SECONDS, clock.left())),
+        swaps: context.transfer !== undefined,
+        reachedBytes: incumbent.smallestPeakBytes,
+        floorOnly: true,
+        signal: context.signal,
+      });
+      return undefined;
+    },
   },
 ];
 

@@ -5,7 +5,7 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
-import type { SolverInfo } from '../plan-schema.js';
+import type { SmallestBudget, SolverInfo } from '../plan-schema.js';
 import { Clock } from '../util/clock.js';
 import { Incumbent } from './incumbent.js';
 import type { StrategyContext, StrategyOutcome } from './types.js';
@@ -20,6 +20,8 @@ export class PhasedRun {
   solver: SolverInfo | undefined;
   /** An exact MILP in the listed order proved its plan optimal within the class. */
   proven = false;
+  /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
+  smallestBudget: SmallestBudget | undefined;
   timedOut = false;
   notes: string[] = [];
 
@@ -83,6 +85,7 @@ export async function runPhases(run: PhasedRun, phases: readonly Phase[], name: 
     return {
       kind: 'infeasible',
       smallestPeakBytes: incumbent.smallestPeakBytes,
+      smallestBudget: run.smallestBudget,
       solver: run.solver,
       message: `${name}: no plan within the budget (${notes.join('; ')})`,
     };

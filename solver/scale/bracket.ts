@@ -1,0 +1,50 @@
+// A bracket for the smallest feasible budget of a graph: a proven floor (no legal schedule
+// peaks lower) and the smallest peak of a legal schedule found (a budget that has a plan).
+// The floor is the contract's (graph/analysis.ts: single nodes and the keep nodes at the
+// end), raised without a host link by the closure floor (bounds/closure.ts: what every
+// remat schedule holds at each node's first computation). The top is the smallest-peak
+// search (smallest-peak.ts), or what the caller reached already. Both are reported in
+// infeasible plans and by analyze.
+import { rematFloor } from '../bounds/closure.js';
+import { firstComputations } from '../bounds/closure-milp.js';
+import { peakFloor } from '../graph/analysis.js';
+import type { IndexedGraph } from '../graph/validate.js';
+import { BOUND_MAX_NODES } from '../limits.js';
+import type { SmallestBudget } from '../plan-schema.js';
+import { smallestPeakSearch } from './smallest-peak.js';
+
+/** Options: the time, whether swaps are allowed, and a peak already reached. */
+export interface BracketOptions {
+  /** Date.now() by which the search stops (the floor gets half of the time up to it). */
+  deadline: number;
+  /** A host link is given: the floor with swaps, and no remat-only argument. */
+  swaps?: boolean;
+  /** The smallest peak already reached elsewhere (residentBytes included). */
+  reachedBytes?: number;
+  /** Skip the search: only the floor and `reachedBytes`. */
+  floorOnly?: boolean;
+  signal?: AbortSignal;
+}
+
+/** The proven floor of a graph: the contract's, and without swaps the closure floor until `deadline`. */
+export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number): Pick<SmallestBudget, 'floorBytes' | 'floorSource'> {
+  const contract = peakFloor(graph, { swaps });
+  if (swaps || graph.size > BOUND_MAX_NODES) return { floorBytes: contract, floorSource: 'contract-floor' };
+  const { ancestry, firsts } = firstComputations(graph);
+  const closure = rematFloor(ancestry, firsts, contract, deadline);
+  return closure.witness >= 0
+    ? { floorBytes: closure.bytes, floorSource: 'closure-floor' }
+    : { floorBytes: contract, floorSource: 'contract-floor' };
+}
+
+/** The bracket of the smallest feasible budget (see the file comment). */
+export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
+  const now = Date.now();
+  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
+  let found = options.reachedBytes;
+  if (!options.floorOnly) {
+    const search = smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
+    if (search && (found === undefined || search.peakBytes < found)) found = search.peakBytes;
+  }
+  return found === undefined ? floor : { ...floor, foundBytes: found };
+}
