@@ -110,6 +110,9 @@ export const SMALLEST_PEAK_EVICTIONS = [
   { alpha: 1, costExponent: 0 },
 ] as const;
 
+/** A recomputation converted into a swap (scale/swap-convert.ts) has its swapIn tried this many computes earlier, to hide the copy. */
+export const SWAP_CONVERT_EARLIER = [1, 2, 4, 8, 16] as const;
+
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
 
@@ -215,6 +218,8 @@ export const TIME_SHARES = {
   closure: 0.35,
   /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
   smallestPeak: 0.2,
+  /** Of the time limit: with a host link, what the final local search leaves for turning recomputations into swaps. */
+  swapConvert: 0.1,
   /** Of the time limit: auto's scale search after the baselines ends by then, when the MILP will run (at most LOCAL_SEARCH_SECONDS). */
   scaleSearch: 0.2,
   /** Of the time limit: the same, when the graph is too large for the MILP. */

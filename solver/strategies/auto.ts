@@ -22,6 +22,8 @@ import { peakFloor } from '../graph/analysis.js';
 import { coveringRows, rowsBound } from '../scale/bound.js';
 import { smallestBudget } from '../scale/bracket.js';
 import { smallestPeakSearch } from '../scale/smallest-peak.js';
+import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
+import type { IndexedStep } from '../schedule/simulate.js';
 import { closureBound } from '../bounds/closure-milp.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
@@ -43,9 +45,32 @@ async function improveLocally(run: PhasedRun, seconds: number): Promise<undefine
   const starts = incumbent.best ? [{ steps: incumbent.best.steps, from: incumbent.best.from }] : [];
   if (incumbent.inOrder && incumbent.inOrder.steps !== incumbent.best?.steps)
     starts.push({ steps: incumbent.inOrder.steps, from: 'in-order' });
+  if (run.remat) starts.push({ steps: run.remat.steps, from: 'remat' });
   const local = scaleImprove(run.context, starts, seconds);
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
-  if (local.kind === 'schedule') incumbent.offer(local.steps, 'local-search');
+  if (local.kind === 'schedule') {
+    const candidate = incumbent.offer(local.steps, 'local-search');
+    if (candidate.fits && (!run.remat || candidate.makespan < run.remat.makespan))
+      run.remat = { steps: local.steps, makespan: candidate.makespan };
+  }
+  return undefined;
+}
+
+/** With a host link: the best remat plans' recomputations turned into swaps where the copy is cheaper (scale/swap-convert.ts). */
+async function convertToSwaps(run: PhasedRun, seconds: number): Promise<undefined> {
+  const { context, incumbent } = run;
+  run.note('swap-convert');
+  const deadline = Clock.deadline(seconds);
+  const sources = [run.remat?.steps, incumbent.inOrder?.steps, incumbent.best?.steps].filter(
+    (steps, at, all): steps is IndexedStep[] => steps !== undefined && all.indexOf(steps) === at,
+  );
+  for (const steps of sources) {
+    const converted = convertRecomputesToSwaps(context.graph, steps, context.budgetBytes, context.transfer!, {
+      deadline,
+      signal: context.signal,
+    });
+    if (converted && converted.converted > 0) incumbent.offer(converted.steps, 'swap-convert');
+  }
   return undefined;
 }
 
@@ -242,10 +267,20 @@ const PHASES: readonly Phase[] = [
   {
     name: 'local-search',
     summary: 'local search with the time left',
-    // The solvers closed early or were skipped: more local search from the best plan.
-    seconds: ({ clock }) => clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
+    // The solvers closed early or were skipped: more local search from the best plan (with a
+    // link, less the swap conversion's share).
+    seconds: ({ clock, context }) =>
+      clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS - (context.transfer ? clock.ofLimit('swapConvert') : 0),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
+  },
+  {
+    name: 'swap-convert',
+    summary: 'with a host link, the recomputations of the best plans turned into swaps where that is faster',
+    skip: (run) => run.context.transfer === undefined,
+    seconds: ({ clock }) => clock.left(),
+    minSeconds: -Infinity,
+    run: (run, seconds) => convertToSwaps(run, Math.max(MIN_BRACKET_SECONDS, seconds)),
   },
   {
     name: 'bracket',

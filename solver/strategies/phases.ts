@@ -6,6 +6,7 @@ import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
 import type { SmallestBudget, SolverInfo } from '../plan-schema.js';
+import type { IndexedStep } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
 import { Incumbent } from './incumbent.js';
 import type { StrategyContext, StrategyOutcome } from './types.js';
@@ -20,6 +21,8 @@ export class PhasedRun {
   solver: SolverInfo | undefined;
   /** An exact MILP in the listed order proved its plan optimal within the class. */
   proven = false;
+  /** The best remat-only plan of the scale search and its makespan (with a link, swap conversions start from it). */
+  remat: { steps: IndexedStep[]; makespan: number } | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
   smallestBudget: SmallestBudget | undefined;
   timedOut = false;
