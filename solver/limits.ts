@@ -73,6 +73,9 @@ export const CANDIDATE_STEP_ALLOWANCE = 1024;
 /** The greedy scheduler gives up past this many computes per node (plus GREEDY_COMPUTE_ALLOWANCE). */
 export const GREEDY_COMPUTES_PER_NODE = 20;
 
+/** The greedy scheduler's eviction score of a preferred node (the closure bound's recomputed set) is scaled by this. */
+export const GREEDY_PREFER_FACTOR = 0.05;
+
 /** Computes the greedy scheduler may take beyond its per-node allowance. */
 export const GREEDY_COMPUTE_ALLOWANCE = 1000;
 
@@ -214,8 +217,10 @@ export const TIME_SHARES = {
   margin: 0.05,
   /** Of the time limit: the covering MILP of the recomputation bound (at most COVERING_SECONDS). */
   covering: 0.1,
-  /** Of the time limit: the closure bound (its covering MILP, then separation rounds); it stops earlier once no row is violated. */
-  closure: 0.35,
+  /** Of the time limit: the closure bound on its own thread (its covering MILP, then separation rounds); it stops earlier once no row is violated. */
+  closure: 0.8,
+  /** Of the time limit: the closure bound on a small graph, computed before the search. */
+  closureInline: 0.35,
   /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
   smallestPeak: 0.2,
   /** Of the time limit: with a host link, what the final local search leaves for turning recomputations into swaps. */
@@ -237,6 +242,16 @@ export const TIME_SHARES = {
   /** Of the scale search's time: its perturbed memory-aware orders. */
   searchOrders: 0.1,
 } as const;
+
+/**
+ * Up to this many nodes auto computes the closure bound on its own thread before the search
+ * (a second or two: starting a worker thread would cost as much); beyond, on a worker
+ * thread beside the search (solver/bounds/parallel.ts).
+ */
+export const CLOSURE_INLINE_MAX_NODES = 200;
+
+/** Seconds after a stop request after which the bound worker (solver/bounds/parallel.ts) is terminated. */
+export const BOUND_WORKER_GRACE_SECONDS = 2;
 
 /** Seconds past its time limit after which a HiGHS worker is stopped (loading, presolve). */
 export const HIGHS_GRACE_SECONDS = 2;

@@ -9,6 +9,8 @@ import { Ancestry, firstComputation } from '../solver/bounds/ancestry.js';
 import { closureMinimum, closureNetwork, rematFloor } from '../solver/bounds/closure.js';
 import { closureBound } from '../solver/bounds/closure-milp.js';
 import { FlowNetwork } from '../solver/bounds/mincut.js';
+import { startClosureBound } from '../solver/bounds/parallel.js';
+import { transformer } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph } from '../solver/graph/validate.js';
@@ -174,5 +176,32 @@ describe('closureBound', () => {
     // The property must bite: strictly tighter than the covering bound on some graphs, and some proofs.
     expect(tighter).toBeGreaterThan(5);
     expect(proofs).toBeGreaterThan(0);
+  });
+});
+
+describe('startClosureBound', () => {
+  it('computes the closure bound on its own thread, equal to the bound computed here', async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const budget = Math.floor(0.6 * noRematPeak(graph));
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60 });
+    expect(pending.thread).toBe('worker');
+    const remote = await pending.result;
+    const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+    expect(pending.thread).toBe('worker');
+    expect(remote).toBeDefined();
+    expect(remote!.makespan).toBeGreaterThan(graph.baseCost);
+    // Each round stops within a small relative gap, so the two runs agree to that.
+    expect(remote!.makespan).toBeCloseTo(here!.makespan, -1);
+    expect(pending.settled?.value).toEqual(remote);
+  });
+
+  it('answers at once when asked to stop, with a valid bound or none', async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const budget = Math.floor(0.6 * noRematPeak(graph));
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60 });
+    pending.stop();
+    const result = await pending.result;
+    const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+    if (result) expect(result.makespan).toBeLessThanOrEqual(here!.makespan * (1 + 1e-3));
   });
 });

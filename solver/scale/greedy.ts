@@ -10,7 +10,7 @@
 // more are freed at once. The result is a compute sequence; sequence.ts gives its frees
 // and exact peak.
 import type { IndexedGraph } from '../graph/validate.js';
-import { GREEDY_COMPUTE_ALLOWANCE, GREEDY_COMPUTES_PER_NODE, GREEDY_SEED } from '../limits.js';
+import { GREEDY_COMPUTE_ALLOWANCE, GREEDY_COMPUTES_PER_NODE, GREEDY_PREFER_FACTOR, GREEDY_SEED } from '../limits.js';
 import { seededRandom } from '../util/random.js';
 
 /** Options of the greedy scheduler. */
@@ -22,6 +22,11 @@ export interface GreedyOptions {
    * and distance alone: the smallest-peak search, which does not mind what a plan costs.
    */
   costExponent?: number;
+  /**
+   * Nodes to evict first (their scores are scaled by GREEDY_PREFER_FACTOR): the recomputed
+   * set of the closure bound's solution, which says what an optimal plan may recompute.
+   */
+  prefer?: ReadonlySet<number>;
   /** Give up once the sequence grows past this many computes. */
   maxComputes?: number;
   /** Multiplies each eviction score by exp(noise x a standard normal draw): randomized restarts. */
@@ -171,7 +176,9 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const distance = need[node] - frontier + 1;
       const cost = rematCost(node);
       if (cost === NEVER || !mayEvict(node)) continue;
-      const score = (jitter[node] * (costExponent === 1 ? cost : cost ** costExponent)) / (graph.bytes[node] * distance ** alpha);
+      const preferred = options.prefer?.has(node) ? GREEDY_PREFER_FACTOR : 1;
+      const score =
+        (preferred * jitter[node] * (costExponent === 1 ? cost : cost ** costExponent)) / (graph.bytes[node] * distance ** alpha);
       if (score < best) {
         best = score;
         victim = node;

@@ -10,6 +10,7 @@ import {
   AUTO_MAX_NONZEROS,
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
+  CLOSURE_INLINE_MAX_NODES,
   MILP_MAX_NODES,
   MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
@@ -25,6 +26,7 @@ import { smallestPeakSearch } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { closureBound } from '../bounds/closure-milp.js';
+import { startClosureBound } from '../bounds/parallel.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
@@ -145,6 +147,27 @@ function provenInfeasible(run: PhasedRun, argument: string): StrategyOutcome {
   };
 }
 
+/**
+ * Waits for the closure bound (until the time is up, then asks it to stop and takes its
+ * best dual bound) and offers it; a proof that nothing fits ends the run. Without `wait`,
+ * only a bound already in is taken.
+ */
+async function collectBound(run: PhasedRun, wait = true): Promise<StrategyOutcome | undefined> {
+  const pending = run.pendingBound;
+  if (!pending) return undefined;
+  // A synchronous phase may have held the event loop: let the worker's message in first.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (!wait && !pending.settled) return undefined;
+  run.pendingBound = undefined;
+  const timer = setTimeout(() => pending.stop(), Math.max(0, run.clock.left()) * 1000);
+  const closure = await pending.result;
+  clearTimeout(timer);
+  // A proof arrives only where no plan can exist, so the incumbent has none.
+  if (closure?.infeasible && !run.incumbent.best) return provenInfeasible(run, 'the closure bound');
+  if (closure && !closure.infeasible) run.incumbent.offerBound(closure.makespan, 'closure-bound');
+  return undefined;
+}
+
 /** auto's phases, in order. */
 const PHASES: readonly Phase[] = [
   {
@@ -163,11 +186,23 @@ const PHASES: readonly Phase[] = [
       const remat = rowsBound(graph, rows);
       if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
       incumbent.offerBound(remat.makespan, 'recompute-bound');
-      const seconds = clock.ofLimit('closure');
-      if (rows.length === 0 || seconds <= 0 || context.signal?.aborted) return undefined;
-      const closure = await closureBound(graph, context.budgetBytes, { timeLimitSeconds: seconds, signal: context.signal });
-      if (closure?.infeasible) return provenInfeasible(run, 'the closure bound');
-      if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
+      if (context.signal?.aborted) return undefined;
+      // On small graphs the closure bound takes a second or two: here, before the search,
+      // whose early stop it informs. On large ones it runs on its own thread beside the
+      // phases below, collected between them.
+      if (graph.size <= CLOSURE_INLINE_MAX_NODES) {
+        const closure = await closureBound(graph, context.budgetBytes, {
+          timeLimitSeconds: clock.ofLimit('closureInline'),
+          signal: context.signal,
+        });
+        if (closure?.infeasible) return provenInfeasible(run, 'the closure bound');
+        if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
+      } else {
+        run.pendingBound = startClosureBound(graph, context.budgetBytes, {
+          timeLimitSeconds: clock.ofLimit('closure'),
+          signal: context.signal,
+        });
+      }
       return undefined;
     },
   },
@@ -209,6 +244,13 @@ const PHASES: readonly Phase[] = [
       if (found) incumbent.offer(found.steps, 'smallest-peak');
       return undefined;
     },
+  },
+  {
+    name: 'closure-bound (if in)',
+    summary: 'the closure bound if it is in',
+    skip: (run) => run.pendingBound === undefined,
+    minSeconds: -Infinity,
+    run: (run) => collectBound(run, false),
   },
   {
     name: 'checkmate-lp',
@@ -265,6 +307,13 @@ const PHASES: readonly Phase[] = [
     },
   },
   {
+    name: 'closure-bound (if in, again)',
+    summary: 'the closure bound if it is in',
+    skip: (run) => run.pendingBound === undefined,
+    minSeconds: -Infinity,
+    run: (run) => collectBound(run, false),
+  },
+  {
     name: 'local-search',
     summary: 'local search with the time left',
     // The solvers closed early or were skipped: more local search from the best plan (with a
@@ -281,6 +330,13 @@ const PHASES: readonly Phase[] = [
     seconds: ({ clock }) => clock.left(),
     minSeconds: -Infinity,
     run: (run, seconds) => convertToSwaps(run, Math.max(MIN_BRACKET_SECONDS, seconds)),
+  },
+  {
+    name: 'closure-bound',
+    summary: 'the closure bound, computed on its own thread since the start, collected',
+    skip: (run) => run.pendingBound === undefined,
+    minSeconds: -Infinity,
+    run: (run) => collectBound(run),
   },
   {
     name: 'bracket',

@@ -2,6 +2,7 @@
 // its incumbent, the formulation and solver info the phases share, notes), the one check
 // every phase and solve passes (canRun), and the loop that runs the phases in order and
 // turns the incumbent into the outcome.
+import type { PendingBound } from '../bounds/parallel.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
@@ -23,6 +24,8 @@ export class PhasedRun {
   proven = false;
   /** The best remat-only plan of the scale search and its makespan (with a link, swap conversions start from it). */
   remat: { steps: IndexedStep[]; makespan: number } | undefined;
+  /** The closure bound running on its own thread, until a phase collects it. */
+  pendingBound: PendingBound | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
   smallestBudget: SmallestBudget | undefined;
   timedOut = false;
