@@ -116,6 +116,18 @@ export const SMALLEST_PEAK_EVICTIONS = [
 /** A recomputation converted into a swap (scale/swap-convert.ts) has its swapIn tried this many computes earlier, to hide the copy. */
 export const SWAP_CONVERT_EARLIER = [1, 2, 4, 8, 16] as const;
 
+/**
+ * Checkmate's large-neighbourhood search (milp/checkmate-lns.ts): stages per window to
+ * start with, and the bounds its adaptation keeps to (a window grows 1.5 times after a
+ * proof within a third of its slice, and shrinks as much after a time-out).
+ */
+export const LNS_START_WINDOW = 8;
+export const LNS_MIN_WINDOW = 2;
+export const LNS_MAX_WINDOW = 96;
+
+/** Seconds one window's MILP may take at most. */
+export const LNS_SLICE_SECONDS = 3;
+
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
 
