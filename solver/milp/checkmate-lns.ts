@@ -57,7 +57,11 @@ export async function solveWindow(
 ): Promise<{ stages: number[][]; plan: ReplayedPlan | undefined; proven: boolean }> {
   const { graph, stages, from, to } = options;
   const kept = keptFromStages(graph, stages);
-  const members = (row: Uint8Array) => row.reduce<number[]>((list, flag, node) => (flag ? [...list, node] : list), []);
+  const members = (row: Uint8Array) => {
+    const list: number[] = [];
+    for (let node = 0; node < row.length; node++) if (row[node]) list.push(node);
+    return list;
+  };
   const form = buildCheckmate(graph, {
     budgetBytes: options.budgetBytes,
     variant: options.variant,

@@ -290,7 +290,7 @@ function carryRows(form: CheckmateFormulation, extra?: CheckmateOptions['carryTe
 
 /** A value already on the device is never computed again in the same stage (tight). */
 function oncePerStageRows(form: CheckmateFormulation): void {
-  const { graph, model } = form;
+  const { model } = form;
   for (let t = form.first; t <= form.last; t++) {
     for (let i = 0; i < t; i++) {
       if (form.R[t][i] >= 0 && form.S[t][i] >= 0)
