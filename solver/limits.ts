@@ -9,6 +9,15 @@
 /** Largest graph accepted by default, in nodes (the service's MEMPLAN_MAX_NODES overrides it). */
 export const DEFAULT_MAX_NODES = 20_000;
 
+/** Block detection (graph/blocks.ts): an input nearer than this many forward nodes is wired by its distance, a farther one (a table every layer reads, such as rotary embeddings) by its kind. */
+export const BLOCK_MAX_DISTANCE = 64;
+
+/** Block detection tries periods up to this many forward nodes (a layer is far smaller). */
+export const BLOCK_MAX_PERIOD = 2000;
+
+/** A run counts as repeated blocks when it holds at least this many. */
+export const BLOCK_MIN_REPEATS = 3;
+
 /** Beyond this many nodes the recomputation bound's quadratic ancestor sets are not built. */
 export const BOUND_MAX_NODES = 6000;
 
@@ -235,6 +244,8 @@ export const TIME_SHARES = {
   closureInline: 0.35,
   /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
   smallestPeak: 0.2,
+  /** Of the time left before auto's final local search: how long it waits for the closure bound, whose recomputed set guides that search. */
+  waitForBound: 0.3,
   /** Of the time limit: with a host link, what the final local search leaves for turning recomputations into swaps. */
   swapConvert: 0.1,
   /** Of the time limit: auto's scale search after the baselines ends by then, when the MILP will run (at most LOCAL_SEARCH_SECONDS). */

@@ -31,6 +31,11 @@ export interface ScaleSearchOptions {
   signal?: AbortSignal;
   /** Stop once a plan costs at most this (a proven bound within the relative gap asked for). */
   stopAt?: number;
+  /**
+   * Values the greedy evicts first (the recomputed set of the closure bound's solution):
+   * the fixed variants run with and without it, the restarts alternate.
+   */
+  prefer?: ReadonlySet<number>;
 }
 
 /** The best plan the search found, or the smallest peak it reached. */
@@ -104,11 +109,14 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     perturbed.sort((a, b) => a.peak - b.peak);
     for (const { order } of perturbed.slice(0, 2)) orders.push(order);
     for (const order of orders.slice(1)) consider(order, 'memory-aware order+local-search');
-    for (const variant of GREEDY_VARIANTS) {
-      for (const order of orders) {
-        if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-        const result = greedySequence(graph, Math.floor(available * variant.margin), { alpha: variant.alpha, order });
-        if (result) consider(result.sequence, 'greedy+local-search');
+    const guides: (ReadonlySet<number> | undefined)[] = options.prefer ? [options.prefer, undefined] : [undefined];
+    for (const prefer of guides) {
+      for (const variant of GREEDY_VARIANTS) {
+        for (const order of orders) {
+          if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+          const result = greedySequence(graph, Math.floor(available * variant.margin), { alpha: variant.alpha, order, prefer });
+          if (result) consider(result.sequence, prefer ? 'guided greedy+local-search' : 'greedy+local-search');
+        }
       }
     }
     if (options.restarts ?? true) {
@@ -121,7 +129,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
         // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
         const order =
           random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
-        const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order });
+        const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
+        const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order, prefer });
         if (result) consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
         sinceBetter = after < before ? 0 : sinceBetter + 1;

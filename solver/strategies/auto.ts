@@ -48,7 +48,7 @@ async function improveLocally(run: PhasedRun, seconds: number): Promise<undefine
   if (incumbent.inOrder && incumbent.inOrder.steps !== incumbent.best?.steps)
     starts.push({ steps: incumbent.inOrder.steps, from: 'in-order' });
   if (run.remat) starts.push({ steps: run.remat.steps, from: 'remat' });
-  const local = scaleImprove(run.context, starts, seconds);
+  const local = scaleImprove(run.context, starts, seconds, true, run.guide);
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
   if (local.kind === 'schedule') {
     const candidate = incumbent.offer(local.steps, 'local-search');
@@ -148,16 +148,22 @@ function provenInfeasible(run: PhasedRun, argument: string): StrategyOutcome {
 }
 
 /**
- * Waits for the closure bound (until the time is up, then asks it to stop and takes its
- * best dual bound) and offers it; a proof that nothing fits ends the run. Without `wait`,
- * only a bound already in is taken.
+ * Takes the closure bound when it is in: waiting up to `waitSeconds` for it (Infinity:
+ * until the time is up, then it is asked to stop and gives its best dual bound), and
+ * offers it; its recomputed set guides the search after. A proof that nothing fits ends the run.
  */
-async function collectBound(run: PhasedRun, wait = true): Promise<StrategyOutcome | undefined> {
+async function collectBound(run: PhasedRun, waitSeconds: number): Promise<StrategyOutcome | undefined> {
   const pending = run.pendingBound;
   if (!pending) return undefined;
   // A synchronous phase may have held the event loop: let the worker's message in first.
   await new Promise((resolve) => setImmediate(resolve));
-  if (!wait && !pending.settled) return undefined;
+  const final = waitSeconds === Infinity;
+  if (!pending.settled && !final) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pending.result, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitSeconds) * 1000)))]);
+    clearTimeout(timer);
+    if (!pending.settled) return undefined;
+  }
   run.pendingBound = undefined;
   const timer = setTimeout(() => pending.stop(), Math.max(0, run.clock.left()) * 1000);
   const closure = await pending.result;
@@ -165,6 +171,7 @@ async function collectBound(run: PhasedRun, wait = true): Promise<StrategyOutcom
   // A proof arrives only where no plan can exist, so the incumbent has none.
   if (closure?.infeasible && !run.incumbent.best) return provenInfeasible(run, 'the closure bound');
   if (closure && !closure.infeasible) run.incumbent.offerBound(closure.makespan, 'closure-bound');
+  if (closure?.recompute.length) run.guide = new Set(closure.recompute);
   return undefined;
 }
 
@@ -197,6 +204,7 @@ const PHASES: readonly Phase[] = [
         });
         if (closure?.infeasible) return provenInfeasible(run, 'the closure bound');
         if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
+        if (closure?.recompute.length) run.guide = new Set(closure.recompute);
       } else {
         run.pendingBound = startClosureBound(graph, context.budgetBytes, {
           timeLimitSeconds: clock.ofLimit('closure'),
@@ -250,7 +258,7 @@ const PHASES: readonly Phase[] = [
     summary: 'the closure bound if it is in',
     skip: (run) => run.pendingBound === undefined,
     minSeconds: -Infinity,
-    run: (run) => collectBound(run, false),
+    run: (run) => collectBound(run, 0),
   },
   {
     name: 'checkmate-lp',
@@ -307,11 +315,11 @@ const PHASES: readonly Phase[] = [
     },
   },
   {
-    name: 'closure-bound (if in, again)',
-    summary: 'the closure bound if it is in',
+    name: 'closure-bound (for the final search)',
+    summary: 'the closure bound, waited for a while: its recomputed set guides the final search',
     skip: (run) => run.pendingBound === undefined,
     minSeconds: -Infinity,
-    run: (run) => collectBound(run, false),
+    run: (run) => collectBound(run, run.clock.ofLeft('waitForBound')),
   },
   {
     name: 'local-search',
@@ -336,7 +344,7 @@ const PHASES: readonly Phase[] = [
     summary: 'the closure bound, computed on its own thread since the start, collected',
     skip: (run) => run.pendingBound === undefined,
     minSeconds: -Infinity,
-    run: (run) => collectBound(run),
+    run: (run) => collectBound(run, Infinity),
   },
   {
     name: 'bracket',

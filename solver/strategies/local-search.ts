@@ -16,7 +16,13 @@ import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
  * search of scale/multistart.ts); auto calls this with its incumbents. Returns a schedule
  * outcome or infeasible, with the recomputation bound without a host link.
  */
-export function scaleImprove(context: StrategyContext, starts: readonly SearchStart[], seconds: number, restarts = true): StrategyOutcome {
+export function scaleImprove(
+  context: StrategyContext,
+  starts: readonly SearchStart[],
+  seconds: number,
+  restarts = true,
+  prefer?: ReadonlySet<number>,
+): StrategyOutcome {
   const proof = rematBound(context);
   if (proof?.infeasible) {
     return {
@@ -29,6 +35,7 @@ export function scaleImprove(context: StrategyContext, starts: readonly SearchSt
     deadline: Date.now() + Math.max(0, seconds) * 1000,
     starts,
     restarts,
+    prefer,
     signal: context.signal,
     stopAt: proof ? proof.makespan / (1 - Math.min(context.relativeGap, MAX_SEARCH_STOP_GAP)) : undefined,
   });

@@ -24,6 +24,8 @@ export class PhasedRun {
   proven = false;
   /** The best remat-only plan of the scale search and its makespan (with a link, swap conversions start from it). */
   remat: { steps: IndexedStep[]; makespan: number } | undefined;
+  /** The recomputed set of the closure bound's solution: the search evicts these first. */
+  guide: ReadonlySet<number> | undefined;
   /** The closure bound running on its own thread, until a phase collects it. */
   pendingBound: PendingBound | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
