@@ -91,6 +91,9 @@ export const GREEDY_COMPUTE_ALLOWANCE = 1000;
 /** Perturbed memory-aware orders the scale search tries (within a tenth of its time). */
 export const ORDER_RESTARTS = 40;
 
+/** The scale search hands the event loop back at least this often, in milliseconds (stop requests, the bound worker's messages). */
+export const SEARCH_YIELD_MS = 50;
+
 /** The scale search's randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
 

@@ -268,7 +268,7 @@ describe('scaleSearch against an exhaustive optimum on tiny graphs', () => {
     indexGraph(chain(3, { bytes: (layer) => 50 + 40 * layer, cost: (layer) => 3 + layer })),
   ];
   for (let seed = 1; seed <= 10; seed++) tiny.push(indexGraph(randomLayered({ seed, layers: 4, width: 2, backward: false })));
-  it('finds plans no cheaper than the optimum, and the optimum itself when memory is roomy', () => {
+  it('finds plans no cheaper than the optimum, and the optimum itself when memory is roomy', async () => {
     let reachedOptimum = 0;
     let cases = 0;
     for (const graph of tiny) {
@@ -280,7 +280,7 @@ describe('scaleSearch against an exhaustive optimum on tiny graphs', () => {
         const budget = Math.floor(floor + ((peak - floor) * step) / 6);
         const fraction = step / 6;
         const optimum = exhaustiveOptimum(graph, budget - graph.residentBytes);
-        const result = scaleSearch(graph, budget, { deadline: Date.now() + 200 });
+        const result = await scaleSearch(graph, budget, { deadline: Date.now() + 200 });
         if (!result.found) continue;
         cases++;
         const replay = simulateIndexed(graph, result.steps);

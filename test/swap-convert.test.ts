@@ -12,12 +12,12 @@ import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { checkPlan } from './helpers.js';
 
 describe('convertRecomputesToSwaps', () => {
-  it.each(Object.entries(namedFixtures()))('never makes a plan of %s slower, over budget or illegal', (_name, raw) => {
+  it.each(Object.entries(namedFixtures()))('never makes a plan of %s slower, over budget or illegal', async (_name, raw) => {
     const graph = indexGraph(raw);
     const transfer = { bandwidth: 50, latency: 1 };
     for (const fraction of [0.8, 0.6, 0.4]) {
       const budget = Math.floor(fraction * noRematPeak(graph));
-      const remat = scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
+      const remat = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
       if (!remat.found) continue;
       const before = simulateIndexed(graph, remat.steps, { transfer });
       if (!before.ok) throw new Error('the remat plan must replay');
@@ -31,13 +31,13 @@ describe('convertRecomputesToSwaps', () => {
     }
   });
 
-  it('swaps a dear recomputation over a fast link', () => {
+  it('swaps a dear recomputation over a fast link', async () => {
     // Costly layers, a link that moves a layer's 100 bytes in 2 cost units: every
     // recomputation of the remat plan is worth a copy.
     const graph = indexGraph(chain(8, { cost: () => 50 }));
     const transfer = { bandwidth: 100, latency: 1 };
     const budget = Math.floor(0.6 * noRematPeak(graph));
-    const remat = scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
+    const remat = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
     expect(remat.found).toBe(true);
     if (!remat.found) return;
     const converted = convertRecomputesToSwaps(graph, remat.steps, budget, transfer, { deadline: Date.now() + 60_000 })!;

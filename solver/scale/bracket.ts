@@ -11,7 +11,7 @@ import { peakFloor } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_MAX_NODES } from '../limits.js';
 import type { SmallestBudget } from '../plan-schema.js';
-import { smallestPeakSearch } from './smallest-peak.js';
+import { smallestPeakSearch, smallestPeakSearchAsync } from './smallest-peak.js';
 
 /** Options: the time, whether swaps are allowed, and a peak already reached. */
 export interface BracketOptions {
@@ -41,10 +41,24 @@ export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: numbe
 export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
   const now = Date.now();
   const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
-  let found = options.reachedBytes;
-  if (!options.floorOnly) {
-    const search = smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
-    if (search && (found === undefined || search.peakBytes < found)) found = search.peakBytes;
-  }
-  return found === undefined ? floor : { ...floor, foundBytes: found };
+  const search = options.floorOnly
+    ? undefined
+    : smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
+  return withTop(floor, options.reachedBytes, search?.peakBytes);
+}
+
+/** The same bracket, its search handing the event loop back now and then (auto). */
+export async function smallestBudgetAsync(graph: IndexedGraph, options: BracketOptions): Promise<SmallestBudget> {
+  const now = Date.now();
+  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
+  const search = options.floorOnly
+    ? undefined
+    : await smallestPeakSearchAsync(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
+  return withTop(floor, options.reachedBytes, search?.peakBytes);
+}
+
+/** The floor with the smallest of the peaks reached as its top (none when none was). */
+function withTop(floor: Pick<SmallestBudget, 'floorBytes' | 'floorSource'>, ...peaks: (number | undefined)[]): SmallestBudget {
+  const reached = peaks.filter((peak): peak is number => peak !== undefined);
+  return reached.length ? { ...floor, foundBytes: Math.min(...reached) } : floor;
 }

@@ -6,7 +6,7 @@
 // replays the winner in the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
-import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, STALL_RESTARTS, TIME_SHARES } from '../limits.js';
+import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, SEARCH_YIELD_MS, STALL_RESTARTS, TIME_SHARES } from '../limits.js';
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
@@ -57,8 +57,18 @@ export const GREEDY_VARIANTS: readonly { alpha: number; margin: number }[] = [
   { alpha: 0.5, margin: 0.93 },
 ];
 
-/** Searches remat plans for `budgetBytes` (residentBytes included); see the file comment. */
-export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: ScaleSearchOptions): ScaleSearchResult {
+/**
+ * Searches remat plans for `budgetBytes` (residentBytes included); see the file comment.
+ * It hands the event loop back every SEARCH_YIELD_MS, so a stop request, a worker's message
+ * or a timer can come in while it runs.
+ */
+export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: ScaleSearchOptions): Promise<ScaleSearchResult> {
+  let lastYield = Date.now();
+  const breathe = async () => {
+    if (Date.now() - lastYield < SEARCH_YIELD_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    lastYield = Date.now();
+  };
   const available = budgetBytes - graph.residentBytes;
   let best: { sequence: number[]; cost: number; peak: number; from: string } | null = null;
   let smallestPeak = Infinity;
@@ -66,7 +76,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
   // Nothing beats baseCost without swaps, nor a proven bound: stop as soon as a plan reaches it.
   const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
   const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
-  const consider = (sequence: number[], from: string) => {
+  const consider = async (sequence: number[], from: string) => {
+    await breathe();
     tried++;
     const profile = profileOf(graph, sequence);
     if (typeof profile === 'string') return;
@@ -82,7 +93,7 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     if (stop()) break;
     // Swap plans are not remat sequences; only compute/free schedules are taken.
     if (start.steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut')) continue;
-    consider(stepsToSequence(start.steps), `${start.from}+local-search`);
+    await consider(stepsToSequence(start.steps), `${start.from}+local-search`);
   }
   if (options.greedy ?? true) {
     // The listed order first, then memory-aware orders (each is also a no-remat plan).
@@ -108,14 +119,14 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     }
     perturbed.sort((a, b) => a.peak - b.peak);
     for (const { order } of perturbed.slice(0, 2)) orders.push(order);
-    for (const order of orders.slice(1)) consider(order, 'memory-aware order+local-search');
+    for (const order of orders.slice(1)) await consider(order, 'memory-aware order+local-search');
     const guides: (ReadonlySet<number> | undefined)[] = options.prefer ? [options.prefer, undefined] : [undefined];
     for (const prefer of guides) {
       for (const variant of GREEDY_VARIANTS) {
         for (const order of orders) {
           if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
           const result = greedySequence(graph, Math.floor(available * variant.margin), { alpha: variant.alpha, order, prefer });
-          if (result) consider(result.sequence, prefer ? 'guided greedy+local-search' : 'greedy+local-search');
+          if (result) await consider(result.sequence, prefer ? 'guided greedy+local-search' : 'greedy+local-search');
         }
       }
     }
@@ -131,7 +142,7 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
           random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
         const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
         const result = greedySequence(graph, Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order, prefer });
-        if (result) consider(result.sequence, 'greedy+local-search');
+        if (result) await consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }

@@ -7,7 +7,7 @@
 // far, keep a lower legal peak, and move on once even a short step finds nothing. Figures are exact
 // (sequence.ts); the caller replays what it keeps.
 import type { IndexedGraph } from '../graph/validate.js';
-import { SMALLEST_PEAK_EVICTIONS, SMALLEST_PEAK_FIRST_STEP, SMALLEST_PEAK_LAST_STEP } from '../limits.js';
+import { SEARCH_YIELD_MS, SMALLEST_PEAK_EVICTIONS, SMALLEST_PEAK_FIRST_STEP, SMALLEST_PEAK_LAST_STEP } from '../limits.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { greedySequence } from './greedy.js';
 import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from './order.js';
@@ -32,6 +32,25 @@ export interface SmallestPeakOptions {
 
 /** Searches the smallest peak of a remat plan; undefined when no greedy run gave a legal sequence in time. */
 export function smallestPeakSearch(graph: IndexedGraph, options: SmallestPeakOptions): SmallestPeak | undefined {
+  const search = smallestPeakRuns(graph, options);
+  for (let step = search.next(); ; step = search.next()) if (step.done) return step.value;
+}
+
+/** The same search, handing the event loop back every SEARCH_YIELD_MS (a stop request can come in). */
+export async function smallestPeakSearchAsync(graph: IndexedGraph, options: SmallestPeakOptions): Promise<SmallestPeak | undefined> {
+  const search = smallestPeakRuns(graph, options);
+  let lastYield = Date.now();
+  for (let step = search.next(); ; step = search.next()) {
+    if (step.done) return step.value;
+    if (Date.now() - lastYield >= SEARCH_YIELD_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = Date.now();
+    }
+  }
+}
+
+/** The search as a generator that pauses after each greedy run. */
+function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): Generator<void, SmallestPeak | undefined> {
   const resident = graph.residentBytes;
   const floor = Math.max(resident, options.floorBytes ?? 0);
   const listed = listedOrder(graph);
@@ -68,6 +87,7 @@ export function smallestPeakSearch(graph: IndexedGraph, options: SmallestPeakOpt
       for (const { alpha, costExponent } of SMALLEST_PEAK_EVICTIONS) {
         const result = greedySequence(graph, aim - resident, { alpha, costExponent, order });
         if (result && consider(result.sequence)) improved = true;
+        yield;
         if (done()) break;
       }
       fraction = improved ? SMALLEST_PEAK_FIRST_STEP : fraction / 2;

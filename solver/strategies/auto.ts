@@ -21,8 +21,8 @@ import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
 import { peakFloor } from '../graph/analysis.js';
 import { coveringRows, rowsBound } from '../scale/bound.js';
-import { smallestBudget } from '../scale/bracket.js';
-import { smallestPeakSearch } from '../scale/smallest-peak.js';
+import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
+import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { closureBound } from '../bounds/closure-milp.js';
@@ -48,7 +48,7 @@ async function improveLocally(run: PhasedRun, seconds: number): Promise<undefine
   if (incumbent.inOrder && incumbent.inOrder.steps !== incumbent.best?.steps)
     starts.push({ steps: incumbent.inOrder.steps, from: 'in-order' });
   if (run.remat) starts.push({ steps: run.remat.steps, from: 'remat' });
-  const local = scaleImprove(run.context, starts, seconds, true, run.guide);
+  const local = await scaleImprove(run.context, starts, seconds, true, run.guide);
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
   if (local.kind === 'schedule') {
     const candidate = incumbent.offer(local.steps, 'local-search');
@@ -132,9 +132,12 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
  * The answer when a remat argument proves that nothing fits the budget: the budget plus one
  * byte is then a proven floor, and the smallest-peak search says how far off it is.
  */
-function provenInfeasible(run: PhasedRun, argument: string): StrategyOutcome {
+async function provenInfeasible(run: PhasedRun, argument: string): Promise<StrategyOutcome> {
   const { context, clock } = run;
-  const bracket = smallestBudget(context.graph, { deadline: Clock.deadline(clock.ofLimit('smallestPeak')), signal: context.signal });
+  const bracket = await smallestBudgetAsync(context.graph, {
+    deadline: Clock.deadline(clock.ofLimit('smallestPeak')),
+    signal: context.signal,
+  });
   return {
     kind: 'infeasible',
     proven: true,
@@ -242,7 +245,7 @@ const PHASES: readonly Phase[] = [
     async run(run, seconds) {
       const { context, incumbent } = run;
       run.note('smallest-peak');
-      const found = smallestPeakSearch(context.graph, {
+      const found = await smallestPeakSearchAsync(context.graph, {
         deadline: Clock.deadline(seconds),
         floorBytes: peakFloor(context.graph),
         enoughBytes: context.budgetBytes,

@@ -16,13 +16,13 @@ import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
  * search of scale/multistart.ts); auto calls this with its incumbents. Returns a schedule
  * outcome or infeasible, with the recomputation bound without a host link.
  */
-export function scaleImprove(
+export async function scaleImprove(
   context: StrategyContext,
   starts: readonly SearchStart[],
   seconds: number,
   restarts = true,
   prefer?: ReadonlySet<number>,
-): StrategyOutcome {
+): Promise<StrategyOutcome> {
   const proof = rematBound(context);
   if (proof?.infeasible) {
     return {
@@ -31,7 +31,7 @@ export function scaleImprove(
       message: 'no remat plan fits: the recomputation bound (solver/scale/bound.ts) proves the budget too small',
     };
   }
-  const result = scaleSearch(context.graph, context.budgetBytes, {
+  const result = await scaleSearch(context.graph, context.budgetBytes, {
     deadline: Date.now() + Math.max(0, seconds) * 1000,
     starts,
     restarts,
