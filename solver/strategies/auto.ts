@@ -370,8 +370,14 @@ const PHASES: readonly Phase[] = [
 ];
 
 /** The portfolio run: every phase that applies and can run, then the best plan and bound. */
-function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
-  return runPhases(new PhasedRun(context, AUTO_MARGIN_SECONDS), PHASES, 'auto');
+async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
+  const run = new PhasedRun(context, AUTO_MARGIN_SECONDS);
+  try {
+    return await runPhases(run, PHASES, 'auto');
+  } finally {
+    // A run that ended before collecting its bound (proven, stopped) leaves no thread working.
+    run.pendingBound?.stop();
+  }
 }
 
 export const auto: Strategy = {
