@@ -104,6 +104,9 @@ export const STALL_RESTARTS = 400;
  */
 export const CLOSURE_ROWS_PER_ROUND = 4;
 
+/** The closure MILP starts from this many cover rows, the neediest; the others join when violated. */
+export const CLOSURE_FIRST_COVER_ROWS = 200;
+
 /** Closure rows and flow cuts added per separation round at most. */
 export const CLOSURE_CUTS_PER_ROUND = 200;
 

@@ -25,6 +25,7 @@ import type { IndexedGraph } from '../graph/validate.js';
 import {
   CLOSURE_CUTS_PER_ROUND,
   CLOSURE_DEPTH,
+  CLOSURE_FIRST_COVER_ROWS,
   CLOSURE_ROUND_GAP,
   CLOSURE_ROUND_SECONDS,
   CLOSURE_ROUND_SHARE,
@@ -80,6 +81,25 @@ export function firstComputations(graph: IndexedGraph, ancestry?: Ancestry): { a
   return cached;
 }
 
+/** A cover row: the recomputable needed ancestors of a node, and the bytes they must free. */
+interface CoverRow {
+  node: number;
+  need: number;
+  members: number[];
+}
+
+/** The cover row of v (ancestors needed after its first computation outside R fit beside forced(v)), or null when it needs nothing. */
+function coverRow(graph: IndexedGraph, ancestry: Ancestry, first: FirstComputation, budget: number): CoverRow | null {
+  let need = first.forced - budget;
+  const members: number[] = [];
+  for (const member of first.needed) {
+    if (!ancestry.isAncestor(member, first.node)) continue;
+    need += graph.bytes[member];
+    if (graph.recomputable[member]) members.push(member);
+  }
+  return need > 0 ? { node: first.node, need, members } : null;
+}
+
 /** The covering model under construction: x per recomputable node, cover rows, closure rows. */
 class ClosureModel {
   readonly model = new Model();
@@ -106,17 +126,9 @@ class ClosureModel {
   }
 
   /** The cover row of v: the needed ancestors of v outside R fit beside forced(v). */
-  cover(first: FirstComputation, ancestry: Ancestry): void {
-    const { bytes, recomputable } = this.graph;
-    let need = first.forced - this.budget;
-    const terms: Term[] = [];
-    for (const member of first.needed) {
-      if (!ancestry.isAncestor(member, first.node)) continue;
-      need += bytes[member];
-      if (recomputable[member]) terms.push([this.variable(member), bytes[member] / this.budget]);
-    }
-    if (need <= 0) return;
-    this.model.addRow(`cover_${first.node}`, terms, need / this.budget, Infinity);
+  cover(row: CoverRow): void {
+    const terms: Term[] = row.members.map((member) => [this.variable(member), this.graph.bytes[member] / this.budget]);
+    this.model.addRow(`cover_${row.node}`, terms, row.need / this.budget, Infinity);
   }
 
   /** True when v's closure row is in the model. */
@@ -215,7 +227,14 @@ export async function closureBound(
     if (first.forced > budgetBytes) return proof(0, 0);
   }
   const form = new ClosureModel(graph, budgetBytes);
-  for (const first of active) form.cover(first, ancestry);
+  // Cover rows are cheap to check: the neediest start the model, the violated ones join
+  // at each separation round (fewer rows are a relaxation, so every round's bound holds).
+  const covers = active
+    .map((first) => coverRow(graph, ancestry, first, budgetBytes))
+    .filter((row): row is CoverRow => row !== null)
+    .sort((a, b) => b.need - a.need);
+  const pendingCovers = new Set(covers.slice(CLOSURE_FIRST_COVER_ROWS));
+  for (const row of covers.slice(0, CLOSURE_FIRST_COVER_ROWS)) form.cover(row);
   const backend = options.backend ?? highsBackend();
   let best: number | undefined;
   let exact = false;
@@ -263,7 +282,16 @@ export async function closureBound(
       const minimum = closureMinimum(network, graph, (node) => !inR(node));
       if (minimum.bytes > budgetBytes) violated.push({ network, excess: minimum.bytes - budgetBytes, weights: minimum.blocked });
     }
-    if (violated.length === 0) {
+    let coversAdded = 0;
+    for (const row of pendingCovers) {
+      let freed = 0;
+      for (const member of row.members) if (inR(member)) freed += graph.bytes[member];
+      if (freed >= row.need) continue;
+      form.cover(row);
+      pendingCovers.delete(row);
+      coversAdded++;
+    }
+    if (violated.length === 0 && coversAdded === 0) {
       exact = result.stop === 'optimal';
       break;
     }
