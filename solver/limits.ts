@@ -217,6 +217,13 @@ export const MIN_BRACKET_SECONDS = 0.5;
 /** analyze's bracket of the smallest feasible budget (CLI and POST /v1/analyze) takes at most this many seconds. */
 export const ANALYZE_BRACKET_SECONDS = 2;
 
+/**
+ * Past this many nodes the synchronous bracket (analyze) skips its smallest-peak search:
+ * one greedy run on a graph that large takes seconds and cannot be cut short.
+ */
+export const BRACKET_SEARCH_MAX_NODES = 5000;
+
+
 /** A local-search phase shorter than this is not started. */
 export const MIN_LOCAL_SEARCH_SECONDS = 0.1;
 

@@ -232,8 +232,9 @@ export async function run(args: string[]): Promise<void> {
   const stored: { commit?: string; timeLimitSeconds?: number; cases?: Record<string, CaseFigures> } = existsSync(BASELINE_FILE)
     ? JSON.parse(readFileSync(BASELINE_FILE, 'utf8'))
     : {};
-  // A rewritten baseline starts empty, so cases of older captures do not linger in it.
-  const baseline: Record<string, CaseFigures> = writeBaseline && baselineRoot ? {} : { ...(stored.cases ?? {}) };
+  // A baseline rewritten for every graph starts empty, so cases of older captures do not
+  // linger in it; with --only it is updated in place.
+  const baseline: Record<string, CaseFigures> = writeBaseline && baselineRoot && !only ? {} : { ...(stored.cases ?? {}) };
   const scratch = mkdtempSync(join(tmpdir(), 'memplan-real-'));
   // The baseline file is rewritten after every case, so a long run that stops keeps what it measured.
   const commit = baselineRoot

@@ -9,7 +9,7 @@ import { rematFloor } from '../bounds/closure.js';
 import { firstComputations } from '../bounds/closure-milp.js';
 import { peakFloor } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { BOUND_MAX_NODES } from '../limits.js';
+import { BOUND_MAX_NODES, BRACKET_SEARCH_MAX_NODES } from '../limits.js';
 import type { SmallestBudget } from '../plan-schema.js';
 import { smallestPeakSearch, smallestPeakSearchAsync } from './smallest-peak.js';
 
@@ -41,7 +41,9 @@ export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: numbe
 export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
   const now = Date.now();
   const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
-  const search = options.floorOnly
+  // One greedy run grows with the square of the size and is not cut short: past
+  // BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
+  const search = options.floorOnly || graph.size > BRACKET_SEARCH_MAX_NODES
     ? undefined
     : smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
   return withTop(floor, options.reachedBytes, search?.peakBytes);
