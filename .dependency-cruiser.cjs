@@ -13,7 +13,8 @@ const { existsSync } = require('node:fs');
  * base: errors, limits, the finite check, the budget parser and small utilities;
  * graph: validation and graph analyses;
  * schedule: the simulator and what needs it; contract: the Plan schema; milp: formulations,
- * LP writer, backend; scale: the recomputation bound and the scale search; strategies:
+ * LP writer, backend; bounds: the closure bound (minimum cuts, its covering MILP, its
+ * worker thread); scale: the recomputation bound and the scale search; strategies:
  * every strategy, the incumbent and auto; entry: plan().
  */
 const SOLVER_LAYERS = [
@@ -22,6 +23,7 @@ const SOLVER_LAYERS = [
   { name: 'schedule', path: '^solver/schedule/' },
   { name: 'contract', path: '^solver/plan-schema\\.ts$' },
   { name: 'milp', path: '^solver/milp/' },
+  { name: 'bounds', path: '^solver/bounds/' },
   { name: 'scale', path: '^solver/scale/' },
   { name: 'strategies', path: '^solver/strategies/' },
   { name: 'entry', path: '^solver/plan\\.ts$' },
@@ -34,6 +36,7 @@ const ENTRY_POINTS = [
   '^src/jobs/worker-entry\\.mjs$',
   '^bench/case-worker\\.mjs$',
   '^solver/milp/highs-worker\\.mjs$',
+  '^solver/bounds/bound-worker\\.mjs$',
   '^bench/run\\.ts$',
   '^bench/suites/',
   '^scripts/',

@@ -7,7 +7,16 @@ import { defineConfig } from 'vitest/config';
  * need Redis and PostgreSQL, which scripts/test-scaleout.sh provides. Every other test file
  * is in the fast default project (`npm test`).
  */
-const SOLVER_TESTS = ['test/conformance.test.ts', 'test/milp-checkmate.test.ts', 'test/milp-strategies.test.ts', 'test/swap-milp.test.ts'];
+const SOLVER_TESTS = [
+  'test/conformance.test.ts',
+  'test/milp-checkmate.test.ts',
+  'test/milp-strategies.test.ts',
+  'test/swap-milp.test.ts',
+  'test/bounds-closure.test.ts',
+  'test/bracket.test.ts',
+  'test/milp-lns.test.ts',
+  'test/swap-convert.test.ts',
+];
 
 export default defineConfig({
   test: {

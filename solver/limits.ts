@@ -9,6 +9,15 @@
 /** Largest graph accepted by default, in nodes (the service's MEMPLAN_MAX_NODES overrides it). */
 export const DEFAULT_MAX_NODES = 20_000;
 
+/** Block detection (graph/blocks.ts): an input nearer than this many forward nodes is wired by its distance, a farther one (a table every layer reads, such as rotary embeddings) by its kind. */
+export const BLOCK_MAX_DISTANCE = 64;
+
+/** Block detection tries periods up to this many forward nodes (a layer is far smaller). */
+export const BLOCK_MAX_PERIOD = 2000;
+
+/** A run counts as repeated blocks when it holds at least this many. */
+export const BLOCK_MIN_REPEATS = 3;
+
 /** Beyond this many nodes the recomputation bound's quadratic ancestor sets are not built. */
 export const BOUND_MAX_NODES = 6000;
 
@@ -73,14 +82,66 @@ export const CANDIDATE_STEP_ALLOWANCE = 1024;
 /** The greedy scheduler gives up past this many computes per node (plus GREEDY_COMPUTE_ALLOWANCE). */
 export const GREEDY_COMPUTES_PER_NODE = 20;
 
+/** The greedy scheduler's eviction score of a preferred node (the closure bound's recomputed set) is scaled by this. */
+export const GREEDY_PREFER_FACTOR = 0.05;
+
 /** Computes the greedy scheduler may take beyond its per-node allowance. */
 export const GREEDY_COMPUTE_ALLOWANCE = 1000;
 
 /** Perturbed memory-aware orders the scale search tries (within a tenth of its time). */
 export const ORDER_RESTARTS = 40;
 
+/** The scale search hands the event loop back at least this often, in milliseconds (stop requests, the bound worker's messages). */
+export const SEARCH_YIELD_MS = 50;
+
 /** The scale search's randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
+
+/**
+ * Closure rows (solver/bounds/closure-milp.ts) added per separation round at most, the most
+ * violated first; each is a copy of one node's minimum-cut problem, so a few keep the MILP
+ * small, and the other violated nodes get flow cuts (one covering row each) instead.
+ */
+export const CLOSURE_ROWS_PER_ROUND = 4;
+
+/** The closure MILP starts from this many cover rows, the neediest; the others join when violated. */
+export const CLOSURE_FIRST_COVER_ROWS = 200;
+
+/** Closure rows and flow cuts added per separation round at most. */
+export const CLOSURE_CUTS_PER_ROUND = 200;
+
+/** Input steps a closure row follows from the nodes needed after its node (deeper is tighter but larger; measured: 4 loses nothing on the captured graphs). */
+export const CLOSURE_DEPTH = 4;
+
+/**
+ * The smallest-peak search (scale/smallest-peak.ts) aims this share of the way from the
+ * best peak so far down to the floor first, halves the step after a miss, and leaves an
+ * order once a step of SMALLEST_PEAK_LAST_STEP misses too.
+ */
+export const SMALLEST_PEAK_FIRST_STEP = 0.5;
+export const SMALLEST_PEAK_LAST_STEP = 1 / 32;
+
+/** The greedy's eviction weightings the smallest-peak search tries at each aim: with the recomputation cost, and by bytes and distance alone. */
+export const SMALLEST_PEAK_EVICTIONS = [
+  { alpha: 1, costExponent: 1 },
+  { alpha: 0.5, costExponent: 1 },
+  { alpha: 1, costExponent: 0 },
+] as const;
+
+/** A recomputation converted into a swap (scale/swap-convert.ts) has its swapIn tried this many computes earlier, to hide the copy. */
+export const SWAP_CONVERT_EARLIER = [1, 2, 4, 8, 16] as const;
+
+/**
+ * Checkmate's large-neighbourhood search (milp/checkmate-lns.ts): stages per window to
+ * start with, and the bounds its adaptation keeps to (a window grows 1.5 times after a
+ * proof within a third of its slice, and shrinks as much after a time-out).
+ */
+export const LNS_START_WINDOW = 8;
+export const LNS_MIN_WINDOW = 2;
+export const LNS_MAX_WINDOW = 96;
+
+/** Seconds one window's MILP may take at most. */
+export const LNS_SLICE_SECONDS = 3;
 
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
@@ -125,6 +186,19 @@ export const MIN_EVICTION_OVERHEAD = 1e-9;
 
 // ---- Time ---------------------------------------------------------------------------------
 
+/**
+ * A separation round of the closure MILP stops within this relative gap of its objective
+ * (the extra compute cost, so 0.5 % of it is well under 0.1 % of the makespan): a round
+ * needs a good recomputed set and a dual bound, not a proof.
+ */
+export const CLOSURE_ROUND_GAP = 0.005;
+
+/** A separation round's MILP gets at least this many seconds (or CLOSURE_ROUND_SHARE of the time left, when more). */
+export const CLOSURE_ROUND_SECONDS = 2;
+
+/** A separation round's MILP gets at most this share of the closure bound's time left (or CLOSURE_ROUND_SECONDS). */
+export const CLOSURE_ROUND_SHARE = 0.25;
+
 /** Below this many seconds left, auto skips a solver phase. */
 export const MIN_PHASE_SECONDS = 1;
 
@@ -136,6 +210,19 @@ export const MIN_LP_SECONDS = 0.1;
 
 /** The swap MILP gets at least this many seconds, even when the request's time is spent. */
 export const MIN_SWAP_MILP_SECONDS = 1;
+
+/** auto's bracket of an infeasible answer gets at least this many seconds for its floor, even when the time is spent. */
+export const MIN_BRACKET_SECONDS = 0.5;
+
+/** analyze's bracket of the smallest feasible budget (CLI and POST /v1/analyze) takes at most this many seconds. */
+export const ANALYZE_BRACKET_SECONDS = 2;
+
+/**
+ * Past this many nodes the synchronous bracket (analyze) skips its smallest-peak search:
+ * one greedy run on a graph that large takes seconds and cannot be cut short.
+ */
+export const BRACKET_SEARCH_MAX_NODES = 5000;
+
 
 /** A local-search phase shorter than this is not started. */
 export const MIN_LOCAL_SEARCH_SECONDS = 0.1;
@@ -164,6 +251,16 @@ export const TIME_SHARES = {
   margin: 0.05,
   /** Of the time limit: the covering MILP of the recomputation bound (at most COVERING_SECONDS). */
   covering: 0.1,
+  /** Of the time limit: the closure bound on its own thread (its covering MILP, then separation rounds); it stops earlier once no row is violated. */
+  closure: 0.8,
+  /** Of the time limit: the closure bound on a small graph, computed before the search. */
+  closureInline: 0.35,
+  /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
+  smallestPeak: 0.2,
+  /** Of the time left before auto's final local search: how long it waits for the closure bound, whose recomputed set guides that search. */
+  waitForBound: 0.3,
+  /** Of the time limit: with a host link, what the final local search leaves for turning recomputations into swaps. */
+  swapConvert: 0.1,
   /** Of the time limit: auto's scale search after the baselines ends by then, when the MILP will run (at most LOCAL_SEARCH_SECONDS). */
   scaleSearch: 0.2,
   /** Of the time limit: the same, when the graph is too large for the MILP. */
@@ -181,6 +278,16 @@ export const TIME_SHARES = {
   /** Of the scale search's time: its perturbed memory-aware orders. */
   searchOrders: 0.1,
 } as const;
+
+/**
+ * Up to this many nodes auto computes the closure bound on its own thread before the search
+ * (a second or two: starting a worker thread would cost as much); beyond, on a worker
+ * thread beside the search (solver/bounds/parallel.ts).
+ */
+export const CLOSURE_INLINE_MAX_NODES = 200;
+
+/** Seconds after a stop request after which the bound worker (solver/bounds/parallel.ts) is terminated. */
+export const BOUND_WORKER_GRACE_SECONDS = 2;
 
 /** Seconds past its time limit after which a HiGHS worker is stopped (loading, presolve). */
 export const HIGHS_GRACE_SECONDS = 2;

@@ -20,6 +20,7 @@ export type BoundScope = (typeof BOUND_SCOPES)[number];
 export const BOUND_SOURCES = {
   baseCost: 'all-schedules',
   'recompute-bound': 'all-schedules',
+  'closure-bound': 'all-schedules',
   lp: 'checkmate-class',
   milp: 'checkmate-class',
 } as const satisfies Record<string, BoundScope>;
@@ -32,6 +33,19 @@ export interface ProvenBound {
   makespan: number;
   source: BoundSource;
 }
+
+/**
+ * Whether a source's bound still holds when the request allows swaps (a host link). Every
+ * remat argument (recompute-bound, closure-bound, lp, milp) assumes a value leaves the
+ * device only by a free, which a swap escapes; baseCost holds for every schedule.
+ */
+export const BOUND_HOLDS_WITH_SWAPS = {
+  baseCost: true,
+  'recompute-bound': false,
+  'closure-bound': false,
+  lp: false,
+  milp: false,
+} as const satisfies Record<BoundSource, boolean>;
 
 /** The schedules a bound from `source` covers. */
 export function boundScope(source: BoundSource): BoundScope {
@@ -56,16 +70,29 @@ export const BoundSchema = z
     source: z
       .enum(Object.keys(BOUND_SOURCES) as [BoundSource, ...BoundSource[]])
       .optional()
-      .describe('What proved the bound (baseCost, recompute-bound, lp, milp)'),
+      .describe('What proved the bound (baseCost, recompute-bound, closure-bound, lp, milp)'),
     scope: z
       .enum(BOUND_SCOPES)
       .optional()
       .describe(
-        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound), or only ' +
+        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound, closure-bound), or only ' +
           "Checkmate's class (first computations in graph order, at most one recomputation of a node per stage: lp, milp)",
       ),
   })
   .meta({ id: 'Bound' });
+
+export const SmallestBudgetSchema = z
+  .object({
+    floorBytes: z.number().describe('Proven: no legal schedule peaks lower (without a host link: no remat schedule)'),
+    floorSource: z
+      .enum(['contract-floor', 'closure-floor'])
+      .describe("What proved the floor: the contract's (single nodes, keep nodes at the end) or the closure argument (solver/bounds)"),
+    foundBytes: z.number().optional().describe('The smallest peak of a legal schedule found: a budget that has a plan'),
+  })
+  .meta({ id: 'SmallestBudget' });
+
+/** A bracket for the smallest feasible budget: [floorBytes, foundBytes]. */
+export type SmallestBudget = z.infer<typeof SmallestBudgetSchema>;
 
 export const NodeAnnotationSchema = z
   .object({
@@ -110,6 +137,9 @@ export const PlanSchema = z
     predicted: FiguresSchema.optional().describe('Absent when no plan within the budget exists'),
     bound: BoundSchema.optional(),
     smallestPeakBytes: z.number().optional().describe('Infeasible: the smallest peak the strategy reached'),
+    smallestBudget: SmallestBudgetSchema.optional().describe(
+      'Infeasible answers of auto: the smallest feasible budget lies between floorBytes (proven) and foundBytes (reached)',
+    ),
     floorBytes: z.number().optional().describe('Proven lower bound on the peak of any legal schedule'),
     noRematPeakBytes: z.number().optional().describe('Peak of computing each node once and freeing after last use'),
     message: z.string().optional(),

@@ -18,7 +18,10 @@ import { MemplanError, isMemplanError } from '../solver/errors.js';
 import { graphStats } from '../solver/schedule/graph-stats.js';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
-import { PlanSchema, type Plan } from '../solver/plan-schema.js';
+import { PlanSchema, type Plan, type SmallestBudget } from '../solver/plan-schema.js';
+import { ANALYZE_BRACKET_SECONDS } from '../solver/limits.js';
+import { smallestBudget } from '../solver/scale/bracket.js';
+import { Clock } from '../solver/util/clock.js';
 import { parseBudget as parseAnyBudget } from '../solver/budget.js';
 import { assertFinite } from '../solver/finite.js';
 import { TRANSFER_PRESETS, plan, type Budget, type PlanOptions } from '../solver/plan.js';
@@ -231,6 +234,7 @@ async function runPlan(args: CommandArgs, io: CliIo): Promise<number> {
   } else if (result.smallestPeakBytes !== undefined) {
     lines.push(['smallest peak', `${formatBytes(result.smallestPeakBytes)} (${percent(result.smallestPeakBytes, peak)} of no-remat)`]);
   }
+  if (result.smallestBudget) lines.push(['smallest budget', bracketLine(result.smallestBudget, peak)]);
   if (result.bound) {
     const scope = result.bound.scope === 'checkmate-class' ? ", within Checkmate's class" : '';
     lines.push([
@@ -423,10 +427,18 @@ function resolveCliBudget(graph: IndexedGraph, budget: Budget): number {
   return 'bytes' in budget ? budget.bytes : Math.floor(budget.fraction * graphStats(graph).noRematPeakBytes);
 }
 
+/** A bracket of the smallest feasible budget as one line: the proven floor .. the smallest peak found. */
+function bracketLine(bracket: SmallestBudget, peak: number): string {
+  const floor = `${formatBytes(bracket.floorBytes)} (${percent(bracket.floorBytes, peak)}, ${bracket.floorSource})`;
+  const found =
+    bracket.foundBytes === undefined ? 'none found' : `${formatBytes(bracket.foundBytes)} (${percent(bracket.foundBytes, peak)})`;
+  return `between ${floor} and ${found} of no-remat`;
+}
+
 async function runAnalyze(args: CommandArgs, io: CliIo): Promise<number> {
   const [graphPath] = args.positionals;
   const graph = loadGraph(graphPath);
-  const stats = graphStats(graph);
+  const stats = { ...graphStats(graph), smallestBudget: smallestBudget(graph, { deadline: Clock.deadline(ANALYZE_BRACKET_SECONDS) }) };
   if (args.values.json) {
     io.out(JSON.stringify({ name: graph.graph.name, ...stats }, null, 2));
     return 0;
@@ -443,6 +455,7 @@ async function runAnalyze(args: CommandArgs, io: CliIo): Promise<number> {
       ['no-remat peak', `${formatBytes(peak)} (${formatNumber(peak)} B)`],
       ['floor', `${formatBytes(stats.floorBytes)} (${percent(stats.floorBytes, peak)} of no-remat)`],
       ['floor, swaps', `${formatBytes(stats.floorWithSwapsBytes)} (${percent(stats.floorWithSwapsBytes, peak)} of no-remat)`],
+      ['smallest budget', bracketLine(stats.smallestBudget, peak)],
     ]),
   );
   return 0;

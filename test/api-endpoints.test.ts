@@ -140,8 +140,13 @@ describe('tools', () => {
     const graph = chain(5);
     const reply = await app.inject({ method: 'POST', url: '/v1/analyze', payload: { graph } });
     expect(reply.statusCode).toBe(200);
-    expect(reply.json()).toEqual(graphStats(parseGraph(graph)));
-    expect(reply.json().nodes).toBe(graph.nodes.length);
+    const { smallestBudget, ...stats } = reply.json();
+    expect(stats).toEqual(graphStats(parseGraph(graph)));
+    expect(stats.nodes).toBe(graph.nodes.length);
+    // A chain of 5 layers: the search reaches the floor's neighbourhood, and never goes below it.
+    expect(smallestBudget.floorBytes).toBeGreaterThanOrEqual(stats.floorBytes);
+    expect(smallestBudget.foundBytes).toBeGreaterThanOrEqual(smallestBudget.floorBytes);
+    expect(smallestBudget.foundBytes).toBeLessThan(stats.noRematPeakBytes);
   });
 
   it('POST /v1/simulate replays a schedule with its timeline', async () => {
@@ -171,13 +176,15 @@ describe('tools', () => {
     const auto = reply.json().strategies.find((strategy: { name: string }) => strategy.name === 'auto');
     // Each phase of auto, in the order it runs (solver/strategies/auto.ts).
     const phases = [
-      /recomputation bound \(with its covering MILP\)/,
+      /recomputation bound and the closure bound/,
       /baselines/,
       /scale search/,
+      /smallest-peak search/,
       /LP relaxation with two-phase rounding/,
       /exact MILP warm-started from the best plan .*order/,
       /swap-milp .*host link/,
       /local search with the time left/,
+      /bracket for the smallest feasible budget/,
     ];
     let from = 0;
     for (const phase of phases) {

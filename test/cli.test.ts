@@ -233,9 +233,15 @@ describe('memplan analyze and strategies', () => {
     const ran = await memplan('analyze', nodeLinkPath, '--json');
     expect(ran.code).toBe(0);
     const body = JSON.parse(ran.stdout);
-    expect(body).toEqual({ name: 'nl-diamond', ...graphStats(importGraph(nodeLink)) });
+    const { smallestBudget, ...stats } = body;
+    expect(stats).toEqual({ name: 'nl-diamond', ...graphStats(importGraph(nodeLink)) });
+    // The bracket of the smallest feasible budget: a proven floor, and a peak some schedule reaches.
+    expect(smallestBudget.floorBytes).toBeGreaterThanOrEqual(stats.floorBytes);
+    expect(smallestBudget.foundBytes).toBeGreaterThanOrEqual(smallestBudget.floorBytes);
+    expect(smallestBudget.foundBytes).toBeLessThanOrEqual(stats.noRematPeakBytes);
     const text = await memplan('analyze', nodeLinkPath);
     expect(text.stdout).toMatch(/no-remat peak\s+\d/);
+    expect(text.stdout).toMatch(/smallest budget\s+between .* and .* of no-remat/);
   });
 
   it('lists every strategy', async () => {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
-import { BOUND_SCOPES, BOUND_SOURCES, boundScope } from '../solver/plan-schema.js';
+import { BOUND_HOLDS_WITH_SWAPS, BOUND_SCOPES, BOUND_SOURCES, boundScope } from '../solver/plan-schema.js';
 import type { IndexedStep } from '../solver/schedule/simulate.js';
 import type { StepOp } from '../solver/schedule/types.js';
 import { Incumbent } from '../solver/strategies/incumbent.js';
@@ -164,11 +164,12 @@ describe('Incumbent: bounds and progress', () => {
     expect(incumbent.bound).toEqual({ makespan: 3, source: 'baseCost' });
   });
 
-  it('takes no bound with a host link, and reports nothing when quiet; a label prefixes the source', () => {
+  it('takes no remat-only bound with a host link, and reports nothing when quiet; a label prefixes the source', () => {
     const events: ProgressEvent[] = [];
     const transfer = { bandwidth: 1, latency: 0 };
     const linked = new Incumbent(context(30, { transfer, onProgress: (event) => events.push(event) }), { label: 'swap-milp' });
-    linked.offerBound(3, 'baseCost');
+    linked.offerBound(3, 'recompute-bound');
+    linked.offerBound(3, 'closure-bound');
     expect(linked.bound).toBeUndefined();
     linked.offer(LEAN, 'vdnn-all');
     expect(events.map((event) => event.strategy)).toEqual(['swap-milp (vdnn-all)']);
@@ -186,6 +187,13 @@ describe('bound sources', () => {
       Object.keys(BOUND_SOURCES).filter((source) => BOUND_SOURCES[source as keyof typeof BOUND_SOURCES] === 'checkmate-class'),
     ).toEqual(['lp', 'milp']);
     expect(boundScope('recompute-bound')).toBe('all-schedules');
+    // Only baseCost is a bound with swaps among the remat arguments' sources.
+    expect(Object.keys(BOUND_HOLDS_WITH_SWAPS).sort()).toEqual(Object.keys(BOUND_SOURCES).sort());
+    expect(
+      Object.entries(BOUND_HOLDS_WITH_SWAPS)
+        .filter(([, holds]) => holds)
+        .map(([source]) => source),
+    ).toEqual(['baseCost']);
     // @ts-expect-error A source missing from the table is not a BoundSource: it cannot get a scope by default.
     expect(boundScope('new-bound')).toBeUndefined();
   });

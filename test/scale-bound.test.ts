@@ -6,80 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chain, diamond, randomLayered } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
-import type { Graph } from '../solver/graph/schema.js';
-import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
+import { indexGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
 import { coveringRows, recomputeBound } from '../solver/scale/bound.js';
 import { coveringBound } from '../solver/scale/covering.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
-import { TupleHeap } from './helpers.js';
-
-/** Least total compute cost of any legal remat schedule within `budget` (residentBytes included); Infinity when none. */
-function exhaustiveOptimum(graph: IndexedGraph, budget: number): number {
-  const size = graph.size;
-  const available = budget - graph.residentBytes;
-  const all = (1 << size) - 1;
-  let keepMask = 0;
-  for (let node = 0; node < size; node++) if (graph.keep[node]) keepMask |= 1 << node;
-  const inputMask = graph.inputs.map((inputs) => inputs.reduce((mask, input) => mask | (1 << input), 0));
-  const dist = new Map<number, number>();
-  const heap = new TupleHeap<[number, number, number]>();
-  const push = (item: [number, number, number]) => heap.push(item);
-  const pop = () => heap.pop();
-  const relax = (cost: number, device: number, computed: number) => {
-    const key = device * 2 ** size + computed;
-    const known = dist.get(key);
-    if (known !== undefined && known <= cost) return;
-    dist.set(key, cost);
-    push([cost, device, computed]);
-  };
-  relax(0, 0, 0);
-  while (heap.size) {
-    const [cost, device, computed] = pop();
-    if (dist.get(device * 2 ** size + computed)! < cost) continue;
-    if (computed === all && (device & keepMask) === keepMask) return cost;
-    let live = 0;
-    for (let node = 0; node < size; node++) if (device & (1 << node)) live += graph.bytes[node];
-    for (let node = 0; node < size; node++) {
-      const bit = 1 << node;
-      if (device & bit) relax(cost, device & ~bit, computed);
-      else if ((device & inputMask[node]) === inputMask[node] && (!(computed & bit) || graph.recomputable[node])) {
-        if (live + graph.bytes[node] + graph.workspace[node] <= available) relax(cost + graph.cost[node], device | bit, computed | bit);
-      }
-    }
-  }
-  return Infinity;
-}
-
-/** A random DAG of `size` nodes (seeded by fast-check's draws): sizes, costs, keep, workspace. */
-function arbitraryGraph(): fc.Arbitrary<Graph> {
-  return fc.integer({ min: 3, max: 8 }).chain((size) =>
-    fc
-      .record({
-        edges: fc.array(fc.array(fc.boolean(), { minLength: size, maxLength: size }), { minLength: size, maxLength: size }),
-        bytes: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: size, maxLength: size }),
-        cost: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: size, maxLength: size }),
-        workspace: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: size, maxLength: size }),
-        keep: fc.array(fc.boolean(), { minLength: size, maxLength: size }),
-        resident: fc.integer({ min: 0, max: 30 }),
-      })
-      .map(({ edges, bytes, cost, workspace, keep, resident }) => ({
-        residentBytes: resident,
-        nodes: Array.from({ length: size }, (_, node) => ({
-          id: `n${node}`,
-          kind: node === 0 ? ('input' as const) : ('forward' as const),
-          // Inputs only from earlier nodes; every non-first node reads at least its predecessor half the time.
-          inputs: Array.from({ length: node }, (_, input) => input)
-            .filter((input) => edges[node][input] || (input === node - 1 && edges[input][node]))
-            .map((input) => `n${input}`),
-          bytes: bytes[node],
-          cost: cost[node],
-          workspaceBytes: workspace[node] > 12 ? workspace[node] : 0,
-          keep: keep[node] && node > size / 2,
-        })),
-      })),
-  );
-}
+import { arbitraryGraph, exhaustiveOptimum } from './helpers.js';
 
 describe('recomputeBound', () => {
   it('never exceeds the exhaustive optimum, and claims infeasible only when nothing fits', () => {

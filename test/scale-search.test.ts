@@ -1,8 +1,10 @@
 // The scale pieces: the greedy scheduler, memory-aware orders, the local-search improver
 // and the strategies built on them. Every plan is replayed in the simulator; on tiny graphs
 // the plans are compared with an exhaustive optimum written here independently.
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
+import { chain, namedFixtures, randomLayered, transformer } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
@@ -10,7 +12,7 @@ import { plan } from '../solver/plan.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { greedySequence } from '../solver/scale/greedy.js';
 import { improveSequence } from '../solver/scale/improve.js';
-import { listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
+import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
 import { scaleSearch } from '../solver/scale/multistart.js';
 import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -127,6 +129,88 @@ describe('memoryAwareOrder', () => {
   });
 });
 
+describe('deferredOrder', () => {
+  it.each(fixtures)('is a topological order of %s', (_name, graph) => {
+    expect(isTopological(graph, deferredOrder(graph))).toBe(true);
+    expect(isTopological(graph, deferredOrder(graph, memoryAwareOrder(graph, 'delta')))).toBe(true);
+  });
+
+  it('computes a value that only the backward pass reads just before its first reader, and lowers the peak', () => {
+    // f0 -> f1 -> f2 -> loss; s = f0's "saved" copy (100 B), read only by the backward g0.
+    const graph = indexGraph({
+      nodes: [
+        { id: 'x', kind: 'input', bytes: 10, cost: 0 },
+        { id: 'f0', inputs: ['x'], bytes: 20, cost: 1 },
+        { id: 's', inputs: ['f0'], bytes: 100, cost: 1 },
+        { id: 'f1', inputs: ['f0'], bytes: 20, cost: 1 },
+        { id: 'f2', inputs: ['f1'], bytes: 20, cost: 1 },
+        { id: 'loss', kind: 'loss', inputs: ['f2'], bytes: 1, cost: 1 },
+        { id: 'g1', kind: 'backward', inputs: ['loss', 'f1'], bytes: 20, cost: 1 },
+        { id: 'g0', kind: 'backward', inputs: ['g1', 's', 'f0'], bytes: 20, cost: 1 },
+      ],
+    });
+    const order = deferredOrder(graph);
+    expect(order.map((node) => graph.ids[node])).toEqual(['x', 'f0', 'f1', 'f2', 'loss', 'g1', 's', 'g0']);
+    const listed = profileOf(graph, listedOrder(graph));
+    const deferred = profileOf(graph, order);
+    if (typeof listed === 'string' || typeof deferred === 'string') throw new Error('illegal');
+    expect(deferred.peak).toBeLessThan(listed.peak);
+  });
+
+  it('moves the saved tensors of a generated transformer and keeps every order legal', () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const order = deferredOrder(graph);
+    expect(isTopological(graph, order)).toBe(true);
+    // The attention's log-sum-exp is read only by the attention backward: it moves past the loss.
+    const lse = graph.index.get('l0.lse')!;
+    expect(order.indexOf(lse)).toBeGreaterThan(order.indexOf(graph.index.get('loss')!));
+  });
+});
+
+describe('lateSinksOrder', () => {
+  it.each(fixtures)('is a topological order of %s', (_name, graph) => {
+    expect(isTopological(graph, lateSinksOrder(graph))).toBe(true);
+  });
+
+  it('computes a large gradient of small inputs last, and a small one where it was', () => {
+    // g_deep (a deep layer's weight gradient: 100 B from 2 + 2 B) moves to the end; g_stem
+    // (a stem gradient: 1 B from 50 + 50 B) stays where it frees its large inputs.
+    const graph = indexGraph({
+      nodes: [
+        { id: 'x', kind: 'input', bytes: 50, cost: 0 },
+        { id: 'deep', inputs: ['x'], bytes: 2, cost: 1 },
+        { id: 'loss', kind: 'loss', inputs: ['deep'], bytes: 2, cost: 1 },
+        { id: 'g_deep', kind: 'backward', inputs: ['loss', 'deep'], bytes: 100, cost: 1, keep: true },
+        { id: 'g_x', kind: 'backward', inputs: ['loss', 'x'], bytes: 50, cost: 1 },
+        { id: 'g_stem', kind: 'backward', inputs: ['g_x', 'x'], bytes: 1, cost: 1, keep: true },
+      ],
+    });
+    expect(lateSinksOrder(graph).map((node) => graph.ids[node])).toEqual(['x', 'deep', 'loss', 'g_x', 'g_stem', 'g_deep']);
+    const listed = profileOf(graph, listedOrder(graph));
+    const late = profileOf(graph, lateSinksOrder(graph));
+    if (typeof listed === 'string' || typeof late === 'string') throw new Error('illegal');
+    expect(late.peak).toBeLessThan(listed.peak);
+  });
+});
+
+describe('greedySequence on a captured graph at a tight budget', () => {
+  it('never frees a value that cannot be recomputed while a value it is needed for may still come back (captured resnet18)', () => {
+    // Before: a deep chain of evicted backward values hid the targets (an input, never
+    // recomputable) from the 64-deep recomputation cost, and the sequence computed them twice.
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/resnet18.json.gz', import.meta.url))).toString('utf8'));
+    const graph = indexGraph(raw);
+    const peak = noRematPeak(graph);
+    for (const fraction of [0.3, 0.5]) {
+      for (const order of [listedOrder(graph), deferredOrder(graph)]) {
+        const result = greedySequence(graph, Math.floor(fraction * peak) - graph.residentBytes, { order });
+        expect(result).not.toBeNull();
+        const profile = profileOf(graph, result!.sequence);
+        expect(typeof profile === 'string' ? profile : 'legal').toBe('legal');
+      }
+    }
+  });
+});
+
 describe('improveSequence', () => {
   it('removes a recomputation that fits and keeps one that does not', () => {
     const graph = indexGraph(chain(3));
@@ -184,7 +268,7 @@ describe('scaleSearch against an exhaustive optimum on tiny graphs', () => {
     indexGraph(chain(3, { bytes: (layer) => 50 + 40 * layer, cost: (layer) => 3 + layer })),
   ];
   for (let seed = 1; seed <= 10; seed++) tiny.push(indexGraph(randomLayered({ seed, layers: 4, width: 2, backward: false })));
-  it('finds plans no cheaper than the optimum, and the optimum itself when memory is roomy', () => {
+  it('finds plans no cheaper than the optimum, and the optimum itself when memory is roomy', async () => {
     let reachedOptimum = 0;
     let cases = 0;
     for (const graph of tiny) {
@@ -196,7 +280,7 @@ describe('scaleSearch against an exhaustive optimum on tiny graphs', () => {
         const budget = Math.floor(floor + ((peak - floor) * step) / 6);
         const fraction = step / 6;
         const optimum = exhaustiveOptimum(graph, budget - graph.residentBytes);
-        const result = scaleSearch(graph, budget, { deadline: Date.now() + 200 });
+        const result = await scaleSearch(graph, budget, { deadline: Date.now() + 200 });
         if (!result.found) continue;
         cases++;
         const replay = simulateIndexed(graph, result.steps);

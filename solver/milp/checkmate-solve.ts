@@ -175,6 +175,12 @@ export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRu
   return run;
 }
 
+/** A plan's stages as a full assignment of `form` when it satisfies every row (a usable warm start), else null. */
+export function warmStartValues(form: CheckmateFormulation, stages: readonly (readonly number[])[]): Float64Array | null {
+  const values = assignmentFromStages(form, stages);
+  return values && form.model.violation(values) <= FEASIBILITY_TOLERANCE ? values : null;
+}
+
 /** The warm start for a plan: its stages (canonicalised, replayed) as a full assignment. */
 export function warmStart(
   form: CheckmateFormulation,

@@ -23,7 +23,10 @@
 //   one-sided FREE rows summed per value (sum_k FREE <= 1 with S[t+1], <= R + S, and
 //   before each later user), which keeps the integer solutions and gives a much tighter
 //   LP (../shared/DESIGN.md, "Solver facts").
-// Both are exact over Checkmate's class. Option recompute: 'forward' (forward nodes only)
+// Both are exact over Checkmate's class. Option window: only stages from..to are modelled,
+// with what is kept into stage `from` and into stage `to + 1` fixed (S of those stages as
+// fixed columns): the neighbourhood of a large-neighbourhood search around a plan whose
+// other stages stay as they are (checkmate-lns.ts). Option recompute: 'forward' (forward nodes only)
 // is the much smaller restriction DESIGN.md measured; it can miss plans (a random graph
 // of the fixtures needs a backward recomputation to fit 80 %), so its bounds are not
 // bounds of the class and auto uses it only to look for plans.
@@ -51,6 +54,19 @@ export interface CheckmateOptions {
   dependencyTerms?: (form: CheckmateFormulation, t: number, k: number, j: number) => Term[];
   /** Which nodes may be recomputed; default every recomputable node. */
   recompute?: RecomputeSet;
+  /** Model only a window of stages, the rest fixed (see the file comment); default every stage. */
+  window?: CheckmateWindow;
+}
+
+/** A window of stages and the values kept across its two edges. */
+export interface CheckmateWindow {
+  /** First and last stage modelled. */
+  from: number;
+  to: number;
+  /** Values on the device at the start of stage `from` (S[from], fixed at 1; the others 0). */
+  keptBefore: readonly number[];
+  /** Values on the device at the start of stage `to + 1` (S[to + 1], fixed at 1; the others 0). */
+  keptAfter: readonly number[];
 }
 
 /**
@@ -81,6 +97,9 @@ export interface CheckmateFormulation {
   costScale: number;
   /** Budget minus residentBytes, in scaled bytes. */
   cap: number;
+  /** The stages modelled: every stage, or a window's. */
+  first: number;
+  last: number;
 }
 
 /** Which nodes the model may recompute. */
@@ -151,8 +170,10 @@ export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): 
     byteScale,
     costScale,
     cap: capBytes / byteScale,
+    first: options.window?.from ?? 0,
+    last: options.window?.to ?? size - 1,
   };
-  createVariables(formulation);
+  createVariables(formulation, options.window);
   dependencyRows(formulation, options.dependencyTerms);
   carryRows(formulation, options.carryTerms);
   if (tight) oncePerStageRows(formulation);
@@ -185,25 +206,38 @@ function positions(form: CheckmateFormulation, t: number): number[] {
   return cache[t];
 }
 
-/** R, S, U and FREE: only those that can be non-zero. */
-function createVariables(form: CheckmateFormulation): void {
-  const { graph, model, canRecompute, reach } = form;
+/** R, S, U and FREE: only those that can be non-zero (and, in a window, only its stages'). */
+function createVariables(form: CheckmateFormulation, window?: CheckmateWindow): void {
+  const { graph, model, canRecompute, reach, first, last } = form;
   const size = graph.size;
+  const fixed = (t: number, kept: readonly number[] | undefined) => {
+    const S = new Int32Array(t).fill(-1);
+    for (const i of kept ?? []) S[i] = model.addVariable(`S_${t}_${i}`, { lb: 1, ub: 1, integer: true });
+    return S;
+  };
   for (let t = 0; t < size; t++) {
     const R = new Int32Array(t + 1).fill(-1);
-    const S = new Int32Array(t).fill(-1);
-    for (let i = 0; i < t; i++) {
-      if (t <= reach[i]) S[i] = model.addBinary(`S_${t}_${i}`);
-      if (canRecompute[i] && t <= reach[i]) R[i] = model.addBinary(`R_${t}_${i}`, graph.cost[i] / form.costScale);
+    let S = new Int32Array(t).fill(-1);
+    if (t >= first && t <= last) {
+      if (window && t === first) S = fixed(t, window.keptBefore);
+      for (let i = 0; i < t; i++) {
+        if (t <= reach[i] && !(window && t === first)) S[i] = model.addBinary(`S_${t}_${i}`);
+        if (canRecompute[i] && t <= reach[i]) R[i] = model.addBinary(`R_${t}_${i}`, graph.cost[i] / form.costScale);
+      }
+      // The frontier is always computed: a fixed column keeps every row uniform.
+      R[t] = model.addVariable(`R_${t}_${t}`, { lb: 1, ub: 1, integer: true, cost: graph.cost[t] / form.costScale });
+    } else if (window && t === last + 1) {
+      S = fixed(t, window.keptAfter);
     }
-    // The frontier is always computed: a fixed column keeps every row uniform.
-    R[t] = model.addVariable(`R_${t}_${t}`, { lb: 1, ub: 1, integer: true, cost: graph.cost[t] / form.costScale });
     form.R.push(R);
     form.S.push(S);
   }
   for (let t = 0; t < size; t++) {
     const U = new Int32Array(t + 1).fill(-1);
     const FREE = new Map<number, number>();
+    form.U.push(U);
+    form.FREE.push(FREE);
+    if (t < first || t > last) continue;
     const inputsOfFrontier = new Set(graph.inputs[t]);
     for (const k of positions(form, t)) {
       U[k] = model.addVariable(`U_${t}_${k}`, { lb: 0, ub: form.cap });
@@ -219,15 +253,13 @@ function createVariables(form: CheckmateFormulation): void {
         FREE.set(i * size + k, model.addBinary(`FREE_${t}_${i}_${k}`));
       }
     }
-    form.U.push(U);
-    form.FREE.push(FREE);
   }
 }
 
 /** A node computed in stage t needs each input computed earlier in the stage or kept into it. */
 function dependencyRows(form: CheckmateFormulation, extra?: CheckmateOptions['dependencyTerms']): void {
   const { graph, model } = form;
-  for (let t = 0; t < graph.size; t++) {
+  for (let t = form.first; t <= form.last; t++) {
     for (const k of positions(form, t)) {
       for (const j of graph.inputs[k]) {
         const terms: Term[] = [[form.R[t][k], 1]];
@@ -243,7 +275,7 @@ function dependencyRows(form: CheckmateFormulation, extra?: CheckmateOptions['de
 /** A value kept into stage t + 1 was on the device in stage t (kept or computed). */
 function carryRows(form: CheckmateFormulation, extra?: CheckmateOptions['carryTerms']): void {
   const { graph, model } = form;
-  for (let t = 0; t + 1 < graph.size; t++) {
+  for (let t = form.first; t <= form.last && t + 1 < graph.size; t++) {
     for (let i = 0; i <= t; i++) {
       const next = form.S[t + 1][i];
       if (next < 0) continue;
@@ -258,8 +290,8 @@ function carryRows(form: CheckmateFormulation, extra?: CheckmateOptions['carryTe
 
 /** A value already on the device is never computed again in the same stage (tight). */
 function oncePerStageRows(form: CheckmateFormulation): void {
-  const { graph, model } = form;
-  for (let t = 0; t < graph.size; t++) {
+  const { model } = form;
+  for (let t = form.first; t <= form.last; t++) {
     for (let i = 0; i < t; i++) {
       if (form.R[t][i] >= 0 && form.S[t][i] >= 0)
         model.addRow(
@@ -279,6 +311,8 @@ function oncePerStageRows(form: CheckmateFormulation): void {
 function keepAtEndRows(form: CheckmateFormulation): void {
   const { graph, model } = form;
   const last = graph.size - 1;
+  // A window that ends before the last stage leaves this to the fixed stages after it.
+  if (form.last !== last) return;
   for (let i = 0; i < last; i++) {
     if (!graph.keep[i]) continue;
     const terms: Term[] = [];
@@ -297,7 +331,7 @@ function memoryRows(form: CheckmateFormulation): void {
   const { graph, model } = form;
   const size = graph.size;
   const scaled = (bytes: number) => bytes / form.byteScale;
-  for (let t = 0; t < size; t++) {
+  for (let t = form.first; t <= form.last; t++) {
     let previous = -1;
     for (const k of positions(form, t)) {
       const terms: Term[] = [
@@ -351,7 +385,7 @@ export function freesByValue(form: CheckmateFormulation, t: number): Map<number,
  */
 function freeRowsPlain(form: CheckmateFormulation): void {
   const { graph, model } = form;
-  for (let t = 0; t < graph.size; t++) {
+  for (let t = form.first; t <= form.last; t++) {
     for (const [i, frees] of freesByValue(form, t)) {
       for (const [k, free] of frees) {
         const hazards: Term[] = [[form.R[t][k], -1]];
@@ -376,7 +410,7 @@ function freeRowsPlain(form: CheckmateFormulation): void {
  */
 function freeRowsTight(form: CheckmateFormulation): void {
   const { graph, model } = form;
-  for (let t = 0; t < graph.size; t++) {
+  for (let t = form.first; t <= form.last; t++) {
     for (const [i, frees] of freesByValue(form, t)) {
       for (const [k, free] of frees)
         if (k !== t)
@@ -422,29 +456,18 @@ export function objectiveToCost(form: CheckmateFormulation, objective: number): 
 }
 
 /**
- * A full assignment of the model for a plan given by its stages (the warm start): S is
- * what each stage reads from before it, FREE frees each value after its last use in the
- * stage, U follows. Returns null when the stages use a variable the model lacks.
+ * What a plan given by its stages keeps into each stage (its S): kept[t][i] = 1 when value
+ * i is on the device at the start of stage t because stage t reads it without computing
+ * it, keeps it for the next stage, or it must be there at the end (kept[size] holds the
+ * keep nodes).
  */
-export function assignmentFromStages(form: CheckmateFormulation, stages: readonly (readonly number[])[]): Float64Array | null {
-  const { graph, model } = form;
+export function keptFromStages(graph: IndexedGraph, stages: readonly (readonly number[])[]): Uint8Array[] {
   const size = graph.size;
-  const values = new Float64Array(model.variableCount);
   const computed: Uint8Array[] = stages.map((nodes) => {
     const mark = new Uint8Array(size);
     for (const node of nodes) mark[node] = 1;
     return mark;
   });
-  for (let t = 0; t < size; t++) {
-    if (!computed[t][t]) return null;
-    for (const node of stages[t]) {
-      const variable = form.R[t][node];
-      if (variable === undefined || variable < 0) return null;
-      values[variable] = 1;
-    }
-  }
-  // S backwards: a value is needed from before stage t when the stage reads it without
-  // computing it, or keeps it for the next stage, or holds it at the end (keep nodes).
   const kept: Uint8Array[] = Array.from({ length: size + 1 }, () => new Uint8Array(size));
   for (let node = 0; node < size; node++) if (graph.keep[node]) kept[size][node] = 1;
   for (let t = size - 1; t >= 0; t--) {
@@ -452,14 +475,46 @@ export function assignmentFromStages(form: CheckmateFormulation, stages: readonl
       if (computed[t][i]) continue;
       let needed = kept[t + 1][i] === 1;
       if (!needed) for (const user of graph.users[i]) if (user <= t && computed[t][user]) needed = true;
-      if (!needed) continue;
-      const variable = form.S[t][i];
-      if (variable < 0) return null;
-      values[variable] = 1;
-      kept[t][i] = 1;
+      if (needed) kept[t][i] = 1;
     }
   }
-  for (let t = 0; t < size; t++) {
+  return kept;
+}
+
+/**
+ * A full assignment of the model for a plan given by its stages (the warm start): S is
+ * what each stage reads from before it, FREE frees each value after its last use in the
+ * stage, U follows. In a window only its stages' variables are set. Returns null when
+ * the stages use a variable the model lacks.
+ */
+export function assignmentFromStages(form: CheckmateFormulation, stages: readonly (readonly number[])[]): Float64Array | null {
+  const { graph, model, first, last } = form;
+  const size = graph.size;
+  const values = new Float64Array(model.variableCount);
+  const computed: Uint8Array[] = stages.map((nodes) => {
+    const mark = new Uint8Array(size);
+    for (const node of nodes) mark[node] = 1;
+    return mark;
+  });
+  for (let t = first; t <= last; t++) {
+    if (!computed[t][t]) return null;
+    for (const node of stages[t]) {
+      const variable = form.R[t][node];
+      if (variable === undefined || variable < 0) return null;
+      values[variable] = 1;
+    }
+  }
+  const kept = keptFromStages(graph, stages);
+  for (let t = first; t <= Math.min(last + 1, size - 1); t++) {
+    for (let i = 0; i < t; i++) {
+      const variable = form.S[t][i];
+      if (kept[t][i] && variable < 0) return null;
+      // A fixed edge of a window must agree with the plan.
+      if (!kept[t][i] && variable >= 0 && model.variable(variable).lb === 1) return null;
+      if (variable >= 0) values[variable] = kept[t][i];
+    }
+  }
+  for (let t = first; t <= last; t++) {
     let bytes = 0;
     for (let i = 0; i < t; i++) if (kept[t][i]) bytes += graph.bytes[i];
     let previous = -1;

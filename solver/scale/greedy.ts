@@ -10,13 +10,23 @@
 // more are freed at once. The result is a compute sequence; sequence.ts gives its frees
 // and exact peak.
 import type { IndexedGraph } from '../graph/validate.js';
-import { GREEDY_COMPUTE_ALLOWANCE, GREEDY_COMPUTES_PER_NODE, GREEDY_SEED } from '../limits.js';
+import { GREEDY_COMPUTE_ALLOWANCE, GREEDY_COMPUTES_PER_NODE, GREEDY_PREFER_FACTOR, GREEDY_SEED } from '../limits.js';
 import { seededRandom } from '../util/random.js';
 
 /** Options of the greedy scheduler. */
 export interface GreedyOptions {
   /** Exponent of the distance to the next need in the eviction score (1 = plain Belady weighting). */
   alpha?: number;
+  /**
+   * Exponent of the recomputation cost in the eviction score (default 1). 0 ranks by bytes
+   * and distance alone: the smallest-peak search, which does not mind what a plan costs.
+   */
+  costExponent?: number;
+  /**
+   * Nodes to evict first (their scores are scaled by GREEDY_PREFER_FACTOR): the recomputed
+   * set of the closure bound's solution, which says what an optimal plan may recompute.
+   */
+  prefer?: ReadonlySet<number>;
   /** Give up once the sequence grows past this many computes. */
   maxComputes?: number;
   /** Multiplies each eviction score by exp(noise x a standard normal draw): randomized restarts. */
@@ -41,6 +51,7 @@ const NEVER = Number.POSITIVE_INFINITY;
 export function greedySequence(graph: IndexedGraph, available: number, options: GreedyOptions = {}): GreedyResult | null {
   const size = graph.size;
   const alpha = options.alpha ?? 1;
+  const costExponent = options.costExponent ?? 1;
   const maxComputes = options.maxComputes ?? GREEDY_COMPUTES_PER_NODE * size + GREEDY_COMPUTE_ALLOWANCE;
   const resident = new Uint8Array(size);
   const computed = new Uint8Array(size);
@@ -92,11 +103,35 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     live -= graph.bytes[node];
     needStale = true;
   };
+  // Whether each value is on the device or can be brought back (recomputable or not computed yet, with every
+  // input on the device or recoverable in turn), in index order (inputs first). Evicting a
+  // value only when its inputs are recoverable keeps every value recoverable as it was, so
+  // only frees of values nothing needs and new computations make the table stale. The
+  // recomputation cost below looks at most 64 missing inputs deep and cannot tell alone.
+  const recoverable = new Uint8Array(size);
+  let recoverableStale = true;
+  const refreshRecoverable = () => {
+    for (let node = 0; node < size; node++) {
+      // A value not computed yet may always be computed a first time.
+      let ok = resident[node] === 1 || !computed[node] || graph.recomputable[node];
+      if (!resident[node]) for (const input of graph.inputs[node]) if (!recoverable[input]) ok = false;
+      recoverable[node] = ok ? 1 : 0;
+    }
+    recoverableStale = false;
+  };
+  const mayEvict = (node: number): boolean => {
+    if (recoverableStale) refreshRecoverable();
+    for (const input of graph.inputs[node]) if (!recoverable[input]) return false;
+    return true;
+  };
   // Frees resident values nothing needs any more.
   const sweep = () => {
     if (needStale) refreshNeed();
     for (let node = 0; node < size; node++) {
-      if (resident[node] && !pinned[node] && need[node] === NEVER) release(node);
+      if (resident[node] && !pinned[node] && need[node] === NEVER) {
+        release(node);
+        recoverableStale = true;
+      }
     }
   };
   // Cost of bringing a value back: its own cost plus that of its missing inputs, recursively.
@@ -142,8 +177,10 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       if (!resident[node] || pinned[node] || graph.keep[node] || !graph.recomputable[node] || graph.bytes[node] === 0) continue;
       const distance = need[node] - frontier + 1;
       const cost = rematCost(node);
-      if (cost === NEVER) continue;
-      const score = (jitter[node] * cost) / (graph.bytes[node] * distance ** alpha);
+      if (cost === NEVER || !mayEvict(node)) continue;
+      const preferred = options.prefer?.has(node) ? GREEDY_PREFER_FACTOR : 1;
+      const score =
+        (preferred * jitter[node] * (costExponent === 1 ? cost : cost ** costExponent)) / (graph.bytes[node] * distance ** alpha);
       if (score < best) {
         best = score;
         victim = node;
@@ -167,6 +204,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     sequence.push(node);
     resident[node] = 1;
     computed[node] = 1;
+    recoverableStale = true;
     live += graph.bytes[node];
     needStale = true;
   };

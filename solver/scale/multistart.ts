@@ -6,11 +6,11 @@
 // replays the winner in the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
-import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, STALL_RESTARTS, TIME_SHARES } from '../limits.js';
+import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, SEARCH_YIELD_MS, STALL_RESTARTS, TIME_SHARES } from '../limits.js';
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
-import { listedOrder, memoryAwareOrder } from './order.js';
+import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from './order.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
 
 /** A starting plan offered to the search. */
@@ -31,6 +31,11 @@ export interface ScaleSearchOptions {
   signal?: AbortSignal;
   /** Stop once a plan costs at most this (a proven bound within the relative gap asked for). */
   stopAt?: number;
+  /**
+   * Values the greedy evicts first (the recomputed set of the closure bound's solution):
+   * the fixed variants run with and without it, the restarts alternate.
+   */
+  prefer?: ReadonlySet<number>;
 }
 
 /** The best plan the search found, or the smallest peak it reached. */
@@ -52,8 +57,18 @@ export const GREEDY_VARIANTS: readonly { alpha: number; margin: number }[] = [
   { alpha: 0.5, margin: 0.93 },
 ];
 
-/** Searches remat plans for `budgetBytes` (residentBytes included); see the file comment. */
-export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: ScaleSearchOptions): ScaleSearchResult {
+/**
+ * Searches remat plans for `budgetBytes` (residentBytes included); see the file comment.
+ * It hands the event loop back every SEARCH_YIELD_MS, so a stop request, a worker's message
+ * or a timer can come in while it runs.
+ */
+export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: ScaleSearchOptions): Promise<ScaleSearchResult> {
+  let lastYield = Date.now();
+  const breathe = async () => {
+    if (Date.now() - lastYield < SEARCH_YIELD_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    lastYield = Date.now();
+  };
   const available = budgetBytes - graph.residentBytes;
   let best: { sequence: number[]; cost: number; peak: number; from: string } | null = null;
   let smallestPeak = Infinity;
@@ -61,7 +76,8 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
   // Nothing beats baseCost without swaps, nor a proven bound: stop as soon as a plan reaches it.
   const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
   const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
-  const consider = (sequence: number[], from: string) => {
+  const consider = async (sequence: number[], from: string) => {
+    await breathe();
     tried++;
     const profile = profileOf(graph, sequence);
     if (typeof profile === 'string') return;
@@ -77,15 +93,21 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     if (stop()) break;
     // Swap plans are not remat sequences; only compute/free schedules are taken.
     if (start.steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut')) continue;
-    consider(stepsToSequence(start.steps), `${start.from}+local-search`);
+    await consider(stepsToSequence(start.steps), `${start.from}+local-search`);
   }
   if (options.greedy ?? true) {
     // The listed order first, then memory-aware orders (each is also a no-remat plan).
     const orders: number[][] = [listedOrder(graph)];
-    for (const rule of ['delta', 'during'] as const) {
-      const order = memoryAwareOrder(graph, rule);
+    const addOrder = (order: number[]) => {
       if (!orders.some((known) => known.every((node, at) => order[at] === node))) orders.push(order);
-    }
+    };
+    for (const rule of ['delta', 'during'] as const) addOrder(memoryAwareOrder(graph, rule));
+    // Saved-for-backward values computed late (order.ts): on captured training graphs the
+    // best plans compute them just before the backward pass reads them.
+    addOrder(deferredOrder(graph));
+    addOrder(deferredOrder(graph, memoryAwareOrder(graph, 'delta')));
+    // Large gradients of small inputs computed last: what fits the tightest budgets.
+    addOrder(lateSinksOrder(graph));
     // Perturbed memory-aware orders: the few with the lowest no-remat peak join the pool.
     const perturbed: { order: number[]; peak: number }[] = [];
     const orderRandom = seededRandom(ORDER_SEED);
@@ -97,16 +119,20 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
     }
     perturbed.sort((a, b) => a.peak - b.peak);
     for (const { order } of perturbed.slice(0, 2)) orders.push(order);
-    for (const order of orders.slice(1)) if (!stop()) consider(order, 'memory-aware order+local-search');
-    for (const variant of GREEDY_VARIANTS) {
-      for (const order of orders) {
-        if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-        const result = greedySequence(graph, Math.floor(available * variant.margin), {
-          alpha: variant.alpha,
-          order,
-          signal: options.signal,
-        });
-        if (result) consider(result.sequence, 'greedy+local-search');
+    for (const order of orders.slice(1)) if (!stop()) await consider(order, 'memory-aware order+local-search');
+    const guides: (ReadonlySet<number> | undefined)[] = options.prefer ? [options.prefer, undefined] : [undefined];
+    for (const prefer of guides) {
+      for (const variant of GREEDY_VARIANTS) {
+        for (const order of orders) {
+          if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+          const result = greedySequence(graph, Math.floor(available * variant.margin), {
+            alpha: variant.alpha,
+            order,
+            prefer,
+            signal: options.signal,
+          });
+          if (result) await consider(result.sequence, prefer ? 'guided greedy+local-search' : 'greedy+local-search');
+        }
       }
     }
     if (options.restarts ?? true) {
@@ -119,14 +145,16 @@ export function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: S
         // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
         const order =
           random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
+        const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
         const result = greedySequence(graph, Math.floor(available * margin), {
           alpha,
           noise: 0.3 + 0.7 * random(),
           seed,
           order,
+          prefer,
           signal: options.signal,
         });
-        if (result) consider(result.sequence, 'greedy+local-search');
+        if (result) await consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }

@@ -57,3 +57,93 @@ export function memoryAwareOrder(graph: IndexedGraph, rule: OrderRule = 'delta',
 export function listedOrder(graph: IndexedGraph): number[] {
   return Array.from({ length: graph.size }, (_, node) => node);
 }
+
+/**
+ * A node that only backward nodes read (a tensor a forward operator saves for its
+ * backward, such as the copy of a batch-norm output an activation's backward reads) can be
+ * computed first when its first reader is near, instead of where the framework listed it:
+ * kept from the forward pass it holds its bytes through the whole step, computed late it
+ * costs nothing more than keeping (or recomputing) its inputs. This order moves every such
+ * forward node to just before its first reader in `base` (by default the listed order),
+ * then lists everything topologically by those positions (a node moved early enough that
+ * its own inputs follow it is simply listed after them).
+ */
+export function deferredOrder(graph: IndexedGraph, base: readonly number[] = listedOrder(graph)): number[] {
+  const size = graph.size;
+  const key = new Float64Array(size);
+  for (let at = 0; at < base.length; at++) key[base[at]] = at;
+  const deferred = (node: number) =>
+    graph.kind[node] === 'forward' && graph.users[node].length > 0 && graph.users[node].every((user) => graph.kind[user] === 'backward');
+  // Users first, so a chain of such nodes moves along with its last member.
+  for (const node of [...base].reverse()) {
+    if (!deferred(node)) continue;
+    let first = Infinity;
+    for (const user of graph.users[node]) first = Math.min(first, key[user]);
+    // Just before its first reader (and after any node already moved there).
+    key[node] = first - 0.5 / (1 + graph.users[node].length);
+  }
+  return topologicalByKey(graph, key);
+}
+
+/**
+ * A keep node that nothing reads (a parameter gradient) must be on the device from its
+ * computation to the end. When its inputs are smaller than itself (the gradient of a deep
+ * layer's large weight, from small activations), computing it last holds only those inputs
+ * meanwhile: this order moves such nodes to the end of `base`, in their order there. It
+ * lowers the smallest peak reachable on captured training graphs (the input layers'
+ * backward no longer runs beside every deep layer's weight gradient).
+ */
+export function lateSinksOrder(graph: IndexedGraph, base: readonly number[] = listedOrder(graph)): number[] {
+  const late = (node: number) => {
+    if (!graph.keep[node] || graph.users[node].length > 0) return false;
+    let inputs = 0;
+    for (const input of graph.inputs[node]) inputs += graph.bytes[input];
+    return inputs < graph.bytes[node];
+  };
+  return [...base.filter((node) => !late(node)), ...base.filter(late)];
+}
+
+/** The topological order that lists ready nodes by smallest key (ties by index): Kahn's algorithm with a binary heap. */
+export function topologicalByKey(graph: IndexedGraph, key: ArrayLike<number>): number[] {
+  const size = graph.size;
+  const missing = new Int32Array(size);
+  const heap: number[] = [];
+  const less = (a: number, b: number) => key[a] < key[b] || (key[a] === key[b] && a < b);
+  const push = (node: number) => {
+    heap.push(node);
+    for (let at = heap.length - 1; at > 0; ) {
+      const parent = (at - 1) >> 1;
+      if (!less(heap[at], heap[parent])) break;
+      [heap[at], heap[parent]] = [heap[parent], heap[at]];
+      at = parent;
+    }
+  };
+  const pop = () => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let at = 0; ; ) {
+        const left = 2 * at + 1;
+        let smallest = at;
+        if (left < heap.length && less(heap[left], heap[smallest])) smallest = left;
+        if (left + 1 < heap.length && less(heap[left + 1], heap[smallest])) smallest = left + 1;
+        if (smallest === at) break;
+        [heap[at], heap[smallest]] = [heap[smallest], heap[at]];
+        at = smallest;
+      }
+    }
+    return top;
+  };
+  for (let node = 0; node < size; node++) {
+    missing[node] = graph.inputs[node].length;
+    if (missing[node] === 0) push(node);
+  }
+  const order: number[] = [];
+  while (heap.length) {
+    const node = pop();
+    order.push(node);
+    for (const user of graph.users[node]) if (--missing[user] === 0) push(user);
+  }
+  return order;
+}

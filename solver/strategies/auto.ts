@@ -8,18 +8,25 @@
 import {
   AUTO_MARGIN_SECONDS,
   AUTO_MAX_NONZEROS,
-  COVERING_SECONDS,
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
+  CLOSURE_INLINE_MAX_NODES,
   MILP_MAX_NODES,
+  MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
   TIME_SHARES,
 } from '../limits.js';
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
+import { peakFloor } from '../graph/analysis.js';
 import { coveringRows, rowsBound } from '../scale/bound.js';
-import { coveringBound } from '../scale/covering.js';
+import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
+import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
+import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
+import type { IndexedStep } from '../schedule/simulate.js';
+import { closureBound } from '../bounds/closure-milp.js';
+import { startClosureBound } from '../bounds/parallel.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
@@ -40,9 +47,32 @@ async function improveLocally(run: PhasedRun, seconds: number): Promise<undefine
   const starts = incumbent.best ? [{ steps: incumbent.best.steps, from: incumbent.best.from }] : [];
   if (incumbent.inOrder && incumbent.inOrder.steps !== incumbent.best?.steps)
     starts.push({ steps: incumbent.inOrder.steps, from: 'in-order' });
-  const local = scaleImprove(run.context, starts, seconds);
+  if (run.remat) starts.push({ steps: run.remat.steps, from: 'remat' });
+  const local = await scaleImprove(run.context, starts, seconds, true, run.guide);
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
-  if (local.kind === 'schedule') incumbent.offer(local.steps, 'local-search');
+  if (local.kind === 'schedule') {
+    const candidate = incumbent.offer(local.steps, 'local-search');
+    if (candidate.fits && (!run.remat || candidate.makespan < run.remat.makespan))
+      run.remat = { steps: local.steps, makespan: candidate.makespan };
+  }
+  return undefined;
+}
+
+/** With a host link: the best remat plans' recomputations turned into swaps where the copy is cheaper (scale/swap-convert.ts). */
+async function convertToSwaps(run: PhasedRun, seconds: number): Promise<undefined> {
+  const { context, incumbent } = run;
+  run.note('swap-convert');
+  const deadline = Clock.deadline(seconds);
+  const sources = [run.remat?.steps, incumbent.inOrder?.steps, incumbent.best?.steps].filter(
+    (steps, at, all): steps is IndexedStep[] => steps !== undefined && all.indexOf(steps) === at,
+  );
+  for (const steps of sources) {
+    const converted = convertRecomputesToSwaps(context.graph, steps, context.budgetBytes, context.transfer!, {
+      deadline,
+      signal: context.signal,
+    });
+    if (converted && converted.converted > 0) incumbent.offer(converted.steps, 'swap-convert');
+  }
   return undefined;
 }
 
@@ -98,26 +128,92 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   return undefined;
 }
 
+/**
+ * The answer when a remat argument proves that nothing fits the budget: the budget plus one
+ * byte is then a proven floor, and the smallest-peak search says how far off it is.
+ */
+async function provenInfeasible(run: PhasedRun, argument: string): Promise<StrategyOutcome> {
+  const { context, clock } = run;
+  const bracket = await smallestBudgetAsync(context.graph, {
+    deadline: Clock.deadline(clock.ofLimit('smallestPeak')),
+    signal: context.signal,
+  });
+  return {
+    kind: 'infeasible',
+    proven: true,
+    smallestPeakBytes: bracket.foundBytes,
+    smallestBudget:
+      bracket.floorBytes > context.budgetBytes
+        ? bracket
+        : { ...bracket, floorBytes: context.budgetBytes + 1, floorSource: 'closure-floor' },
+    message: `auto: ${argument} proves that no remat plan fits the budget`,
+  };
+}
+
+/**
+ * Takes the closure bound when it is in: waiting up to `waitSeconds` for it (Infinity:
+ * until the time is up, then it is asked to stop and gives its best dual bound), and
+ * offers it; its recomputed set guides the search after. A proof that nothing fits ends the run.
+ */
+async function collectBound(run: PhasedRun, waitSeconds: number): Promise<StrategyOutcome | undefined> {
+  const pending = run.pendingBound;
+  if (!pending) return undefined;
+  // A synchronous phase may have held the event loop: let the worker's message in first.
+  await new Promise((resolve) => setImmediate(resolve));
+  const final = waitSeconds === Infinity;
+  if (!pending.settled && !final) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pending.result, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitSeconds) * 1000)))]);
+    clearTimeout(timer);
+    if (!pending.settled) return undefined;
+  }
+  run.pendingBound = undefined;
+  const timer = setTimeout(() => pending.stop(), Math.max(0, run.clock.left()) * 1000);
+  const closure = await pending.result;
+  clearTimeout(timer);
+  // A proof arrives only where no plan can exist, so the incumbent has none.
+  if (closure?.infeasible && !run.incumbent.best) return provenInfeasible(run, 'the closure bound');
+  if (closure && !closure.infeasible) run.incumbent.offerBound(closure.makespan, 'closure-bound');
+  if (closure?.recompute.length) run.guide = new Set(closure.recompute);
+  return undefined;
+}
+
 /** auto's phases, in order. */
 const PHASES: readonly Phase[] = [
   {
-    name: 'recompute-bound',
-    summary: 'the recomputation bound (with its covering MILP) without a host link',
-    async run({ context, graph, incumbent, clock }) {
+    name: 'bounds',
+    summary:
+      'the recomputation bound and the closure bound (solver/bounds: a covering MILP with closure rows, every remat schedule in any order) without a host link',
+    async run(run) {
+      const { context, graph, incumbent, clock } = run;
       incumbent.offerBound(graph.baseCost, 'baseCost');
       // The recomputation bound (scale/bound.ts) holds for every remat-only schedule (swaps
-      // escape its argument): its best row alone, then all rows at once and integral as a
-      // small covering MILP (scale/covering.ts), often tighter.
+      // escape its argument): its best row alone at once, then the closure bound
+      // (bounds/closure-milp.ts), whose first round is the covering MILP of all rows and
+      // whose later rounds add what a recomputation or a late computation needs.
       const rows = context.transfer ? null : coveringRows(graph, context.budgetBytes);
       if (!rows) return undefined;
       const remat = rowsBound(graph, rows);
-      if (remat.infeasible)
-        return { kind: 'infeasible', proven: true, message: 'auto: the recomputation bound proves that no remat plan fits the budget' };
+      if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
       incumbent.offerBound(remat.makespan, 'recompute-bound');
-      const seconds = Math.min(COVERING_SECONDS, clock.ofLimit('covering'));
-      if (rows.length === 0 || seconds <= 0 || context.signal?.aborted) return undefined;
-      const covering = await coveringBound(graph, rows, { timeLimitSeconds: seconds, signal: context.signal });
-      if (covering !== undefined) incumbent.offerBound(covering, 'recompute-bound');
+      if (context.signal?.aborted) return undefined;
+      // On small graphs the closure bound takes a second or two: here, before the search,
+      // whose early stop it informs. On large ones it runs on its own thread beside the
+      // phases below, collected between them.
+      if (graph.size <= CLOSURE_INLINE_MAX_NODES) {
+        const closure = await closureBound(graph, context.budgetBytes, {
+          timeLimitSeconds: clock.ofLimit('closureInline'),
+          signal: context.signal,
+        });
+        if (closure?.infeasible) return provenInfeasible(run, 'the closure bound');
+        if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
+        if (closure?.recompute.length) run.guide = new Set(closure.recompute);
+      } else {
+        run.pendingBound = startClosureBound(graph, context.budgetBytes, {
+          timeLimitSeconds: clock.ofLimit('closure'),
+          signal: context.signal,
+        });
+      }
       return undefined;
     },
   },
@@ -132,14 +228,40 @@ const PHASES: readonly Phase[] = [
   },
   {
     name: 'scale-search',
-    summary: 'the scale search (greedy remat, reordering, local search) from their plans without a link',
-    skip: (run) => run.context.transfer !== undefined,
+    summary: 'the scale search (greedy remat, reordering, local search) from their plans (remat plans are plans with a link too)',
     // A share of the time, more where the MILP will not run.
     seconds: ({ clock, graph }) =>
       Math.min(LOCAL_SEARCH_SECONDS, clock.ofLimit(graph.size <= MILP_MAX_NODES ? 'scaleSearch' : 'scaleSearchWithoutMilp')) -
       clock.elapsed(),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
+  },
+  {
+    name: 'smallest-peak',
+    summary: 'when nothing fits yet, the smallest-peak search (walking the greedy down from the best peak, in several orders)',
+    skip: (run) => run.incumbent.best !== null,
+    seconds: ({ clock }) => Math.min(clock.ofLimit('smallestPeak'), clock.left()),
+    minSeconds: MIN_LOCAL_SEARCH_SECONDS,
+    async run(run, seconds) {
+      const { context, incumbent } = run;
+      run.note('smallest-peak');
+      const found = await smallestPeakSearchAsync(context.graph, {
+        deadline: Clock.deadline(seconds),
+        floorBytes: peakFloor(context.graph),
+        enoughBytes: context.budgetBytes,
+        signal: context.signal,
+      });
+      // A schedule within the budget is a plan: the phases after this one improve it.
+      if (found) incumbent.offer(found.steps, 'smallest-peak');
+      return undefined;
+    },
+  },
+  {
+    name: 'closure-bound (if in)',
+    summary: 'the closure bound if it is in',
+    skip: (run) => run.pendingBound === undefined,
+    minSeconds: -Infinity,
+    run: (run) => collectBound(run, 0),
   },
   {
     name: 'checkmate-lp',
@@ -196,19 +318,66 @@ const PHASES: readonly Phase[] = [
     },
   },
   {
+    name: 'closure-bound (for the final search)',
+    summary: 'the closure bound, waited for a while: its recomputed set guides the final search',
+    skip: (run) => run.pendingBound === undefined,
+    minSeconds: -Infinity,
+    run: (run) => collectBound(run, run.clock.ofLeft('waitForBound')),
+  },
+  {
     name: 'local-search',
     summary: 'local search with the time left',
-    skip: (run) => run.context.transfer !== undefined,
-    // The solvers closed early or were skipped: more local search from the best plan.
-    seconds: ({ clock }) => clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
+    // The solvers closed early or were skipped: more local search from the best plan (with a
+    // link, less the swap conversion's share).
+    seconds: ({ clock, context }) =>
+      clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS - (context.transfer ? clock.ofLimit('swapConvert') : 0),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
+  },
+  {
+    name: 'swap-convert',
+    summary: 'with a host link, the recomputations of the best plans turned into swaps where that is faster',
+    skip: (run) => run.context.transfer === undefined,
+    seconds: ({ clock }) => clock.left(),
+    minSeconds: -Infinity,
+    run: (run, seconds) => convertToSwaps(run, Math.max(MIN_BRACKET_SECONDS, seconds)),
+  },
+  {
+    name: 'closure-bound',
+    summary: 'the closure bound, computed on its own thread since the start, collected',
+    skip: (run) => run.pendingBound === undefined,
+    minSeconds: -Infinity,
+    run: (run) => collectBound(run, Infinity),
+  },
+  {
+    name: 'bracket',
+    summary: 'when nothing fits, a bracket for the smallest feasible budget (a proven floor, the smallest peak reached)',
+    skip: (run) => run.incumbent.best !== null,
+    // It always runs, briefly: an infeasible answer says how far off the budget is.
+    minSeconds: -Infinity,
+    async run(run) {
+      const { context, incumbent, clock } = run;
+      run.smallestBudget = smallestBudget(context.graph, {
+        deadline: Clock.deadline(Math.max(MIN_BRACKET_SECONDS, clock.left())),
+        swaps: context.transfer !== undefined,
+        reachedBytes: incumbent.smallestPeakBytes,
+        floorOnly: true,
+        signal: context.signal,
+      });
+      return undefined;
+    },
   },
 ];
 
 /** The portfolio run: every phase that applies and can run, then the best plan and bound. */
-function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
-  return runPhases(new PhasedRun(context, AUTO_MARGIN_SECONDS), PHASES, 'auto');
+async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
+  const run = new PhasedRun(context, AUTO_MARGIN_SECONDS);
+  try {
+    return await runPhases(run, PHASES, 'auto');
+  } finally {
+    // A run that ended before collecting its bound (proven, stopped) leaves no thread working.
+    run.pendingBound?.stop();
+  }
 }
 
 export const auto: Strategy = {

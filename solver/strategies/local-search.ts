@@ -16,7 +16,13 @@ import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
  * search of scale/multistart.ts); auto calls this with its incumbents. Returns a schedule
  * outcome or infeasible, with the recomputation bound without a host link.
  */
-export function scaleImprove(context: StrategyContext, starts: readonly SearchStart[], seconds: number, restarts = true): StrategyOutcome {
+export async function scaleImprove(
+  context: StrategyContext,
+  starts: readonly SearchStart[],
+  seconds: number,
+  restarts = true,
+  prefer?: ReadonlySet<number>,
+): Promise<StrategyOutcome> {
   // Stopped already (a cancel, the time limit): no time for the bound; the plans found are kept.
   const proof = context.signal?.aborted ? undefined : rematBound(context);
   if (proof?.infeasible) {
@@ -26,10 +32,11 @@ export function scaleImprove(context: StrategyContext, starts: readonly SearchSt
       message: 'no remat plan fits: the recomputation bound (solver/scale/bound.ts) proves the budget too small',
     };
   }
-  const result = scaleSearch(context.graph, context.budgetBytes, {
+  const result = await scaleSearch(context.graph, context.budgetBytes, {
     deadline: Date.now() + Math.max(0, seconds) * 1000,
     starts,
     restarts,
+    prefer,
     signal: context.signal,
     stopAt: proof ? proof.makespan / (1 - Math.min(context.relativeGap, MAX_SEARCH_STOP_GAP)) : undefined,
   });

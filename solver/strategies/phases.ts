@@ -2,10 +2,12 @@
 // its incumbent, the formulation and solver info the phases share, notes), the one check
 // every phase and solve passes (canRun), and the loop that runs the phases in order and
 // turns the incumbent into the outcome.
+import type { PendingBound } from '../bounds/parallel.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
-import type { PhaseFailure, SolverInfo } from '../plan-schema.js';
+import type { PhaseFailure, SmallestBudget, SolverInfo } from '../plan-schema.js';
+import type { IndexedStep } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
 import { stopCauseOf } from '../util/stop.js';
 import { failureError, phaseFailure } from './failure.js';
@@ -22,6 +24,14 @@ export class PhasedRun {
   solver: SolverInfo | undefined;
   /** An exact MILP in the listed order proved its plan optimal within the class. */
   proven = false;
+  /** The best remat-only plan of the scale search and its makespan (with a link, swap conversions start from it). */
+  remat: { steps: IndexedStep[]; makespan: number } | undefined;
+  /** The recomputed set of the closure bound's solution: the search evicts these first. */
+  guide: ReadonlySet<number> | undefined;
+  /** The closure bound running on its own thread, until a phase collects it. */
+  pendingBound: PendingBound | undefined;
+  /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
+  smallestBudget: SmallestBudget | undefined;
   timedOut = false;
   notes: string[] = [];
   /** Solves that failed (a WASM heap abort, a solver error): the plan says which. */
@@ -94,6 +104,7 @@ export async function runPhases(run: PhasedRun, phases: readonly Phase[], name: 
     return {
       kind: 'infeasible',
       smallestPeakBytes: incumbent.smallestPeakBytes,
+      smallestBudget: run.smallestBudget,
       solver: run.solver,
       message: `${name}: no plan within the budget (${notes.join('; ')})`,
     };

@@ -2,7 +2,7 @@
 // a schedule; plan() replays it in the simulator and builds the Plan, so no strategy can
 // report a figure of its own.
 import type { IndexedGraph } from '../graph/validate.js';
-import type { PhaseFailure, ProvenBound, SolverInfo } from '../plan-schema.js';
+import type { PhaseFailure, ProvenBound, SmallestBudget, SolverInfo } from '../plan-schema.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import type { Transfer } from '../schedule/types.js';
 
@@ -61,6 +61,8 @@ export type StrategyOutcome =
       smallestPeakBytes?: number;
       /** True when the strategy proved no plan exists, not only that it found none. */
       proven?: boolean;
+      /** A bracket for the smallest feasible budget (auto). */
+      smallestBudget?: SmallestBudget;
       bound?: ProvenBound;
       solver?: SolverInfo;
       message: string;

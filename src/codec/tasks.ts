@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import { isMemplanError, MemplanError } from '../../solver/errors.js';
 import { assertFinite, findNonFinite } from '../../solver/finite.js';
 import { graphStats } from '../../solver/schedule/graph-stats.js';
+import { ANALYZE_BRACKET_SECONDS } from '../../solver/limits.js';
+import { smallestBudget } from '../../solver/scale/bracket.js';
+import { Clock } from '../../solver/util/clock.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import { GraphSchema } from '../../solver/graph/schema.js';
 import { parseGraph } from '../../solver/graph/validate.js';
@@ -122,7 +125,10 @@ export function analyze(text: string, settings: CodecSettings): TextReply {
   const body = parseBody(text);
   countNodesFirst(body, settings.maxNodes);
   const request = validate(AnalyzeRequestSchema, body, settings.maxNodes);
-  const stats = assertFinite('statistics', graphStats(parseGraph(request.graph, { maxNodes: settings.maxNodes })));
+  const graph = parseGraph(request.graph, { maxNodes: settings.maxNodes });
+  // The bracket of the smallest feasible budget is a short search (ANALYZE_BRACKET_SECONDS).
+  const bracket = smallestBudget(graph, { deadline: Clock.deadline(ANALYZE_BRACKET_SECONDS) });
+  const stats = assertFinite('statistics', { ...graphStats(graph), smallestBudget: bracket });
   return { text: JSON.stringify(GraphStatsSchema.encode(stats)) };
 }
 

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../solver/errors.js';
 import { GraphSchema, type Graph } from '../../solver/graph/schema.js';
-import { PlanSchema, FiguresSchema, NodeAnnotationSchema } from '../../solver/plan-schema.js';
+import { PlanSchema, FiguresSchema, NodeAnnotationSchema, SmallestBudgetSchema } from '../../solver/plan-schema.js';
 import { PlanOptionsSchema } from '../../solver/plan.js';
 import { StepSchema, TransferSchema } from '../../solver/schedule/types.js';
 import { noRematSteps } from '../../solver/schedule/no-remat.js';
@@ -138,6 +138,9 @@ export const GraphStatsSchema = z
     floorBytes: z.number().describe('Proven lower bound on the peak of any legal schedule without swaps'),
     floorWithSwapsBytes: z.number(),
     articulationPoints: z.number().int(),
+    smallestBudget: SmallestBudgetSchema.optional().describe(
+      'A bracket for the smallest feasible budget without swaps: a proven floor and the smallest peak a short search reached',
+    ),
   })
   .meta({ id: 'GraphStats' });
 

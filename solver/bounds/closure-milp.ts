@@ -1,0 +1,310 @@
+// The closure covering MILP: a lower bound on the makespan of every remat-only schedule
+// (no host link, any order), from the closure argument of closure.ts.
+//
+// Symbols:
+//   x[u]      binary, one per recomputable node: u is computed more than once (u in R)
+//   e[v][u]   in [0, 1], for the closure row of node v: u is in E(v) (absent at v's first
+//             computation, computed after it); e[v][u] <= x[u] when u is an ancestor of v
+//   p[v][w]   in [0, 1]: w is in N(v) \ E(v) only because a node of E(v) reads it:
+//             p[v][w] >= e[v][u] - e[v][w] for every candidate u of E(v) that reads w
+//   minimize  sum_u cost(u) x[u]            (each node of R costs at least once more)
+//   cover(v):  sum_{u in A(v)} bytes(u) x[u] >= need(v), with A(v) the recomputable
+//             ancestors among the nodes needed after v (ancestry.ts): those outside R are
+//             on the device at v's first computation (the rows of solver/scale/bound.ts)
+//   closure(v): constant(v) + sum_{needed u} bytes(u) (1 - e[v][u]) + sum_w bytes(w) p[v][w]
+//             <= budget, for the nodes v added by separation
+// Every remat-only schedule within the budget gives a feasible point (R, and each E(v) of
+// closure.ts), so the optimum, and the solver's dual bound at any time, is a lower bound
+// on the extra compute cost. Given integral x, continuous e and p are exact: each closure
+// row then asks whether a minimum cut (closure.ts) fits, and that linear program has
+// integral optima. Closure rows are added lazily: solve, take the solution's R, add the
+// rows of the nodes whose closure minimum with recomputation restricted to R exceeds the
+// budget, and solve again, while time is left. Every solve's dual bound is valid (fewer
+// rows, a relaxation), so the best of them is reported.
+import type { IndexedGraph } from '../graph/validate.js';
+import {
+  CLOSURE_CUTS_PER_ROUND,
+  CLOSURE_DEPTH,
+  CLOSURE_FIRST_COVER_ROWS,
+  CLOSURE_ROUND_GAP,
+  CLOSURE_ROUND_SECONDS,
+  CLOSURE_ROUND_SHARE,
+  CLOSURE_ROWS_PER_ROUND,
+  COVERING_BOUND_SHAVE,
+  MODEL_COST_RANGE,
+} from '../limits.js';
+import type { MilpBackend, SolveResult } from '../milp/backend.js';
+import { highsBackend } from '../milp/highs-backend.js';
+import { Model, type Term } from '../milp/model.js';
+import { Ancestry, type FirstComputation, firstComputation } from './ancestry.js';
+import { type ClosureNetwork, closureMinimum, closureNetwork } from './closure.js';
+
+/** The result of the closure covering bound. */
+export interface ClosureBound {
+  /** A lower bound on the makespan of every remat-only plan within the budget (>= baseCost). */
+  makespan: number;
+  /** True when the argument proves that no remat-only plan fits the budget. */
+  infeasible: boolean;
+  /** Separation rounds run and closure rows in the last model. */
+  rounds: number;
+  closureRows: number;
+  /** True when the last solve was optimal and separation found no violated row: the bound is the closure optimum. */
+  exact: boolean;
+  /** The recomputed set R of the last solution, ascending: a guide for plan search. */
+  recompute: number[];
+}
+
+/** Options of the closure bound. */
+export interface ClosureBoundOptions {
+  timeLimitSeconds: number;
+  signal?: AbortSignal;
+  backend?: MilpBackend;
+  /** At most this many separation rounds (tests use it instead of time). */
+  maxRounds?: number;
+  depth?: number;
+  /** Closure rows per round (default CLOSURE_ROWS_PER_ROUND); the rest of the violated nodes get flow cuts. */
+  rowsPerRound?: number;
+  /** A shared ancestry of the graph (it is quadratic to build). */
+  ancestry?: Ancestry;
+}
+
+const firstsCache = new WeakMap<IndexedGraph, { ancestry: Ancestry; firsts: FirstComputation[] }>();
+
+/** The ancestry and first-computation pictures of a graph, built once per graph. */
+export function firstComputations(graph: IndexedGraph, ancestry?: Ancestry): { ancestry: Ancestry; firsts: FirstComputation[] } {
+  let cached = firstsCache.get(graph);
+  if (!cached) {
+    const built = ancestry ?? new Ancestry(graph);
+    cached = { ancestry: built, firsts: Array.from({ length: graph.size }, (_, node) => firstComputation(built, node)) };
+    firstsCache.set(graph, cached);
+  }
+  return cached;
+}
+
+/** A cover row: the recomputable needed ancestors of a node, and the bytes they must free. */
+interface CoverRow {
+  node: number;
+  need: number;
+  members: number[];
+}
+
+/** The cover row of v (ancestors needed after its first computation outside R fit beside forced(v)), or null when it needs nothing. */
+function coverRow(graph: IndexedGraph, ancestry: Ancestry, first: FirstComputation, budget: number): CoverRow | null {
+  let need = first.forced - budget;
+  const members: number[] = [];
+  for (const member of first.needed) {
+    if (!ancestry.isAncestor(member, first.node)) continue;
+    need += graph.bytes[member];
+    if (graph.recomputable[member]) members.push(member);
+  }
+  return need > 0 ? { node: first.node, need, members } : null;
+}
+
+/** The covering model under construction: x per recomputable node, cover rows, closure rows. */
+class ClosureModel {
+  readonly model = new Model();
+  readonly x = new Map<number, number>();
+  readonly costScale: number;
+  private readonly added = new Set<number>();
+
+  constructor(
+    private readonly graph: IndexedGraph,
+    private readonly budget: number,
+  ) {
+    const maxCost = Math.max(0, ...graph.cost);
+    this.costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
+  }
+
+  /** x[u], created on first use. */
+  variable(node: number): number {
+    let variable = this.x.get(node);
+    if (variable === undefined) {
+      variable = this.model.addBinary(`x_${node}`, this.graph.cost[node] / this.costScale);
+      this.x.set(node, variable);
+    }
+    return variable;
+  }
+
+  /** The cover row of v: the needed ancestors of v outside R fit beside forced(v). */
+  cover(row: CoverRow): void {
+    const terms: Term[] = row.members.map((member) => [this.variable(member), this.graph.bytes[member] / this.budget]);
+    this.model.addRow(`cover_${row.node}`, terms, row.need / this.budget, Infinity);
+  }
+
+  /** True when v's closure row is in the model. */
+  has(node: number): boolean {
+    return this.added.has(node);
+  }
+
+  /**
+   * A flow cut of node v (closure.ts, closureMinimum's `blocked`): recomputing the blocked
+   * nodes lowers v's closure minimum by at most their weights, so they must cover the excess.
+   */
+  flowCut(node: number, weights: ReadonlyMap<number, number>, excess: number): void {
+    const terms: Term[] = [...weights].map(([member, weight]) => [this.variable(member), weight / this.budget]);
+    this.model.addRow(`flow_${node}_${this.model.rowCount}`, terms, excess / this.budget, Infinity);
+  }
+
+  /** The closure row of v (network built with every recomputable node allowed in R). */
+  closure(network: ClosureNetwork): void {
+    const { graph, model } = this;
+    const v = network.node;
+    this.added.add(v);
+    const scale = 1 / this.budget;
+    const { nodes, memberCount, canLeave, recomputed, readStart, readList } = network;
+    const count = nodes.length;
+    const leave = new Int32Array(count).fill(-1);
+    const present = new Int32Array(count).fill(-1);
+    const memory: Term[] = [];
+    let right = this.budget - network.constant;
+    for (let index = 0; index < count; index++) {
+      const node = nodes[index];
+      const bytes = graph.bytes[node];
+      if (canLeave[index]) {
+        leave[index] = model.addVariable(`e_${v}_${node}`, { lb: 0, ub: 1 });
+        if (recomputed[index]) {
+          model.addRow(
+            `link_${v}_${node}`,
+            [
+              [leave[index], 1],
+              [this.variable(node), -1],
+            ],
+            -Infinity,
+            0,
+          );
+        }
+      }
+      if (index < memberCount) {
+        memory.push([leave[index], -bytes * scale]);
+        right -= bytes;
+      } else {
+        present[index] = model.addVariable(`p_${v}_${node}`, { lb: 0, ub: 1 });
+        memory.push([present[index], bytes * scale]);
+      }
+    }
+    for (let index = 0; index < count; index++) {
+      if (leave[index] < 0) continue;
+      for (let at = readStart[index]; at < readStart[index + 1]; at++) {
+        const input = readList[at];
+        const terms: Term[] = [
+          [present[input], 1],
+          [leave[index], -1],
+        ];
+        if (leave[input] >= 0) terms.push([leave[input], 1]);
+        model.addRow(`need_${v}_${nodes[index]}_${nodes[input]}`, terms, 0, Infinity);
+      }
+    }
+    model.addRow(`closure_${v}`, memory, -Infinity, right * scale);
+  }
+}
+
+/**
+ * The closure covering bound of a graph at `budgetBytes` (residentBytes included); see
+ * the file comment. Undefined when no solve proved anything (an error, no bound in time).
+ */
+export async function closureBound(
+  graph: IndexedGraph,
+  budgetBytes: number,
+  options: ClosureBoundOptions,
+): Promise<ClosureBound | undefined> {
+  const started = Date.now();
+  const left = () => options.timeLimitSeconds - (Date.now() - started) / 1000;
+  const { ancestry, firsts } = firstComputations(graph, options.ancestry);
+  const depth = options.depth ?? CLOSURE_DEPTH;
+  const proof = (rounds: number, closureRows: number): ClosureBound => ({
+    makespan: Infinity,
+    infeasible: true,
+    rounds,
+    closureRows,
+    exact: true,
+    recompute: [],
+  });
+  // Rows whose cover is needed at all; a node whose closure minimum with every
+  // recomputable node droppable exceeds the budget proves that nothing fits.
+  const active = firsts.filter((first) => first.forced + first.needed.reduce((sum, member) => sum + graph.bytes[member], 0) > budgetBytes);
+  if (active.length === 0) return { makespan: graph.baseCost, infeasible: false, rounds: 0, closureRows: 0, exact: true, recompute: [] };
+  for (const first of active) {
+    if (first.forced > budgetBytes) return proof(0, 0);
+  }
+  const form = new ClosureModel(graph, budgetBytes);
+  // Cover rows are cheap to check: the neediest start the model, the violated ones join
+  // at each separation round (fewer rows are a relaxation, so every round's bound holds).
+  const covers = active
+    .map((first) => coverRow(graph, ancestry, first, budgetBytes))
+    .filter((row): row is CoverRow => row !== null)
+    .sort((a, b) => b.need - a.need);
+  const pendingCovers = new Set(covers.slice(CLOSURE_FIRST_COVER_ROWS));
+  for (const row of covers.slice(0, CLOSURE_FIRST_COVER_ROWS)) form.cover(row);
+  const backend = options.backend ?? highsBackend();
+  let best: number | undefined;
+  let exact = false;
+  let rounds = 0;
+  let closureRows = 0;
+  let recompute: number[] = [];
+  const maxRounds = options.maxRounds ?? Infinity;
+  const rowsPerRound = options.rowsPerRound ?? CLOSURE_ROWS_PER_ROUND;
+  const networks = new Map<number, ClosureNetwork>();
+  for (; rounds < maxRounds && left() > 0.05 && !options.signal?.aborted; ) {
+    rounds++;
+    // An empty model (no cover row needs a recomputation yet) has the empty R as its optimum.
+    const result: Pick<SolveResult, 'stop' | 'bound' | 'hasSolution' | 'values' | 'objective'> =
+      form.model.variableCount === 0
+        ? { stop: 'optimal', bound: 0, hasSolution: true, values: new Float64Array(0), objective: 0 }
+        : await backend.solve(form.model, {
+            // Each round needs a good R and a dual bound, not a proof: a small gap and a
+            // share of the time keep the later rounds possible.
+            timeLimitSeconds: Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left()))),
+            relativeGap: CLOSURE_ROUND_GAP,
+            signal: options.signal,
+          });
+    if (result.stop === 'infeasible') return proof(rounds, closureRows);
+    if (result.stop === 'error') break;
+    if (result.bound !== undefined && Number.isFinite(result.bound)) {
+      const extra = Math.max(0, result.bound) * form.costScale * (1 - COVERING_BOUND_SHAVE);
+      best = Math.max(best ?? 0, extra);
+    }
+    if (!result.hasSolution || !result.values) break;
+    // Separation: the nodes whose closure minimum, with recomputation within the solution's R, exceeds the budget.
+    const values = result.values;
+    const inR = (node: number) => {
+      const variable = form.x.get(node);
+      return variable !== undefined && values[variable] > 0.5;
+    };
+    recompute = [...form.x.keys()].filter(inR).sort((a, b) => a - b);
+    const violated: { network: ClosureNetwork; excess: number; weights: Map<number, number> }[] = [];
+    for (const first of active) {
+      if (form.has(first.node)) continue;
+      let network = networks.get(first.node);
+      if (!network) {
+        network = closureNetwork(ancestry, first, { depth });
+        networks.set(first.node, network);
+      }
+      const minimum = closureMinimum(network, graph, (node) => !inR(node));
+      if (minimum.bytes > budgetBytes) violated.push({ network, excess: minimum.bytes - budgetBytes, weights: minimum.blocked });
+    }
+    let coversAdded = 0;
+    for (const row of pendingCovers) {
+      let freed = 0;
+      for (const member of row.members) if (inR(member)) freed += graph.bytes[member];
+      if (freed >= row.need) continue;
+      form.cover(row);
+      pendingCovers.delete(row);
+      coversAdded++;
+    }
+    if (violated.length === 0 && coversAdded === 0) {
+      exact = result.stop === 'optimal';
+      break;
+    }
+    violated.sort((a, b) => b.excess - a.excess);
+    violated.forEach(({ network, excess, weights }, rank) => {
+      if (rank < rowsPerRound) {
+        form.closure(network);
+        closureRows++;
+      } else if (rank < CLOSURE_CUTS_PER_ROUND) {
+        form.flowCut(network.node, weights, excess);
+      }
+    });
+  }
+  if (best === undefined) return undefined;
+  return { makespan: graph.baseCost + best, infeasible: false, rounds, closureRows, exact, recompute };
+}

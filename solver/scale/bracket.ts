@@ -1,0 +1,66 @@
+// A bracket for the smallest feasible budget of a graph: a proven floor (no legal schedule
+// peaks lower) and the smallest peak of a legal schedule found (a budget that has a plan).
+// The floor is the contract's (graph/analysis.ts: single nodes and the keep nodes at the
+// end), raised without a host link by the closure floor (bounds/closure.ts: what every
+// remat schedule holds at each node's first computation). The top is the smallest-peak
+// search (smallest-peak.ts), or what the caller reached already. Both are reported in
+// infeasible plans and by analyze.
+import { rematFloor } from '../bounds/closure.js';
+import { firstComputations } from '../bounds/closure-milp.js';
+import { peakFloor } from '../graph/analysis.js';
+import type { IndexedGraph } from '../graph/validate.js';
+import { BOUND_MAX_NODES, BRACKET_SEARCH_MAX_NODES } from '../limits.js';
+import type { SmallestBudget } from '../plan-schema.js';
+import { smallestPeakSearch, smallestPeakSearchAsync } from './smallest-peak.js';
+
+/** Options: the time, whether swaps are allowed, and a peak already reached. */
+export interface BracketOptions {
+  /** Date.now() by which the search stops (the floor gets half of the time up to it). */
+  deadline: number;
+  /** A host link is given: the floor with swaps, and no remat-only argument. */
+  swaps?: boolean;
+  /** The smallest peak already reached elsewhere (residentBytes included). */
+  reachedBytes?: number;
+  /** Skip the search: only the floor and `reachedBytes`. */
+  floorOnly?: boolean;
+  signal?: AbortSignal;
+}
+
+/** The proven floor of a graph: the contract's, and without swaps the closure floor until `deadline`. */
+export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number): Pick<SmallestBudget, 'floorBytes' | 'floorSource'> {
+  const contract = peakFloor(graph, { swaps });
+  if (swaps || graph.size > BOUND_MAX_NODES) return { floorBytes: contract, floorSource: 'contract-floor' };
+  const { ancestry, firsts } = firstComputations(graph);
+  const closure = rematFloor(ancestry, firsts, contract, deadline);
+  return closure.witness >= 0
+    ? { floorBytes: closure.bytes, floorSource: 'closure-floor' }
+    : { floorBytes: contract, floorSource: 'contract-floor' };
+}
+
+/** The bracket of the smallest feasible budget (see the file comment). */
+export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
+  const now = Date.now();
+  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
+  // One greedy run grows with the square of the size and is not cut short: past
+  // BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
+  const search = options.floorOnly || graph.size > BRACKET_SEARCH_MAX_NODES
+    ? undefined
+    : smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
+  return withTop(floor, options.reachedBytes, search?.peakBytes);
+}
+
+/** The same bracket, its search handing the event loop back now and then (auto). */
+export async function smallestBudgetAsync(graph: IndexedGraph, options: BracketOptions): Promise<SmallestBudget> {
+  const now = Date.now();
+  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
+  const search = options.floorOnly
+    ? undefined
+    : await smallestPeakSearchAsync(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
+  return withTop(floor, options.reachedBytes, search?.peakBytes);
+}
+
+/** The floor with the smallest of the peaks reached as its top (none when none was). */
+function withTop(floor: Pick<SmallestBudget, 'floorBytes' | 'floorSource'>, ...peaks: (number | undefined)[]): SmallestBudget {
+  const reached = peaks.filter((peak): peak is number => peak !== undefined);
+  return reached.length ? { ...floor, foundBytes: Math.min(...reached) } : floor;
+}

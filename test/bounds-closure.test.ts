@@ -1,0 +1,207 @@
+// The closure argument (solver/bounds/closure.ts) and its covering MILP
+// (solver/bounds/closure-milp.ts) against exhaustive searches over every legal remat-only
+// schedule of tiny random DAGs, in any order: the floor never exceeds the least peak, the
+// makespan bound never exceeds the least makespan, and "infeasible" is claimed only when
+// nothing fits. The minimum cut is checked on hand-computed networks.
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Ancestry, firstComputation } from '../solver/bounds/ancestry.js';
+import { closureMinimum, closureNetwork, rematFloor } from '../solver/bounds/closure.js';
+import { closureBound } from '../solver/bounds/closure-milp.js';
+import { FlowNetwork } from '../solver/bounds/mincut.js';
+import { startClosureBound } from '../solver/bounds/parallel.js';
+import { transformer } from '../fixtures/generators.js';
+import { peakFloor } from '../solver/graph/analysis.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
+import { indexGraph } from '../solver/graph/validate.js';
+import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
+import { coveringRows } from '../solver/scale/bound.js';
+import { coveringBound } from '../solver/scale/covering.js';
+import { arbitraryGraph, exhaustiveOptimum, minimumPeak } from './helpers.js';
+
+afterAll(() => shutdownHighsWorkers());
+
+describe('FlowNetwork.minCut', () => {
+  it('finds the minimum cut of a hand-computed network and the flow on each edge', () => {
+    // source -> a (3), source -> b (2), a -> b (1), a -> sink (2), b -> sink (3): max flow 5.
+    const network = new FlowNetwork();
+    const a = network.addNode();
+    const b = network.addNode();
+    const sa = network.addEdge(FlowNetwork.SOURCE, a, 3);
+    network.addEdge(FlowNetwork.SOURCE, b, 2);
+    network.addEdge(a, b, 1);
+    network.addEdge(a, FlowNetwork.SINK, 2);
+    const bt = network.addEdge(b, FlowNetwork.SINK, 3);
+    const cut = network.minCut();
+    expect(cut.value).toBe(5);
+    expect(cut.flow(sa)).toBe(3);
+    expect(cut.flow(bt)).toBe(3);
+    expect(cut.sourceSide[FlowNetwork.SOURCE]).toBe(1);
+    expect(cut.sourceSide[FlowNetwork.SINK]).toBe(0);
+  });
+
+  it('keeps an infinite edge uncut: the cut goes around it', () => {
+    // source -(4)-> a -(inf)-> b -(1)-> sink, and a -(10)-> sink: the cut is {b -> sink, a -> sink} = 11 or {source -> a} = 4.
+    const network = new FlowNetwork();
+    const a = network.addNode();
+    const b = network.addNode();
+    network.addEdge(FlowNetwork.SOURCE, a, 4);
+    network.addEdge(a, b, Infinity);
+    network.addEdge(b, FlowNetwork.SINK, 1);
+    network.addEdge(a, FlowNetwork.SINK, 10);
+    const cut = network.minCut();
+    expect(cut.value).toBe(4);
+    expect(cut.sourceSide[a]).toBe(0);
+  });
+});
+
+describe('closure argument on a hand-computed step', () => {
+  // A forward step with a side branch that only the backward pass reads, as captured
+  // graphs have (a batch-norm output cloned for the activation's backward):
+  //   x (input, 10 B) -> c (conv, 30 B) -> n (norm, 30 B) -> r (relu, 60 B) -> loss (1 B)
+  //   n -> k (clone, 30 B), read only by the backward node g (with the loss).
+  // k is not an ancestor of the loss, so the rows of solver/scale/bound.ts ignore it. But
+  // at the loss's first computation k is needed later: it is there (30 B), or it is
+  // computed later and then n is needed (30 B), or n is recomputed and then c is needed
+  // (30 B), or c too and then x is needed (10 B, an input is never recomputed).
+  const raw = {
+    nodes: [
+      { id: 'x', kind: 'input' as const, bytes: 10, cost: 0 },
+      { id: 'c', inputs: ['x'], bytes: 30, cost: 5 },
+      { id: 'n', inputs: ['c'], bytes: 30, cost: 3 },
+      { id: 'k', inputs: ['n'], bytes: 30, cost: 1 },
+      { id: 'r', inputs: ['n'], bytes: 60, cost: 1 },
+      { id: 'loss', kind: 'loss' as const, inputs: ['r'], bytes: 1, cost: 1 },
+      { id: 'g', kind: 'backward' as const, inputs: ['loss', 'k'], bytes: 10, cost: 2 },
+    ],
+  };
+  const graph = indexGraph(raw);
+  const ancestry = new Ancestry(graph);
+  const loss = graph.index.get('loss')!;
+
+  it('counts the side branch: 71 B at the least, 91 B without recomputation', () => {
+    const first = firstComputation(ancestry, loss);
+    // Forced: the loss (1) and its input r (60). Needed after it: k (read by g).
+    expect(first.forced).toBe(61);
+    expect(first.needed.map((node) => graph.ids[node])).toEqual(['k']);
+    const network = closureNetwork(ancestry, first);
+    const minimum = closureMinimum(network, graph);
+    expect(minimum.bytes).toBe(61 + 10);
+    expect(minimum.leaving.map((node) => graph.ids[node])).toEqual(['c', 'n', 'k']);
+    const none = closureMinimum(network, graph, () => true);
+    expect(none.bytes).toBe(61 + 30);
+    // Recomputing n alone would leave c needed: the flow through n's blocking edge is its 30 B.
+    expect([...none.blocked].map(([node, weight]) => [graph.ids[node], weight])).toEqual([['n', 30]]);
+  });
+
+  it('bounds below the exhaustive optimum, above the old rows where they say nothing', async () => {
+    expect(peakFloor(graph)).toBe(90);
+    expect(minimumPeak(graph)).toBe(91);
+    expect(rematFloor(ancestry).bytes).toBeLessThanOrEqual(91);
+    // At 90 B nothing fits; the closure bound asks for recomputing n and c (3 + 5).
+    expect(exhaustiveOptimum(graph, 90)).toBe(Infinity);
+    expect((await closureBound(graph, 90, { timeLimitSeconds: 60, maxRounds: 20 }))!.makespan).toBeCloseTo(graph.baseCost + 8, 4);
+    // At 91 B a schedule computes k early enough: no recomputation, and the bound agrees.
+    expect(exhaustiveOptimum(graph, 91)).toBe(graph.baseCost);
+    expect((await closureBound(graph, 91, { timeLimitSeconds: 60, maxRounds: 20 }))!.makespan).toBe(graph.baseCost);
+  });
+});
+
+describe('rematFloor', () => {
+  it('never exceeds the least peak of any remat-only schedule, and bites', () => {
+    let above = 0;
+    fc.assert(
+      fc.property(arbitraryGraph(), (raw) => {
+        const graph = indexGraph(raw);
+        const floor = rematFloor(new Ancestry(graph));
+        const exact = minimumPeak(graph);
+        expect(floor.bytes).toBeLessThanOrEqual(exact);
+        if (floor.bytes > peakFloor(graph)) above++;
+      }),
+      { numRuns: 300, seed: 20261201 },
+    );
+    expect(above).toBeGreaterThan(5);
+  });
+});
+
+describe('closureMinimum flow weights', () => {
+  it('price every set of recomputable nodes from below', () => {
+    let checked = 0;
+    fc.assert(
+      fc.property(arbitraryGraph(), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (raw, pick) => {
+        const graph = indexGraph(raw);
+        const ancestry = new Ancestry(graph);
+        for (let node = 0; node < graph.size; node++) {
+          const network = closureNetwork(ancestry, firstComputation(ancestry, node));
+          const none = closureMinimum(network, graph, () => true);
+          const allowed = (member: number) => pick[member] === true;
+          const some = closureMinimum(network, graph, (member) => !allowed(member));
+          let credit = 0;
+          for (const [member, weight] of none.blocked) if (allowed(member)) credit += weight;
+          expect(some.bytes).toBeGreaterThanOrEqual(none.bytes - credit - 1e-9);
+          checked++;
+        }
+      }),
+      { numRuns: 200, seed: 20261202 },
+    );
+    expect(checked).toBeGreaterThan(500);
+  });
+});
+
+describe('closureBound', () => {
+  it('never exceeds the exhaustive optimum, claims infeasible only when nothing fits, and beats the covering bound', async () => {
+    const cases = fc.sample(fc.tuple(arbitraryGraph(), fc.integer({ min: 0, max: 6 })), { numRuns: 400, seed: 20261203 });
+    let tighter = 0;
+    let proofs = 0;
+    for (const [raw, step] of cases) {
+      const graph = indexGraph(raw);
+      const peak = noRematPeak(graph);
+      const floor = peakFloor(graph);
+      const budget = Math.floor(floor + ((peak - floor) * step) / 8);
+      const optimum = exhaustiveOptimum(graph, budget);
+      const bound = await closureBound(graph, budget, { timeLimitSeconds: 60, maxRounds: 30 });
+      expect(bound).toBeDefined();
+      if (bound!.infeasible) {
+        proofs++;
+        expect(optimum).toBe(Infinity);
+        continue;
+      }
+      expect(bound!.makespan).toBeGreaterThanOrEqual(graph.baseCost);
+      if (optimum !== Infinity) expect(bound!.makespan).toBeLessThanOrEqual(optimum + 1e-9);
+      const rows = coveringRows(graph, budget)!;
+      const covering = rows.length ? ((await coveringBound(graph, rows, { timeLimitSeconds: 60 })) ?? graph.baseCost) : graph.baseCost;
+      if (bound!.exact) expect(bound!.makespan).toBeGreaterThanOrEqual(covering - 1e-6 * graph.baseCost);
+      if (bound!.makespan > covering + 1e-6 * graph.baseCost) tighter++;
+    }
+    // The property must bite: strictly tighter than the covering bound on some graphs, and some proofs.
+    expect(tighter).toBeGreaterThan(5);
+    expect(proofs).toBeGreaterThan(0);
+  });
+});
+
+describe('startClosureBound', () => {
+  it('computes the closure bound on its own thread, equal to the bound computed here', async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const budget = Math.floor(0.6 * noRematPeak(graph));
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60 });
+    expect(pending.thread).toBe('worker');
+    const remote = await pending.result;
+    const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+    expect(pending.thread).toBe('worker');
+    expect(remote).toBeDefined();
+    expect(remote!.makespan).toBeGreaterThan(graph.baseCost);
+    // Each round stops within a small relative gap, so the two runs agree to that.
+    expect(remote!.makespan).toBeCloseTo(here!.makespan, -1);
+    expect(pending.settled?.value).toEqual(remote);
+  });
+
+  it('answers at once when asked to stop, with a valid bound or none', async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const budget = Math.floor(0.6 * noRematPeak(graph));
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60 });
+    pending.stop();
+    const result = await pending.result;
+    const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+    if (result) expect(result.makespan).toBeLessThanOrEqual(here!.makespan * (1 + 1e-3));
+  });
+});
