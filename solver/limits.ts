@@ -254,6 +254,12 @@ export const MAX_GRAPH_NAME_LENGTH = 1024;
 /** Most inputs one node may list. */
 export const MAX_NODE_INPUTS = 100_000;
 
+/** Most alternatives (other implementations) one node may offer. */
+export const MAX_NODE_ALTERNATIVES = 32;
+
+/** Most encodings (compact forms of its output) one node may offer. */
+export const MAX_NODE_ENCODINGS = 16;
+
 /** Longest schedule a plan may carry (strategies and stored plans). */
 export const MAX_SCHEDULE_STEPS = 10_000_000;
 

@@ -5,7 +5,7 @@
 // peak of any candidate, and the best proven bound, and reports every improvement through
 // the context's onProgress. A bound's source is a key of BOUND_SOURCES (plan-schema.ts),
 // whose table says which schedules it covers.
-import { boundScope, type BoundSource, type ProvenBound } from '../plan-schema.js';
+import { boundHolds, boundScope, type BoundSource, type ProvenBound } from '../plan-schema.js';
 import { inListedOrder } from '../schedule/reorder.js';
 import { type IndexedStep, simulateIndexed } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
@@ -89,10 +89,11 @@ export class Incumbent {
 
   /**
    * Takes a proven lower bound on the makespan. Every source but baseCost holds for
-   * remat-only schedules, so with a host link none is taken (finalizePlan applies baseCost).
+   * remat-only schedules, so with a host link none is taken (finalizePlan applies baseCost);
+   * on a graph with node options only the sources that model them are (boundHolds).
    */
   offerBound(makespan: number, source: BoundSource): void {
-    if (this.context.transfer) return;
+    if (this.context.transfer || !boundHolds(source, this.context.graph.hasOptions)) return;
     const floor = Math.max(makespan, this.context.graph.baseCost);
     if (boundScope(source) === 'all-schedules') {
       if (!this.allSchedulesBound || floor > this.allSchedulesBound.makespan) this.allSchedulesBound = { makespan: floor, source };
