@@ -108,7 +108,8 @@ const PHASES: readonly Phase[] = [
       // The recomputation bound (scale/bound.ts) holds for every remat-only schedule (swaps
       // escape its argument): its best row alone, then all rows at once and integral as a
       // small covering MILP (scale/covering.ts), often tighter.
-      const rows = context.transfer ? null : coveringRows(graph, context.budgetBytes);
+      // Node options (cheaper alternatives, encodings) escape it too.
+      const rows = context.transfer || graph.hasOptions ? null : coveringRows(graph, context.budgetBytes);
       if (!rows) return undefined;
       const remat = rowsBound(graph, rows);
       if (remat.infeasible)
