@@ -6,7 +6,13 @@ import { defineConfig } from 'vitest/config';
  * limits of seconds per solve. Every other test file is in the fast default project
  * (`npm test`).
  */
-const SOLVER_TESTS = ['test/conformance.test.ts', 'test/milp-checkmate.test.ts', 'test/milp-strategies.test.ts', 'test/swap-milp.test.ts'];
+const SOLVER_TESTS = [
+  'test/conformance.test.ts',
+  'test/milp-checkmate.test.ts',
+  'test/milp-options.test.ts',
+  'test/milp-strategies.test.ts',
+  'test/swap-milp.test.ts',
+];
 
 export default defineConfig({
   test: {
