@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const SOLVER_TESTS = [
   'test/conformance.test.ts',
   'test/milp-checkmate.test.ts',
+  'test/milp-kusumoto.test.ts',
   'test/milp-options.test.ts',
   'test/milp-strategies.test.ts',
   'test/swap-milp.test.ts',

@@ -82,6 +82,18 @@ export const ORDER_RESTARTS = 40;
 /** The scale search's randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
 
+/** kusumoto-dp is exact over every lower set of the forward part while there are at most this many. */
+export const KUSUMOTO_MAX_LOWER_SETS = 1024;
+
+/** Beyond KUSUMOTO_MAX_LOWER_SETS, kusumoto-dp's one-node family holds at most this many lower sets (evenly spaced nodes). */
+export const KUSUMOTO_MAX_FAMILY = 256;
+
+/** kusumoto-dp's approximate programme keeps at most this many Pareto labels per lower set (evenly thinned). */
+export const KUSUMOTO_MAX_LABELS = 64;
+
+/** kusumoto-dp tries this many model budgets plus one, evenly spaced from the largest forward value to all forward bytes. */
+export const KUSUMOTO_BUDGET_STEPS = 24;
+
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
 
