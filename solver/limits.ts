@@ -192,6 +192,8 @@ export const TIME_SHARES = {
   swapMilpRemat: 0.5,
   /** Of the scale search's time: its perturbed memory-aware orders. */
   searchOrders: 0.1,
+  /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
+  options: 0.2,
 } as const;
 
 /** Seconds past its time limit after which a HiGHS worker is stopped (loading, presolve). */

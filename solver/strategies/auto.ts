@@ -25,6 +25,7 @@ import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { scaleImprove } from './local-search.js';
+import { optionsPhase } from './options-phase.js';
 import { type Phase, PhasedRun, runPhases } from './phases.js';
 import { solveSwapMilp } from './swap-milp.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
@@ -131,6 +132,7 @@ const PHASES: readonly Phase[] = [
       return undefined;
     },
   },
+  optionsPhase,
   {
     name: 'scale-search',
     summary: 'the scale search (greedy remat, reordering, local search) from their plans without a link',
