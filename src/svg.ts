@@ -2,6 +2,7 @@
 // the budget line, and marks where a node is recomputed or swapped.
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
+import { SVG_MAX_COLUMNS } from '../solver/limits.js';
 import { simulate } from '../solver/schedule/simulate.js';
 import { formatBytes } from './format.js';
 
@@ -11,8 +12,6 @@ const LEFT = 90;
 const RIGHT = 20;
 const TOP = 40;
 const BOTTOM = 60;
-/** Long schedules are drawn as at most this many columns (each the max of its steps). */
-const MAX_COLUMNS = 1500;
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char]!);
@@ -45,7 +44,7 @@ export function memorySvg(graph: IndexedGraph, plan: Plan): string {
   }
   const rows = replay.timeline;
   const steps = rows.length;
-  const columns = Math.min(steps, MAX_COLUMNS);
+  const columns = Math.min(steps, SVG_MAX_COLUMNS);
   const perColumn = steps / columns;
   const heights = new Array<number>(columns).fill(0);
   const recompute = new Set<number>();

@@ -10,9 +10,9 @@ import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import type { JobState } from '../schemas/index.js';
 import type { WorkerPool } from './pool.js';
-import type { WireError } from './protocol.js';
+import { statusOfPlanText, type WireError } from './protocol.js';
 import type { JobRecord, Store } from './store.js';
-import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE } from '../../solver/limits.js';
+import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE, DEFAULT_WATCHDOG_GRACE_SECONDS, MAX_JOB_EVENTS } from '../../solver/limits.js';
 
 /** The event with every non-finite number left out. */
 function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'> {
@@ -24,14 +24,13 @@ function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<Progres
 /** One event of a job's stream, as SSE sends it. */
 export type JobEvent =
   | { event: 'progress'; data: ProgressEvent & { gap?: number } }
-  | { event: 'plan'; data: Plan }
+  | { event: 'plan'; data?: Plan; text: string }
   | { event: 'error'; data: WireError }
   | { event: 'cancelled'; data: WireError };
 
 interface LiveJob {
   record: JobRecord;
-  graph: Graph;
-  /** The graph's canonical JSON and its hash, as the store keeps them. */
+  /** The graph's canonical JSON (validated) and its hash, as the store keeps them; the worker parses the text. */
   graphText: string;
   graphHash: string;
   options: PlanOptions;
@@ -39,7 +38,6 @@ interface LiveJob {
   events: JobEvent[];
   listeners: Set<(event: JobEvent) => void>;
   waiters: Set<() => void>;
-  plan?: Plan;
 }
 
 export interface ManagerOptions {
@@ -52,7 +50,6 @@ export interface ManagerOptions {
 }
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
-const MAX_EVENTS = 500;
 /** Histogram buckets of solve seconds for /metrics. */
 export const SOLVE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -82,7 +79,7 @@ export class JobManager {
   ) {
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxJobsPerOwner = options.maxJobsPerOwner ?? DEFAULT_MAX_JOBS_PER_KEY;
-    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? 30;
+    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? DEFAULT_WATCHDOG_GRACE_SECONDS;
     pool.onIdle = () => this.pump();
   }
 
@@ -105,15 +102,7 @@ export class JobManager {
   }
 
   /** Queues a job; throws SHUTTING_DOWN, QUOTA_EXCEEDED or QUEUE_FULL. */
-  submit(input: {
-    owner: string;
-    hash: string;
-    graph: Graph;
-    graphText: string;
-    graphHash: string;
-    options: PlanOptions;
-    baseCost: number;
-  }): JobRecord {
+  submit(input: { owner: string; hash: string; graphText: string; graphHash: string; options: PlanOptions; baseCost: number }): JobRecord {
     if (this.shuttingDown) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
     let owned = 0;
     for (const job of this.live.values()) if (job.record.owner === input.owner && !isTerminal(job.record.state)) owned++;
@@ -131,7 +120,6 @@ export class JobManager {
     };
     const job: LiveJob = {
       record,
-      graph: input.graph,
       graphText: input.graphText,
       graphHash: input.graphHash,
       options: input.options,
@@ -173,8 +161,11 @@ export class JobManager {
       });
     }, limit * 1000);
     watchdog.unref();
-    this.pool.start(record.id, job.graph, job.options, {
+    // The graph travels as its JSON text: copying a string to the worker costs the event loop
+    // far less than cloning a 20k-node object graph, and the worker parses it (src/jobs/worker.ts).
+    this.pool.start(record.id, job.graphText as unknown as Graph, job.options, {
       onProgress: (event) => this.progress(job, event),
+      // The worker sends the plan as its JSON text (protocol.ts, PlanText).
       onDone: (plan) => {
         clearTimeout(watchdog);
         this.finish(job, 'done', { plan });
@@ -226,7 +217,7 @@ export class JobManager {
   }
 
   private emit(job: LiveJob, event: JobEvent): void {
-    if (job.events.length < MAX_EVENTS) job.events.push(event);
+    if (job.events.length < MAX_JOB_EVENTS) job.events.push(event);
     else job.events[job.events.length - 1] = event;
     for (const listener of job.listeners) listener(event);
   }
@@ -240,24 +231,29 @@ export class JobManager {
     if (startedAt !== undefined) this.observeSolve((record.finishedAt - startedAt) / 1000);
     let plan: Plan | undefined;
     let planText: string | undefined;
+    let status: string | undefined;
     let error = result.error;
-    if (result.plan) {
+    if (typeof result.plan === 'string') {
+      // Text from a worker: already checked there (plan() never returns a non-finite figure).
+      status = statusOfPlanText(result.plan);
+      if (status === undefined) error = wire('MEMPLAN_ERR_INTERNAL', { detail: 'the worker sent a plan in an unknown form' });
+      else planText = `{"id":${JSON.stringify(record.id)},${(result.plan as string).slice(1)}`;
+    } else if (result.plan) {
       try {
         // A plan with a non-finite figure is never stored or returned: the job fails instead.
         plan = assertFinite('plan', { ...result.plan, id: record.id });
         planText = JSON.stringify(plan);
+        status = plan.status;
       } catch (problem) {
         if (!isMemplanError(problem)) throw problem;
-        plan = undefined;
         error = problem.toJSON();
       }
     }
-    if (plan && planText !== undefined) {
+    if (planText !== undefined) {
       record.state = state;
-      job.plan = plan;
       record.planId = record.id;
       // A plan the strategy got wrong is kept for inspection but never served from the cache.
-      const hash = plan.status === 'error' ? `error:${record.hash}` : record.hash;
+      const hash = status === 'error' ? `error:${record.hash}` : record.hash;
       this.store.savePlan({
         id: record.id,
         owner: record.owner,
@@ -268,7 +264,7 @@ export class JobManager {
         createdAt: record.finishedAt,
       });
       this.store.saveJob(record);
-      this.emit(job, { event: 'plan', data: plan });
+      this.emit(job, { event: 'plan', data: plan, text: planText });
     } else {
       record.state = state === 'done' ? 'failed' : state;
       record.error = error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' });

@@ -3,12 +3,13 @@
 // abort leaves the solver unusable: it is reported as fatal and the pool replaces the thread.
 import { workerData } from 'node:worker_threads';
 import { isMemplanError, MemplanError } from '../../solver/errors.js';
+import type { Graph } from '../../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../../solver/graph/validate.js';
 import { plan, type PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import { isWasmAbort, serveTasks } from '../../solver/util/thread-worker.mjs';
-import type { JobPayload, WireError } from './protocol.js';
+import { type JobPayload, planText, type WireError } from './protocol.js';
 
 const testStrategies = Boolean((workerData as { testStrategies?: boolean } | undefined)?.testStrategies);
 
@@ -83,10 +84,15 @@ function toWire(error: unknown, fatal: boolean): WireError {
 
 serveTasks<JobPayload, Plan, ProgressEvent, WireError>(
   async ({ graph: rawGraph, options }, task) => {
-    const graph = indexGraph(rawGraph);
+    const graph = indexGraph(typeof rawGraph === 'string' ? (JSON.parse(rawGraph) as Graph) : rawGraph);
     const onProgress = (event: ProgressEvent) => task.progress(event);
-    if (testStrategies && String(options.strategy).startsWith('test:')) return runTestStrategy(graph, options, task.signal, onProgress);
-    return plan(graph, options, { signal: task.signal, onProgress });
+    const result =
+      testStrategies && String(options.strategy).startsWith('test:')
+        ? await runTestStrategy(graph, options, task.signal, onProgress)
+        : await plan(graph, options, { signal: task.signal, onProgress });
+    // plan() returned only finite figures (it throws otherwise); the text keeps them exact
+    // and crosses the thread boundary without a structured clone of a large object.
+    return planText(result) as unknown as Plan;
   },
   {
     // A WASM abort poisons the module instance: the pool replaces the thread.

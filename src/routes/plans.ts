@@ -57,7 +57,6 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
         manager.submit({
           owner,
           hash: prepared.hash,
-          graph: prepared.graph,
           graphText: prepared.graphText,
           graphHash: prepared.graphHash,
           options: prepared.options,
