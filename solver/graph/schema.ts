@@ -21,7 +21,7 @@ export const DEFAULT_IMPLEMENTATION = 'default';
 export const AlternativeSchema = z
   .object({
     name: z.string().min(1).max(MAX_NODE_ID_LENGTH).describe('Unique among the node\'s alternatives; not "default"'),
-    cost: z.number().min(0).max(MAX_NODE_COST).describe('Time to compute the node with this implementation, at most 1e12'),
+    cost: z.number().min(0).max(MAX_NODE_COST).describe('Time to compute the node with this implementation, at most 1e15'),
     workspaceBytes: z.number().int().min(0).max(MAX_NODE_BYTES).optional().describe('Transient bytes while it computes, at most 2^50'),
   })
   .meta({ id: 'Alternative' });

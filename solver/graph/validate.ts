@@ -290,7 +290,7 @@ function indexOptions(
       if (names.has(alternative.name)) throw invalid(`${field}.name`, `"${alternative.name}" names another alternative of the node`);
       names.add(alternative.name);
       if (!Number.isFinite(alternative.cost) || alternative.cost < 0 || alternative.cost > MAX_NODE_COST)
-        throw badNumber(`${field}.cost`, 'must be a number in [0, 1e12]');
+        throw badNumber(`${field}.cost`, 'must be a number in [0, 1e15]');
       const workspace = alternative.workspaceBytes ?? 0;
       if (!Number.isSafeInteger(workspace) || workspace < 0 || workspace > MAX_NODE_BYTES)
         throw badNumber(`${field}.workspaceBytes`, 'must be an integer >= 0 and at most 2^50');
@@ -310,7 +310,7 @@ function indexOptions(
         const value = encoding[costField];
         if (value === undefined && costField === 'decodeCost') continue;
         if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NODE_COST)
-          throw badNumber(`${field}.${costField}`, 'must be a number in [0, 1e12]');
+          throw badNumber(`${field}.${costField}`, 'must be a number in [0, 1e15]');
       }
       const readers = new Set<number>();
       (encoding.readers ?? []).forEach((reader, readerAt) => {
