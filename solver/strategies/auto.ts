@@ -132,7 +132,6 @@ const PHASES: readonly Phase[] = [
       return undefined;
     },
   },
-  optionsPhase,
   {
     name: 'scale-search',
     summary: 'the scale search (greedy remat, reordering, local search) from their plans without a link',
@@ -144,6 +143,7 @@ const PHASES: readonly Phase[] = [
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
   },
+  optionsPhase,
   {
     name: 'checkmate-lp',
     summary: "Checkmate's LP relaxation with two-phase rounding",
