@@ -51,25 +51,6 @@ HERE = Path(__file__).resolve().parent
 BATCH, SEQUENCE, VOCABULARY, HIDDEN, HEADS = 4, 256, 8192, 384, 6
 
 
-def import_torchvision():
-    """Imports torchvision; where its compiled operators cannot load (a CUDA torchvision
-    wheel beside a CPU torch) it declares the two operators torchvision registers fakes
-    for. The models captured here need none of the compiled operators."""
-    try:
-        import torchvision
-    except RuntimeError as error:
-        if "torchvision::nms does not exist" not in str(error):
-            raise
-        library = torch.library.Library("torchvision", "DEF")
-        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        import_torchvision.library = library  # keeps the registration alive
-        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
-            del sys.modules[name]
-        import torchvision
-    return torchvision
-
-
 # ---------------------------------------------------------------------------------------
 # UNet.
 
@@ -145,7 +126,6 @@ def causal_lm_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
 def _traceable_transformers():
     """Imports transformers so that its models trace: the packed-sequence check reads
     tensor values (data-dependent control flow), and a training batch here is never packed."""
-    import_torchvision()  # transformers imports torchvision when it is installed
     import transformers
     import transformers.masking_utils as masking
 
@@ -198,7 +178,8 @@ def make_case(name: str) -> Case:
     """Model, example input, targets, loss function and a description for the manifest."""
     torch.manual_seed(0)
     if name in ("resnet18", "resnet50", "mobilenet_v2", "vgg16"):
-        torchvision = import_torchvision()
+        import torchvision
+
         model = getattr(torchvision.models, name)(weights=None)
         inputs, targets = torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,))
         about = {"source": f"torchvision {torchvision.__version__}", "input": [8, 3, 224, 224], "loss": "cross_entropy"}
@@ -257,6 +238,8 @@ def main() -> int:
             "residentBytes": captured.graph["residentBytes"],
             "nodesWithWorkspace": sum(1 for node in nodes if node.get("workspaceBytes")),
             "captureSeconds": round(seconds, 1),
+            "traceSeconds": round(captured.fx_seconds, 1),
+            "profileSeconds": round(captured.profile_seconds, 1),
             "repeats": options.repeats,
             "threads": options.threads,
             "torch": torch.__version__,

@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Un
 import torch
 import torch.fx
 from torch._functorch.aot_autograd import aot_export_module
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._pytree import tree_flatten, tree_map
 
 from .graph import to_graph
@@ -66,9 +68,12 @@ def capture(
     optimizer: Optional[torch.optim.Optimizer] = None,
     repeats: int = 5,
     name: Optional[str] = None,
+    temporaries: bool = True,
 ) -> CapturedStep:
     """Traces model + loss_fn(output, *targets) + gradients w.r.t. the parameters at ATen
-    level and returns the CapturedStep whose ``graph`` is the contract JSON."""
+    level and returns the CapturedStep whose ``graph`` is the contract JSON. With
+    temporaries (the default) each node's workspaceBytes includes what its operator
+    allocates inside itself, from the allocator trace."""
     started = time.perf_counter()
     inputs, target_tuple = _as_tuple(example_inputs), _as_tuple(targets)
     gm, signature = _trace(model, loss_fn, inputs, target_tuple)
@@ -87,7 +92,7 @@ def capture(
     keep = _keep_nodes(program)
     _assign_kinds(program)
     built = time.perf_counter()
-    measures = measure(program, values, repeats)
+    measures = measure(program, values, repeats, temporaries)
     del values
     graph = to_graph(program, measures, keep, name or type(model).__name__)
     done = time.perf_counter()
@@ -140,13 +145,21 @@ class _StepModule(torch.nn.Module):
 
 
 def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs: Tuple, targets: Tuple):
-    """The joint forward + backward fx program and its signature."""
+    """The joint forward + backward fx program and its signature.
+
+    The step is traced on fake tensors (shapes, no data): aot_export_module traces the
+    module, then traces the joint graph again to flatten it, and with real tensors that
+    second trace would run a whole training step. The model's own tensors are untouched."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
-    # Tracing runs the step once; keep the model's buffers (running statistics) unchanged.
-    saved = {key: value.clone() for key, value in model.state_dict().items()}
-    gm, signature = aot_export_module(wrapper, (*inputs, *targets), trace_joint=True, output_loss_index=0)
-    model.load_state_dict(saved)
-    return gm, signature
+    fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+    fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
+    state = {
+        name: fake(tensor)
+        for name, tensor in [*wrapper.named_parameters(remove_duplicate=False), *wrapper.named_buffers(remove_duplicate=False)]
+    }
+    fake_args = tuple(fake(tensor) for tensor in (*inputs, *targets))
+    with _reparametrize_module(wrapper, state, tie_weights=True):
+        return aot_export_module(wrapper, fake_args, trace_joint=True, output_loss_index=0)
 
 
 class _Names:

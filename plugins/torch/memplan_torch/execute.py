@@ -4,11 +4,18 @@ compute runs the node's ATen operator on the values the schedule holds (views ar
 re-derived from the tensor that owns the storage), free drops the value, swapOut copies
 it to host memory (pinned, on a side stream, on CUDA) and swapIn copies it back. Live
 device bytes are tracked at every step with the simulator's accounting: bytes of live
-values, plus the computing node's transient outputs (its workspace), plus residentBytes.
+values, plus the computing node's workspace (outputs it does not hold and the temporaries
+capture measured), plus residentBytes.
+
+Independently, the allocator's own figure: on the CPU every allocation and free of the
+step from torch.profiler (allocator.py), on CUDA the caching allocator's peak statistics,
+per step. residentBytes plus the most bytes the step had allocated at once is the
+allocator-level peak, which the prediction must match.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -16,10 +23,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.fx
 
+from .allocator import AllocationTrace, marker
+from .graph import replay_memory
 from .program import Constant, Held, Program, Resident, View, run_operator
 from .storage import storage_key, tensors_of
 
 __all__ = ["execute", "run_schedule", "ExecutionResult", "StepRun"]
+
+# Allocator-trace regions: one per schedule step, and the host copies of CPU swaps.
+STEP_REGION = "step."
+HOST_REGION = "host"
 
 
 @dataclass
@@ -31,6 +44,10 @@ class StepRun:
     peak_bytes: int
     seconds: float
     cuda_max_allocated: Optional[int] = None
+    # The allocator's bytes at every step (residentBytes + what the step allocated and
+    # had not freed, at its most during that step), when traced.
+    allocator_step_bytes: Optional[List[int]] = None
+    cuda_max_reserved: Optional[int] = None
 
 
 @dataclass
@@ -46,6 +63,35 @@ class ExecutionResult:
     seconds: float
     predicted_makespan_us: Optional[float]
     cuda_max_allocated: Optional[int] = None
+    budget_bytes: Optional[int] = None
+    # The allocator-level peak: residentBytes + the most bytes the step allocated at once
+    # (CPU: the profiler's allocation events; CUDA: max_memory_allocated). None when the
+    # step ran without the allocator trace.
+    allocator_peak_bytes: Optional[int] = None
+    allocator_step_bytes: Optional[List[int]] = None
+    # The step where the allocator and the prediction differ most: {"step", "op", "node",
+    # "predictedBytes", "allocatorBytes"}.
+    largest_difference: Optional[Dict[str, Any]] = None
+    # CUDA: the caching allocator's reserved peak and reserved minus allocated (fragmentation).
+    cuda_max_reserved: Optional[int] = None
+    cuda_fragmentation_bytes: Optional[int] = None
+
+    def report(self) -> str:
+        """One line: the allocator's peak next to the prediction and the budget."""
+        def mb(value: Optional[int]) -> str:
+            return "-" if value is None else f"{value / 2**20:.2f} MiB"
+
+        text = (
+            f"allocator peak {mb(self.allocator_peak_bytes)}, predicted {mb(self.predicted_peak_bytes)}, "
+            f"budget {mb(self.budget_bytes)}"
+        )
+        if self.largest_difference:
+            gap = self.largest_difference
+            text += (
+                f"; largest difference at step {gap['step']} ({gap['op']} {gap['node']}): allocator {mb(gap['allocatorBytes'])}"
+                f" against {mb(gap['predictedBytes'])}"
+            )
+        return text
 
 
 class _LiveBytes:
@@ -134,8 +180,11 @@ class _Values:
         outputs the operator produced but the node does not hold."""
         spec = self.program.specs[cid]
         if spec.kind == "input":
+            # The step's own copy on the device (on CUDA, the host-to-device copy): it lives
+            # from this compute to the node's free, as the plan says; the caller's tensor
+            # is the caller's.
             tensor = self.inputs[spec.input_index]
-            return (tensor if tensor.device == self.program.device else tensor.to(self.program.device)), 0
+            return tensor.to(self.program.device, copy=True), 0
         args, kwargs = self.arguments(spec.fx_node)
         return run_operator(spec, args, kwargs)
 
@@ -151,8 +200,9 @@ class _Values:
 class _Runner:
     """Runs schedule steps one by one and records live device bytes after each."""
 
-    def __init__(self, program: Program, inputs: Sequence[torch.Tensor]):
+    def __init__(self, program: Program, inputs: Sequence[torch.Tensor], workspace: Dict[str, int]):
         self.program = program
+        self.workspace = workspace
         self.env: Dict[str, Any] = {}
         self.values = _Values(program, self.env, inputs)
         self.host: Dict[str, Any] = {}
@@ -182,7 +232,8 @@ class _Runner:
         value, transient = self.values.compute(cid)
         self.env[cid] = value
         self.live.add(value)
-        self.record(transient)
+        # The operator's temporaries are gone when it returns; capture measured them.
+        self.record(max(transient, self.workspace.get(cid, 0)))
 
     def free(self, position: int, cid: str) -> None:
         if cid not in self.env:
@@ -206,7 +257,9 @@ class _Runner:
         self.record()
         value = self.env[cid]
         if not self.cuda:
-            self.host[cid] = _map_tensors(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
+            # Host memory is the CPU's too: the allocator trace leaves this region out.
+            with marker(HOST_REGION):
+                self.host[cid] = _map_tensors(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
             return
         ready = self.device_ready.get(cid)
         made = torch.cuda.Event()
@@ -255,45 +308,106 @@ def _program(step: Any) -> Program:
     return step if isinstance(step, Program) else step.program
 
 
-def run_schedule(step: Union[Program, Any], schedule: Sequence[Dict[str, str]], inputs: Sequence[torch.Tensor]) -> StepRun:
+def _workspace(step: Any) -> Dict[str, int]:
+    """workspaceBytes per node of a CapturedStep's graph (none for a bare program)."""
+    graph = getattr(step, "graph", None) or {}
+    return {node["id"]: int(node.get("workspaceBytes", 0)) for node in graph.get("nodes", [])}
+
+
+def run_schedule(
+    step: Union[Program, Any], schedule: Sequence[Dict[str, str]], inputs: Sequence[torch.Tensor], *, allocator: bool = False
+) -> StepRun:
     """Replays a schedule on real tensors (step: a CapturedStep or its program) and
-    measures live device bytes at every step."""
+    measures live device bytes at every step; with allocator, also the allocator's bytes
+    at every step (see allocator.py)."""
     program = _program(step)
-    runner = _Runner(program, inputs)
+    runner = _Runner(program, inputs, _workspace(step))
     handlers = {"compute": runner.compute, "free": runner.free, "swapOut": runner.swap_out, "swapIn": runner.swap_in}
+    for position, entry in enumerate(schedule):
+        if entry["op"] not in handlers:
+            raise RuntimeError(f"step {position}: unknown op {entry['op']!r}")
     if runner.cuda:
         torch.cuda.synchronize(program.device)
         torch.cuda.reset_peak_memory_stats(program.device)
+    cuda_steps: List[int] = []
+    trace = AllocationTrace() if allocator and not runner.cuda else contextlib.nullcontext()
     started = time.perf_counter()
-    for position, entry in enumerate(schedule):
-        handler = handlers.get(entry["op"])
-        if handler is None:
-            raise RuntimeError(f"step {position}: unknown op {entry['op']!r}")
-        handler(position, entry["node"])
-    cuda_max = None
-    if runner.cuda:
-        torch.cuda.synchronize(program.device)
-        cuda_max = torch.cuda.max_memory_allocated(program.device)
+    with trace:
+        base = torch.cuda.memory_allocated(program.device) if runner.cuda else 0
+        for position, entry in enumerate(schedule):
+            if allocator and runner.cuda:
+                torch.cuda.reset_peak_memory_stats(program.device)
+                handlers[entry["op"]](position, entry["node"])
+                cuda_steps.append(torch.cuda.max_memory_allocated(program.device) - base)
+            elif allocator:
+                with marker(f"{STEP_REGION}{position}"):
+                    handlers[entry["op"]](position, entry["node"])
+            else:
+                handlers[entry["op"]](position, entry["node"])
+        if runner.cuda:
+            torch.cuda.synchronize(program.device)
     seconds = time.perf_counter() - started
+    allocator_steps = None
+    if allocator:
+        allocated = cuda_steps if runner.cuda else _allocated_per_step(trace, len(schedule), program.device.type)
+        allocator_steps = [runner.resident_bytes + value for value in allocated]
     return StepRun(
         env=runner.env,
         step_bytes=runner.step_bytes,
         peak_bytes=max(runner.step_bytes) if runner.step_bytes else runner.resident_bytes,
         seconds=seconds,
-        cuda_max_allocated=cuda_max,
+        cuda_max_allocated=torch.cuda.max_memory_allocated(program.device) if runner.cuda else None,
+        allocator_step_bytes=allocator_steps,
+        cuda_max_reserved=torch.cuda.max_memory_reserved(program.device) if runner.cuda else None,
     )
 
 
-def execute(plan: Any, inputs: Optional[Sequence[torch.Tensor]] = None, *, update_buffers: bool = True) -> ExecutionResult:
+def _allocated_per_step(trace: AllocationTrace, steps: int, device: str) -> List[int]:
+    """Per schedule step: the most bytes the step had allocated (and not freed) at once
+    while that step ran; a step without allocator events keeps the level before it."""
+    per_step: List[Optional[int]] = [None] * steps
+    level = 0
+    last = -1  # the latest step with events
+    for event, before, after in trace.timeline(device, exclude={HOST_REGION}):
+        region = event.region or ""
+        if region.startswith(STEP_REGION):
+            index = int(region[len(STEP_REGION) :])
+            for quiet in range(last + 1, index):
+                per_step[quiet] = level
+            per_step[index] = max(per_step[index] or 0, before, after)
+            last = max(last, index)
+        level = after
+    return [level if value is None else value for value in per_step]
+
+
+def _largest_difference(schedule: Sequence[Dict[str, str]], predicted: List[int], allocated: List[int]) -> Optional[Dict[str, Any]]:
+    """The step where the allocator's bytes and the prediction differ most (None when
+    they agree at every step)."""
+    index = max(range(len(schedule)), key=lambda position: abs(allocated[position] - predicted[position]))
+    if allocated[index] == predicted[index]:
+        return None
+    return {
+        "step": index,
+        "op": schedule[index]["op"],
+        "node": schedule[index]["node"],
+        "predictedBytes": predicted[index],
+        "allocatorBytes": allocated[index],
+    }
+
+
+def execute(
+    plan: Any, inputs: Optional[Sequence[torch.Tensor]] = None, *, update_buffers: bool = True, allocator: bool = True
+) -> ExecutionResult:
     """Runs one training step following plan.schedule; returns the loss, the parameter
-    gradients and the measured peak of live device bytes."""
+    gradients, the measured peak of live device bytes and (allocator=True) the
+    allocator-level peak next to the prediction and the budget."""
     if plan.captured is None:
         raise ValueError("memplan: the plan is not bound to a captured step")
     if plan.schedule is None or not plan.schedule:
         raise ValueError(f"memplan: the plan has no schedule (status {plan.status}): {plan.json.get('message', '')}")
     program = _program(plan.captured)
     values = list(program.example_inputs if inputs is None else inputs)
-    run = run_schedule(program, plan.schedule, values)
+    run = run_schedule(plan.captured, plan.schedule, values, allocator=allocator)
     loss, grads, buffers = _Values(program, run.env, values).outputs()
     if update_buffers:
         own = dict(program.model.named_buffers(remove_duplicate=False))
@@ -301,6 +415,12 @@ def execute(plan: Any, inputs: Optional[Sequence[torch.Tensor]] = None, *, updat
             for name, value in buffers.items():
                 own[name].copy_(value)
     predicted = plan.json.get("predicted") or {}
+    largest = None
+    if run.allocator_step_bytes is not None and getattr(plan.captured, "graph", None):
+        largest = _largest_difference(plan.schedule, replay_memory(plan.captured.graph, plan.schedule), run.allocator_step_bytes)
+    fragmentation = None
+    if run.cuda_max_reserved is not None and run.cuda_max_allocated is not None:
+        fragmentation = run.cuda_max_reserved - run.cuda_max_allocated
     return ExecutionResult(
         loss=loss,
         grads=grads,
@@ -311,4 +431,10 @@ def execute(plan: Any, inputs: Optional[Sequence[torch.Tensor]] = None, *, updat
         seconds=run.seconds,
         predicted_makespan_us=predicted.get("makespan"),
         cuda_max_allocated=run.cuda_max_allocated,
+        budget_bytes=plan.json.get("budgetBytes"),
+        allocator_peak_bytes=max(run.allocator_step_bytes) if run.allocator_step_bytes else None,
+        allocator_step_bytes=run.allocator_step_bytes,
+        largest_difference=largest,
+        cuda_max_reserved=run.cuda_max_reserved,
+        cuda_fragmentation_bytes=fragmentation,
     )

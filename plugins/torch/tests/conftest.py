@@ -1,5 +1,5 @@
-"""Shared fixtures: small models, the memplan service (started for real when the checkout
-has src/server.ts), and torchvision without its compiled operators."""
+"""Shared fixtures: small models and the memplan service (started for real when the
+checkout has src/server.ts)."""
 
 from __future__ import annotations
 
@@ -24,29 +24,10 @@ REPO_ROOT = find_repo_root()
 SERVER_SOURCE = REPO_ROOT / "src" / "server.ts" if REPO_ROOT else None
 HAS_SERVER = bool(SERVER_SOURCE and SERVER_SOURCE.exists())
 
-# Planning time limits stay short: the machine is shared.
-TIME_LIMIT = 5.0
-
-
-def import_torchvision():
-    """Imports torchvision; when its compiled operators cannot load (a CUDA torchvision
-    wheel beside a CPU torch), declares the two operators its import registers fakes for.
-    The models used here need none of the compiled operators."""
-    try:
-        import torchvision
-    except RuntimeError as error:
-        if "torchvision::nms does not exist" not in str(error):
-            raise
-        library = torch.library.Library("torchvision", "DEF")
-        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        import_torchvision.library = library  # keep the registration alive
-        import sys
-
-        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
-            del sys.modules[name]
-        import torchvision
-    return torchvision
+# Planning time limits stay short: the machine is shared. Small graphs need no more; the
+# resnet18 cases (slow) get a little longer.
+TIME_LIMIT = 2.0
+RESNET_TIME_LIMIT = 5.0
 
 
 class Block(nn.Module):
@@ -80,6 +61,37 @@ class SkipCNN(nn.Module):
         return self.head(hidden.mean((2, 3)))
 
 
+class AttentionBlock(nn.Module):
+    """Pre-norm causal self-attention (scaled_dot_product_attention) with a residual."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.norm = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        batch, length, dim = x.shape
+        shape = (batch, length, 3, self.heads, dim // self.heads)
+        query, key, value = self.qkv(self.norm(x)).view(shape).permute(2, 0, 3, 1, 4)
+        attended = nn.functional.scaled_dot_product_attention(query, key, value, is_causal=True)
+        return x + self.out(attended.transpose(1, 2).reshape(batch, length, dim))
+
+
+class AttentionStack(nn.Module):
+    """A few attention blocks and a linear head over the mean token. The CPU kernel of
+    scaled_dot_product_attention allocates blocks of scratch inside itself."""
+
+    def __init__(self, dim: int = 64, heads: int = 4, depth: int = 3, classes: int = 10):
+        super().__init__()
+        self.blocks = nn.Sequential(*[AttentionBlock(dim, heads) for _ in range(depth)])
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        return self.head(self.blocks(x).mean(1))
+
+
 def make_mlp(width: int = 64, depth: int = 8, classes: int = 10) -> nn.Module:
     """An MLP whose activations (batch 1024) dominate its parameters."""
     layers = [nn.Linear(32, width), nn.ReLU()]
@@ -104,6 +116,15 @@ def mlp_case():
     model = make_mlp()
     inputs = torch.randn(1024, 32)
     targets = torch.randint(0, 10, (1024,))
+    return model, inputs, targets
+
+
+@pytest.fixture(scope="session")
+def attention_case():
+    torch.manual_seed(2)
+    model = AttentionStack()
+    inputs = torch.randn(4, 512, 64)
+    targets = torch.randint(0, 10, (4,))
     return model, inputs, targets
 
 

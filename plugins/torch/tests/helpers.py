@@ -37,4 +37,37 @@ def check_execution(planned: mt.Plan, model: nn.Module, inputs: torch.Tensor, ta
     assert result.step_bytes == mt.replay_memory(planned.captured.graph, planned.schedule)
     assert result.measured_peak_bytes == planned.predicted["peakBytes"]
     assert result.measured_peak_bytes <= planned.budget_bytes
+    check_allocator(result, planned)
     return result
+
+
+def allocator_tolerance(predicted: int) -> int:
+    """[truth] acceptance: the allocator's peak within 2 % of the prediction, or 1 MiB."""
+    return max(int(0.02 * predicted), 2**20)
+
+
+def check_allocator(result: mt.ExecutionResult, planned: mt.Plan) -> None:
+    """The allocator-level peak matches the prediction and the budget within the tolerance."""
+    predicted = planned.predicted["peakBytes"]
+    assert result.allocator_peak_bytes is not None
+    assert abs(result.allocator_peak_bytes - predicted) <= allocator_tolerance(predicted), result.report()
+    assert result.allocator_peak_bytes <= planned.budget_bytes + allocator_tolerance(predicted), result.report()
+    assert result.budget_bytes == planned.budget_bytes and result.predicted_peak_bytes == predicted
+
+
+def tightest_plan(captured: mt.CapturedStep, time_limit: float, steps: int = 5) -> mt.Plan:
+    """The plan auto finds at the tightest budget it plans within `steps` bisections
+    between the floor and the no-remat peak (the floor itself when it plans there)."""
+    best = mt.plan(captured, 1.0, strategy="auto", time_limit=time_limit)
+    low, high = best.json["floorBytes"], best.budget_bytes
+    attempt = mt.plan(captured, {"bytes": low}, strategy="auto", time_limit=time_limit)
+    if attempt.feasible:
+        return attempt
+    for _ in range(steps):
+        middle = (low + high) // 2
+        attempt = mt.plan(captured, {"bytes": middle}, strategy="auto", time_limit=time_limit)
+        if attempt.feasible:
+            best, high = attempt, attempt.predicted["peakBytes"]
+        else:
+            low = middle
+    return best

@@ -14,11 +14,12 @@ PACKAGE = Path(memplan_torch.__file__).parent
 # Which plugin modules each module may import.
 ALLOWED = {
     "storage": set(),
+    "allocator": set(),
     "program": {"storage"},
     "graph": {"program"},
-    "profile": {"graph", "program", "storage"},
+    "profile": {"allocator", "graph", "program", "storage"},
     "capture": {"graph", "profile", "program", "storage"},
-    "execute": {"program", "storage"},
+    "execute": {"allocator", "graph", "program", "storage"},
     "planning": {"capture"},
     "optimize": {"capture", "execute", "planning"},
 }

@@ -10,10 +10,11 @@ import time
 
 import pytest
 import torch
+import torchvision
 
 import memplan_torch as mt
 from memplan_torch.optimize import infeasible_message
-from conftest import TIME_LIMIT, import_torchvision
+from conftest import RESNET_TIME_LIMIT
 from helpers import check_execution, loss_fn
 
 # The whole module is slow: capturing resnet18 alone takes about 15 s on one thread.
@@ -24,7 +25,6 @@ RESULTS: dict = {}
 
 @pytest.fixture(scope="module")
 def resnet18_case():
-    torchvision = import_torchvision()
     torch.manual_seed(0)
     model = torchvision.models.resnet18(weights=None)
     inputs = torch.randn(8, 3, 224, 224)
@@ -41,15 +41,21 @@ def resnet18_case():
     print("\nresnet18:", json.dumps(RESULTS))
 
 
-def test_resnet18_half_budget_needs_a_host_link(resnet18_case):
+# With the operators' temporaries counted (oneDNN's convolution scratch on the CPU), no
+# remat-only plan goes below about 77 % of the no-remat peak; with a host link 60 % plans.
+HOST_LINK_FRACTION = 0.6
+
+
+def test_resnet18_at_60_percent_needs_a_host_link(resnet18_case):
     captured, model, inputs, targets = resnet18_case
-    planned = mt.plan(captured, 0.5, strategy="auto", time_limit=TIME_LIMIT)
-    RESULTS["halfRematOnly"] = {key: planned.json.get(key) for key in ("status", "budgetBytes", "floorBytes", "smallestPeakBytes")}
+    planned = mt.plan(captured, HOST_LINK_FRACTION, strategy="auto", time_limit=RESNET_TIME_LIMIT)
+    RESULTS["hostLinkRematOnly"] = {key: planned.json.get(key) for key in ("status", "budgetBytes", "floorBytes", "smallestPeakBytes")}
     # Remat alone: the parameters (resident) and their gradients (keep nodes) are 36 % of
-    # the no-remat peak, and the stem's batch-norm backward needs three 25.7 MB tensors
-    # beside the image while most gradients exist. The answer must say so, with its peak.
+    # the no-remat peak, and the stem's convolution and batch norm need several 25.7 MB
+    # tensors beside the image while most gradients exist. The answer must say so.
     if planned.status == "infeasible":
-        assert planned.json["smallestPeakBytes"] > planned.budget_bytes
+        assert planned.json.get("smallestPeakBytes", planned.budget_bytes + 1) > planned.budget_bytes
+        assert planned.budget_bytes >= planned.json["floorBytes"]
         # optimize() would raise with this message: it points at the host link.
         assert 'transfer="pcie4"' in infeasible_message(planned, None)
         assert 'transfer="pcie4"' not in infeasible_message(planned, "pcie4")
@@ -57,15 +63,15 @@ def test_resnet18_half_budget_needs_a_host_link(resnet18_case):
         check_execution(planned, model, inputs, targets)
 
 
-def test_resnet18_half_budget(resnet18_case):
+def test_resnet18_at_60_percent_with_a_host_link(resnet18_case):
     captured, model, inputs, targets = resnet18_case
     # With a host link the gradients wait in host memory from their compute to the end of
     # the step, and the image from the forward stem to its weight gradient.
-    planned = mt.plan(captured, 0.5, strategy="auto", time_limit=TIME_LIMIT, transfer="pcie4")
+    planned = mt.plan(captured, HOST_LINK_FRACTION, strategy="auto", time_limit=RESNET_TIME_LIMIT, transfer="pcie4")
     assert planned.feasible, planned.json.get("message")
     assert planned.swapped()
     result = check_execution(planned, model, inputs, targets)
-    RESULTS["half"] = {
+    RESULTS["hostLink"] = {
         "status": planned.status,
         "strategy": planned.json.get("message"),
         "budgetBytes": planned.budget_bytes,
@@ -80,10 +86,10 @@ def test_resnet18_half_budget(resnet18_case):
     }
 
 
-@pytest.mark.parametrize("fraction", [0.7])
+@pytest.mark.parametrize("fraction", [0.8])
 def test_resnet18_executes_as_predicted(resnet18_case, fraction):
     captured, model, inputs, targets = resnet18_case
-    planned = mt.plan(captured, fraction, strategy="auto", time_limit=TIME_LIMIT)
+    planned = mt.plan(captured, fraction, strategy="auto", time_limit=RESNET_TIME_LIMIT)
     assert planned.recomputed()
     result = check_execution(planned, model, inputs, targets)
     started = time.perf_counter()
