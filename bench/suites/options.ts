@@ -1,7 +1,8 @@
 // The [options] suite: what node options (Gist encodings, cDMA forms, operator
-// alternatives) buy on captured training steps. For each graph it plans the plain capture
-// (bench/graphs/NAME.json.gz) and the capture with options (NAME-options.json.gz, from
-// `bench/graphs/capture.py --options`) with one strategy (auto by default), and reports:
+// alternatives) buy on captured training steps. For each graph it plans the capture with
+// options (bench/graphs/NAME-options.json.gz, from `bench/graphs/capture.py --options`) and
+// the same graph without its options (the same measurements; `--plain committed` takes the
+// plain capture NAME.json.gz instead) with one strategy (auto by default), and reports:
 //   - the smallest budget with a plan, as a share of the no-remat peak: a bisection between
 //     the proven floor and the smallest peak the strategy reached at the floor;
 //   - makespan / baseCost at --fractions (40, 50, 60 %) of the no-remat peak (the same bytes
@@ -9,6 +10,7 @@
 //     it sums the cheapest implementations, so ratios are against a lower baseCost).
 //   npm run bench -- --suite options [--only resnet18,resnet50,vgg16,unet] [--time-limit 20]
 //                    [--strategy auto] [--fractions 0.4,0.5,0.6] [--steps 6] [--graphs DIR]
+//                    [--plain stripped|committed]
 // Cells: makespan / baseCost; '*' the strategy hit its time limit; 'inf.' no plan found.
 // Every plan is replayed by the simulator inside plan(); the table is also written to
 // bench/out/options.md (and the raw figures to bench/out/options.json).
@@ -17,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { peakFloor } from '../../solver/graph/analysis.js';
 import { importGraph } from '../../solver/graph/import.js';
-import type { IndexedGraph } from '../../solver/graph/validate.js';
+import { type IndexedGraph, indexGraph } from '../../solver/graph/validate.js';
 import { shutdownHighsWorkers } from '../../solver/milp/highs-backend.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import { plan } from '../../solver/plan.js';
@@ -31,6 +33,12 @@ function readGraph(path: string): IndexedGraph {
   const bytes = readFileSync(path);
   const text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
   return importGraph(JSON.parse(text));
+}
+
+/** The graph without its node options. */
+function stripped(graph: IndexedGraph): IndexedGraph {
+  const nodes = graph.graph.nodes.map(({ alternatives, encodings, ...node }) => node);
+  return indexGraph({ ...graph.graph, nodes }, { maxNodes: graph.size });
 }
 
 /** The figures of one graph (plain or with options). */
@@ -98,6 +106,7 @@ export async function run(args: string[]): Promise<void> {
   const timeLimitSeconds = Number(argValue(args, 'time-limit') ?? 20);
   const fractions = (argValue(args, 'fractions') ?? '0.4,0.5,0.6').split(',').map(Number);
   const steps = Number(argValue(args, 'steps') ?? 6);
+  const committed = argValue(args, 'plain') === 'committed';
   const share = (bytes: number | undefined, of: number) => (bytes === undefined ? 'none' : `${fixed((100 * bytes) / of, 1)} %`);
   const cell = (measured: Measured, fraction: number) => {
     const found = measured.cells[String(fraction)];
@@ -114,17 +123,26 @@ export async function run(args: string[]): Promise<void> {
     'baseCost',
   ];
   const rows: string[][] = [];
-  const raw: Record<string, unknown> = { strategy, timeLimitSeconds, fractions, steps, when: new Date().toISOString() };
+  const raw: Record<string, unknown> = {
+    strategy,
+    timeLimitSeconds,
+    fractions,
+    steps,
+    plain: committed ? 'committed' : 'stripped',
+    when: new Date().toISOString(),
+  };
   try {
     for (const name of names) {
       const plainPath = join(dir, `${name}.json.gz`);
       const optionsPath = join(dir, `${name}-options.json.gz`);
-      if (!existsSync(plainPath) || !existsSync(optionsPath)) {
-        console.log(`${name}: skipped (needs ${plainPath} and ${optionsPath})`);
+      if (!existsSync(optionsPath) || (committed && !existsSync(plainPath))) {
+        console.log(`${name}: skipped (needs ${optionsPath}${committed ? ` and ${plainPath}` : ''})`);
         continue;
       }
-      const plain = await measure(readGraph(plainPath), { strategy, timeLimitSeconds, fractions, steps });
-      const withOptions = await measure(readGraph(optionsPath), { strategy, timeLimitSeconds, fractions, steps });
+      const optionsGraph = readGraph(optionsPath);
+      const plainGraph = committed ? readGraph(plainPath) : stripped(optionsGraph);
+      const plain = await measure(plainGraph, { strategy, timeLimitSeconds, fractions, steps });
+      const withOptions = await measure(optionsGraph, { strategy, timeLimitSeconds, fractions, steps });
       // Shares are of each graph's own no-remat peak (the same bytes when both are captured alike).
       const row = [
         name,
