@@ -16,6 +16,8 @@ const SOLVER_TESTS = [
   'test/bracket.test.ts',
   'test/milp-lns.test.ts',
   'test/swap-convert.test.ts',
+  'test/milp-kusumoto.test.ts',
+  'test/milp-options.test.ts',
 ];
 
 export default defineConfig({

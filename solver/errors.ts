@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_CYCLE: { status: 400, message: 'Node "{node}" is on a cycle ({cycle})' },
   MEMPLAN_ERR_INVALID_NUMBER: { status: 400, message: 'Node "{node}" has an invalid {field}: {detail}' },
   MEMPLAN_ERR_TOO_MANY_NODES: { status: 400, message: 'The graph has {count} nodes; the limit is {limit}' },
+  MEMPLAN_ERR_INVALID_OPTION: { status: 400, message: 'Node "{node}" has an invalid {field}: {detail}' },
   MEMPLAN_ERR_NON_FINITE_FIGURE: {
     status: 422,
     message:
@@ -42,6 +43,29 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_STEP_NOT_RESIDENT: { status: 422, message: 'Step {step} ({op} "{node}"): the node is not on the device' },
   MEMPLAN_ERR_STEP_ALREADY_ON_HOST: { status: 422, message: 'Step {step} swaps out "{node}", which is already on the host' },
   MEMPLAN_ERR_STEP_NOT_ON_HOST: { status: 422, message: 'Step {step} swaps in "{node}", which is not on the host' },
+  MEMPLAN_ERR_STEP_UNKNOWN_OPTION: {
+    status: 422,
+    message: 'Step {step} ({op} "{node}") names {field} "{name}", which node "{node}" does not offer',
+  },
+  MEMPLAN_ERR_STEP_INVALID_FIELD: { status: 422, message: 'Step {step} ({op} "{node}"): {detail}' },
+  MEMPLAN_ERR_STEP_ENCODING_PRESENT: {
+    status: 422,
+    message: 'Step {step} ({op} "{node}"): its encoding "{encoding}" is already on the {place}',
+  },
+  MEMPLAN_ERR_STEP_ENCODING_ABSENT: {
+    status: 422,
+    message: 'Step {step} ({op} "{node}"): its encoding "{encoding}" is not on the {place}',
+  },
+  MEMPLAN_ERR_STEP_NOT_DECODABLE: {
+    status: 422,
+    message: 'Step {step} decodes "{node}" from its encoding "{encoding}", which has no decodeCost: that form cannot be decoded',
+  },
+  MEMPLAN_ERR_STEP_NOT_A_READER: {
+    status: 422,
+    message:
+      'Step {step} computes "{node}", but its input "{input}" is on the device only as encoding "{encoding}", ' +
+      'whose readers do not include "{node}"',
+  },
   MEMPLAN_ERR_SCHEDULE_INCOMPLETE: { status: 422, message: 'The schedule ends with node "{node}" {detail}' },
   // Service (other statuses).
   MEMPLAN_ERR_NOT_FOUND: { status: 404, message: '{what} "{id}" was not found' },

@@ -143,6 +143,18 @@ export const LNS_MAX_WINDOW = 96;
 /** Seconds one window's MILP may take at most. */
 export const LNS_SLICE_SECONDS = 3;
 
+/** kusumoto-dp is exact over every lower set of the forward part while there are at most this many. */
+export const KUSUMOTO_MAX_LOWER_SETS = 1024;
+
+/** Beyond KUSUMOTO_MAX_LOWER_SETS, kusumoto-dp's one-node family holds at most this many lower sets (evenly spaced nodes). */
+export const KUSUMOTO_MAX_FAMILY = 256;
+
+/** kusumoto-dp's approximate programme keeps at most this many Pareto labels per lower set (evenly thinned). */
+export const KUSUMOTO_MAX_LABELS = 64;
+
+/** kusumoto-dp tries this many model budgets plus one, evenly spaced from the largest forward value to all forward bytes. */
+export const KUSUMOTO_BUDGET_STEPS = 24;
+
 /** Binomial coefficients of Griewank's revolve are capped here (they only need to exceed the chain length). */
 export const BETA_CAP = 1e15;
 
@@ -277,6 +289,8 @@ export const TIME_SHARES = {
   swapMilpRemat: 0.5,
   /** Of the scale search's time: its perturbed memory-aware orders. */
   searchOrders: 0.1,
+  /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
+  options: 0.2,
 } as const;
 
 /**
@@ -374,6 +388,12 @@ export const MAX_GRAPH_NAME_LENGTH = 1024;
 
 /** Most inputs one node may list. */
 export const MAX_NODE_INPUTS = 100_000;
+
+/** Most alternatives (other implementations) one node may offer. */
+export const MAX_NODE_ALTERNATIVES = 32;
+
+/** Most encodings (compact forms of its output) one node may offer. */
+export const MAX_NODE_ENCODINGS = 16;
 
 /** Longest schedule a plan may carry (strategies and stored plans). */
 export const MAX_SCHEDULE_STEPS = 10_000_000;

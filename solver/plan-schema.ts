@@ -47,6 +47,19 @@ export const BOUND_HOLDS_WITH_SWAPS = {
   milp: false,
 } as const satisfies Record<BoundSource, boolean>;
 
+/**
+ * The sources whose bounds account for node options (alternatives cheaper than a node's
+ * own cost, encodings that stand in for recomputation): baseCost, which sums the cheapest
+ * implementations, and the stage formulations, which model the options of a graph that
+ * has them. On a graph with options a bound from any other source is not taken.
+ */
+export const OPTION_AWARE_SOURCES: ReadonlySet<BoundSource> = new Set<BoundSource>(['baseCost', 'lp', 'milp']);
+
+/** Whether a bound from `source` holds on a graph (with or without node options). */
+export function boundHolds(source: BoundSource, graphHasOptions: boolean): boolean {
+  return !graphHasOptions || OPTION_AWARE_SOURCES.has(source);
+}
+
 /** The schedules a bound from `source` covers. */
 export function boundScope(source: BoundSource): BoundScope {
   return BOUND_SOURCES[source];
@@ -55,8 +68,8 @@ export function boundScope(source: BoundSource): BoundScope {
 export const FiguresSchema = z
   .object({
     peakBytes: z.number().describe('Replayed peak device bytes, residentBytes and workspace included'),
-    computeCost: z.number().describe('Sum of cost over compute steps'),
-    baseCost: z.number().describe('Sum of cost over all nodes, each once'),
+    computeCost: z.number().describe('Sum of the costs of compute, encode and decode steps'),
+    baseCost: z.number().describe("Sum over all nodes, each once, of the cheapest implementation's cost"),
     makespan: z.number().describe('Two-stream finishing time'),
     overheadRatio: z.number().describe('makespan / baseCost'),
     transferBytes: z.number().describe('Bytes moved by swapOut and swapIn steps'),
@@ -98,8 +111,10 @@ export const NodeAnnotationSchema = z
   .object({
     id: z.string(),
     computes: z.number().int().describe('Times computed (1 = never recomputed)'),
-    swapOuts: z.number().int(),
+    swapOuts: z.number().int().describe('Swaps out of the value or of one of its encodings'),
     swapIns: z.number().int(),
+    encodes: z.number().int().optional().describe('Encode steps (graphs with node options)'),
+    decodes: z.number().int().optional().describe('Decode steps (graphs with node options)'),
   })
   .meta({ id: 'NodeAnnotation' });
 

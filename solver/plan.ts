@@ -8,7 +8,7 @@ import { peakFloor } from './graph/analysis.js';
 import { noRematPeak } from './schedule/no-remat.js';
 import { DEFAULT_TIME_LIMIT_SECONDS, MAX_STRATEGY_NAME_LENGTH, MAX_TIME_LIMIT_SECONDS, OPTIMAL_GAP } from './limits.js';
 import type { IndexedGraph } from './graph/validate.js';
-import { boundScope, type Plan, type PlanStatus } from './plan-schema.js';
+import { boundHolds, boundScope, type Plan, type PlanStatus } from './plan-schema.js';
 import { simulateIndexed, toSchedule } from './schedule/simulate.js';
 import { TransferSchema, type Transfer } from './schedule/types.js';
 import { getStrategy, strategyNames } from './strategies/registry.js';
@@ -180,6 +180,11 @@ export function finalizePlan(
   // plan can only be float rounding, and is capped below).
   let outcomeBound = outcome.bound;
   let status: PlanStatus = outcome.status ?? 'feasible';
+  // On a graph with node options a bound that ignores them bounds nothing.
+  if (outcomeBound && !boundHolds(outcomeBound.source, graph.hasOptions)) {
+    outcomeBound = undefined;
+    if (status === 'optimal') status = 'feasible';
+  }
   if (outcomeBound && boundScope(outcomeBound.source) === 'checkmate-class' && outcomeBound.makespan > figures.makespan) {
     outcomeBound = undefined;
     // Nor does a proof of optimality within the class speak for it.

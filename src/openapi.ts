@@ -6,6 +6,7 @@
 // The output form's `additionalProperties: false` alone does not make two forms differ:
 // the merged schema is the input form, which every reply also satisfies.
 import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { REQUEST_EXAMPLES } from './schemas/index.js';
 
 const PREFIX = '#/components/schemas/';
 const INPUT = 'Input';
@@ -84,7 +85,17 @@ export function openapiComponents(input: Parameters<typeof jsonSchemaTransformOb
   }
   return {
     ...document,
-    paths: renameRefs(document.paths, rename),
+    paths: withRequestExamples(renameRefs(document.paths, rename)),
     components: { ...document.components, schemas: kept },
   } as ReturnType<typeof jsonSchemaTransformObject>;
+}
+
+/** The paths with REQUEST_EXAMPLES as the named examples of their POST bodies (Swagger UI lists them; the first is the default). */
+function withRequestExamples(paths: Json): Json {
+  const byPath = paths as Record<string, { post?: { requestBody?: { content?: Record<string, Record<string, unknown>> } } }>;
+  for (const [path, examples] of Object.entries(REQUEST_EXAMPLES)) {
+    const media = byPath[path]?.post?.requestBody?.content?.['application/json'];
+    if (media) media.examples = examples;
+  }
+  return paths;
 }

@@ -23,6 +23,29 @@ const simulateWith = (schedule: { op: string; node: string }[], extra: Record<st
   app.inject({ method: 'POST', url: '/v1/simulate', payload: { graph: EXAMPLE_GRAPH, schedule, ...extra } });
 const compute = (id: string) => ({ op: 'compute', node: id });
 
+/** A graph with node options: r has an alternative, a mask only g reads, and a decodable compressed form. */
+const OPTIONS_GRAPH = {
+  nodes: [
+    { id: 'x', kind: 'input', bytes: 10, cost: 1 },
+    {
+      id: 'r',
+      inputs: ['x'],
+      bytes: 40,
+      cost: 2,
+      alternatives: [{ name: 'fast', cost: 1 }],
+      encodings: [
+        { name: 'mask', bytes: 5, encodeCost: 1, readers: ['g'] },
+        { name: 'zip', bytes: 20, encodeCost: 3, decodeCost: 2 },
+      ],
+    },
+    { id: 'y', inputs: ['r'], bytes: 30, cost: 4 },
+    { id: 'g', kind: 'backward', inputs: ['y', 'r'], bytes: 40, cost: 5 },
+  ],
+};
+const simulateOptions = (schedule: Record<string, string>[]) =>
+  app.inject({ method: 'POST', url: '/v1/simulate', payload: { graph: OPTIONS_GRAPH, schedule } });
+const encode = (encoding: string) => ({ op: 'encode', node: 'r', encoding });
+
 /** Each reachable code: a request that triggers it and the details it must name. */
 const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestResponse; details?: Record<string, unknown> }>>> = {
   MEMPLAN_ERR_INVALID_GRAPH: async () => ({
@@ -48,6 +71,42 @@ const TRIGGERS: Partial<Record<ErrorCode, () => Promise<{ reply: LightMyRequestR
     details: { node: '__proto__', field: 'bytes' },
   }),
   MEMPLAN_ERR_TOO_MANY_NODES: async () => ({ reply: await planWith(chain(40)), details: { limit: 50 } }),
+  MEMPLAN_ERR_INVALID_OPTION: async () => ({
+    reply: await planWith({
+      nodes: [node('a'), node('b', { inputs: ['a'], encodings: [{ name: 'm', bytes: 1, encodeCost: 0, readers: ['a'] }] })],
+    }),
+    details: { node: 'b', field: 'encodings[0].readers[0]' },
+  }),
+  MEMPLAN_ERR_STEP_UNKNOWN_OPTION: async () => ({
+    reply: await simulateOptions([compute('x'), { op: 'compute', node: 'r', alt: 'turbo' }]),
+    details: { step: 1, node: 'r', field: 'alt', name: 'turbo' },
+  }),
+  MEMPLAN_ERR_STEP_INVALID_FIELD: async () => ({
+    reply: await simulateOptions([compute('x'), compute('r'), { op: 'encode', node: 'r' }]),
+    details: { step: 2, node: 'r', op: 'encode' },
+  }),
+  MEMPLAN_ERR_STEP_ENCODING_PRESENT: async () => ({
+    reply: await simulateOptions([compute('x'), compute('r'), encode('mask'), encode('mask')]),
+    details: { step: 3, node: 'r', encoding: 'mask', place: 'device' },
+  }),
+  MEMPLAN_ERR_STEP_ENCODING_ABSENT: async () => ({
+    reply: await simulateOptions([compute('x'), compute('r'), { op: 'free', node: 'r', encoding: 'zip' }]),
+    details: { step: 2, node: 'r', encoding: 'zip', place: 'device' },
+  }),
+  MEMPLAN_ERR_STEP_NOT_DECODABLE: async () => ({
+    reply: await simulateOptions([
+      compute('x'),
+      compute('r'),
+      encode('mask'),
+      { op: 'free', node: 'r' },
+      { op: 'decode', node: 'r', encoding: 'mask' },
+    ]),
+    details: { step: 4, node: 'r', encoding: 'mask' },
+  }),
+  MEMPLAN_ERR_STEP_NOT_A_READER: async () => ({
+    reply: await simulateOptions([compute('x'), compute('r'), encode('mask'), { op: 'free', node: 'r' }, compute('y')]),
+    details: { step: 4, node: 'y', input: 'r', encoding: 'mask' },
+  }),
   MEMPLAN_ERR_NON_FINITE_FIGURE: async () => ({
     // Costs near zero beside a long transfer latency: makespan / baseCost overflows.
     reply: await app.inject({

@@ -21,7 +21,8 @@ describe('the suite itself', () => {
   it('checkpoint-all fits at 100 % on every fixture (its peak defines the fractions)', async () => {
     for (const [, graph] of graphs) {
       const result = await plan(graph, { budget: { fraction: 1 }, strategy: 'checkpoint-all', timeLimitSeconds: 5 });
-      expect(result.status).toBe('optimal');
+      // With node options baseCost sums the cheapest implementations, so the plan fits but need not be optimal.
+      expect(result.status).toBe(graph.hasOptions ? 'feasible' : 'optimal');
     }
   });
 });

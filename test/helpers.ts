@@ -60,7 +60,8 @@ export function checkPlan(graph: IndexedGraph, plan: Plan, transfer?: Transfer):
     `${label}: node annotations`,
   ).toEqual(graph.ids);
   plan.nodes.forEach((node, position) => {
-    expect({ computes: node.computes, swapOuts: node.swapOuts, swapIns: node.swapIns }).toEqual(replay.counts[position]);
+    const { id, ...counts } = node;
+    expect(counts, `${label}: counts of ${id}`).toEqual(replay.counts[position]);
   });
   return { plan, replay };
 }

@@ -44,6 +44,26 @@ describe('openapi/openapi.json', () => {
     expect(SimulateRequestSchema.safeParse(schemas.SimulateRequest.example).success).toBe(true);
   });
 
+  it('offers named request examples, one with node options, that the request schemas accept', () => {
+    const paths = JSON.parse(committed).paths;
+    const named = (path: string) => paths[path].post.requestBody.content['application/json'].examples;
+    for (const [path, schema] of [
+      ['/v1/plans', PlanRequestSchema],
+      ['/v1/simulate', SimulateRequestSchema],
+    ] as const) {
+      const examples = named(path);
+      expect(Object.keys(examples)).toEqual(['tiny-chain', 'node-options']);
+      for (const example of Object.values(examples) as { value: unknown }[]) expect(schema.safeParse(example.value).success).toBe(true);
+      const options = examples['node-options'].value.graph.nodes;
+      expect(options.some((node: { encodings?: unknown[] }) => node.encodings?.length)).toBe(true);
+      expect(options.some((node: { alternatives?: unknown[] }) => node.alternatives?.length)).toBe(true);
+    }
+    // The schedule example with options uses encode steps and alternatives.
+    const schedule = named('/v1/simulate')['node-options'].value.schedule as { op: string; alt?: string }[];
+    expect(schedule.some((step) => step.op === 'encode')).toBe(true);
+    expect(schedule.some((step) => step.alt !== undefined)).toBe(true);
+  });
+
   it('names each schema once: an Input variant only where the request form differs from the reply form', () => {
     const schemas: Record<string, unknown> = JSON.parse(committed).components.schemas;
     const variants = Object.keys(schemas).filter((name) => name.endsWith('Input'));

@@ -24,6 +24,12 @@ Usage (from the repository root; costs are measured, so run it on a quiet machin
 
   PYTHONPATH=plugins/torch python3 bench/graphs/capture.py                 # the default set
   PYTHONPATH=plugins/torch python3 bench/graphs/capture.py resnet18 llama-2 --out /tmp/g
+  PYTHONPATH=plugins/torch python3 bench/graphs/capture.py resnet18 resnet50 vgg16 unet --options
+
+With --options each graph is captured with node options (plugins/torch/memplan_torch/
+options.py: sign bits and lossless sparse forms of activations, convolution with oneDNN
+off) into NAME-options.json.gz beside the plain NAME.json.gz (`npm run bench -- --suite
+options` compares the two).
 
 bench/graphs/manifest.json records, per graph, the shapes, node count and capture time.
 """
@@ -220,6 +226,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: bench/graphs)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per node for its cost (default 5)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machines are shared)")
+    parser.add_argument(
+        "--options",
+        action="store_true",
+        help="capture with node options (encodings, alternatives) into NAME-options.json.gz; the plain NAME.json.gz stays",
+    )
     options = parser.parse_args()
     torch.set_num_threads(options.threads)
     options.out.mkdir(parents=True, exist_ok=True)
@@ -228,11 +239,18 @@ def main() -> int:
     for name in options.models:
         model, inputs, targets, loss_fn, about = make_case(name)
         started = time.perf_counter()
-        captured = mt.capture(model, inputs, loss_fn, targets, repeats=options.repeats, name=name)
+        captured = mt.capture(model, inputs, loss_fn, targets, repeats=options.repeats, name=name, options=options.options)
         seconds = time.perf_counter() - started
-        write_graph(captured.graph, options.out / f"{name}.json.gz")
+        key = f"{name}-options" if options.options else name
+        write_graph(captured.graph, options.out / f"{key}.json.gz")
         nodes = captured.graph["nodes"]
-        manifest[name] = {
+        if options.options:
+            about = {
+                **about,
+                "encodings": sum(len(node.get("encodings", [])) for node in nodes),
+                "alternatives": sum(len(node.get("alternatives", [])) for node in nodes),
+            }
+        manifest[key] = {
             **about,
             "nodes": len(nodes),
             "residentBytes": captured.graph["residentBytes"],
@@ -245,7 +263,7 @@ def main() -> int:
             "torch": torch.__version__,
             "machine": platform.machine(),
         }
-        print(f"{name}: {len(nodes)} nodes, captured in {seconds:.1f} s", flush=True)
+        print(f"{key}: {len(nodes)} nodes, captured in {seconds:.1f} s", flush=True)
         manifest_path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     return 0
 

@@ -5,14 +5,27 @@
 //      the target is under 1 s per baseline.
 //  (b) makespan / baseCost per strategy (every baseline and auto) at --fraction (60 %) of
 //      the no-remat peak on every graph of the directory.
+// Both also run the strategies for node options: gist, kusumoto-dp and cdma (cdma over a
+// pcie4 link, as it swaps). On graphs without options gist plans as checkpoint-all does and
+// cdma as vdnn-all; `--suite options` runs them on captured graphs that carry options.
 // Each case runs in a worker thread with a hard time-out, so a strategy that runs away
 // shows as "timeout" instead of stalling the suite. Every plan is re-checked by replaying
 // its schedule in the simulator; a cell marked "!" failed that check.
 import { basename, join } from 'node:path';
 import { BASELINES } from '../../solver/strategies/baselines.js';
+import { cdma } from '../../solver/strategies/cdma.js';
+import { gist } from '../../solver/strategies/gist.js';
+import { kusumotoDp } from '../../solver/strategies/kusumoto.js';
+import type { Strategy } from '../../solver/strategies/types.js';
 import { CaseRunner, argValue, fixed, graphDir, loadGraphDir, markdownTable, median, writeOut, type CaseResult } from '../lib.js';
 
 const N1000 = 'random_layered_n1000.json';
+
+/** The strategies for node options the suite runs beside the baselines. */
+const OPTION_STRATEGIES: readonly Strategy[] = [gist, kusumotoDp, cdma];
+
+/** The link a strategy that swaps runs with here. */
+const transferOf = (strategy: string) => (strategy === cdma.name ? ('pcie4' as const) : undefined);
 
 function statusOf(result: CaseResult): string {
   if (result.timedOut) return 'timeout';
@@ -47,13 +60,18 @@ export async function run(args: string[]): Promise<void> {
       const rows: string[][] = [];
       const records: unknown[] = [];
       console.log(`\n## (a) Baselines on ${N1000} (median of ${repeat} plan() wall times; target < 1000 ms)\n`);
-      for (const strategy of BASELINES) {
+      for (const strategy of [...BASELINES, ...OPTION_STRATEGIES]) {
         for (const budgetFraction of [0.9, 0.8]) {
           const results: CaseResult[] = [];
           for (let attempt = 0; attempt < repeat; attempt++) {
             const result = await runner.run({
               graphPath,
-              options: { budget: { fraction: budgetFraction }, strategy: strategy.name, timeLimitSeconds },
+              options: {
+                budget: { fraction: budgetFraction },
+                strategy: strategy.name,
+                timeLimitSeconds,
+                transfer: transferOf(strategy.name),
+              },
             });
             results.push(result);
             if (result.timedOut || result.error) break;
@@ -94,7 +112,7 @@ export async function run(args: string[]): Promise<void> {
     }
     if (only !== 'a') {
       const graphs = loadGraphDir(dir);
-      const strategies = [...BASELINES.map((strategy) => strategy.name), 'auto'];
+      const strategies = [...[...BASELINES, ...OPTION_STRATEGIES].map((strategy) => strategy.name), 'auto'];
       const rows: string[][] = [];
       const records: unknown[] = [];
       console.log(`\n## (b) makespan / baseCost at ${Math.round(fraction * 100)} % of the no-remat peak\n`);
@@ -103,7 +121,10 @@ export async function run(args: string[]): Promise<void> {
         const row: string[] = [bench.name, String(stats.nodes)];
         let floorPercent = '';
         for (const strategy of strategies) {
-          const result = await runner.run({ graphPath: bench.path, options: { budget: { fraction }, strategy, timeLimitSeconds } });
+          const result = await runner.run({
+            graphPath: bench.path,
+            options: { budget: { fraction }, strategy, timeLimitSeconds, transfer: transferOf(strategy) },
+          });
           if (result.plan?.floorBytes !== undefined && result.plan.noRematPeakBytes) {
             floorPercent = `${((100 * result.plan.floorBytes) / result.plan.noRematPeakBytes).toFixed(1)} %`;
           }

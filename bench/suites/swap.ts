@@ -1,8 +1,12 @@
 // The [swap] suite: Checkmate's layer graphs at 60 % and 40 % of the no-remat peak over a
 // PCIe 4 link; makespan / baseCost of the exact remat MILP (checkmate-milp), the joint
-// remat + swap MILP (swap-milp), vDNN (all, conv) and Capuchin.
+// remat + swap MILP (swap-milp), vDNN (all, conv), Capuchin, and the strategies for node
+// options: gist (no swaps) and cdma (vDNN swapping compressed forms). Checkmate's graphs
+// carry no options, so gist plans there as checkpoint-all does and cdma as vdnn-all;
+// `--options SEED` gives them synthetic ones (fixtures/options.ts: masks the backward
+// users read, half-size forms that decode, alternatives), the same for every strategy.
 //   npm run bench -- --suite swap [--time-limit S] [--graphs DIR] [--only vgg16,resnet50]
-//                    [--fractions 0.6,0.4] [--transfer pcie4] [--strategies a,b]
+//                    [--fractions 0.6,0.4] [--transfer pcie4] [--strategies a,b] [--options SEED]
 // Cells: makespan / baseCost; '*' the solver hit its time limit (a valid plan, not proven),
 // 'inf.' no plan within the budget; 'floor': the proven floor on any peak, as a share of the
 // no-remat peak (below it nothing fits). The table is also written to bench/out/swap.md.
@@ -10,6 +14,8 @@ import { join } from 'node:path';
 import { shutdownHighsWorkers } from '../../solver/milp/highs-backend.js';
 import { plan, TRANSFER_PRESETS } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
+import { withOptions } from '../../fixtures/options.js';
+import { indexGraph } from '../../solver/graph/validate.js';
 import { argValue, fixed, graphDir, loadGraphFile, markdownTable, nowMs, writeOut } from '../lib.js';
 
 const GRAPHS: Record<string, string> = {
@@ -21,7 +27,7 @@ const GRAPHS: Record<string, string> = {
   mobilenet: 'mobilenet_b512_train.json',
   resnet50: 'resnet50_b256_train.json',
 };
-const STRATEGIES = ['checkmate-milp', 'swap-milp', 'vdnn-all', 'vdnn-conv', 'capuchin'];
+const STRATEGIES = ['checkmate-milp', 'swap-milp', 'vdnn-all', 'vdnn-conv', 'capuchin', 'gist', 'cdma'];
 
 function cell(result: Plan): string {
   if (!result.predicted) return result.status === 'infeasible' ? 'inf.' : result.status;
@@ -36,6 +42,7 @@ export async function run(args: string[]): Promise<void> {
   const names = (argValue(args, 'only') ?? Object.keys(GRAPHS).join(',')).split(',');
   const transfer = (argValue(args, 'transfer') ?? 'pcie4') as keyof typeof TRANSFER_PRESETS;
   const strategies = (argValue(args, 'strategies') ?? STRATEGIES.join(',')).split(',');
+  const optionsSeed = argValue(args, 'options');
   const header = ['graph', 'nodes', 'budget', 'floor', ...strategies, 'seconds'];
   const rows: string[][] = [];
   console.log(
@@ -43,7 +50,8 @@ export async function run(args: string[]): Promise<void> {
   );
   try {
     for (const name of names) {
-      const { graph } = loadGraphFile(join(dir, GRAPHS[name] ?? name));
+      const loaded = loadGraphFile(join(dir, GRAPHS[name] ?? name)).graph;
+      const graph = optionsSeed === undefined ? loaded : indexGraph(withOptions(loaded.graph, { seed: Number(optionsSeed) }));
       for (const fraction of fractions) {
         const cells: string[] = [];
         const seconds: string[] = [];

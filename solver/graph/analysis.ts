@@ -15,13 +15,17 @@ export function lastUses(graph: IndexedGraph): number[] {
  *   (each is on the device at the end and is not added again later), plus, when that
  *   step is a compute, the node's non-keep inputs and its workspace. With swaps allowed
  *   that step may be a swapIn, which needs nothing more.
+ * With node options each term takes the cheapest way the contract allows: the smallest
+ * workspace among v's implementations, each input as its smallest form v reads (the value
+ * or an encoding listing v among its readers), and a keep node put back by a decode,
+ * which needs only its encoded form beside it.
  */
 export function peakFloor(graph: IndexedGraph, options: { swaps?: boolean } = {}): number {
   let single = 0;
   let keepSum = 0;
   for (let node = 0; node < graph.size; node++) {
-    let need = graph.bytes[node] + graph.workspace[node];
-    for (const input of graph.inputs[node]) need += graph.bytes[input];
+    let need = graph.bytes[node] + smallestWorkspace(graph, node);
+    for (const input of graph.inputs[node]) need += smallestRead(graph, input, node);
     if (need > single) single = need;
     if (graph.keep[node]) keepSum += graph.bytes[node];
   }
@@ -30,13 +34,28 @@ export function peakFloor(graph: IndexedGraph, options: { swaps?: boolean } = {}
     let cheapestLast = Infinity;
     for (let node = 0; node < graph.size; node++) {
       if (!graph.keep[node]) continue;
-      let extra = graph.workspace[node];
-      for (const input of graph.inputs[node]) if (!graph.keep[input]) extra += graph.bytes[input];
+      let extra = smallestWorkspace(graph, node);
+      for (const input of graph.inputs[node]) if (!graph.keep[input]) extra += smallestRead(graph, input, node);
+      for (const encoding of graph.encodings[node]) if (encoding.decodeCost !== undefined) extra = Math.min(extra, encoding.bytes);
       if (extra < cheapestLast) cheapestLast = extra;
     }
     keepFloor += cheapestLast;
   }
   return graph.residentBytes + Math.max(single, keepFloor);
+}
+
+/** The smallest workspace of any implementation of a node. */
+function smallestWorkspace(graph: IndexedGraph, node: number): number {
+  let workspace = graph.workspace[node];
+  for (const alternative of graph.alternatives[node]) workspace = Math.min(workspace, alternative.workspace);
+  return workspace;
+}
+
+/** The smallest form of `input` a compute of `user` can read: the value, or an encoding that lists the user as a reader. */
+function smallestRead(graph: IndexedGraph, input: number, user: number): number {
+  let bytes = graph.bytes[input];
+  for (const encoding of graph.encodings[input]) if (encoding.readers.includes(user)) bytes = Math.min(bytes, encoding.bytes);
+  return bytes;
 }
 
 /** Nodes of kind "forward", in execution order. */

@@ -3,14 +3,48 @@
 import { z } from 'zod';
 import {
   MAX_GRAPH_NAME_LENGTH,
+  MAX_NODE_ALTERNATIVES,
   MAX_NODE_BYTES,
   MAX_NODE_COST,
+  MAX_NODE_ENCODINGS,
   MAX_NODE_ID_LENGTH,
   MAX_NODE_INPUTS,
   MAX_RESIDENT_BYTES,
 } from '../limits.js';
 
 export const NODE_KINDS = ['input', 'forward', 'loss', 'backward'] as const;
+
+/** The name a compute step may use for a node's own cost and workspaceBytes; no alternative may take it. */
+export const DEFAULT_IMPLEMENTATION = 'default';
+
+/** Another implementation of a node's operator: same inputs and output, its own time and transient memory. */
+export const AlternativeSchema = z
+  .object({
+    name: z.string().min(1).max(MAX_NODE_ID_LENGTH).describe('Unique among the node\'s alternatives; not "default"'),
+    cost: z.number().min(0).max(MAX_NODE_COST).describe('Time to compute the node with this implementation, at most 1e15'),
+    workspaceBytes: z.number().int().min(0).max(MAX_NODE_BYTES).optional().describe('Transient bytes while it computes, at most 2^50'),
+  })
+  .meta({ id: 'Alternative' });
+
+/** A compact form v#e of a node's output (Gist, cDMA). */
+export const EncodingSchema = z
+  .object({
+    name: z.string().min(1).max(MAX_NODE_ID_LENGTH).describe("Unique among the node's encodings"),
+    bytes: z.number().int().min(0).max(MAX_NODE_BYTES).describe('Size of the encoded form on the device, at most 2^50'),
+    encodeCost: z.number().min(0).max(MAX_NODE_COST).describe('Time to make the form from the value (compute stream)'),
+    decodeCost: z
+      .number()
+      .min(0)
+      .max(MAX_NODE_COST)
+      .optional()
+      .describe('Time to turn the form back into the value; absent: the form cannot be decoded'),
+    readers: z
+      .array(z.string().max(MAX_NODE_ID_LENGTH))
+      .max(MAX_NODE_INPUTS)
+      .optional()
+      .describe('Users of the node whose computation reads this form instead of the value'),
+  })
+  .meta({ id: 'Encoding' });
 
 /** One operator of the training step; its output is one tensor of `bytes`. */
 export const NodeSchema = z
@@ -28,6 +62,16 @@ export const NodeSchema = z
     workspaceBytes: z.number().int().min(0).max(MAX_NODE_BYTES).optional().describe('Transient bytes while it computes, at most 2^50'),
     recomputable: z.boolean().optional().describe('Default: kind != "input"'),
     keep: z.boolean().optional().describe('Must be on the device when the step ends'),
+    alternatives: z
+      .array(AlternativeSchema)
+      .max(MAX_NODE_ALTERNATIVES)
+      .optional()
+      .describe('Other implementations of the operator (its own cost and workspaceBytes are the implementation "default")'),
+    encodings: z
+      .array(EncodingSchema)
+      .max(MAX_NODE_ENCODINGS)
+      .optional()
+      .describe('Compact forms of the output: encode / decode steps make them, readers read them instead of the value'),
   })
   .meta({ id: 'Node' });
 
@@ -47,5 +91,7 @@ export const GraphSchema = z
   .meta({ id: 'Graph' });
 
 export type GraphNode = z.infer<typeof NodeSchema>;
+export type Alternative = z.infer<typeof AlternativeSchema>;
+export type Encoding = z.infer<typeof EncodingSchema>;
 export type Graph = z.infer<typeof GraphSchema>;
 export type NodeKind = (typeof NODE_KINDS)[number];

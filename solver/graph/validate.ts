@@ -7,15 +7,39 @@ import {
   DEFAULT_MAX_NODES,
   MAX_ERROR_ID_CHARS,
   MAX_ERROR_LIST_ITEMS,
+  MAX_NODE_ALTERNATIVES,
   MAX_NODE_BYTES,
   MAX_NODE_COST,
+  MAX_NODE_ENCODINGS,
   MAX_RESIDENT_BYTES,
   MAX_TOTAL_COST,
 } from '../limits.js';
-import { GraphSchema, type Graph, type NodeKind } from './schema.js';
+import { DEFAULT_IMPLEMENTATION, GraphSchema, type Graph, type GraphNode, type NodeKind } from './schema.js';
 
 /** The default node limit; callers may lower or raise it (solver/limits.ts). */
 export { DEFAULT_MAX_NODES };
+
+/** Another implementation of a node's operator (DESIGN.md, "Node options"). */
+export interface IndexedAlternative {
+  readonly name: string;
+  readonly cost: number;
+  readonly workspace: number;
+}
+
+/** A compact form v#e of a node's output, with its readers as node indices. */
+export interface IndexedEncoding {
+  readonly name: string;
+  readonly bytes: number;
+  readonly encodeCost: number;
+  /** Undefined: the form cannot be decoded back into the value. */
+  readonly decodeCost: number | undefined;
+  /** Users of the node that may read this form instead of the value, ascending. */
+  readonly readers: readonly number[];
+  /** Where the simulator tracks v#e: after every value, in node and listing order. */
+  readonly slot: number;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /** A validated graph with dense integer indices (node order = execution order). */
 export interface IndexedGraph {
@@ -34,9 +58,20 @@ export interface IndexedGraph {
   /** Distinct users of each node, ascending. */
   readonly users: readonly (readonly number[])[];
   readonly residentBytes: number;
-  /** Sum of cost over all nodes, each once: a lower bound of any makespan. */
+  /**
+   * Sum over all nodes, each once, of the cheapest implementation's cost (the node's own
+   * or an alternative's): a lower bound of any makespan.
+   */
   readonly baseCost: number;
   readonly edgeCount: number;
+  /** Each node's alternatives (empty for most nodes). */
+  readonly alternatives: readonly (readonly IndexedAlternative[])[];
+  /** Each node's encodings (empty for most nodes). */
+  readonly encodings: readonly (readonly IndexedEncoding[])[];
+  /** True when some node offers an alternative or an encoding. */
+  readonly hasOptions: boolean;
+  /** Forms the simulator tracks: the size values, then every encoding (IndexedEncoding.slot). */
+  readonly formCount: number;
 }
 
 export interface ValidateOptions {
@@ -44,6 +79,8 @@ export interface ValidateOptions {
 }
 
 const NUMBER_FIELDS = new Set(['bytes', 'cost', 'workspaceBytes', 'residentBytes']);
+const OPTION_LISTS = new Set(['alternatives', 'encodings']);
+const OPTION_NUMBER_FIELDS = new Set(['bytes', 'cost', 'workspaceBytes', 'encodeCost', 'decodeCost']);
 
 function nodeLabel(raw: unknown, position: number): string {
   const nodes = (raw as { nodes?: unknown })?.nodes;
@@ -57,6 +94,22 @@ function zodIssueToError(raw: unknown, issue: z.core.$ZodIssue): MemplanError {
     return new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
       node: nodeLabel(raw, path[1]),
       field: path[2],
+      detail: issue.message,
+      index: path[1],
+    });
+  }
+  if (
+    path[0] === 'nodes' &&
+    typeof path[1] === 'number' &&
+    typeof path[2] === 'string' &&
+    OPTION_LISTS.has(path[2]) &&
+    typeof path[3] === 'number' &&
+    typeof path[4] === 'string' &&
+    OPTION_NUMBER_FIELDS.has(path[4])
+  ) {
+    return new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
+      node: nodeLabel(raw, path[1]),
+      field: `${path[2]}[${path[3]}].${path[4]}`,
       detail: issue.message,
       index: path[1],
     });
@@ -172,13 +225,24 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
   });
   const kind = nodes.map((node) => node.kind ?? 'forward');
   const cost = nodes.map((node) => node.cost);
-  let baseCost = 0;
-  for (const value of cost) baseCost += value;
-  if (baseCost > MAX_TOTAL_COST) {
+  let totalCost = 0;
+  for (const value of cost) totalCost += value;
+  if (totalCost > MAX_TOTAL_COST) {
     throw new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', {
       node: '(graph)',
       field: 'cost',
-      detail: `the costs of the nodes sum to ${baseCost}, above the limit ${MAX_TOTAL_COST}`,
+      detail: `the costs of the nodes sum to ${totalCost}, above the limit ${MAX_TOTAL_COST}`,
+    });
+  }
+  const nodeOptions = indexOptions(nodes, index, users);
+  // Without options the sum is the one above, added in the same order (figures stay byte-identical).
+  let baseCost = totalCost;
+  if (nodeOptions.hasOptions) {
+    baseCost = 0;
+    nodes.forEach((node, position) => {
+      let cheapest = node.cost;
+      for (const alternative of nodeOptions.alternatives[position]) cheapest = Math.min(cheapest, alternative.cost);
+      baseCost += cheapest;
     });
   }
   return {
@@ -197,7 +261,78 @@ export function indexGraph(graph: Graph, options: ValidateOptions = {}): Indexed
     residentBytes,
     baseCost,
     edgeCount,
+    ...nodeOptions,
   };
+}
+
+/** The node options of a graph, indexed and checked; throws MEMPLAN_ERR_INVALID_OPTION or _INVALID_NUMBER naming node and field. */
+function indexOptions(
+  nodes: readonly GraphNode[],
+  index: ReadonlyMap<string, number>,
+  users: readonly (readonly number[])[],
+): Pick<IndexedGraph, 'alternatives' | 'encodings' | 'hasOptions' | 'formCount'> {
+  let hasOptions = false;
+  let slot = nodes.length;
+  const alternatives: (readonly IndexedAlternative[])[] = [];
+  const encodings: (readonly IndexedEncoding[])[] = [];
+  nodes.forEach((node, position) => {
+    const invalid = (field: string, detail: string) =>
+      new MemplanError('MEMPLAN_ERR_INVALID_OPTION', { node: node.id, field, detail, index: position });
+    const badNumber = (field: string, detail: string) =>
+      new MemplanError('MEMPLAN_ERR_INVALID_NUMBER', { node: node.id, field, detail, index: position });
+    const listed = node.alternatives ?? [];
+    if (listed.length > MAX_NODE_ALTERNATIVES) throw invalid('alternatives', `at most ${MAX_NODE_ALTERNATIVES} alternatives`);
+    const names = new Set<string>();
+    const mine: IndexedAlternative[] = listed.map((alternative, at) => {
+      const field = `alternatives[${at}]`;
+      if (alternative.name === DEFAULT_IMPLEMENTATION)
+        throw invalid(`${field}.name`, `"${DEFAULT_IMPLEMENTATION}" names the node's own cost and workspaceBytes`);
+      if (names.has(alternative.name)) throw invalid(`${field}.name`, `"${alternative.name}" names another alternative of the node`);
+      names.add(alternative.name);
+      if (!Number.isFinite(alternative.cost) || alternative.cost < 0 || alternative.cost > MAX_NODE_COST)
+        throw badNumber(`${field}.cost`, 'must be a number in [0, 1e15]');
+      const workspace = alternative.workspaceBytes ?? 0;
+      if (!Number.isSafeInteger(workspace) || workspace < 0 || workspace > MAX_NODE_BYTES)
+        throw badNumber(`${field}.workspaceBytes`, 'must be an integer >= 0 and at most 2^50');
+      return { name: alternative.name, cost: alternative.cost, workspace };
+    });
+    const forms = node.encodings ?? [];
+    if (forms.length > MAX_NODE_ENCODINGS) throw invalid('encodings', `at most ${MAX_NODE_ENCODINGS} encodings`);
+    const formNames = new Set<string>();
+    const myUsers = new Set(users[position]);
+    const encoded: IndexedEncoding[] = forms.map((encoding, at) => {
+      const field = `encodings[${at}]`;
+      if (formNames.has(encoding.name)) throw invalid(`${field}.name`, `"${encoding.name}" names another encoding of the node`);
+      formNames.add(encoding.name);
+      if (!Number.isSafeInteger(encoding.bytes) || encoding.bytes < 0 || encoding.bytes > MAX_NODE_BYTES)
+        throw badNumber(`${field}.bytes`, 'must be an integer >= 0 and at most 2^50');
+      for (const costField of ['encodeCost', 'decodeCost'] as const) {
+        const value = encoding[costField];
+        if (value === undefined && costField === 'decodeCost') continue;
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NODE_COST)
+          throw badNumber(`${field}.${costField}`, 'must be a number in [0, 1e15]');
+      }
+      const readers = new Set<number>();
+      (encoding.readers ?? []).forEach((reader, readerAt) => {
+        const at = index.get(reader);
+        if (at === undefined) throw invalid(`${field}.readers[${readerAt}]`, `"${reader}" is not a node of the graph`);
+        if (!myUsers.has(at)) throw invalid(`${field}.readers[${readerAt}]`, `"${reader}" does not list "${node.id}" among its inputs`);
+        readers.add(at);
+      });
+      return {
+        name: encoding.name,
+        bytes: encoding.bytes,
+        encodeCost: encoding.encodeCost,
+        decodeCost: encoding.decodeCost,
+        readers: [...readers].sort((a, b) => a - b),
+        slot: slot++,
+      };
+    });
+    if (mine.length || encoded.length) hasOptions = true;
+    alternatives.push(mine.length ? mine : NONE);
+    encodings.push(encoded.length ? encoded : NONE);
+  });
+  return { alternatives, encodings, hasOptions, formCount: slot };
 }
 
 function checkNumbers(node: Graph['nodes'][number], position: number): void {

@@ -28,6 +28,7 @@ import {
 } from './checkmate.js';
 import { canonicalStages, scheduleFromStages } from './extract.js';
 import { highsBackend } from './highs-backend.js';
+import { extractStageSchedule } from './stage-schedule.js';
 import { twoPhaseRounding } from './rounding.js';
 
 /** Why a graph is too large for the formulation, or undefined when it fits. */
@@ -125,9 +126,13 @@ function boundCost(form: CheckmateFormulation, bound: number | undefined): numbe
   return cost - SOLVER_RELATIVE_TOLERANCE * Math.abs(cost);
 }
 
-/** The plan of a solution vector: R -> stages -> schedule -> replay. */
+/**
+ * The plan of a solution vector: R -> stages -> schedule -> replay; with node options the
+ * stage-wise extraction, which also honours S, the encodings and the alternatives.
+ */
 export function planFromValues(form: CheckmateFormulation, values: ArrayLike<number>, budgetBytes: number): ReplayedPlan | undefined {
-  return replayWithin(form.graph, scheduleFromStages(form.graph, stagesOf(form, values)), budgetBytes);
+  const steps = form.options ? extractStageSchedule(form, values) : scheduleFromStages(form.graph, stagesOf(form, values));
+  return replayWithin(form.graph, steps, budgetBytes);
 }
 
 /** Budget fractions (of the budget above residentBytes) the LP is re-solved at when no rounded plan fits. */

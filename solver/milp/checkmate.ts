@@ -31,9 +31,28 @@
 // of the fixtures needs a backward recomputation to fit 80 %), so its bounds are not
 // bounds of the class and auto uses it only to look for plans.
 // Bytes and costs are divided by scales that put them in a numerically safe range.
+//
+// Node options: on a graph with alternatives or encodings, options.ts adds its variables
+// (A, ES, SE, DS) and families after these, and terms to these families; the class
+// becomes Checkmate's with options (see options.ts). A graph without options gets exactly
+// the model above.
 import type { IndexedGraph } from '../graph/validate.js';
 import { MODEL_BYTE_RANGE, MODEL_COST_RANGE } from '../limits.js';
 import { Model, type Term } from './model.js';
+import {
+  alternativeRows,
+  createOptionVariables,
+  decodeRows,
+  decodesOf,
+  encodeRows,
+  encodingCarryRows,
+  largestOptionCost,
+  type OptionHooks,
+  type OptionVariables,
+  optionDependencyTerms,
+  stageStartMemoryTerms,
+  workspaceTerms,
+} from './options.js';
 
 export type CheckmateVariant = 'tight' | 'plain';
 
@@ -56,6 +75,8 @@ export interface CheckmateOptions {
   recompute?: RecomputeSet;
   /** Model only a window of stages, the rest fixed (see the file comment); default every stage. */
   window?: CheckmateWindow;
+  /** Extra terms of the option families (the swap model's copies of encodings). */
+  optionHooks?: OptionHooks;
 }
 
 /** A window of stages and the values kept across its two edges. */
@@ -100,6 +121,8 @@ export interface CheckmateFormulation {
   /** The stages modelled: every stage, or a window's. */
   first: number;
   last: number;
+  /** The option variables (options.ts), on a graph with node options. */
+  options?: OptionVariables;
 }
 
 /** Which nodes the model may recompute. */
@@ -147,6 +170,8 @@ export function estimateCheckmateSize(
 
 /** Builds the Checkmate model for a graph and a budget. */
 export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): CheckmateFormulation {
+  // The option families span every stage; a window (checkmate-lns.ts) fixes stages they would cross.
+  if (options.window && graph.hasOptions) throw new Error('checkmate: a window of stages is not modelled on a graph with node options');
   const size = graph.size;
   const variant = options.variant;
   const tight = variant === 'tight';
@@ -154,7 +179,7 @@ export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): 
   const reach = tight ? valueReach(graph, canRecompute) : new Array<number>(size).fill(size - 1);
   const capBytes = Math.max(0, options.budgetBytes - graph.residentBytes);
   const byteScale = capBytes > MODEL_BYTE_RANGE ? capBytes / MODEL_BYTE_RANGE : 1;
-  const maxCost = Math.max(0, ...graph.cost);
+  const maxCost = Math.max(0, ...graph.cost, graph.hasOptions ? largestOptionCost(graph) : 0);
   const costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
   const model = new Model();
   const formulation: CheckmateFormulation = {
@@ -174,6 +199,7 @@ export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): 
     last: options.window?.to ?? size - 1,
   };
   createVariables(formulation, options.window);
+  if (graph.hasOptions) formulation.options = createOptionVariables(formulation);
   dependencyRows(formulation, options.dependencyTerms);
   carryRows(formulation, options.carryTerms);
   if (tight) oncePerStageRows(formulation);
@@ -181,6 +207,12 @@ export function buildCheckmate(graph: IndexedGraph, options: CheckmateOptions): 
   memoryRows(formulation);
   if (tight) freeRowsTight(formulation);
   else freeRowsPlain(formulation);
+  if (formulation.options) {
+    alternativeRows(formulation, formulation.options);
+    encodeRows(formulation, formulation.options);
+    decodeRows(formulation, formulation.options, options.optionHooks);
+    encodingCarryRows(formulation, formulation.options, options.optionHooks);
+  }
   return formulation;
 }
 
@@ -265,6 +297,7 @@ function dependencyRows(form: CheckmateFormulation, extra?: CheckmateOptions['de
         const terms: Term[] = [[form.R[t][k], 1]];
         if (form.R[t][j] >= 0) terms.push([form.R[t][j], -1]);
         if (form.S[t][j] >= 0) terms.push([form.S[t][j], -1]);
+        if (form.options) terms.push(...optionDependencyTerms(form, form.options, t, k, j));
         if (extra) terms.push(...extra(form, t, k, j));
         model.addRow(`dep_${t}_${k}_${j}`, terms, -Infinity, 0);
       }
@@ -282,6 +315,7 @@ function carryRows(form: CheckmateFormulation, extra?: CheckmateOptions['carryTe
       const terms: Term[] = [[next, 1]];
       if (form.R[t][i] >= 0) terms.push([form.R[t][i], -1]);
       if (i < t && form.S[t][i] >= 0) terms.push([form.S[t][i], -1]);
+      for (const decode of decodesOf(form, form.options, t, i)) terms.push([decode, -1]);
       if (extra) terms.push(...extra(form, t, i));
       model.addRow(`carry_${t}_${i}`, terms, -Infinity, 0);
     }
@@ -318,6 +352,7 @@ function keepAtEndRows(form: CheckmateFormulation): void {
     const terms: Term[] = [];
     if (form.R[last][i] >= 0) terms.push([form.R[last][i], 1]);
     if (form.S[last][i] >= 0) terms.push([form.S[last][i], 1]);
+    for (const decode of decodesOf(form, form.options, last, i)) terms.push([decode, 1]);
     model.addRow(`keep_${i}`, terms, 1, Infinity);
   }
 }
@@ -340,6 +375,7 @@ function memoryRows(form: CheckmateFormulation): void {
       ];
       if (previous < 0) {
         for (let i = 0; i < t; i++) if (form.S[t][i] >= 0 && graph.bytes[i] > 0) terms.push([form.S[t][i], -scaled(graph.bytes[i])]);
+        terms.push(...stageStartMemoryTerms(form, form.options, t));
       } else {
         terms.push([form.U[t][previous], -1]);
         for (const i of [...graph.inputs[previous], previous]) {
@@ -348,20 +384,20 @@ function memoryRows(form: CheckmateFormulation): void {
         }
       }
       model.addRow(`mem_${t}_${k}`, terms, 0, 0);
-      if (graph.workspace[k] > 0) {
-        model.addRow(
-          `peak_${t}_${k}`,
-          [
-            [form.U[t][k], 1],
-            [form.R[t][k], scaled(graph.workspace[k])],
-          ],
-          -Infinity,
-          form.cap,
-        );
-      }
+      const workspace = workspaceTerms(form, form.options, t, k);
+      if (workspace) model.addRow(`peak_${t}_${k}`, [[form.U[t][k], 1], ...workspace], -Infinity, form.cap);
       previous = k;
     }
   }
+}
+
+/** The variables whose sum says value i is on the device in stage t (computed, kept or decoded), each with coefficient 1. */
+function presence(form: CheckmateFormulation, t: number, i: number): Term[] {
+  const terms: Term[] = [];
+  if (form.R[t][i] >= 0) terms.push([form.R[t][i], 1]);
+  if (i < t && form.S[t][i] >= 0) terms.push([form.S[t][i], 1]);
+  for (const decode of decodesOf(form, form.options, t, i)) terms.push([decode, 1]);
+  return terms;
 }
 
 /** FREE variables of stage t grouped by value: i -> [k, variable] ascending in k. */
@@ -389,10 +425,15 @@ function freeRowsPlain(form: CheckmateFormulation): void {
     for (const [i, frees] of freesByValue(form, t)) {
       for (const [k, free] of frees) {
         const hazards: Term[] = [[form.R[t][k], -1]];
-        const constant = 1;
+        let constant = 1;
         const next = t + 1 < graph.size ? form.S[t + 1][i] : -1;
         if (next >= 0) hazards.push([next, 1]);
         for (const user of laterUsers(form, t, i, k)) hazards.push([form.R[t][user], 1]);
+        // A reader of an encoding of i may run while i is absent: absence (1 - present) is a hazard too.
+        if (k !== i && graph.encodings[i].some((encoding) => encoding.readers.includes(k))) {
+          constant++;
+          for (const [variable] of presence(form, t, i)) hazards.push([variable, -1]);
+        }
         const kappa = hazards.length;
         // 1 - FREE <= hazards (constant 1 from 1 - R): FREE + hazardTerms >= 0.
         model.addRow(`freeLo_${t}_${i}_${k}`, [[free, 1], ...hazards], 1 - constant, Infinity);
@@ -426,9 +467,7 @@ function freeRowsTight(form: CheckmateFormulation): void {
       const sum: Term[] = frees.map(([, free]) => [free, 1]);
       const next = t + 1 < graph.size ? form.S[t + 1][i] : -1;
       model.addRow(`freeS_${t}_${i}`, next >= 0 ? [...sum, [next, 1]] : sum, -Infinity, 1);
-      const present: Term[] = [];
-      if (form.R[t][i] >= 0) present.push([form.R[t][i], -1]);
-      if (i < t && form.S[t][i] >= 0) present.push([form.S[t][i], -1]);
+      const present: Term[] = presence(form, t, i).map(([variable]): Term => [variable, -1]);
       model.addRow(`freeHere_${t}_${i}`, [...sum, ...present], -Infinity, 0);
       for (const user of graph.users[i]) {
         if (user > t || form.R[t][user] < 0 || user === t) continue;

@@ -48,6 +48,21 @@ import type { IndexedStep } from '../schedule/simulate.js';
 import type { Transfer } from '../schedule/types.js';
 import { buildCheckmate, type CheckmateFormulation, type CheckmateOptions, type CheckmateVariant, freesByValue } from './checkmate.js';
 import type { Term } from './model.js';
+import { workspaceTerms } from './options.js';
+import { extractStageSchedule } from './stage-schedule.js';
+import {
+  type EncodedSwaps,
+  emptyEncodedSwaps,
+  encodedCopyTerms,
+  encodedHostRows,
+  encodedInBytesTerms,
+  encodedOptionHooks,
+  encodedSwapInRows,
+  encodedSwapOutRows,
+  encodedSwapOutVariables,
+  optionComputeTerms,
+  readerTerms,
+} from './swap-encoded.js';
 
 export interface SwapOptions {
   /** Device budget, residentBytes included. */
@@ -79,6 +94,12 @@ export interface SwapFormulation {
   P: Int32Array;
   /** W[t], the stall of stage t (scaled cost units). */
   W: Int32Array;
+  /** Copies of encodings (swap-encoded.ts), on a graph with node options. */
+  encoded?: EncodedSwaps;
+  /** The same maps as OUTE, INE and INJE, for the extraction. */
+  OUTE?: Map<number, number>[];
+  INE?: Map<number, number>[];
+  INJE?: Map<number, number>[];
 }
 
 /** Copy time of one swap of value i (cost units). */
@@ -113,8 +134,13 @@ class CopyFilter {
 
   /** Whether a copy of value i in stage t can pay off; `hidden`: it may overlap the stage's compute. */
   worth(t: number, i: number, hidden = true): boolean {
+    return this.worthTime(t, copyCost(this.graph, this.options.transfer, i), hidden);
+  }
+
+  /** Whether a copy taking `time` in stage t can pay off. */
+  worthTime(t: number, time: number, hidden = true): boolean {
     if (this.options.slack === undefined) return true;
-    return copyCost(this.graph, this.options.transfer, i) - (hidden ? this.prefixCost[t] : 0) < this.options.slack;
+    return time - (hidden ? this.prefixCost[t] : 0) < this.options.slack;
   }
 }
 
@@ -129,10 +155,11 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
   const copies = new CopyFilter(graph, options);
   const IN = perStage(size);
   const INJ = perStage(size);
+  const encoded = graph.hasOptions ? emptyEncodedSwaps(size) : undefined;
   const base = buildCheckmate(graph, {
     budgetBytes: options.budgetBytes,
     variant: options.variant,
-    ...checkmateHooks(options, copies, IN, INJ),
+    ...checkmateHooks(options, copies, IN, INJ, encoded),
   });
   const form: SwapFormulation = {
     base,
@@ -149,6 +176,14 @@ export function buildSwap(graph: IndexedGraph, options: SwapOptions): SwapFormul
   hostRows(form, lastEntry);
   swapInRows(form);
   swapOutRows(form);
+  if (encoded && base.options) {
+    Object.assign(form, { encoded, OUTE: encoded.OUTE, INE: encoded.INE, INJE: encoded.INJE });
+    const worth = (t: number, time: number) => copies.worthTime(t, time);
+    const lastEntryEncoded = encodedSwapOutVariables(base, base.options, encoded, options.transfer, worth);
+    encodedHostRows(base, base.options, encoded, lastEntryEncoded);
+    encodedSwapInRows(base, base.options, encoded);
+    encodedSwapOutRows(base, base.options, encoded);
+  }
   swapInMemoryRows(form);
   stallRows(form);
   return form;
@@ -164,17 +199,23 @@ function checkmateHooks(
   copies: CopyFilter,
   IN: Map<number, number>[],
   INJ: Map<number, number>[],
-): Pick<CheckmateOptions, 'dependencyTerms' | 'carryTerms'> {
+  encoded?: EncodedSwaps,
+): Pick<CheckmateOptions, 'dependencyTerms' | 'carryTerms' | 'optionHooks'> {
+  // A just-in-time copy cannot hide under the stage's compute; a copy for the next stage can.
+  const jitWorth = (t: number, time: number) => copies.worthTime(t, time, false);
   return {
-    dependencyTerms: (base, t, _k, j): Term[] => {
-      if (base.graph.bytes[j] === 0 || t < j + 2 || !copies.worth(t, j, false)) return [];
+    dependencyTerms: (base, t, k, j): Term[] => {
+      // A reader may read an encoding copied in just in time instead.
+      const readers = encoded ? readerTerms(base, encoded, options.transfer, jitWorth, t, k, j) : [];
+      if (base.graph.bytes[j] === 0 || t < j + 2 || !copies.worth(t, j, false)) return readers;
       let variable = INJ[t].get(j);
       if (variable === undefined) {
         variable = base.model.addBinary(`INJ_${t}_${j}`, copyCost(base.graph, options.transfer, j) / base.costScale);
         INJ[t].set(j, variable);
       }
-      return [[variable, -1]];
+      return [[variable, -1], ...readers];
     },
+    optionHooks: encoded ? encodedOptionHooks(encoded, options.transfer, (t, time) => copies.worthTime(t, time)) : undefined,
     carryTerms: (base, t, i): Term[] => {
       const terms: Term[] = [];
       const jit = INJ[t].get(i);
@@ -296,11 +337,13 @@ function swapInMemoryRows(form: SwapFormulation): void {
   const { base } = form;
   const { model, graph } = base;
   for (let t = 0; t < graph.size; t++) {
-    if (form.IN[t].size === 0 && form.INJ[t].size === 0) continue;
+    const encodedIn = form.encoded ? form.encoded.INE[t].size + form.encoded.INJE[t].size : 0;
+    if (form.IN[t].size === 0 && form.INJ[t].size === 0 && encodedIn === 0) continue;
     const bytesIn = model.addVariable(`P_${t}`, { lb: 0, ub: base.cap });
     form.P[t] = bytesIn;
     const terms: Term[] = [[bytesIn, 1]];
     for (const [i, variable] of [...form.IN[t], ...form.INJ[t]]) terms.push([variable, -graph.bytes[i] / base.byteScale]);
+    if (form.encoded) terms.push(...encodedInBytesTerms(base, form.encoded, t));
     model.addRow(`inBytes_${t}`, terms, 0, 0);
     base.R[t].forEach((compute, k) => {
       if (compute < 0) return;
@@ -308,7 +351,7 @@ function swapInMemoryRows(form: SwapFormulation): void {
         [base.U[t][k], 1],
         [bytesIn, 1],
       ];
-      if (graph.workspace[k] > 0) row.push([compute, graph.workspace[k] / base.byteScale]);
+      row.push(...(workspaceTerms(base, base.options, t, k) ?? []));
       model.addRow(`memIn_${t}_${k}`, row, -Infinity, base.cap);
     });
   }
@@ -320,15 +363,19 @@ function stallRows(form: SwapFormulation): void {
   const { model, graph } = base;
   const scaledCopy = (value: number) => copyCost(graph, transfer, value) / base.costScale;
   for (let t = 0; t < graph.size; t++) {
-    if (form.OUT[t].size === 0 && form.IN[t].size === 0) continue;
+    const encodedCopies = form.encoded ? form.encoded.OUTE[t].size + form.encoded.INE[t].size : 0;
+    if (form.OUT[t].size === 0 && form.IN[t].size === 0 && encodedCopies === 0) continue;
     const stall = model.addVariable(`W_${t}`, { lb: 0, cost: 1 });
     form.W[t] = stall;
     const terms: Term[] = [[stall, 1]];
     for (const [i, variable] of form.OUT[t]) terms.push([variable, -scaledCopy(i)]);
     for (const [i, variable] of form.IN[t]) terms.push([variable, -scaledCopy(i)]);
+    if (form.encoded) terms.push(...encodedCopyTerms(base, form.encoded, transfer, t));
     base.R[t].forEach((compute, k) => {
       if (compute >= 0 && graph.cost[k] > 0) terms.push([compute, graph.cost[k] / base.costScale]);
     });
+    // The compute stream also runs the stage's alternatives, encodes and decodes.
+    terms.push(...optionComputeTerms(base, t));
     model.addRow(`stall_${t}`, terms, 0, Infinity);
   }
 }
@@ -339,74 +386,12 @@ export function swapObjectiveToCost(form: SwapFormulation, objective: number): n
 }
 
 /**
- * The schedule of a solution, stage by stage: just-in-time swapIns, swapOuts, swapIns for
- * the next stage, the stage's computes in
- * index order with each value freed after its last read in the stage (unless the next
- * stage keeps it, it was swapped out in the stage, or it is a keep node at the end),
- * then frees of whatever the next stage does not keep.
+ * The schedule of a solution, stage by stage (stage-schedule.ts): just-in-time swapIns,
+ * swapOuts, swapIns for the next stage, the stage's computes in index order with each
+ * value freed after its last read in the stage (unless the next stage keeps it, it was
+ * swapped out in the stage, or it is a keep node at the end), then frees of whatever the
+ * next stage does not keep.
  */
 export function extractSwapSchedule(form: SwapFormulation, values: ArrayLike<number>): IndexedStep[] {
-  const { base } = form;
-  const graph = base.graph;
-  const size = graph.size;
-  const on = (variable: number | undefined) => variable !== undefined && variable >= 0 && values[variable] > 0.5;
-  const steps: IndexedStep[] = [];
-  const onDevice = new Uint8Array(size);
-  const onHost = new Uint8Array(size);
-  const free = (value: number) => {
-    steps.push({ op: 'free', node: value });
-    onDevice[value] = 0;
-  };
-  for (let t = 0; t < size; t++) {
-    const keptNext = new Uint8Array(size);
-    if (t + 1 < size) {
-      base.S[t + 1].forEach((variable, i) => {
-        if (on(variable)) keptNext[i] = 1;
-      });
-    } else for (let i = 0; i < size; i++) if (graph.keep[i]) keptNext[i] = 1;
-    for (const [i, variable] of form.INJ[t]) {
-      if (!on(variable) || onDevice[i] || !onHost[i]) continue;
-      steps.push({ op: 'swapIn', node: i });
-      onDevice[i] = 1;
-    }
-    const swappedOut = new Uint8Array(size);
-    for (const [i, variable] of form.OUT[t]) {
-      if (!on(variable) || !onDevice[i] || onHost[i]) continue;
-      steps.push({ op: 'swapOut', node: i });
-      onHost[i] = 1;
-      swappedOut[i] = 1;
-    }
-    for (const [i, variable] of form.IN[t]) {
-      if (!on(variable) || onDevice[i] || !onHost[i]) continue;
-      steps.push({ op: 'swapIn', node: i });
-      onDevice[i] = 1;
-    }
-    const computes: number[] = [];
-    base.R[t].forEach((variable, k) => {
-      if (on(variable)) computes.push(k);
-    });
-    // Last read of each value within the stage (its compute counts as a read).
-    const lastRead = new Map<number, number>();
-    for (const k of computes) {
-      if (!onDevice[k]) lastRead.set(k, k);
-      for (const input of graph.inputs[k]) lastRead.set(input, k);
-    }
-    const freeAt = new Map<number, number[]>();
-    for (const [value, k] of lastRead) {
-      if (keptNext[value] || swappedOut[value]) continue;
-      const list = freeAt.get(k) ?? [];
-      list.push(value);
-      freeAt.set(k, list);
-    }
-    for (const k of computes) {
-      // A value the stage also keeps from before (plain variant) is not computed again.
-      if (!onDevice[k]) {
-        steps.push({ op: 'compute', node: k });
-        onDevice[k] = 1;
-      }
-      for (const value of (freeAt.get(k) ?? []).sort((a, b) => a - b)) if (onDevice[value]) free(value);
-    }
-    if (t + 1 < size) for (let i = 0; i < size; i++) if (onDevice[i] && !keptNext[i]) free(i);
-  }
-  return steps;
+  return extractStageSchedule(form.base, values, form);
 }

@@ -2,13 +2,25 @@
 import { z } from 'zod';
 import { MAX_BANDWIDTH, MAX_LATENCY, MAX_NODE_ID_LENGTH, MAX_SCHEDULE_STEPS, MIN_BANDWIDTH } from '../limits.js';
 
-export const STEP_OPS = ['compute', 'free', 'swapOut', 'swapIn'] as const;
+export const STEP_OPS = ['compute', 'free', 'swapOut', 'swapIn', 'encode', 'decode'] as const;
 
 /** One step of a schedule, replayed from an empty device and host. */
 export const StepSchema = z
   .object({
     op: z.enum(STEP_OPS),
     node: z.string().min(1).max(MAX_NODE_ID_LENGTH),
+    alt: z
+      .string()
+      .min(1)
+      .max(MAX_NODE_ID_LENGTH)
+      .optional()
+      .describe('compute only: the alternative whose cost and workspace apply ("default" or absent: the node\'s own)'),
+    encoding: z
+      .string()
+      .min(1)
+      .max(MAX_NODE_ID_LENGTH)
+      .optional()
+      .describe('encode and decode: the form made or read; free, swapOut and swapIn: act on that form v#e instead of the value'),
   })
   .meta({ id: 'Step' });
 

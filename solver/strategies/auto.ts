@@ -32,6 +32,7 @@ import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { scaleImprove } from './local-search.js';
+import { optionsPhase } from './options-phase.js';
 import { type Phase, PhasedRun, runPhases } from './phases.js';
 import { solveSwapMilp } from './swap-milp.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
@@ -191,7 +192,8 @@ const PHASES: readonly Phase[] = [
       // escape its argument): its best row alone at once, then the closure bound
       // (bounds/closure-milp.ts), whose first round is the covering MILP of all rows and
       // whose later rounds add what a recomputation or a late computation needs.
-      const rows = context.transfer ? null : coveringRows(graph, context.budgetBytes);
+      // Node options (cheaper alternatives, encodings) escape it too.
+      const rows = context.transfer || graph.hasOptions ? null : coveringRows(graph, context.budgetBytes);
       if (!rows) return undefined;
       const remat = rowsBound(graph, rows);
       if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
@@ -236,6 +238,7 @@ const PHASES: readonly Phase[] = [
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     run: improveLocally,
   },
+  optionsPhase,
   {
     name: 'smallest-peak',
     summary: 'when nothing fits yet, the smallest-peak search (walking the greedy down from the best peak, in several orders)',

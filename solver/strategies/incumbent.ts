@@ -5,7 +5,7 @@
 // peak of any candidate, and the best proven bound, and reports every improvement through
 // the context's onProgress. A bound's source is a key of BOUND_SOURCES (plan-schema.ts),
 // whose table says which schedules it covers.
-import { BOUND_HOLDS_WITH_SWAPS, boundScope, type BoundSource, type ProvenBound } from '../plan-schema.js';
+import { BOUND_HOLDS_WITH_SWAPS, boundHolds, boundScope, type BoundSource, type ProvenBound } from '../plan-schema.js';
 import { inListedOrder } from '../schedule/reorder.js';
 import { type IndexedStep, simulateIndexed } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
@@ -89,10 +89,12 @@ export class Incumbent {
 
   /**
    * Takes a proven lower bound on the makespan. With a host link only the sources that hold
-   * with swaps are taken (BOUND_HOLDS_WITH_SWAPS; finalizePlan applies baseCost anyway).
+   * with swaps are taken (BOUND_HOLDS_WITH_SWAPS; finalizePlan applies baseCost anyway); on a
+   * graph with node options only the sources that model them are (boundHolds).
    */
   offerBound(makespan: number, source: BoundSource): void {
     if (this.context.transfer && !BOUND_HOLDS_WITH_SWAPS[source]) return;
+    if (!boundHolds(source, this.context.graph.hasOptions)) return;
     const floor = Math.max(makespan, this.context.graph.baseCost);
     if (boundScope(source) === 'all-schedules') {
       if (!this.allSchedulesBound || floor > this.allSchedulesBound.makespan) this.allSchedulesBound = { makespan: floor, source };

@@ -56,9 +56,9 @@ export async function scaleImprove(
   };
 }
 
-/** The recomputation bound of scale/bound.ts, only without a host link (swaps escape its argument). */
+/** The recomputation bound of scale/bound.ts, only without a host link and node options (swaps and options escape its argument). */
 export function rematBound(context: StrategyContext): { makespan: number; infeasible: boolean } | undefined {
-  if (context.transfer) return undefined;
+  if (context.transfer || context.graph.hasOptions) return undefined;
   const bound = recomputeBound(context.graph, context.budgetBytes);
   return { makespan: bound.makespan, infeasible: bound.infeasible };
 }

@@ -3,8 +3,11 @@
 import { auto } from './auto.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
+import { cdma } from './cdma.js';
 import { checkmateLp } from './checkmate-lp.js';
 import { checkmateMilp } from './checkmate-milp.js';
+import { gist } from './gist.js';
+import { kusumotoDp } from './kusumoto.js';
 import { greedyRemat, localSearch } from './local-search.js';
 import { swapMilp } from './swap-milp.js';
 import { vdnnAll, vdnnConv } from './vdnn.js';
@@ -13,9 +16,12 @@ import type { Strategy } from './types.js';
 /** Every strategy, baselines first. */
 export const STRATEGIES: readonly Strategy[] = [
   ...BASELINES,
+  gist,
+  kusumotoDp,
   vdnnAll,
   vdnnConv,
   capuchin,
+  cdma,
   greedyRemat,
   localSearch,
   checkmateLp,

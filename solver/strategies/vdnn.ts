@@ -4,6 +4,7 @@
 // outputs of convolution-like operators. The prefetch distance is swept (one layer
 // ahead, then just in time) so the plan fits the budget when it can.
 import type { IndexedGraph } from '../graph/validate.js';
+import type { IndexedStep } from '../schedule/simulate.js';
 import { Incumbent } from './incumbent.js';
 import { idleWindows, scheduleEvictions, type EvictionChoice, type IdleWindow } from './swapping.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
@@ -24,16 +25,22 @@ export function forwardWindows(graph: IndexedGraph, accept: (node: number) => bo
   });
 }
 
+/** vDNN's schedules over a set of windows: swap each, prefetch one node before its reuse, then just in time. */
+export function vdnnSchedules(graph: IndexedGraph, windows: IdleWindow[]): IndexedStep[][] {
+  const byValue = new Map(windows.map((window) => [window.value, window]));
+  return [1, 0].map((ahead) => {
+    const choices = new Map<number, EvictionChoice>();
+    for (const window of windows) choices.set(window.value, { mode: 'swap', freeAfter: window.dropAt, prefetchAt: window.reuse - ahead });
+    return scheduleEvictions(graph, byValue, choices);
+  });
+}
+
 /** Runs vDNN over a set of windows: swap each, prefetch `ahead` nodes before its reuse. */
 function runVdnn(context: StrategyContext, windows: IdleWindow[], name: string): StrategyOutcome {
   if (!context.transfer) return transferMissing(name);
   const incumbent = new Incumbent(context, { ties: 'lower-peak', progress: false });
-  const byValue = new Map(windows.map((window) => [window.value, window]));
-  for (const ahead of [1, 0]) {
+  for (const steps of vdnnSchedules(context.graph, windows)) {
     if (context.signal?.aborted) break;
-    const choices = new Map<number, EvictionChoice>();
-    for (const window of windows) choices.set(window.value, { mode: 'swap', freeAfter: window.dropAt, prefetchAt: window.reuse - ahead });
-    const steps = scheduleEvictions(context.graph, byValue, choices);
     if (steps) incumbent.offer(steps, name);
     else incumbent.giveUp();
   }

@@ -9,6 +9,7 @@ import { PlanOptionsSchema } from '../../solver/plan.js';
 import { StepSchema, TransferSchema } from '../../solver/schedule/types.js';
 import { noRematSteps } from '../../solver/schedule/no-remat.js';
 import { parseGraph } from '../../solver/graph/validate.js';
+import { eligibleForms, lower, mapSteps, preferredImplementations } from '../../solver/schedule/lower.js';
 import { toSchedule } from '../../solver/schedule/simulate.js';
 import {
   MAX_BUDGET_BYTES,
@@ -45,6 +46,35 @@ export const EXAMPLE_GRAPH: Graph = {
  * node and proves the plan optimal over every schedule within a fraction of a second.
  */
 export const EXAMPLE_PLAN_REQUEST = { graph: EXAMPLE_GRAPH, budget: '90%', strategy: 'auto', timeLimitSeconds: 10 };
+
+/**
+ * The example graph with node options: each ReLU output has a 1-bit mask its backward
+ * users read (Gist), the first convolution's output a compressed form that decodes
+ * (cDMA), and each convolution a faster algorithm that needs workspace.
+ */
+export const EXAMPLE_OPTIONS_GRAPH: Graph = {
+  name: 'tiny-chain-with-options',
+  nodes: EXAMPLE_GRAPH.nodes.map((node) => {
+    const readers = EXAMPLE_GRAPH.nodes.filter((user) => user.kind === 'backward' && user.inputs?.includes(node.id)).map((user) => user.id);
+    if (node.op === 'relu') return { ...node, encodings: [{ name: 'mask', bytes: 4, encodeCost: 1, readers }] };
+    if (node.op !== 'conv') return node;
+    const withAlternative = { ...node, alternatives: [{ name: 'winograd', cost: 7, workspaceBytes: 150 }] };
+    return node.id === 'f0'
+      ? { ...withAlternative, encodings: [{ name: 'zvc', bytes: 50, encodeCost: 2, decodeCost: 2 }] }
+      : withAlternative;
+  }),
+};
+
+/** The example plan request with node options: at 60 % auto keeps masks for the backward pass and picks algorithms. */
+export const EXAMPLE_OPTIONS_PLAN_REQUEST = { graph: EXAMPLE_OPTIONS_GRAPH, budget: '60%', strategy: 'auto', timeLimitSeconds: 10 };
+
+/** Gist's schedule of the example graph with options (masks after the last forward use, the faster algorithms). */
+function exampleOptionsSchedule() {
+  const graph = parseGraph(EXAMPLE_OPTIONS_GRAPH);
+  const choice = { forms: eligibleForms(graph, { decodes: false }), alternatives: preferredImplementations(graph, 'cost') };
+  const lowered = lower(graph, choice);
+  return toSchedule(graph, mapSteps(lowered, noRematSteps(lowered.graph), choice));
+}
 
 /** POST /v1/plans body: a graph and the plan options of the solver's contract. */
 export const PlanRequestSchema = PlanOptionsSchema.extend({ graph: GraphSchema }).meta({
@@ -147,6 +177,24 @@ export const GraphStatsSchema = z
 /** The no-remat schedule of the example graph: each value freed after its last use. */
 const EXAMPLE_SCHEDULE = toSchedule(parseGraph(EXAMPLE_GRAPH), noRematSteps(parseGraph(EXAMPLE_GRAPH)));
 
+/** The simulate request with node options: the example graph with options and Gist's schedule of it (encode and alt steps). */
+export const EXAMPLE_OPTIONS_SIMULATE_REQUEST = { graph: EXAMPLE_OPTIONS_GRAPH, schedule: exampleOptionsSchedule() };
+
+/** Named request examples Swagger UI offers beside each schema's own (src/openapi.ts puts them in the document). */
+export const REQUEST_EXAMPLES: Record<string, Record<string, { summary: string; value: unknown }>> = {
+  '/v1/plans': {
+    'tiny-chain': { summary: 'A 14-node training step at 90 % of its no-remat peak', value: EXAMPLE_PLAN_REQUEST },
+    'node-options': {
+      summary: 'The same step with Gist masks, a compressed form and faster convolutions, at 60 %',
+      value: EXAMPLE_OPTIONS_PLAN_REQUEST,
+    },
+  },
+  '/v1/simulate': {
+    'tiny-chain': { summary: 'The no-remat schedule of the 14-node step', value: { graph: EXAMPLE_GRAPH, schedule: EXAMPLE_SCHEDULE } },
+    'node-options': { summary: 'A schedule with encode steps and alternatives', value: EXAMPLE_OPTIONS_SIMULATE_REQUEST },
+  },
+};
+
 export const SimulateRequestSchema = z
   .object({
     graph: GraphSchema,
@@ -170,6 +218,8 @@ export const TimelineRowSchema = z
     step: z.number().int(),
     op: StepSchema.shape.op,
     node: z.string(),
+    alt: z.string().optional().describe("The alternative a compute used, when not the node's own"),
+    encoding: z.string().optional().describe('The encoding the step made, read or moved'),
     bytes: z.number().describe('Device bytes while the step runs'),
     bytesAfter: z.number(),
     start: z.number(),

@@ -24,6 +24,7 @@ from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._pytree import tree_flatten, tree_map
 
 from .graph import to_graph
+from .options import discover
 from .profile import measure
 from .program import Constant, Held, NodeSpec, Program, Resident, Unused, View, output_mask_position
 from .storage import storage_bytes, storage_key
@@ -69,11 +70,13 @@ def capture(
     repeats: int = 5,
     name: Optional[str] = None,
     temporaries: bool = True,
+    options: bool = False,
 ) -> CapturedStep:
     """Traces model + loss_fn(output, *targets) + gradients w.r.t. the parameters at ATen
     level and returns the CapturedStep whose ``graph`` is the contract JSON. With
     temporaries (the default) each node's workspaceBytes includes what its operator
-    allocates inside itself, from the allocator trace."""
+    allocates inside itself, from the allocator trace. With options, nodes also carry the
+    encodings and alternatives options.py measures (the contract's node options)."""
     started = time.perf_counter()
     inputs, target_tuple = _as_tuple(example_inputs), _as_tuple(targets)
     gm, signature = _trace(model, loss_fn, inputs, target_tuple)
@@ -93,6 +96,8 @@ def capture(
     _assign_kinds(program)
     built = time.perf_counter()
     measures = measure(program, values, repeats, temporaries)
+    if options:
+        program.options = discover(program, values, repeats)
     del values
     graph = to_graph(program, measures, keep, name or type(model).__name__)
     done = time.perf_counter()

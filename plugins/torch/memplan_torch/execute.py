@@ -2,7 +2,11 @@
 
 compute runs the node's ATen operator on the values the schedule holds (views are
 re-derived from the tensor that owns the storage), free drops the value, swapOut copies
-it to host memory (pinned, on a side stream, on CUDA) and swapIn copies it back. Live
+it to host memory (pinned, on a side stream, on CUDA) and swapIn copies it back. Node
+options (options.py): compute with "alt" runs that implementation, encode makes a form,
+decode turns it back into the value, free / swapOut / swapIn with "encoding" act on the
+form, and a reader of an encoding whose input is on the device as that form runs the
+same kernel on it (threshold_backward on the sign bits). Live
 device bytes are tracked at every step with the simulator's accounting: bytes of live
 values, plus the computing node's workspace (outputs it does not hold and the temporaries
 capture measured), plus residentBytes.
@@ -25,6 +29,7 @@ import torch.fx
 
 from .allocator import AllocationTrace, marker
 from .graph import replay_memory
+from .options import Form, alternative_context, decode, encode, read_encoded
 from .program import Constant, Held, Program, Resident, View, run_operator
 from .storage import storage_key, tensors_of
 
@@ -198,14 +203,16 @@ class _Values:
 
 
 class _Runner:
-    """Runs schedule steps one by one and records live device bytes after each."""
+    """Runs schedule steps one by one and records live device bytes after each. A value is
+    held under its node id, an encoded form under (node id, encoding name): a slot."""
 
-    def __init__(self, program: Program, inputs: Sequence[torch.Tensor], workspace: Dict[str, int]):
+    def __init__(self, program: Program, inputs: Sequence[torch.Tensor], workspace: Dict[Tuple[str, Optional[str]], int]):
         self.program = program
         self.workspace = workspace
         self.env: Dict[str, Any] = {}
+        self.forms: Dict[Tuple[str, str], Form] = {}
         self.values = _Values(program, self.env, inputs)
-        self.host: Dict[str, Any] = {}
+        self.host: Dict[Slot, Any] = {}
         self.live = _LiveBytes()
         self.resident_bytes = program.resident_bytes()
         self.step_bytes: List[int] = []
@@ -214,54 +221,116 @@ class _Runner:
         self.copy_stream = torch.cuda.Stream(program.device) if self.cuda else None
         # Two-stream bookkeeping (CUDA): events marking a device copy made on the copy
         # stream, a host copy completed, and the latest free.
-        self.device_ready: Dict[str, Any] = {}
-        self.host_ready: Dict[str, Any] = {}
+        self.device_ready: Dict[Slot, Any] = {}
+        self.host_ready: Dict[Slot, Any] = {}
         self.last_free = None
 
     def record(self, extra: int = 0) -> None:
         self.step_bytes.append(self.resident_bytes + self.live.total + extra)
 
-    def compute(self, position: int, cid: str) -> None:
+    # Slots: a value or an encoded form.
+
+    def _held(self, slot: Slot) -> Any:
+        return self.forms.get(slot) if isinstance(slot, tuple) else self.env.get(slot)
+
+    def _hold(self, slot: Slot, value: Any) -> None:
+        if isinstance(slot, tuple):
+            self.forms[slot] = value
+        else:
+            self.env[slot] = value
+        self.live.add(_payload(value))
+
+    def _drop(self, slot: Slot) -> Any:
+        value = self.forms.pop(slot) if isinstance(slot, tuple) else self.env.pop(slot)
+        self.live.remove(_payload(value))
+        return value
+
+    def _wait(self, slot: Slot) -> None:
+        if self.cuda and slot in self.device_ready:
+            self.compute_stream.wait_event(self.device_ready.pop(slot))
+
+    def _read_form(self, source: str, reader: str) -> Optional[Tuple[str, str]]:
+        """The encoded form of input `source` that node `reader` reads, when one is on the
+        device (the simulator's rule: a reader takes the form, the first such one listed)."""
+        options = self.program.options.get(source)
+        for encoding in options.encodings if options is not None else []:
+            if reader in encoding.readers and (source, encoding.name) in self.forms:
+                return (source, encoding.name)
+        return None
+
+    def compute(self, position: int, entry: Dict[str, str]) -> None:
+        cid, alt = entry["node"], entry.get("alt")
         if cid in self.env:
             raise RuntimeError(f"step {position}: compute {cid}, which is already on the device")
-        for source in self.program.specs[cid].inputs:
+        spec = self.program.specs[cid]
+        read: Optional[Tuple[str, str]] = None
+        for source in spec.inputs:
+            form = self._read_form(source, cid)
+            if form is not None:
+                read = form
+                self._wait(form)
+                continue
             if source not in self.env:
                 raise RuntimeError(f"step {position}: compute {cid} needs {source}, which is not on the device")
-            if self.cuda and source in self.device_ready:
-                self.compute_stream.wait_event(self.device_ready.pop(source))
-        value, transient = self.values.compute(cid)
-        self.env[cid] = value
-        self.live.add(value)
+            self._wait(source)
+        if read is not None:
+            # A reader of an encoding: the same kernel on the encoded form.
+            value, transient = read_encoded(spec, self.forms[read], self.values.resolve(spec.fx_node.args[0])), 0
+        elif alt not in (None, "default"):
+            with alternative_context(alt):
+                value, transient = self.values.compute(cid)
+        else:
+            value, transient = self.values.compute(cid)
+        self._hold(cid, value)
         # The operator's temporaries are gone when it returns; capture measured them.
-        self.record(max(transient, self.workspace.get(cid, 0)))
+        self.record(max(transient, self.workspace.get((cid, None if alt == "default" else alt), 0)))
 
-    def free(self, position: int, cid: str) -> None:
-        if cid not in self.env:
-            raise RuntimeError(f"step {position}: free {cid}, which is not on the device")
+    def encode(self, position: int, entry: Dict[str, str]) -> None:
+        cid, name = entry["node"], entry["encoding"]
+        if cid not in self.env or (cid, name) in self.forms:
+            raise RuntimeError(f"step {position}: illegal encode of {cid} as {name}")
+        self._wait(cid)
+        options = self.program.options.get(cid)
+        form = next((item for item in options.encodings if item.name == name), None) if options is not None else None
+        self._hold((cid, name), encode(name, self.env[cid], form.capacity if form is not None else None))
         self.record()
-        value = self.env.pop(cid)
-        self.device_ready.pop(cid, None)
+
+    def decode(self, position: int, entry: Dict[str, str]) -> None:
+        cid, name = entry["node"], entry["encoding"]
+        if (cid, name) not in self.forms or cid in self.env:
+            raise RuntimeError(f"step {position}: illegal decode of {cid} from {name}")
+        self._wait((cid, name))
+        self._hold(cid, decode(self.forms[(cid, name)]))
+        self.record()
+
+    def free(self, position: int, entry: Dict[str, str]) -> None:
+        slot = _slot(entry)
+        if self._held(slot) is None:
+            raise RuntimeError(f"step {position}: free {_label(slot)}, which is not on the device")
+        self.record()
+        self.device_ready.pop(slot, None)
         if self.cuda:
             # The free happens once its swapOut (if any) has read the value; later computes
             # and swapIns wait for it.
-            pending = self.host_ready.get(cid)
+            pending = self.host_ready.get(slot)
             if pending is not None:
                 self.compute_stream.wait_event(pending)
             self.last_free = torch.cuda.Event()
             self.last_free.record(self.compute_stream)
-        self.live.remove(value)
+        self._drop(slot)
 
-    def swap_out(self, position: int, cid: str) -> None:
-        if cid not in self.env or cid in self.host:
-            raise RuntimeError(f"step {position}: illegal swapOut of {cid}")
+    def swap_out(self, position: int, entry: Dict[str, str]) -> None:
+        slot = _slot(entry)
+        if self._held(slot) is None or slot in self.host:
+            raise RuntimeError(f"step {position}: illegal swapOut of {_label(slot)}")
         self.record()
-        value = self.env[cid]
+        value = self._held(slot)
         if not self.cuda:
             # Host memory is the CPU's too: the allocator trace leaves this region out.
             with marker(HOST_REGION):
-                self.host[cid] = _map_tensors(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
+                self.host[slot] = _map_payload(value, lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
             return
-        ready = self.device_ready.get(cid)
+        ready = self.device_ready.get(slot)
         made = torch.cuda.Event()
         made.record(self.compute_stream)
         with torch.cuda.stream(self.copy_stream):
@@ -274,33 +343,57 @@ class _Runner:
                 tensor.record_stream(self.copy_stream)
                 return _rebuild(target, tensor)
 
-            self.host[cid] = _map_tensors(value, to_host)
+            self.host[slot] = _map_payload(value, to_host)
             done = torch.cuda.Event()
             done.record(self.copy_stream)
-        self.host_ready[cid] = done
+        self.host_ready[slot] = done
 
-    def swap_in(self, position: int, cid: str) -> None:
-        if cid not in self.host or cid in self.env:
-            raise RuntimeError(f"step {position}: illegal swapIn of {cid}")
+    def swap_in(self, position: int, entry: Dict[str, str]) -> None:
+        slot = _slot(entry)
+        if slot not in self.host or self._held(slot) is not None:
+            raise RuntimeError(f"step {position}: illegal swapIn of {_label(slot)}")
         if self.cuda:
             device = self.program.device
             with torch.cuda.stream(self.copy_stream):
-                if cid in self.host_ready:
-                    self.copy_stream.wait_event(self.host_ready[cid])
+                if slot in self.host_ready:
+                    self.copy_stream.wait_event(self.host_ready[slot])
                 if self.last_free is not None:
                     self.copy_stream.wait_event(self.last_free)
-                value = _map_tensors(
-                    self.host[cid], lambda tensor: _rebuild(_storage_bytes_view(tensor).to(device, non_blocking=True), tensor)
+                value = _map_payload(
+                    self.host[slot], lambda tensor: _rebuild(_storage_bytes_view(tensor).to(device, non_blocking=True), tensor)
                 )
                 ready = torch.cuda.Event()
                 ready.record(self.copy_stream)
-            _map_tensors(value, lambda tensor: tensor.record_stream(self.compute_stream))
-            self.device_ready[cid] = ready
+            _map_tensors(_payload(value), lambda tensor: tensor.record_stream(self.compute_stream))
+            self.device_ready[slot] = ready
         else:
-            value = _map_tensors(self.host[cid], lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
-        self.env[cid] = value
-        self.live.add(value)
+            value = _map_payload(self.host[slot], lambda tensor: _rebuild(_storage_bytes_view(tensor).clone(), tensor))
+        self._hold(slot, value)
         self.record()
+
+
+# A value's slot is its node id; an encoded form's is (node id, encoding name).
+Slot = Union[str, Tuple[str, str]]
+
+
+def _slot(entry: Dict[str, str]) -> Slot:
+    return entry["node"] if entry.get("encoding") is None else (entry["node"], entry["encoding"])
+
+
+def _label(slot: Slot) -> str:
+    return slot if isinstance(slot, str) else f"{slot[0]}#{slot[1]}"
+
+
+def _payload(value: Any) -> Any:
+    """The tensors of a held value or form (what live bytes and copies see)."""
+    return value.tensors if isinstance(value, Form) else value
+
+
+def _map_payload(value: Any, fn) -> Any:
+    """Maps fn over the tensors of a value, or of a form (keeping what decoding needs)."""
+    if isinstance(value, Form):
+        return Form(value.name, tuple(fn(tensor) for tensor in value.tensors), value.shape, value.dtype)
+    return _map_tensors(value, fn)
 
 
 def _program(step: Any) -> Program:
@@ -308,10 +401,15 @@ def _program(step: Any) -> Program:
     return step if isinstance(step, Program) else step.program
 
 
-def _workspace(step: Any) -> Dict[str, int]:
-    """workspaceBytes per node of a CapturedStep's graph (none for a bare program)."""
+def _workspace(step: Any) -> Dict[Tuple[str, Optional[str]], int]:
+    """workspaceBytes per (node, alternative or None) of a CapturedStep's graph (none for a bare program)."""
     graph = getattr(step, "graph", None) or {}
-    return {node["id"]: int(node.get("workspaceBytes", 0)) for node in graph.get("nodes", [])}
+    workspace: Dict[Tuple[str, Optional[str]], int] = {}
+    for node in graph.get("nodes", []):
+        workspace[(node["id"], None)] = int(node.get("workspaceBytes", 0))
+        for alternative in node.get("alternatives", []):
+            workspace[(node["id"], alternative["name"])] = int(alternative.get("workspaceBytes", 0))
+    return workspace
 
 
 def run_schedule(
@@ -322,7 +420,14 @@ def run_schedule(
     at every step (see allocator.py)."""
     program = _program(step)
     runner = _Runner(program, inputs, _workspace(step))
-    handlers = {"compute": runner.compute, "free": runner.free, "swapOut": runner.swap_out, "swapIn": runner.swap_in}
+    handlers = {
+        "compute": runner.compute,
+        "free": runner.free,
+        "swapOut": runner.swap_out,
+        "swapIn": runner.swap_in,
+        "encode": runner.encode,
+        "decode": runner.decode,
+    }
     for position, entry in enumerate(schedule):
         if entry["op"] not in handlers:
             raise RuntimeError(f"step {position}: unknown op {entry['op']!r}")
@@ -337,13 +442,13 @@ def run_schedule(
         for position, entry in enumerate(schedule):
             if allocator and runner.cuda:
                 torch.cuda.reset_peak_memory_stats(program.device)
-                handlers[entry["op"]](position, entry["node"])
+                handlers[entry["op"]](position, entry)
                 cuda_steps.append(torch.cuda.max_memory_allocated(program.device) - base)
             elif allocator:
                 with marker(f"{STEP_REGION}{position}"):
-                    handlers[entry["op"]](position, entry["node"])
+                    handlers[entry["op"]](position, entry)
             else:
-                handlers[entry["op"]](position, entry["node"])
+                handlers[entry["op"]](position, entry)
         if runner.cuda:
             torch.cuda.synchronize(program.device)
     seconds = time.perf_counter() - started

@@ -51,6 +51,11 @@ def to_graph(program: Program, measures: Dict[str, NodeMeasure], keep: Set[str],
             entry["recomputable"] = False
         if cid in keep:
             entry["keep"] = True
+        options = program.options.get(cid)
+        if options is not None and options.alternatives:
+            entry["alternatives"] = [alternative.to_json() for alternative in options.alternatives]
+        if options is not None and options.encodings:
+            entry["encodings"] = [encoding.to_json() for encoding in options.encodings]
         nodes.append(entry)
     graph: Dict[str, Any] = {"residentBytes": program.resident_bytes(), "nodes": nodes}
     if name:
@@ -80,7 +85,9 @@ def no_remat_schedule(graph: Dict[str, Any]) -> List[Dict[str, str]]:
 
 
 def replay_memory(graph: Dict[str, Any], schedule: Sequence[Dict[str, str]]) -> List[int]:
-    """Device bytes at every step as the contract defines them (residentBytes included)."""
+    """Device bytes at every step as the contract defines them (residentBytes included),
+    node options too: a compute with "alt" has that alternative's workspace, an encode
+    adds its form, a decode the value, and free / swapIn with "encoding" act on the form."""
     nodes = {node["id"]: node for node in graph["nodes"]}
     resident = int(graph.get("residentBytes", 0))
     live = 0
@@ -88,13 +95,23 @@ def replay_memory(graph: Dict[str, Any], schedule: Sequence[Dict[str, str]]) -> 
     for entry in schedule:
         op, cid = entry["op"], entry["node"]
         node = nodes[cid]
+        bytes_ = node["bytes"]
+        if "encoding" in entry:
+            bytes_ = next(form["bytes"] for form in node.get("encodings", []) if form["name"] == entry["encoding"])
         during = live
         if op == "compute":
-            during = live + node["bytes"] + node.get("workspaceBytes", 0)
-            live += node["bytes"]
+            workspace = node.get("workspaceBytes", 0)
+            if entry.get("alt") not in (None, "default"):
+                alternative = next(item for item in node.get("alternatives", []) if item["name"] == entry["alt"])
+                workspace = alternative.get("workspaceBytes", 0)
+            during = live + bytes_ + workspace
+            live += bytes_
         elif op == "free":
-            live -= node["bytes"]
-        elif op == "swapIn":
+            live -= bytes_
+        elif op in ("swapIn", "encode"):
+            live += bytes_
+            during = live
+        elif op == "decode":
             live += node["bytes"]
             during = live
         out.append(resident + during)

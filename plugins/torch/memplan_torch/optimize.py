@@ -1,10 +1,14 @@
 """optimize(): a planned training step a loop calls in place of loss.backward(), and the
-export of a remat-only plan to a selective-checkpoint policy for eager autograd."""
+export of a remat-only plan to a selective-checkpoint policy for eager autograd. The export
+expresses recomputation only: a plan's encodings (Gist, cDMA) and operator alternatives
+have no counterpart in torch.utils.checkpoint, so it ignores them and says so."""
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
+
+import warnings
 
 import torch
 from torch.utils.checkpoint import CheckpointPolicy, checkpoint, create_selective_checkpoint_contexts
@@ -13,7 +17,7 @@ from .capture import CapturedStep, capture
 from .execute import ExecutionResult, execute
 from .planning import MemplanError, Plan, plan
 
-__all__ = ["optimize", "MemplanStep", "checkpoint_policy", "selective_checkpoint", "SelectiveCheckpoint"]
+__all__ = ["optimize", "MemplanStep", "checkpoint_policy", "ignored_options", "selective_checkpoint", "SelectiveCheckpoint"]
 
 
 class MemplanStep:
@@ -136,12 +140,33 @@ def _decisions(planned: Plan) -> Dict[str, List[bool]]:
     return dict(by_name)
 
 
+def ignored_options(planned: Plan) -> Dict[str, int]:
+    """What of a plan the checkpoint export cannot express: its encode and decode steps and
+    the computes that use an alternative implementation."""
+    schedule = planned.schedule
+    return {
+        "encodes": sum(1 for step in schedule if step["op"] == "encode"),
+        "decodes": sum(1 for step in schedule if step["op"] == "decode"),
+        "alternatives": sum(1 for step in schedule if step["op"] == "compute" and step.get("alt") not in (None, "default")),
+    }
+
+
 def checkpoint_policy(planned: Plan) -> Callable[[], Any]:
     """A context_fn for torch.utils.checkpoint: operators the plan recomputes are
     PREFER_RECOMPUTE, the rest MUST_SAVE (views are always recomputed, they hold no memory;
     operators that update state in place, such as batch norm's running statistics, are
-    always saved so the state is updated once)."""
+    always saved so the state is updated once). Node options are ignored with a warning:
+    an encoded value is saved whole, an alternative runs as the default kernel
+    (context_fn.ignored counts them)."""
     decisions = _decisions(planned)
+    ignored = ignored_options(planned)
+    if any(ignored.values()):
+        warnings.warn(
+            f"memplan: the selective-checkpoint export ignores the plan's node options ({ignored['encodes']} encodes, "
+            f"{ignored['decodes']} decodes, {ignored['alternatives']} alternative kernels): eager autograd saves those values "
+            "whole and runs the default kernels, so its memory is not the plan's; execute() runs them",
+            stacklevel=2,
+        )
     # Decisions taken in the latest original (not recompute) forward, for inspection.
     stats = {"recompute": 0, "save": 0, "sideEffect": 0, "unmatched": 0}
 
@@ -176,6 +201,7 @@ def checkpoint_policy(planned: Plan) -> Callable[[], Any]:
 
     context_fn.decisions = decisions  # type: ignore[attr-defined]
     context_fn.stats = stats  # type: ignore[attr-defined]
+    context_fn.ignored = ignored  # type: ignore[attr-defined]
     return context_fn
 
 

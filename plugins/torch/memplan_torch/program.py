@@ -102,6 +102,8 @@ class Program:
     buffer_updates: Dict[str, torch.fx.Node] = field(default_factory=dict)
     # Fx nodes of the model's output (detached): where the forward part ends.
     marker_nodes: List[torch.fx.Node] = field(default_factory=list)
+    # Node options by contract id (options.NodeOptions), when captured with options.
+    options: Dict[str, Any] = field(default_factory=dict)
 
     def add(self, spec: NodeSpec) -> None:
         """Appends a contract node in execution order."""

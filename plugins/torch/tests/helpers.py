@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
 import torch
 import torch.nn as nn
 
 import memplan_torch as mt
+from memplan_torch.options import alternative_context
+from memplan_torch.planning import find_repo_root
 
 loss_fn = nn.functional.cross_entropy
 
@@ -22,10 +31,16 @@ def eager_step(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor):
     return loss.detach(), grads, buffers
 
 
-def check_execution(planned: mt.Plan, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> mt.ExecutionResult:
-    """Executes the plan and checks gradients, loss, buffers and the memory prediction."""
+def check_execution(
+    planned: mt.Plan, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, alternative: Optional[str] = None
+) -> mt.ExecutionResult:
+    """Executes the plan and checks gradients, loss, buffers and the memory prediction.
+    With alternative (a plan whose every convolution runs that implementation), the eager
+    reference runs the same kernels: another kernel sums in another order, and through a
+    deep network's batch norms that alone moves gradients far beyond rtol 1e-5."""
     assert planned.feasible, planned.json.get("message")
-    loss, grads, buffers = eager_step(model, inputs, targets)
+    with alternative_context(alternative) if alternative else contextlib.nullcontext():
+        loss, grads, buffers = eager_step(model, inputs, targets)
     result = mt.execute(planned, (inputs, targets))
     torch.testing.assert_close(result.loss, loss, rtol=1e-5, atol=0)
     assert set(result.grads) == set(grads)
@@ -71,3 +86,24 @@ def tightest_plan(captured: mt.CapturedStep, time_limit: float, steps: int = 5) 
         else:
             low = middle
     return best
+
+
+def replayed_plan(captured: mt.CapturedStep, schedule: List[Dict[str, Any]]) -> mt.Plan:
+    """A Plan for a schedule written by hand: memplan's simulator (the CLI) replays it and
+    gives its figures; the budget is its own peak."""
+    root = find_repo_root()
+    with tempfile.TemporaryDirectory(prefix="memplan-") as folder:
+        graph_path, schedule_path = Path(folder) / "graph.json", Path(folder) / "schedule.json"
+        graph_path.write_text(json.dumps(captured.graph))
+        schedule_path.write_text(json.dumps(schedule))
+        done = subprocess.run(
+            ["node", str(root / "bin" / "memplan.mjs"), "simulate", str(graph_path), str(schedule_path), "--json"],
+            cwd=str(root),
+            capture_output=True,
+            text=True,
+        )
+    replay = json.loads(done.stdout)
+    assert replay.get("legal"), replay
+    figures = replay["figures"]
+    data = {"status": "feasible", "strategy": "by hand", "budgetBytes": figures["peakBytes"], "predicted": figures, "schedule": schedule}
+    return mt.Plan(data, captured)

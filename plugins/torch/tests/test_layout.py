@@ -1,6 +1,6 @@
-"""The plugin's modules import one way: capture -> profile -> graph over program and
-storage; execute beside them; optimize and planning on top. No module imports another
-inside a function."""
+"""The plugin's modules import one way: capture -> options -> profile -> graph over
+program and storage; execute beside them (with options' kernels); optimize and planning on
+top. No module imports another inside a function."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ ALLOWED = {
     "program": {"storage"},
     "graph": {"program"},
     "profile": {"allocator", "graph", "program", "storage"},
-    "capture": {"graph", "profile", "program", "storage"},
-    "execute": {"allocator", "graph", "program", "storage"},
+    "options": {"allocator", "profile", "program", "storage"},
+    "capture": {"graph", "options", "profile", "program", "storage"},
+    "execute": {"allocator", "graph", "options", "program", "storage"},
     "planning": {"capture"},
     "optimize": {"capture", "execute", "planning"},
 }

@@ -1,0 +1,63 @@
+// auto's phase for graphs with node options: gist and cdma (with a host link), then the
+// graph lowered to its encodings and alternatives (schedule/lower.ts) planned by the
+// baselines and, without a link, the scale search; each lowered plan is mapped back,
+// replayed in the original graph and offered to auto's incumbent. Two lowerings are
+// tried: every eligible form with the fastest implementations, and the forms that need no
+// decode with the leanest implementations (the least workspace). The phases that solve
+// Checkmate's formulation see the options through the model itself (milp/options.ts).
+import { LOCAL_SEARCH_SECONDS, MIN_LOCAL_SEARCH_SECONDS } from '../limits.js';
+import { eligibleForms, type LoweringChoice, lower, mapBack, preferredImplementations } from '../schedule/lower.js';
+import { BASELINES } from './baselines.js';
+import { capuchin } from './capuchin.js';
+import { cdma } from './cdma.js';
+import { gist } from './gist.js';
+import { Incumbent } from './incumbent.js';
+import { scaleImprove } from './local-search.js';
+import type { Phase, PhasedRun } from './phases.js';
+import type { StrategyContext } from './types.js';
+import { vdnnAll, vdnnConv } from './vdnn.js';
+
+/** The lowerings auto plans: all eligible forms at the fastest implementations, and reader forms at the leanest. */
+function loweringChoices(run: PhasedRun): LoweringChoice[] {
+  const { graph } = run;
+  return [
+    { forms: eligibleForms(graph, { decodes: true }), alternatives: preferredImplementations(graph, 'cost') },
+    { forms: eligibleForms(graph, { decodes: false }), alternatives: preferredImplementations(graph, 'workspace') },
+  ];
+}
+
+/** Plans one lowering with the baselines (and the scale search without a link) and offers what maps back. */
+async function planLowered(run: PhasedRun, choice: LoweringChoice, seconds: number): Promise<void> {
+  const { context, graph, incumbent } = run;
+  const lowered = lower(graph, choice);
+  const loweredContext: StrategyContext = { ...context, graph: lowered.graph, onProgress: undefined };
+  const local = new Incumbent(loweredContext, { progress: false });
+  const swapping = context.transfer ? [vdnnAll, vdnnConv, capuchin] : [];
+  const fitting = await local.runEach([...BASELINES, ...swapping]);
+  const offer = (steps: Parameters<typeof mapBack>[2], from: string) => {
+    const mapped = mapBack(graph, lowered, steps, choice, context.transfer);
+    if (mapped) incumbent.offer(mapped, `${from} on the lowered graph`);
+  };
+  for (const candidate of fitting) offer(candidate.steps, candidate.from);
+  if (context.transfer || seconds < MIN_LOCAL_SEARCH_SECONDS) return;
+  const searched = await scaleImprove(loweredContext, fitting, seconds);
+  if (searched.kind === 'schedule') offer(searched.steps, 'local-search');
+}
+
+/** The options phase of auto (see the module comment). */
+export const optionsPhase: Phase = {
+  name: 'options',
+  summary: 'with node options, gist and cdma and the baselines and scale search on the graph lowered to its encodings and alternatives',
+  skip: (run) => !run.graph.hasOptions,
+  seconds: ({ clock }) => Math.min(LOCAL_SEARCH_SECONDS, clock.ofLimit('options')),
+  async run(run, seconds) {
+    run.note('options');
+    await run.incumbent.runEach([gist, cdma]);
+    const choices = loweringChoices(run);
+    for (const choice of choices) {
+      if (!run.canRun(run.clock.left())) break;
+      await planLowered(run, choice, seconds / choices.length);
+    }
+    return undefined;
+  },
+};

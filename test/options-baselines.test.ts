@@ -1,0 +1,129 @@
+// The baselines that use node options (gist, cdma) and the lowering they run on
+// (solver/schedule/lower.ts): a hand-checked Gist schedule, compressed copies, and lowered
+// plans that replay in the original graph exactly as in the lowered one.
+import { describe, expect, it } from 'vitest';
+import { chain, namedFixtures } from '../fixtures/generators.js';
+import { withOptions } from '../fixtures/options.js';
+import type { Graph } from '../solver/graph/schema.js';
+import { indexGraph } from '../solver/graph/validate.js';
+import { plan } from '../solver/plan.js';
+import { eligibleForms, lower, mapBack, preferredImplementations } from '../solver/schedule/lower.js';
+import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
+import { simulateIndexed, toSchedule } from '../solver/schedule/simulate.js';
+import { checkPlan } from './helpers.js';
+
+// x -> c (conv) -> r (relu, a 1/32 mask its backward user gr reads; a half-size form that
+// decodes) -> loss; gr reads loss and r, gc reads gr and c.
+const tiny: Graph = {
+  nodes: [
+    { id: 'x', kind: 'input', bytes: 100, cost: 0 },
+    { id: 'c', op: 'conv', inputs: ['x'], bytes: 320, cost: 10 },
+    {
+      id: 'r',
+      op: 'relu',
+      inputs: ['c'],
+      bytes: 320,
+      cost: 2,
+      encodings: [
+        { name: 'half', bytes: 160, encodeCost: 1, decodeCost: 1 },
+        { name: 'mask', bytes: 10, encodeCost: 1, readers: ['gr'] },
+      ],
+    },
+    { id: 'loss', kind: 'loss', inputs: ['r'], bytes: 4, cost: 1 },
+    { id: 'gr', kind: 'backward', inputs: ['loss', 'r'], bytes: 320, cost: 4 },
+    { id: 'gc', kind: 'backward', inputs: ['gr', 'c'], bytes: 100, cost: 20 },
+  ],
+};
+
+describe('gist', () => {
+  it('encodes each eligible value after its last forward use and lets its readers read the form', async () => {
+    const graph = indexGraph(tiny);
+    // The mask needs no decode, so it is preferred to the smaller-saving half form.
+    expect(eligibleForms(graph, { decodes: true })).toEqual(new Map([[2, 1]]));
+    const result = await plan(graph, { budget: { fraction: 1 }, strategy: 'gist' });
+    const { replay } = checkPlan(graph, result);
+    expect(result.schedule).toEqual(
+      toSchedule(graph, [
+        { op: 'compute', node: 0 },
+        { op: 'compute', node: 1 },
+        { op: 'free', node: 0 },
+        { op: 'compute', node: 2 },
+        { op: 'compute', node: 3 },
+        { op: 'encode', node: 2, encoding: 1 },
+        { op: 'free', node: 2 },
+        { op: 'compute', node: 4 },
+        { op: 'free', node: 3 },
+        { op: 'free', node: 2, encoding: 1 },
+        { op: 'compute', node: 5 },
+        { op: 'free', node: 1 },
+        { op: 'free', node: 4 },
+        { op: 'free', node: 5 },
+      ]),
+    );
+    // checkpoint-all holds c, r and loss while gr computes: 320 + 320 + 4 + 320 = 964; gist
+    // holds the mask instead of r there (320 + 4 + 10 + 320 = 654) and peaks where both
+    // plans hold c and gr while gc computes: 320 + 320 + 100 = 740.
+    expect(noRematPeak(graph)).toBe(964);
+    expect(replay!.figures.peakBytes).toBe(740);
+    // One encode more than the nodes' costs: 37 + 1.
+    expect(replay!.figures.computeCost).toBe(38);
+  });
+
+  it('is checkpoint-all where no encoding is eligible', async () => {
+    const graph = indexGraph(chain(3));
+    const result = await plan(graph, { budget: { fraction: 1 }, strategy: 'gist' });
+    expect(result.schedule).toEqual(toSchedule(graph, noRematSteps(graph)));
+  });
+});
+
+describe('cdma', () => {
+  it('swaps the compressed form of what it offloads, moving fewer bytes than vdnn-all', async () => {
+    const graph = indexGraph(withOptions(namedFixtures()['chain-8'], { seed: 1, zipShare: 1, maskShare: 0 }));
+    const options = { budget: { fraction: 1 }, transfer: 'pcie4' as const };
+    const compressed = await plan(graph, { ...options, strategy: 'cdma' });
+    const plain = await plan(graph, { ...options, strategy: 'vdnn-all' });
+    checkPlan(graph, compressed, { bandwidth: 25_000, latency: 10 });
+    expect(compressed.schedule.some((step) => step.op === 'swapOut' && step.encoding !== undefined)).toBe(true);
+    expect(compressed.schedule.some((step) => step.op === 'decode')).toBe(true);
+    expect(compressed.predicted!.transferBytes).toBeLessThan(plain.predicted!.transferBytes);
+  });
+
+  it('needs a link', async () => {
+    const result = await plan(indexGraph(tiny), { budget: { fraction: 1 }, strategy: 'cdma' });
+    expect(result.status).toBe('infeasible');
+    expect(result.message).toMatch(/transfer/);
+  });
+});
+
+describe('lowering', () => {
+  it('maps lowered plans back to plans that replay alike (peak, compute cost, makespan)', async () => {
+    for (const seed of [1, 2, 3]) {
+      const graph = indexGraph(withOptions(namedFixtures()['chain-32'], { seed, zipShare: 0.4, alternativeShare: 0.5 }));
+      const choice = { forms: eligibleForms(graph, { decodes: true }), alternatives: preferredImplementations(graph, 'cost') };
+      const lowered = lower(graph, choice);
+      expect(lowered.graph.hasOptions).toBe(false);
+      expect(lowered.graph.size).toBeGreaterThan(graph.size);
+      for (const fraction of [1, 0.6]) {
+        const budget = Math.floor(fraction * noRematPeak(lowered.graph));
+        const loweredPlan = await plan(lowered.graph, { budget: { bytes: budget }, strategy: 'chen-greedy' });
+        if (!loweredPlan.predicted) continue;
+        const steps = loweredStepsOf(lowered.graph, loweredPlan.schedule);
+        const mapped = mapBack(graph, lowered, steps, choice);
+        expect(mapped, `seed ${seed} at ${fraction}`).toBeDefined();
+        const original = simulateIndexed(graph, mapped!);
+        if (!original.ok) throw new Error(original.error.message);
+        const { peakBytes, computeCost, makespan } = loweredPlan.predicted;
+        expect({ peakBytes, computeCost, makespan }).toEqual({
+          peakBytes: original.figures.peakBytes,
+          computeCost: original.figures.computeCost,
+          makespan: original.figures.makespan,
+        });
+      }
+    }
+  });
+});
+
+/** Indexed steps of a lowered plan's schedule. */
+function loweredStepsOf(graph: ReturnType<typeof indexGraph>, schedule: { op: string; node: string }[]) {
+  return schedule.map((step) => ({ op: step.op as 'compute', node: graph.index.get(step.node)! }));
+}
