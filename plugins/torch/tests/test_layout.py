@@ -1,4 +1,4 @@
-"""The plugin's modules import one way: capture -> profile -> graph over program and
+"""The plugin's modules import one way: capture -> repeats -> profile -> graph over program and
 storage; execute beside them; optimize and planning on top. No module imports another
 inside a function."""
 
@@ -18,7 +18,8 @@ ALLOWED = {
     "program": {"storage"},
     "graph": {"program"},
     "profile": {"allocator", "graph", "program", "storage"},
-    "capture": {"graph", "profile", "program", "storage"},
+    "repeats": {"profile"},
+    "capture": {"graph", "profile", "program", "repeats", "storage"},
     "execute": {"allocator", "graph", "program", "storage"},
     "planning": {"capture"},
     "optimize": {"capture", "execute", "planning"},
