@@ -4,13 +4,17 @@ The joint forward + backward graph comes from AOTAutograd (``aot_export_module``
 ``trace_joint=True``): ATen operators, functionalized, with a signature that names the
 parameters, buffers, buffer updates and parameter gradients. Every operator is then run
 on real tensors once to learn which outputs alias an existing storage (views and aliases
-are folded into the tensor that owns the storage) and how many bytes each output holds.
+are folded into the tensor that owns the storage) and how many bytes each output holds;
+a call that repeats an earlier one is not run again (repeats.py).
 Multi-output operators are split so that outputs with different lifetimes are separate
 nodes. profile.py measures each node; graph.py writes the contract JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import operator
 import time
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Un
 
 import torch
 import torch.fx
+import torch.fx.config
 from torch._functorch.aot_autograd import aot_export_module
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.nn.utils.stateless import _reparametrize_module
@@ -27,6 +32,7 @@ from .graph import to_graph
 from .options import discover
 from .profile import measure
 from .program import Constant, Held, NodeSpec, Program, Resident, Unused, View, output_mask_position
+from .repeats import RepeatedCalls
 from .storage import storage_bytes, storage_key
 
 __all__ = ["capture", "CapturedStep"]
@@ -45,6 +51,8 @@ class CapturedStep:
     fx_seconds: float = 0.0
     profile_seconds: float = 0.0
     capture_seconds: float = 0.0
+    # Operator runs saved because a repeated call reused its first run's outputs.
+    reused_calls: int = 0
 
     @property
     def model(self) -> torch.nn.Module:
@@ -60,6 +68,27 @@ class CapturedStep:
         return self.graph
 
 
+def _without_cyclic_gc(function: Callable) -> Callable:
+    """Runs a function with Python's cycle collector paused. A capture builds large fx
+    graphs and many small objects; each full collection walks them all, so with the
+    collector on the time grows faster than the depth (a 32-layer decoder spent more
+    than a tenth of its capture in three full collections). It also keeps collections
+    out of the timed operator runs. Reference counting still frees everything else."""
+
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return paused
+
+
+@_without_cyclic_gc
 def capture(
     model: torch.nn.Module,
     example_inputs: Union[torch.Tensor, Sequence[torch.Tensor]],
@@ -71,12 +100,16 @@ def capture(
     name: Optional[str] = None,
     temporaries: bool = True,
     options: bool = False,
+    reuse_repeats: bool = True,
 ) -> CapturedStep:
     """Traces model + loss_fn(output, *targets) + gradients w.r.t. the parameters at ATen
     level and returns the CapturedStep whose ``graph`` is the contract JSON. With
     temporaries (the default) each node's workspaceBytes includes what its operator
     allocates inside itself, from the allocator trace. With options, nodes also carry the
-    encodings and alternatives options.py measures (the contract's node options)."""
+    encodings and alternatives options.py measures (the contract's node options). With
+    reuse_repeats (the default) a call that repeats an earlier one reuses its outputs
+    instead of running again; False runs every operator (the same graph, slower: for
+    comparison). Options read the real outputs (signs, nonzeros), so they run every operator."""
     started = time.perf_counter()
     inputs, target_tuple = _as_tuple(example_inputs), _as_tuple(targets)
     gm, signature = _trace(model, loss_fn, inputs, target_tuple)
@@ -90,7 +123,8 @@ def capture(
         optimizer_bytes=_optimizer_state_bytes(optimizer),
     )
     names = _Names(signature)
-    values = _Tracer(program, names).run()
+    tracer = _Tracer(program, names, RepeatedCalls(reuse_repeats and not options))
+    values = tracer.run()
     _name_outputs(program, names)
     keep = _keep_nodes(program)
     _assign_kinds(program)
@@ -107,6 +141,7 @@ def capture(
         fx_seconds=traced - started,
         profile_seconds=done - built,
         capture_seconds=done - started,
+        reused_calls=tracer.repeats.reused,
     )
 
 
@@ -154,7 +189,9 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
 
     The step is traced on fake tensors (shapes, no data): aot_export_module traces the
     module, then traces the joint graph again to flatten it, and with real tensors that
-    second trace would run a whole training step. The model's own tensors are untouched."""
+    second trace would run a whole training step. The model's own tensors are untouched.
+    No stack traces are recorded on the fx nodes: nothing reads them, and extracting one
+    per node is a tenth of the tracing time."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
     fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
     fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
@@ -163,8 +200,18 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
         for name, tensor in [*wrapper.named_parameters(remove_duplicate=False), *wrapper.named_buffers(remove_duplicate=False)]
     }
     fake_args = tuple(fake(tensor) for tensor in (*inputs, *targets))
-    with _reparametrize_module(wrapper, state, tie_weights=True):
+    with _reparametrize_module(wrapper, state, tie_weights=True), _without_stack_traces():
         return aot_export_module(wrapper, fake_args, trace_joint=True, output_loss_index=0)
+
+
+@contextlib.contextmanager
+def _without_stack_traces():
+    previous = torch.fx.config.do_not_emit_stack_traces
+    torch.fx.config.do_not_emit_stack_traces = True
+    try:
+        yield
+    finally:
+        torch.fx.config.do_not_emit_stack_traces = previous
 
 
 class _Names:
@@ -184,11 +231,13 @@ class _Names:
 
 class _Tracer:
     """Runs the traced program once on real tensors, sets each fx node's source, folds
-    aliases into the storage owner and splits multi-output operators into contract nodes."""
+    aliases into the storage owner and splits multi-output operators into contract nodes.
+    A repeated call that made fresh tensors gets its first run's outputs (RepeatedCalls)."""
 
-    def __init__(self, program: Program, names: _Names):
+    def __init__(self, program: Program, names: _Names, repeats: RepeatedCalls):
         self.program = program
         self.names = names
+        self.repeats = repeats
         self.residents = program.resident_values()
         self.values: Dict[torch.fx.Node, Any] = {}
         self.owned: Set[Tuple[str, int]] = set()  # storages that some source owns
@@ -238,8 +287,13 @@ class _Tracer:
         resolve = lambda value: self.values[value] if isinstance(value, torch.fx.Node) else value  # noqa: E731
         args = torch.fx.node.map_aggregate(node.args, resolve)
         kwargs = torch.fx.node.map_aggregate(node.kwargs, resolve)
-        with torch.no_grad():
-            out = node.target(*args, **kwargs)
+        key = self.repeats.key(node.target, args, kwargs)
+        out = self.repeats.stand_in(key)
+        # A stand-in is fresh by construction, though its storage is the first run's.
+        reused = out is not None
+        if not reused:
+            with torch.no_grad():
+                out = node.target(*args, **kwargs)
         if node.target is operator.getitem and node.args[0] in self.multi_output:
             # Its source is set with the contract node that holds this output.
             self.getters.setdefault(node.args[0], {})[node.args[1]] = node
@@ -252,13 +306,14 @@ class _Tracer:
             # No memory (an assertion, a size): the value is fixed at trace time.
             self._set(node, Constant(out), out)
             return
-        aliased = [tensor for tensor in tensors if storage_key(tensor) in self.owned]
+        aliased = [] if reused else [tensor for tensor in tensors if storage_key(tensor) in self.owned]
         if len(aliased) == len(tensors):
             self._set(node, View(), out)
             return
         if aliased:
             raise NotImplementedError(f"memplan capture: {node.name} returns both fresh and aliased tensors")
         self.values[node] = out
+        self.repeats.remember(key, out)
         self.producers.append((node, outs, is_tuple))
         if is_tuple:
             self.multi_output.add(node)

@@ -23,7 +23,7 @@ from .graph import NodeMeasure
 from .program import NodeSpec, Program, held_indices, run_operator
 from .storage import storage_bytes
 
-__all__ = ["call_signature", "measure"]
+__all__ = ["call_signature", "measure", "operator_signature"]
 
 
 def measure(program: Program, values: Dict[torch.fx.Node, Any], repeats: int, temporaries: bool = True) -> Dict[str, NodeMeasure]:
@@ -115,6 +115,12 @@ def call_signature(call: Call) -> Hashable:
     """Calls with equal signatures run the same computation on equally shaped data."""
     spec = call.spec
     return (str(spec.fx_node.target), spec.select, spec.mask, _describe(call.args), _describe(call.kwargs))
+
+
+def operator_signature(target: Any, args: Any, kwargs: Dict[str, Any]) -> Hashable:
+    """Operator calls with equal signatures make outputs of equal layouts and storage bytes,
+    fresh or aliasing the same arguments."""
+    return (str(target), _describe(args), _describe(kwargs))
 
 
 def _time(program: Program, call: Call, repeats: int) -> Tuple[float, int]:

@@ -1,6 +1,6 @@
-"""The plugin's modules import one way: capture -> options -> profile -> graph over
-program and storage; execute beside them (with options' kernels); optimize and planning on
-top. No module imports another inside a function."""
+"""The plugin's modules import one way: capture -> repeats, options -> profile -> graph
+over program and storage; execute beside them (with options' kernels); optimize and
+planning on top. No module imports another inside a function."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ ALLOWED = {
     "graph": {"program"},
     "profile": {"allocator", "graph", "program", "storage"},
     "options": {"allocator", "profile", "program", "storage"},
-    "capture": {"graph", "options", "profile", "program", "storage"},
+    "repeats": {"profile"},
+    "capture": {"graph", "options", "profile", "program", "repeats", "storage"},
     "execute": {"allocator", "graph", "options", "program", "storage"},
     "planning": {"capture"},
     "optimize": {"capture", "execute", "planning"},
