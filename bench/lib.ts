@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { gunzipSync } from 'node:zlib';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
@@ -47,10 +48,11 @@ export interface BenchGraph {
   graph: IndexedGraph;
 }
 
-/** Reads and imports one graph file (contract Graph or node-link JSON). */
+/** Reads and imports one graph file (contract Graph or node-link JSON; gzipped when it ends in .gz). */
 export function loadGraphFile(path: string): BenchGraph {
-  const graph = importGraph(JSON.parse(readFileSync(path, 'utf8')));
-  return { name: path.replace(/^.*\//, '').replace(/\.json$/, ''), path, graph };
+  const bytes = readFileSync(path);
+  const graph = importGraph(JSON.parse((path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')));
+  return { name: path.replace(/^.*\//, '').replace(/\.json(\.gz)?$/, ''), path, graph };
 }
 
 /** Every *.json graph of a directory, smallest first (then by name). */

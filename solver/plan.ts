@@ -9,7 +9,7 @@ import { noRematPeak } from './schedule/no-remat.js';
 import { DEFAULT_TIME_LIMIT_SECONDS, MAX_STRATEGY_NAME_LENGTH, MAX_TIME_LIMIT_SECONDS, OPTIMAL_GAP } from './limits.js';
 import type { IndexedGraph } from './graph/validate.js';
 import { boundScope, type Plan, type PlanStatus } from './plan-schema.js';
-import { simulateIndexed, toSchedule } from './schedule/simulate.js';
+import { type IndexedStep, simulateIndexed, toSchedule } from './schedule/simulate.js';
 import { TransferSchema, type Transfer } from './schedule/types.js';
 import { getStrategy, strategyNames } from './strategies/registry.js';
 import type { ProgressEvent, StrategyContext, StrategyOutcome } from './strategies/types.js';
@@ -61,6 +61,8 @@ export type Budget = ResolvedBudget;
 export interface PlanHooks {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Schedules to start from (auto offers them first); one that does not replay legally with the request's link is left out. */
+  seeds?: readonly IndexedStep[][];
 }
 
 /** Resolves a budget to bytes (a fraction is of the no-remat peak). */
@@ -115,6 +117,7 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
     signal: hooks.signal,
     onProgress: hooks.onProgress,
     startedAt: Date.now(),
+    seeds: hooks.seeds?.filter((steps) => simulateIndexed(graph, steps, { transfer }).ok),
   };
   const outcome = await strategy.run(context);
   // A plan with a non-finite figure is never returned: the numbers were too far apart.

@@ -208,7 +208,10 @@ const PHASES: readonly Phase[] = [
 
 /** The portfolio run: every phase that applies and can run, then the best plan and bound. */
 function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
-  return runPhases(new PhasedRun(context, AUTO_MARGIN_SECONDS), PHASES, 'auto');
+  const run = new PhasedRun(context, AUTO_MARGIN_SECONDS);
+  // The caller's plans (a sweep's plans at smaller budgets) come first: every later phase starts from the best of them.
+  for (const seed of context.seeds ?? []) run.incumbent.offer(seed, 'seed');
+  return runPhases(run, PHASES, 'auto');
 }
 
 export const auto: Strategy = {

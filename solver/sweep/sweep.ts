@@ -1,0 +1,182 @@
+// sweep(graph, options) -> the plans along a budget axis in one request (../shared/DESIGN.md,
+// "Sweeps"). The budgets are solved in increasing order on one BudgetAxis (axis.ts): each
+// is seeded with the plans of the smaller budgets, skipped when a smaller budget's plan is
+// already proven there, and given an equal share of the time left. Then every point gets
+// the best plan that fits it and the best bound carried down from larger budgets, so
+// makespans never increase with the budget and bounds never decrease as it shrinks. The
+// inverse questions (inverse.ts) search the same axis with what is left of the time.
+import { budgetBytes as bytesOfBudget } from '../budget.js';
+import { MemplanError } from '../errors.js';
+import { assertFinite } from '../finite.js';
+import type { IndexedGraph } from '../graph/validate.js';
+import { INVERSE_TIME_SHARE, MIN_REFINE_SECONDS, SWEEP_MARGIN_SECONDS, SWEEP_MARGIN_SHARE } from '../limits.js';
+import type { Plan } from '../plan-schema.js';
+import { resolveTransfer } from '../plan.js';
+import { getStrategy, strategyNames } from '../strategies/registry.js';
+import type { ProgressEvent } from '../strategies/types.js';
+import { Clock } from '../util/clock.js';
+import { BudgetAxis, type Evaluation } from './axis.js';
+import { kneeIndex, paretoIndices } from './front.js';
+import { smallestBudgetWithin, smallestFeasibleBudget } from './inverse.js';
+import { type ParsedSweepOptions, type SweepOptions, SweepOptionsSchema, type SweepPoint, type SweepResult } from './schema.js';
+
+export interface SweepHooks {
+  signal?: AbortSignal;
+  /** One 'point' event per budget done, and one per inverse question answered. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * A sweep's result and its plans: each point and answer with a plan names it by its index
+ * in `plans` as planId ("0", "1", ...); the service stores them and renames the ids.
+ */
+export interface SweepOutcome {
+  result: SweepResult;
+  plans: Plan[];
+}
+
+/** Parses sweep options; errors name the field (MEMPLAN_ERR_INVALID_BUDGET for budgets). */
+export function parseSweepOptions(raw: SweepOptions): ParsedSweepOptions {
+  const parsed = SweepOptionsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue.path.join('.') || '(root)';
+  if (issue.path[0] === 'budgets' && issue.code === 'custom')
+    throw new MemplanError('MEMPLAN_ERR_INVALID_BUDGET', { detail: `${path}: ${issue.message}` });
+  throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path, detail: issue.message });
+}
+
+/** The distinct budgets of a sweep in bytes, increasing. */
+export function sweepBudgets(
+  options: Pick<ParsedSweepOptions, 'budgets'>,
+  axis: { floorBytes: number; noRematPeakBytes: number },
+): number[] {
+  const peak = axis.noRematPeakBytes;
+  let budgets: number[];
+  if (Array.isArray(options.budgets)) budgets = options.budgets.map((budget) => bytesOfBudget(budget, peak));
+  else {
+    const { from, to, points } = options.budgets;
+    const low = from === 'floor' ? axis.floorBytes : bytesOfBudget(from, peak);
+    const high = bytesOfBudget(to, peak);
+    const [start, end] = low <= high ? [low, high] : [high, low];
+    budgets = Array.from({ length: points }, (_, index) => Math.round(start + ((end - start) * index) / (points - 1)));
+  }
+  return [...new Set(budgets)].sort((a, b) => a - b);
+}
+
+/** Runs a sweep; see the module comment. Throws MEMPLAN_ERR_* for bad options. */
+export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks: SweepHooks = {}): Promise<SweepOutcome> {
+  const started = Date.now();
+  const options = parseSweepOptions(rawOptions);
+  const strategy = getStrategy(options.strategy);
+  if (!strategy) throw new MemplanError('MEMPLAN_ERR_UNKNOWN_STRATEGY', { strategy: options.strategy, known: strategyNames().join(', ') });
+  const transfer = resolveTransfer(options.transfer);
+  const axis = new BudgetAxis(graph, {
+    strategy,
+    transfer,
+    relativeGap: options.relativeGap,
+    formulation: options.formulation,
+    signal: hooks.signal,
+  });
+  const budgets = sweepBudgets(options, axis);
+  const clock = new Clock(options.timeLimitSeconds, started, Math.min(SWEEP_MARGIN_SECONDS, SWEEP_MARGIN_SHARE * options.timeLimitSeconds));
+  const questions = (options.maxOverhead !== undefined ? 1 : 0) + (options.smallestFeasible ? 1 : 0);
+  const pointShare = budgets.length === 0 ? 0 : questions > 0 ? 1 - INVERSE_TIME_SHARE : 1;
+  const pointsDeadline = Clock.deadline(pointShare * clock.left());
+  const report = (event: Omit<ProgressEvent, 'elapsedSeconds'>) => hooks.onProgress?.({ ...event, elapsedSeconds: clock.elapsed() });
+
+  // The points, in increasing budget: each seeded with the plans below it.
+  const own: (Evaluation | undefined)[] = budgets.map(() => undefined);
+  for (let index = 0; index < budgets.length; index++) {
+    if (hooks.signal?.aborted) break;
+    const budget = budgets[index];
+    if (!axis.closedAt(budget)) {
+      const open = budgets.slice(index).filter((later) => !axis.closedAt(later)).length;
+      own[index] = await axis.evaluate(budget, Clock.secondsTo(pointsDeadline) / Math.max(1, open));
+    }
+    const best = axis.bestPlanAt(budget);
+    const gap = axis.gapAt(budget);
+    report({
+      kind: 'point',
+      point: index,
+      points: budgets.length,
+      budgetBytes: budget,
+      makespan: best?.makespan,
+      bound: best ? axis.boundAt(budget, best.makespan).makespan : undefined,
+      gap: Number.isFinite(gap) ? gap : undefined,
+      message: `point ${index + 1}/${budgets.length} at ${((100 * budget) / axis.noRematPeakBytes).toFixed(1)} %: ${
+        best ? `${(best.makespan / axis.baseCost).toFixed(4)}x, gap ${(100 * gap).toFixed(2)} %` : 'no plan'
+      }`,
+    });
+  }
+
+  // Time left over (points closed early give theirs up): the points that ran out of time
+  // again, widest gap first, each with an equal share, seeded with everything found since.
+  const pending = budgets
+    .map((budget, index) => ({ budget, index, gap: axis.gapAt(budget) }))
+    .filter(({ budget, index }) => own[index]?.ranOut && !axis.closedAt(budget))
+    .sort((a, b) => b.gap - a.gap);
+  for (let at = 0; at < pending.length; at++) {
+    const seconds = Clock.secondsTo(pointsDeadline) / (pending.length - at);
+    if (hooks.signal?.aborted || seconds < MIN_REFINE_SECONDS) break;
+    const { budget, index } = pending[at];
+    if (axis.closedAt(budget)) continue;
+    const again = await axis.evaluate(budget, seconds);
+    own[index] = { ...again, seconds: again.seconds + (own[index]?.seconds ?? 0), found: again.found ?? own[index]?.found };
+  }
+
+  // The inverse questions share what is left.
+  const plans: Plan[] = [];
+  const keep = (plan: Plan): string => {
+    plans.push(plan);
+    return String(plans.length - 1);
+  };
+  let maxOverhead: SweepResult['maxOverhead'];
+  let smallestFeasible: SweepResult['smallestFeasible'];
+  if (options.maxOverhead !== undefined && !hooks.signal?.aborted) {
+    const deadline = Clock.deadline(clock.left() / (options.smallestFeasible ? 2 : 1));
+    const { answer, plan } = await smallestBudgetWithin(axis, options.maxOverhead, deadline);
+    maxOverhead = { ...answer, planId: keep(plan) };
+    report({ kind: 'point', budgetBytes: answer.budgetBytes, message: `max overhead: ${answer.statement}` });
+  }
+  if (options.smallestFeasible && !hooks.signal?.aborted) {
+    const { answer, plan } = await smallestFeasibleBudget(axis, Clock.deadline(clock.left()));
+    smallestFeasible = { ...answer, planId: keep(plan) };
+    report({ kind: 'point', budgetBytes: answer.foundBytes, message: `smallest feasible: ${answer.statement}` });
+  }
+
+  // Every point from everything the axis learned (the inverse searches included).
+  const points: SweepPoint[] = budgets.map((budget, index) => {
+    const plan = axis.planAt(budget, own[index]);
+    const point: SweepPoint = {
+      budgetBytes: budget,
+      fraction: budget / axis.noRematPeakBytes,
+      status: plan.status,
+      predicted: plan.predicted,
+      bound: plan.bound,
+      smallestPeakBytes: plan.smallestPeakBytes,
+      seconds: own[index]?.seconds ?? 0,
+      message: plan.message,
+    };
+    if (plan.predicted) point.planId = keep(plan);
+    return point;
+  });
+  const curve = points.map((point) => ({ budgetBytes: point.budgetBytes, makespan: point.predicted?.makespan }));
+  const pareto = paretoIndices(curve);
+  const result: SweepResult = {
+    strategy: strategy.name,
+    transfer,
+    floorBytes: axis.floorBytes,
+    noRematPeakBytes: axis.noRematPeakBytes,
+    baseCost: axis.baseCost,
+    points,
+    pareto,
+    knee: kneeIndex(curve, pareto, axis, options.kneeSlope),
+    kneeSlope: options.kneeSlope,
+    maxOverhead,
+    smallestFeasible,
+    timeLimitSeconds: options.timeLimitSeconds,
+    wallSeconds: clock.elapsed(),
+  };
+  return { result: assertFinite('sweep', result), plans: plans.map((plan) => assertFinite('plan', plan)) };
+}
