@@ -371,5 +371,11 @@ export const SWEEP_MARGIN_SECONDS = 5;
 /** The shortest time limit a sweep gives one evaluation, even when its time is spent: the baselines still run. */
 export const MIN_SWEEP_EVALUATION_SECONDS = 0.2;
 
-/** A sweep spends its time left on the points that ran out of time only when each would get at least this many seconds more. */
+/** A sweep spends its time left on its open points only when each would get at least this many seconds. */
 export const MIN_REFINE_SECONDS = 1;
+
+/** An open point is solved again only with at least this many times the time limit it had (less is the same run again). */
+export const REFINE_GROWTH = 1.5;
+
+/** Rounds of solving open points again with the time left over. */
+export const MAX_REFINE_ROUNDS = 3;

@@ -190,3 +190,40 @@ export class TupleHeap<T extends readonly number[]> {
     return top;
   }
 }
+
+/** Least total compute cost of any legal remat schedule within `budget` (residentBytes included); Infinity when none. */
+export function exhaustiveOptimum(graph: IndexedGraph, budget: number): number {
+  const size = graph.size;
+  const available = budget - graph.residentBytes;
+  const all = (1 << size) - 1;
+  let keepMask = 0;
+  for (let node = 0; node < size; node++) if (graph.keep[node]) keepMask |= 1 << node;
+  const inputMask = graph.inputs.map((inputs) => inputs.reduce((mask, input) => mask | (1 << input), 0));
+  const dist = new Map<number, number>();
+  const heap = new TupleHeap<[number, number, number]>();
+  const push = (item: [number, number, number]) => heap.push(item);
+  const pop = () => heap.pop();
+  const relax = (cost: number, device: number, computed: number) => {
+    const key = device * 2 ** size + computed;
+    const known = dist.get(key);
+    if (known !== undefined && known <= cost) return;
+    dist.set(key, cost);
+    push([cost, device, computed]);
+  };
+  relax(0, 0, 0);
+  while (heap.size) {
+    const [cost, device, computed] = pop();
+    if (dist.get(device * 2 ** size + computed)! < cost) continue;
+    if (computed === all && (device & keepMask) === keepMask) return cost;
+    let live = 0;
+    for (let node = 0; node < size; node++) if (device & (1 << node)) live += graph.bytes[node];
+    for (let node = 0; node < size; node++) {
+      const bit = 1 << node;
+      if (device & bit) relax(cost, device & ~bit, computed);
+      else if ((device & inputMask[node]) === inputMask[node] && (!(computed & bit) || graph.recomputable[node])) {
+        if (live + graph.bytes[node] + graph.workspace[node] <= available) relax(cost + graph.cost[node], device | bit, computed | bit);
+      }
+    }
+  }
+  return Infinity;
+}

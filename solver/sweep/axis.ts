@@ -27,6 +27,8 @@ export interface AxisPlan {
   makespan: number;
   /** Where it was found, for messages ("auto at 123456 bytes"). */
   from: string;
+  /** The budget of the evaluation that found it (undefined: not an evaluation's). */
+  foundAt?: number;
 }
 
 /** What one evaluation proved at its budget (and so at every smaller one). */
@@ -44,6 +46,8 @@ interface Proof {
 export interface Evaluation {
   budgetBytes: number;
   seconds: number;
+  /** The time limit it was given. */
+  limitSeconds: number;
   /** The plan it found (fitting its budget), if any. */
   found?: AxisPlan;
   /** It proved that no plan fits. */
@@ -97,10 +101,10 @@ export class BudgetAxis {
   }
 
   /** Replays a schedule and keeps it unless a known plan is at least as good in both peak and makespan. */
-  addPlan(steps: IndexedStep[], from: string): AxisPlan | undefined {
+  addPlan(steps: IndexedStep[], from: string, foundAt?: number): AxisPlan | undefined {
     const replay = simulateIndexed(this.graph, steps, { transfer: this.settings.transfer });
     if (!replay.ok) return undefined;
-    const plan: AxisPlan = { steps, peakBytes: replay.figures.peakBytes, makespan: replay.figures.makespan, from };
+    const plan: AxisPlan = { steps, peakBytes: replay.figures.peakBytes, makespan: replay.figures.makespan, from, foundAt };
     if (this.plans.some((known) => known.peakBytes <= plan.peakBytes && known.makespan <= plan.makespan)) return undefined;
     this.plans = this.plans.filter((known) => !(plan.peakBytes <= known.peakBytes && plan.makespan <= known.makespan));
     this.plans.push(plan);
@@ -228,7 +232,7 @@ export class BudgetAxis {
       startedAt: started,
       seeds: this.seedsAt(budgetBytes),
     };
-    const evaluation: Evaluation = { budgetBytes, seconds: 0, provenInfeasible: false, ranOut: false, stoppedEarly: false };
+    const evaluation: Evaluation = { budgetBytes, seconds: 0, limitSeconds, provenInfeasible: false, ranOut: false, stoppedEarly: false };
     try {
       // Already closed by what the axis knows: nothing to run.
       if (!controller.signal.aborted) {
@@ -238,11 +242,13 @@ export class BudgetAxis {
         if (outcome.kind === 'schedule') {
           const replay = simulateIndexed(this.graph, outcome.steps, { transfer: this.settings.transfer });
           if (replay.ok && replay.figures.peakBytes <= budgetBytes) {
-            evaluation.found = this.addPlan(outcome.steps, `${this.settings.strategy.name} at ${budgetBytes} bytes`) ?? {
+            const from = `${this.settings.strategy.name} at ${budgetBytes} bytes`;
+            evaluation.found = this.addPlan(outcome.steps, from, budgetBytes) ?? {
               steps: outcome.steps,
               peakBytes: replay.figures.peakBytes,
               makespan: replay.figures.makespan,
-              from: `${this.settings.strategy.name} at ${budgetBytes} bytes`,
+              from,
+              foundAt: budgetBytes,
             };
           }
           if (outcome.status === 'timeLimit') evaluation.ranOut = true;
@@ -321,7 +327,7 @@ export class BudgetAxis {
     const bound = this.boundAt(budgetBytes, best.makespan);
     const gap = best.makespan > 0 ? Math.max(0, (best.makespan - bound.makespan) / best.makespan) : 0;
     const closed = gap <= Math.max(this.settings.relativeGap, OPTIMAL_GAP);
-    const own = evaluation?.found === best;
+    const own = best.foundAt === budgetBytes;
     return finalizePlan(
       this.graph,
       {

@@ -70,7 +70,7 @@ export async function smallestBudgetWithin(axis: BudgetAxis, cap: number, deadli
   const budgetBytes = best.peakBytes;
   const plan = axis.planAt(budgetBytes);
   const target = budgetBytes - resolution;
-  const capText = `${(100 * cap).toFixed(2)} %`;
+  const capText = `${(100 * cap).toFixed(3).replace(/\.?0+$/, '')} %`;
   const below = describeBelow(axis, target, within, noneFound, capText);
   const provenBelow = largestProven(axis, proves, budgetBytes);
   const answer: OverheadAnswer = {
@@ -85,7 +85,7 @@ export async function smallestBudgetWithin(axis: BudgetAxis, cap: number, deadli
     seconds: (Date.now() - started) / 1000,
     statement:
       `the smallest budget found with a plan within ${capText} of baseCost is ${budgetBytes} bytes ` +
-      `(${percentOf(budgetBytes, axis.noRematPeakBytes)} of the no-remat peak; overhead ${(100 * (plan.predicted!.overheadRatio - 1)).toFixed(2)} %); ` +
+      `(${percentOf(budgetBytes, axis.noRematPeakBytes)} of the no-remat peak; overhead ${(100 * (plan.predicted!.overheadRatio - 1)).toFixed(3)} %); ` +
       below.statement,
   };
   return { answer, plan };
@@ -141,22 +141,22 @@ function describeBelow(
       boundOverheadRatio: allBound.makespan / axis.baseCost,
       proven: true,
       reason: 'bound',
-      statement: `at ${at} no plan within ${capText} exists: every schedule takes at least ${(100 * (allBound.makespan / axis.baseCost - 1)).toFixed(2)} % over baseCost (${allBound.source} bound)`,
+      statement: `at ${at} no plan within ${capText} exists: every schedule takes at least ${(100 * (allBound.makespan / axis.baseCost - 1)).toFixed(3)} % over baseCost (${allBound.source} bound)`,
     };
   }
   const searched = noneFound.some((budget) => budget >= target) || axis.evaluations.some((evaluation) => evaluation.budgetBytes >= target);
   const classNote =
     !within(bound.makespan) && bound.source !== allBound.source
-      ? ` (no plan of Checkmate's class is within it: its ${bound.source} bound is ${(100 * (bound.makespan / axis.baseCost - 1)).toFixed(2)} % over)`
+      ? ` (no plan of Checkmate's class is within it: its ${bound.source} bound is ${(100 * (bound.makespan / axis.baseCost - 1)).toFixed(3)} % over)`
       : '';
   const bestNote = best
-    ? `; the best plan found there is ${(100 * (best.makespan / axis.baseCost - 1)).toFixed(2)} % over`
+    ? `; the best plan found there is ${(100 * (best.makespan / axis.baseCost - 1)).toFixed(3)} % over`
     : '; no plan fitting it was found';
   return {
     ...common,
     proven: false,
     reason: 'none-found',
-    statement: `at ${at} no plan within ${capText} was found${searched ? '' : ' (the time ran out before a search there)'}, and none is proven impossible: the best bound over every schedule is ${(100 * (allBound.makespan / axis.baseCost - 1)).toFixed(2)} % over baseCost${classNote}${bestNote}`,
+    statement: `at ${at} no plan within ${capText} was found${searched ? '' : ' (the time ran out before a search there)'}, and none is proven impossible: the best bound over every schedule is ${(100 * (allBound.makespan / axis.baseCost - 1)).toFixed(3)} % over baseCost${classNote}${bestNote}`,
   };
 }
 

@@ -72,49 +72,53 @@ export const SweepRangeSchema = z
 const { strategy, relativeGap, formulation, transfer } = PlanOptionsSchema.shape;
 
 /** A sweep's options: the budgets, the strategy options of a plan, and the inverse questions. */
-export const SweepOptionsSchema = z
-  .object({
-    budgets: z
-      .union([z.array(BudgetSchema).max(MAX_SWEEP_POINTS), SweepRangeSchema])
-      .prefault({})
-      .describe(
-        'A list of budgets, or {from, to, points}; default {from: "floor", to: "100%", points: 10}. Points come back in increasing ' +
-          'budget, one per distinct budget. An empty list asks the inverse questions only.',
-      ),
-    strategy,
-    timeLimitSeconds: PlanOptionsSchema.shape.timeLimitSeconds.describe(
-      'Wall-clock limit for the whole sweep, points and inverse questions together, in seconds (a service may set a lower cap)',
+export const SweepOptionsObject = z.object({
+  budgets: z
+    .union([z.array(BudgetSchema).max(MAX_SWEEP_POINTS), SweepRangeSchema])
+    .prefault({})
+    .describe(
+      'A list of budgets, or {from, to, points}; default {from: "floor", to: "100%", points: 10}. Points come back in increasing ' +
+        'budget, one per distinct budget. An empty list asks the inverse questions only.',
     ),
-    relativeGap,
-    formulation,
-    transfer,
-    maxOverhead: OverheadCapSchema.optional().describe(
-      'Also answer: the smallest budget whose plan stays within this overhead, bracketed with a statement about the budget 1 % of ' +
-        'the no-remat peak below it (a proof that none exists there, or that none was found)',
+  strategy,
+  timeLimitSeconds: PlanOptionsSchema.shape.timeLimitSeconds.describe(
+    'Wall-clock limit for the whole sweep, points and inverse questions together, in seconds (a service may set a lower cap)',
+  ),
+  relativeGap,
+  formulation,
+  transfer,
+  maxOverhead: OverheadCapSchema.optional().describe(
+    'Also answer: the smallest budget whose plan stays within this overhead, bracketed with a statement about the budget 1 % of ' +
+      'the no-remat peak below it (a proof that none exists there, or that none was found)',
+  ),
+  smallestFeasible: z
+    .boolean()
+    .default(false)
+    .describe('Also answer: the smallest feasible budget, bracketed (the proven floor, the smallest budget with a plan found)'),
+  kneeSlope: z
+    .number()
+    .min(0)
+    .max(1000)
+    .default(DEFAULT_KNEE_SLOPE)
+    .describe(
+      'The knee is the first Pareto point after which more memory buys less than this much time per budget (time as a fraction ' +
+        'of baseCost, budget as a fraction of the no-remat peak): 0.1, the default, is 1 % of time per 10 % of budget',
     ),
-    smallestFeasible: z
-      .boolean()
-      .default(false)
-      .describe('Also answer: the smallest feasible budget, bracketed (the proven floor, the smallest budget with a plan found)'),
-    kneeSlope: z
-      .number()
-      .min(0)
-      .max(1000)
-      .default(DEFAULT_KNEE_SLOPE)
-      .describe(
-        'The knee is the first Pareto point after which more memory buys less than this much time per budget (time as a fraction ' +
-          'of baseCost, budget as a fraction of the no-remat peak): 0.1, the default, is 1 % of time per 10 % of budget',
-      ),
-  })
-  .refine(
-    (options) =>
-      !Array.isArray(options.budgets) || options.budgets.length > 0 || options.maxOverhead !== undefined || options.smallestFeasible,
-    {
-      message: 'an empty budget list needs an inverse question (maxOverhead or smallestFeasible)',
-      path: ['budgets'],
-    },
-  )
-  .meta({ id: 'SweepOptions' });
+});
+
+/** True when the options ask something: budgets, or an inverse question with an empty budget list. */
+export function asksSomething(options: { budgets: unknown[] | object; maxOverhead?: number; smallestFeasible: boolean }): boolean {
+  return !Array.isArray(options.budgets) || options.budgets.length > 0 || options.maxOverhead !== undefined || options.smallestFeasible;
+}
+
+/** The message and path of the check above. */
+export const ASKS_SOMETHING = {
+  message: 'an empty budget list needs an inverse question (maxOverhead or smallestFeasible)',
+  path: ['budgets'],
+};
+
+/** A sweep's options: the budgets, the strategy options of a plan, and the inverse questions. */
+export const SweepOptionsSchema = SweepOptionsObject.refine(asksSomething, ASKS_SOMETHING).meta({ id: 'SweepOptions' });
 
 export type SweepOptions = z.input<typeof SweepOptionsSchema>;
 export type ParsedSweepOptions = z.output<typeof SweepOptionsSchema>;

@@ -9,7 +9,14 @@ import { budgetBytes as bytesOfBudget } from '../budget.js';
 import { MemplanError } from '../errors.js';
 import { assertFinite } from '../finite.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { INVERSE_TIME_SHARE, MIN_REFINE_SECONDS, SWEEP_MARGIN_SECONDS, SWEEP_MARGIN_SHARE } from '../limits.js';
+import {
+  INVERSE_TIME_SHARE,
+  MAX_REFINE_ROUNDS,
+  MIN_REFINE_SECONDS,
+  REFINE_GROWTH,
+  SWEEP_MARGIN_SECONDS,
+  SWEEP_MARGIN_SHARE,
+} from '../limits.js';
 import type { Plan } from '../plan-schema.js';
 import { resolveTransfer } from '../plan.js';
 import { getStrategy, strategyNames } from '../strategies/registry.js';
@@ -35,13 +42,30 @@ export interface SweepOutcome {
   plans: Plan[];
 }
 
-/** Parses sweep options; errors name the field (MEMPLAN_ERR_INVALID_BUDGET for budgets). */
+/** A zod issue as far as parsing got: a union's issue is replaced by that of the branch that matched the value's type. */
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  errors?: Issue[][];
+}
+
+function innermost(issue: Issue, above: PropertyKey[] = []): Issue {
+  const path = [...above, ...issue.path];
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return { ...issue, path };
+  const firsts = issue.errors.map((branch) => branch[0]).filter((first): first is Issue => first !== undefined);
+  const matched = (first: Issue) => !(first.path.length === 0 && (first.code === 'invalid_type' || first.code === 'invalid_value'));
+  const chosen = firsts.find((first) => first.code === 'custom') ?? firsts.find(matched) ?? firsts[0];
+  return chosen ? innermost(chosen, path) : { ...issue, path };
+}
+
+/** Parses sweep options; errors name the field (MEMPLAN_ERR_INVALID_BUDGET for a budget's form). */
 export function parseSweepOptions(raw: SweepOptions): ParsedSweepOptions {
   const parsed = SweepOptionsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  const issue = innermost(parsed.error.issues[0] as Issue);
   const path = issue.path.join('.') || '(root)';
-  if (issue.path[0] === 'budgets' && issue.code === 'custom')
+  if (issue.path[0] === 'budgets' && issue.path.length > 1 && issue.code === 'custom')
     throw new MemplanError('MEMPLAN_ERR_INVALID_BUDGET', { detail: `${path}: ${issue.message}` });
   throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path, detail: issue.message });
 }
@@ -110,21 +134,6 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
     });
   }
 
-  // Time left over (points closed early give theirs up): the points that ran out of time
-  // again, widest gap first, each with an equal share, seeded with everything found since.
-  const pending = budgets
-    .map((budget, index) => ({ budget, index, gap: axis.gapAt(budget) }))
-    .filter(({ budget, index }) => own[index]?.ranOut && !axis.closedAt(budget))
-    .sort((a, b) => b.gap - a.gap);
-  for (let at = 0; at < pending.length; at++) {
-    const seconds = Clock.secondsTo(pointsDeadline) / (pending.length - at);
-    if (hooks.signal?.aborted || seconds < MIN_REFINE_SECONDS) break;
-    const { budget, index } = pending[at];
-    if (axis.closedAt(budget)) continue;
-    const again = await axis.evaluate(budget, seconds);
-    own[index] = { ...again, seconds: again.seconds + (own[index]?.seconds ?? 0), found: again.found ?? own[index]?.found };
-  }
-
   // The inverse questions share what is left.
   const plans: Plan[] = [];
   const keep = (plan: Plan): string => {
@@ -143,6 +152,28 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
     const { answer, plan } = await smallestFeasibleBudget(axis, Clock.deadline(clock.left()));
     smallestFeasible = { ...answer, planId: keep(plan) };
     report({ kind: 'point', budgetBytes: answer.foundBytes, message: `smallest feasible: ${answer.statement}` });
+  }
+
+  // Time left over (points and questions done early give theirs up, and a strategy given
+  // little time skips its solvers): the open points again, widest gap first, in rounds, each time with
+  // an equal share when that is well above what the point had, seeded with everything found since.
+  for (let round = 0; round < MAX_REFINE_ROUNDS && !hooks.signal?.aborted; round++) {
+    const open = budgets
+      .map((budget, index) => ({ budget, index, gap: axis.gapAt(budget) }))
+      .filter(({ budget, index }) => own[index] !== undefined && !axis.closedAt(budget))
+      .sort((a, b) => b.gap - a.gap);
+    let refined = 0;
+    for (let at = 0; at < open.length; at++) {
+      const seconds = clock.left() / (open.length - at);
+      const { budget, index } = open[at];
+      const before = own[index]!;
+      if (hooks.signal?.aborted || seconds < MIN_REFINE_SECONDS) break;
+      if (axis.closedAt(budget) || seconds < REFINE_GROWTH * before.limitSeconds) continue;
+      const again = await axis.evaluate(budget, seconds);
+      own[index] = { ...again, seconds: again.seconds + before.seconds };
+      refined++;
+    }
+    if (refined === 0) break;
   }
 
   // Every point from everything the axis learned (the inverse searches included).

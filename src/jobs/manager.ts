@@ -8,6 +8,8 @@ import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepOptions, SweepResult } from '../../solver/sweep/schema.js';
+import type { SweepOutcome } from '../../solver/sweep/sweep.js';
 import type { JobState } from '../schemas/index.js';
 import type { WorkerPool } from './pool.js';
 import type { WireError } from './protocol.js';
@@ -25,6 +27,7 @@ function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<Progres
 export type JobEvent =
   | { event: 'progress'; data: ProgressEvent & { gap?: number } }
   | { event: 'plan'; data: Plan }
+  | { event: 'sweep'; data: SweepResult }
   | { event: 'error'; data: WireError }
   | { event: 'cancelled'; data: WireError };
 
@@ -40,6 +43,8 @@ interface LiveJob {
   listeners: Set<(event: JobEvent) => void>;
   waiters: Set<() => void>;
   plan?: Plan;
+  /** A sweep job's options (POST /v1/sweeps); absent for a plan job. */
+  sweep?: SweepOptions;
 }
 
 export interface ManagerOptions {
@@ -113,6 +118,8 @@ export class JobManager {
     graphHash: string;
     options: PlanOptions;
     baseCost: number;
+    /** Makes the job a sweep with these options. */
+    sweep?: SweepOptions;
   }): JobRecord {
     if (this.shuttingDown) throw new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN');
     let owned = 0;
@@ -126,8 +133,9 @@ export class JobManager {
       owner: input.owner,
       hash: input.hash,
       state: 'queued',
-      strategy: input.options.strategy ?? 'auto',
+      strategy: (input.sweep ?? input.options).strategy ?? 'auto',
       createdAt: Date.now(),
+      kind: input.sweep ? 'sweep' : undefined,
     };
     const job: LiveJob = {
       record,
@@ -136,6 +144,7 @@ export class JobManager {
       graphHash: input.graphHash,
       options: input.options,
       baseCost: input.baseCost,
+      sweep: input.sweep,
       events: [],
       listeners: new Set(),
       waiters: new Set(),
@@ -162,7 +171,7 @@ export class JobManager {
     record.startedAt = Date.now();
     record.progress = { elapsedSeconds: 0, bound: job.baseCost };
     this.store.saveJob(record);
-    const limit = (job.options.timeLimitSeconds ?? 60) + this.watchdogGraceSeconds;
+    const limit = ((job.sweep ?? job.options).timeLimitSeconds ?? 60) + this.watchdogGraceSeconds;
     const watchdog = setTimeout(() => {
       if (record.state !== 'running') return;
       this.pool.cancel(record.id);
@@ -173,23 +182,49 @@ export class JobManager {
       });
     }, limit * 1000);
     watchdog.unref();
-    this.pool.start(record.id, job.graph, job.options, {
-      onProgress: (event) => this.progress(job, event),
-      onDone: (plan) => {
-        clearTimeout(watchdog);
-        this.finish(job, 'done', { plan });
+    this.pool.start(
+      record.id,
+      job.graph,
+      job.options,
+      {
+        onProgress: (event) => this.progress(job, event),
+        onDone: (plan) => {
+          clearTimeout(watchdog);
+          this.finish(job, 'done', { plan });
+        },
+        onSweepDone: (outcome) => {
+          clearTimeout(watchdog);
+          this.finish(job, 'done', { sweep: outcome });
+        },
+        onFailed: (error) => {
+          clearTimeout(watchdog);
+          this.finish(job, 'failed', { error });
+        },
       },
-      onFailed: (error) => {
-        clearTimeout(watchdog);
-        this.finish(job, 'failed', { error });
-      },
-    });
+      job.sweep,
+    );
+  }
+
+  /** A sweep's progress: every point done is forwarded (a sweep's plans at different budgets are not one incumbent). */
+  private sweepProgress(job: LiveJob, event: Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'>): void {
+    if (event.kind !== 'point') return;
+    const progress = job.record.progress ?? { elapsedSeconds: 0 };
+    if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
+    if (event.point !== undefined) progress.pointsDone = event.point + 1;
+    if (event.points !== undefined) progress.points = event.points;
+    if (event.message) progress.message = event.message;
+    job.record.progress = progress;
+    this.emit(job, { event: 'progress', data: { ...event, elapsedSeconds: progress.elapsedSeconds } });
   }
 
   /** Folds an event into the job's progress; forwards only improvements. */
   private progress(job: LiveJob, rawEvent: ProgressEvent): void {
     // A figure that is not finite would not survive JSON: progress keeps finite ones only.
     const event = finiteOnly(rawEvent);
+    if (job.sweep) {
+      this.sweepProgress(job, event);
+      return;
+    }
     const progress = job.record.progress ?? { elapsedSeconds: 0 };
     if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
     let improved = false;
@@ -231,9 +266,61 @@ export class JobManager {
     for (const listener of job.listeners) listener(event);
   }
 
-  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; error?: WireError }): void {
+  /**
+   * Stores a finished sweep: each plan under the id `<job id>-<n>` (the points and answers
+   * name them so), then the result; a figure that is not finite fails the job instead.
+   */
+  private storeSweep(job: LiveJob, outcome: SweepOutcome): { result?: SweepResult; error?: WireError } {
+    const record = job.record;
+    const rename = (local?: string) => (local === undefined ? undefined : `${record.id}-${local}`);
+    try {
+      const result = assertFinite('sweep', {
+        ...outcome.result,
+        points: outcome.result.points.map((point) => ({ ...point, planId: rename(point.planId) })),
+        maxOverhead: outcome.result.maxOverhead && { ...outcome.result.maxOverhead, planId: rename(outcome.result.maxOverhead.planId) },
+        smallestFeasible: outcome.result.smallestFeasible && {
+          ...outcome.result.smallestFeasible,
+          planId: rename(outcome.result.smallestFeasible.planId),
+        },
+      });
+      const createdAt = record.finishedAt ?? Date.now();
+      const plans = outcome.plans.map((plan, index) => {
+        const id = rename(String(index))!;
+        return {
+          id,
+          owner: record.owner,
+          // Never served from the plan cache: a sweep point's plan answers its own budget within the sweep's time.
+          hash: `sweep:${id}`,
+          planText: JSON.stringify(assertFinite('plan', { ...plan, id })),
+          graphHash: job.graphHash,
+          graphText: job.graphText,
+          createdAt,
+        };
+      });
+      this.store.saveSweep({ id: record.id, owner: record.owner, resultText: JSON.stringify(result), createdAt, plans });
+      return { result };
+    } catch (problem) {
+      if (!isMemplanError(problem)) throw problem;
+      return { error: problem.toJSON() };
+    }
+  }
+
+  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; sweep?: SweepOutcome; error?: WireError }): void {
     const record = job.record;
     if (isTerminal(record.state)) return;
+    if (result.sweep) {
+      record.finishedAt = Date.now();
+      if (record.startedAt !== undefined && record.progress) record.progress.elapsedSeconds = (record.finishedAt - record.startedAt) / 1000;
+      if (record.startedAt !== undefined) this.observeSolve((record.finishedAt - record.startedAt) / 1000);
+      const stored = this.storeSweep(job, result.sweep);
+      if (stored.result) {
+        record.state = 'done';
+        this.store.saveJob(record);
+        this.emit(job, { event: 'sweep', data: stored.result });
+        this.close(job);
+      } else this.finish(job, 'failed', { error: stored.error });
+      return;
+    }
     const startedAt = record.startedAt;
     record.finishedAt = Date.now();
     if (startedAt !== undefined && record.progress) record.progress.elapsedSeconds = (record.finishedAt - startedAt) / 1000;
@@ -275,6 +362,12 @@ export class JobManager {
       this.store.saveJob(record);
       this.emit(job, { event: record.state === 'cancelled' ? 'cancelled' : 'error', data: record.error });
     }
+    this.close(job);
+  }
+
+  /** Wakes the job's waiters, drops its listeners and starts the next queued job. */
+  private close(job: LiveJob): void {
+    const record = job.record;
     for (const waiter of job.waiters) waiter();
     job.waiters.clear();
     job.listeners.clear();

@@ -9,6 +9,8 @@ import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepOptions } from '../../solver/sweep/schema.js';
+import type { SweepOutcome } from '../../solver/sweep/sweep.js';
 import type { ToMain, ToWorker, WireError } from './protocol.js';
 
 export interface PoolOptions {
@@ -24,6 +26,8 @@ export interface TaskHandlers {
   onStart?: () => void;
   onProgress: (event: ProgressEvent) => void;
   onDone: (plan: Plan) => void;
+  /** A sweep job's result and plans. */
+  onSweepDone?: (outcome: SweepOutcome) => void;
   onFailed: (error: WireError) => void;
 }
 
@@ -105,6 +109,7 @@ export class WorkerPool {
     }
     this.release(slot);
     if (message.type === 'done') handlers.onDone(message.plan);
+    else if (message.type === 'sweepDone') handlers.onSweepDone?.(message.outcome);
     else handlers.onFailed(message.error);
     if (message.type === 'failed' && message.fatal) {
       // The worker exits on its own; do not report its exit as a second failure.
@@ -139,8 +144,8 @@ export class WorkerPool {
     queueMicrotask(() => this.onIdle());
   }
 
-  /** Starts a job on a free worker; the caller checks hasCapacity() first. */
-  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers): void {
+  /** Starts a job on a free worker (a sweep when `sweep` is given); the caller checks hasCapacity() first. */
+  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers, sweep?: SweepOptions): void {
     if (!this.hasCapacity()) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'no free worker' });
     let slot = [...this.slots].find((candidate) => !candidate.jobId && !candidate.stopping);
     if (!slot) slot = this.spawn();
@@ -148,7 +153,7 @@ export class WorkerPool {
     slot.handlers = handlers;
     slot.worker.ref();
     handlers.onStart?.();
-    const message: ToWorker = { type: 'run', jobId, graph, options };
+    const message: ToWorker = sweep ? { type: 'sweep', jobId, graph, options: sweep } : { type: 'run', jobId, graph, options };
     slot.worker.postMessage(message);
   }
 
@@ -158,7 +163,7 @@ export class WorkerPool {
     if (!slot) return false;
     // The job is over for the caller: a cooperative stop still answers (done or failed),
     // which frees the slot, but its result goes nowhere.
-    slot.handlers = { onProgress: () => {}, onDone: () => {}, onFailed: () => {} };
+    slot.handlers = { onProgress: () => {}, onDone: () => {}, onSweepDone: () => {}, onFailed: () => {} };
     slot.worker.postMessage({ type: 'cancel', jobId } satisfies ToWorker);
     slot.cancelTimer = setTimeout(() => {
       if (slot.jobId === jobId) this.terminate(slot);

@@ -3,6 +3,8 @@ import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepOptions } from '../../solver/sweep/schema.js';
+import type { SweepOutcome } from '../../solver/sweep/sweep.js';
 
 /** A catalogued error as it crosses the thread boundary. */
 export interface WireError {
@@ -11,9 +13,13 @@ export interface WireError {
   details: Record<string, unknown>;
 }
 
-export type ToWorker = { type: 'run'; jobId: string; graph: Graph; options: PlanOptions } | { type: 'cancel'; jobId: string };
+export type ToWorker =
+  | { type: 'run'; jobId: string; graph: Graph; options: PlanOptions }
+  | { type: 'sweep'; jobId: string; graph: Graph; options: SweepOptions }
+  | { type: 'cancel'; jobId: string };
 
 export type ToMain =
   | { type: 'progress'; jobId: string; event: ProgressEvent }
   | { type: 'done'; jobId: string; plan: Plan }
+  | { type: 'sweepDone'; jobId: string; outcome: SweepOutcome }
   | { type: 'failed'; jobId: string; error: WireError; fatal?: boolean };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemplanError } from '../../solver/errors.js';
 import { findNonFinite } from '../../solver/finite.js';
-import { ErrorSchema, JOB_STATES, JobProgressSchema, type JobProgress, type JobState } from '../schemas/index.js';
+import { ErrorSchema, JOB_STATES, JobProgressSchema, type JobKind, type JobProgress, type JobState } from '../schemas/index.js';
 
 /** A job as the store keeps it. */
 export interface JobRecord {
@@ -28,6 +28,8 @@ export interface JobRecord {
   progress?: JobProgress;
   error?: { code: string; message: string; details: Record<string, unknown> };
   planId?: string;
+  /** A sweep job (POST /v1/sweeps); absent for a plan job. */
+  kind?: JobKind;
 }
 
 /** A plan to store: its JSON text (checked by the caller) and its graph's text and hash. */
@@ -63,6 +65,7 @@ interface JobRow {
   progress: unknown;
   error: unknown;
   plan_id: unknown;
+  kind?: unknown;
 }
 
 interface PlanRow {
@@ -132,7 +135,9 @@ function toRecord(row: JobRow, id: string, owner: string): JobRecord {
     else problems.push('an unreadable error');
   }
   const planId = typeof row.plan_id === 'string' && row.plan_id !== '' ? row.plan_id : undefined;
-  if (state === 'done' && !planId) problems.push('a finished job without a plan');
+  const kind: JobKind | undefined = row.kind === 'sweep' ? 'sweep' : undefined;
+  // A finished sweep's result is in the sweeps table, read (and checked) by its routes.
+  if (state === 'done' && !planId && kind !== 'sweep') problems.push('a finished job without a plan');
   const record: JobRecord = {
     id,
     owner,
@@ -145,6 +150,7 @@ function toRecord(row: JobRow, id: string, owner: string): JobRecord {
     progress,
     error,
     planId,
+    kind,
   };
   if (problems.length > 0) {
     record.state = 'failed';
@@ -176,6 +182,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS graphs (hash TEXT PRIMARY KEY, graph TEXT NOT NULL);
     `);
     this.migratePlans();
+    this.migrateSweeps();
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS plans (
         id TEXT PRIMARY KEY, owner TEXT NOT NULL, hash TEXT NOT NULL, plan TEXT NOT NULL,
@@ -209,6 +216,33 @@ export class Store {
     migrate();
   }
 
+  /** Stores before sweeps had no job kind and no sweeps table: add them. */
+  private migrateSweeps(): void {
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('jobs')").all() as { name: string }[];
+    if (!columns.some((column) => column.name === 'kind')) this.db.exec('ALTER TABLE jobs ADD COLUMN kind TEXT');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, owner TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS sweeps_created ON sweeps (created_at);
+    `);
+  }
+
+  /** Stores a finished sweep's result text and its plans in one transaction. */
+  saveSweep(record: { id: string; owner: string; resultText: string; createdAt: number; plans: PlanWrite[] }): void {
+    const write = this.db.transaction(() => {
+      for (const plan of record.plans) this.savePlan(plan);
+      this.db
+        .prepare('INSERT OR REPLACE INTO sweeps (id, owner, result, created_at) VALUES (?, ?, ?, ?)')
+        .run(record.id, record.owner, record.resultText, record.createdAt);
+    });
+    write();
+  }
+
+  /** A sweep result of this owner by id, as text (unchecked). */
+  getSweep(id: string, owner: string): string | undefined {
+    const row = this.db.prepare('SELECT result FROM sweeps WHERE id = ? AND owner = ?').get(id, owner) as { result: unknown } | undefined;
+    return typeof row?.result === 'string' ? row.result : undefined;
+  }
+
   /** Marks jobs left queued or running by an earlier process as failed; returns how many. */
   failInterrupted(): number {
     const error = {
@@ -226,8 +260,8 @@ export class Store {
   saveJob(job: JobRecord): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO jobs (id, owner, hash, state, strategy, created_at, started_at, finished_at, progress, error, plan_id)
-         VALUES (@id, @owner, @hash, @state, @strategy, @createdAt, @startedAt, @finishedAt, @progress, @error, @planId)`,
+        `INSERT OR REPLACE INTO jobs (id, owner, hash, state, strategy, created_at, started_at, finished_at, progress, error, plan_id, kind)
+         VALUES (@id, @owner, @hash, @state, @strategy, @createdAt, @startedAt, @finishedAt, @progress, @error, @planId, @kind)`,
       )
       .run({
         id: job.id,
@@ -241,6 +275,7 @@ export class Store {
         progress: job.progress ? JSON.stringify(job.progress) : null,
         error: job.error ? JSON.stringify(job.error) : null,
         planId: job.planId ?? null,
+        kind: job.kind ?? null,
       });
   }
 
@@ -348,6 +383,7 @@ export class Store {
         .prepare(`DELETE FROM jobs WHERE state NOT IN ('queued', 'running') AND COALESCE(finished_at, created_at) < ?`)
         .run(cutoff).changes;
       const plans = this.db.prepare('DELETE FROM plans WHERE created_at < ?').run(cutoff).changes;
+      this.db.prepare('DELETE FROM sweeps WHERE created_at < ?').run(cutoff);
       const graphs = this.deleteOrphanGraphs();
       return { jobs, plans, graphs };
     });

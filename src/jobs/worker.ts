@@ -8,6 +8,8 @@ import { indexGraph, type IndexedGraph } from '../../solver/graph/validate.js';
 import { plan, type PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepOptions } from '../../solver/sweep/schema.js';
+import { sweep } from '../../solver/sweep/sweep.js';
 import type { ToMain, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -81,13 +83,17 @@ async function runTestStrategy(
   return second;
 }
 
-async function run(jobId: string, rawGraph: Graph, options: PlanOptions): Promise<void> {
+async function run(jobId: string, rawGraph: Graph, options: PlanOptions, sweepOptions?: SweepOptions): Promise<void> {
   const controller = new AbortController();
   controllers.set(jobId, controller);
   const onProgress = (event: ProgressEvent) => send({ type: 'progress', jobId, event });
   try {
     const graph = indexGraph(rawGraph);
     const hooks = { signal: controller.signal, onProgress };
+    if (sweepOptions) {
+      send({ type: 'sweepDone', jobId, outcome: await sweep(graph, sweepOptions, hooks) });
+      return;
+    }
     const result =
       testStrategies && String(options.strategy).startsWith('test:')
         ? await runTestStrategy(graph, options, controller.signal, onProgress)
@@ -111,5 +117,6 @@ async function run(jobId: string, rawGraph: Graph, options: PlanOptions): Promis
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'run') void run(message.jobId, message.graph, message.options);
+  else if (message.type === 'sweep') void run(message.jobId, message.graph, { budget: '100%' }, message.options);
   else if (message.type === 'cancel') controllers.get(message.jobId)?.abort();
 });

@@ -68,7 +68,8 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Server-Sent Events: one "progress" event per improving plan or bound, then "plan" (or "error" or "cancelled")',
+        summary:
+          'Server-Sent Events: one "progress" event per improving plan or bound (a sweep: per budget done), then "plan" (a sweep: "sweep") or "error" or "cancelled"',
         params: IdParamsSchema,
         response: {
           200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
@@ -110,6 +111,25 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       if (unsubscribe) return;
       // Not live: the job is final; answer from the store (its plan checked first).
       const { record } = manager.get(request.params.id, owner) ?? found;
+      if (record.kind === 'sweep' && record.state === 'done') {
+        const text = store.getSweep(record.id, owner);
+        raw.write(
+          text === undefined
+            ? sseFrame(
+                'error',
+                JSON.stringify(
+                  new MemplanError('MEMPLAN_ERR_STORED_RECORD_INVALID', {
+                    what: 'sweep',
+                    id: record.id,
+                    detail: 'the result is missing',
+                  }).toJSON(),
+                ),
+              )
+            : sseFrame('sweep', text),
+        );
+        setImmediate(end);
+        return;
+      }
       const { planText, error } = await withPlan(record, owner);
       if (ended) return;
       if (planText !== undefined) raw.write(sseFrame('plan', planText));
