@@ -5,8 +5,9 @@ given overhead, found with the planner instead of by trial and error.
 
 1. captures the step at two or three small sizes and models every node's bytes, workspace
    and cost as a polynomial of the size (nodes matched by id, or by position when the ids
-   differ but the operators and inputs do not); where the structure changes with the
-   size, it captures at each candidate size instead;
+   differ but the operators and inputs do not); where the structure changes with the size
+   (a batch of 1 often traces differently) it tries once more without the smallest size and
+   with twice the largest, and failing that captures at each candidate size instead;
 2. searches the size with the planner: the modelled graph at size s is planned at
    ``device_bytes``, and s fits when the plan's overhead (makespan / baseCost - 1) is at
    most ``max_overhead`` (doubling from the largest captured size, then bisecting);
@@ -310,6 +311,11 @@ def _max_size(
     else:
         sizes = sorted({int(size) for size in sizes if 1 <= int(size) <= limit})
         fitted = fit_size_model({size: search.capture(size).graph for size in sizes}, cost_degree=cost_degree)
+        if fitted is None and len(sizes) >= 2 and 2 * sizes[-1] <= limit:
+            # The smallest size often traces differently (a dimension of 1 is broadcast or
+            # squeezed): one more try without it and with twice the largest.
+            sizes = [*sizes[1:], 2 * sizes[-1]]
+            fitted = fit_size_model({size: search.capture(size).graph for size in sizes}, cost_degree=cost_degree)
         if fitted is not None:
             answer = _largest_fitting(lambda size: search.judge(size, fitted.graph(size), "model").fits, sizes[-1], limit)
         else:
