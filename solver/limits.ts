@@ -379,3 +379,9 @@ export const REFINE_GROWTH = 1.5;
 
 /** Rounds of solving open points again with the time left over. */
 export const MAX_REFINE_ROUNDS = 3;
+
+/** Of a sweep's time for its points: the first pass over them, in decreasing budget; the rest goes to the open points again. */
+export const FIRST_PASS_SHARE = 0.6;
+
+/** When the open points are solved again, the frontier (the largest budget without a plan, below every budget with one) gets this many shares. */
+export const FRONTIER_WEIGHT = 3;

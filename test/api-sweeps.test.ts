@@ -41,8 +41,8 @@ describe('POST /v1/sweeps', () => {
     const reply = await app.inject({ method: 'POST', url: '/v1/sweeps?wait=60', payload: EXAMPLE_SWEEP_REQUEST });
     expect(reply.statusCode, reply.body).toBe(200);
     const result = reply.json() as SweepResult;
-    expect(result.points).toHaveLength(5);
-    expect(result.points[0].budgetBytes).toBe(result.floorBytes);
+    expect(result.points).toHaveLength(4);
+    expect(result.points[0].fraction).toBeCloseTo(0.75, 2);
     const makespans = result.points.map((point) => point.predicted?.makespan ?? Infinity);
     for (let index = 1; index < makespans.length; index++) expect(makespans[index]).toBeLessThanOrEqual(makespans[index - 1]);
     await expectPlansReplay(app, EXAMPLE_GRAPH, result);
@@ -72,7 +72,8 @@ describe('POST /v1/sweeps', () => {
     const last = events.at(-1)!;
     expect(last.event).toBe('sweep');
     const points = events.filter((event) => event!.event === 'progress').map((event) => (event!.data as { point?: number }).point);
-    expect(points.filter((point) => point !== undefined)).toEqual([0, 1, 2, 3]);
+    // Every point is reported (the first pass goes down the budgets; a point improved later is reported again).
+    expect(new Set(points.filter((point) => point !== undefined))).toEqual(new Set([0, 1, 2, 3]));
     const done = await app.inject({ url: `/v1/sweeps/${jobId}` });
     expect(done.statusCode).toBe(200);
     expect(done.json()).toEqual(last.data);

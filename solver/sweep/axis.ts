@@ -277,8 +277,8 @@ export class BudgetAxis {
     } else proof.classBounds.push(bound);
   }
 
-  /** The smallest peak reached by anything at or above a budget: a known plan's peak or a strategy's smallest peak. */
-  private smallestPeakReached(): number | undefined {
+  /** The smallest peak anything has reached: a known plan's peak or a strategy's smallest peak. */
+  smallestPeakReached(): number | undefined {
     let smallest = this.plans[0]?.peakBytes ?? Infinity;
     for (const evaluation of this.evaluations)
       if (evaluation.smallestPeakBytes !== undefined && evaluation.smallestPeakBytes < smallest) smallest = evaluation.smallestPeakBytes;

@@ -1,16 +1,21 @@
 // sweep(graph, options) -> the plans along a budget axis in one request (../shared/DESIGN.md,
-// "Sweeps"). The budgets are solved in increasing order on one BudgetAxis (axis.ts): each
-// is seeded with the plans of the smaller budgets, skipped when a smaller budget's plan is
-// already proven there, and given an equal share of the time left. Then every point gets
-// the best plan that fits it and the best bound carried down from larger budgets, so
-// makespans never increase with the budget and bounds never decrease as it shrinks. The
-// inverse questions (inverse.ts) search the same axis with what is left of the time.
+// "Sweeps"), on one BudgetAxis (axis.ts). A first pass in decreasing budget carries bounds
+// down and gives each open budget an equal share of what is left (large budgets close fast
+// and hand their time down); then rounds in increasing budget seed each open budget with
+// the plans of the smaller ones, the frontier of feasibility first in weight. Budgets that
+// a plan already closes are not solved. Every point ends with the best plan that fits it
+// and the best bound carried down from larger budgets, so makespans never increase with
+// the budget and bounds never decrease as it shrinks. The inverse questions (inverse.ts)
+// search the same axis with their share of the time.
 import { budgetBytes as bytesOfBudget } from '../budget.js';
 import { MemplanError } from '../errors.js';
 import { assertFinite } from '../finite.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import {
+  FIRST_PASS_SHARE,
+  FRONTIER_WEIGHT,
   INVERSE_TIME_SHARE,
+  MIN_SWEEP_EVALUATION_SECONDS,
   MAX_REFINE_ROUNDS,
   MIN_REFINE_SECONDS,
   REFINE_GROWTH,
@@ -109,15 +114,9 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
   const pointsDeadline = Clock.deadline(pointShare * clock.left());
   const report = (event: Omit<ProgressEvent, 'elapsedSeconds'>) => hooks.onProgress?.({ ...event, elapsedSeconds: clock.elapsed() });
 
-  // The points, in increasing budget: each seeded with the plans below it.
   const own: (Evaluation | undefined)[] = budgets.map(() => undefined);
-  for (let index = 0; index < budgets.length; index++) {
-    if (hooks.signal?.aborted) break;
+  const reportPoint = (index: number) => {
     const budget = budgets[index];
-    if (!axis.closedAt(budget)) {
-      const open = budgets.slice(index).filter((later) => !axis.closedAt(later)).length;
-      own[index] = await axis.evaluate(budget, Clock.secondsTo(pointsDeadline) / Math.max(1, open));
-    }
     const best = axis.bestPlanAt(budget);
     const gap = axis.gapAt(budget);
     report({
@@ -132,7 +131,55 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
         best ? `${(best.makespan / axis.baseCost).toFixed(4)}x, gap ${(100 * gap).toFixed(2)} %` : 'no plan'
       }`,
     });
+  };
+  // The open points again with the time left over (points closed early give theirs up, and
+  // a strategy given little time skips its solvers), in rounds, in increasing budget so
+  // each starts from the plans found below it: the frontier (the largest budget without a
+  // plan, below every budget with one) with FRONTIER_WEIGHT shares, every point with a plan
+  // not yet proven with one; each only when its share is well above the time it had.
+  const refine = async (deadline: number) => {
+    for (let round = 0; round < MAX_REFINE_ROUNDS && !hooks.signal?.aborted; round++) {
+      const lowestPlanned = budgets.find((budget) => axis.bestPlanAt(budget)) ?? Infinity;
+      const frontier = budgets.filter((budget) => budget < lowestPlanned && !axis.provenInfeasible(budget)).at(-1);
+      const open = budgets
+        .map((budget, index) => ({ budget, index, weight: budget === frontier ? FRONTIER_WEIGHT : 1 }))
+        .filter(({ budget }) => budget === frontier || (axis.bestPlanAt(budget) && !axis.closedAt(budget)));
+      let weights = open.reduce((sum, entry) => sum + entry.weight, 0);
+      let refined = 0;
+      for (const { budget, index, weight } of open) {
+        const seconds = (Clock.secondsTo(deadline) * weight) / weights;
+        weights -= weight;
+        const before = own[index];
+        if (hooks.signal?.aborted || seconds < MIN_REFINE_SECONDS) break;
+        if (axis.closedAt(budget) || seconds < REFINE_GROWTH * (before?.limitSeconds ?? 0)) continue;
+        const again = await axis.evaluate(budget, seconds);
+        own[index] = { ...again, seconds: again.seconds + (before?.seconds ?? 0), found: again.found ?? before?.found };
+        refined++;
+        reportPoint(index);
+      }
+      if (refined === 0) break;
+    }
+  };
+
+  // First the points in decreasing budget, within a first share of the points' time: a
+  // bound proven at a larger budget is carried down (an evaluation stops once its plan meets
+  // it), and each open point gets an equal share of what is left, so the easy large budgets
+  // hand their time down to the hard small ones. Once a point finds no plan, the ones below
+  // it get a short try only; the frontier gets more in the next rounds.
+  const firstPassDeadline = Clock.deadline(FIRST_PASS_SHARE * Clock.secondsTo(pointsDeadline));
+  let failed = false;
+  for (let index = budgets.length - 1; index >= 0; index--) {
+    if (hooks.signal?.aborted) break;
+    const budget = budgets[index];
+    if (!axis.closedAt(budget)) {
+      const open = budgets.slice(0, index + 1).filter((smaller) => !axis.closedAt(smaller)).length;
+      const seconds = failed ? MIN_SWEEP_EVALUATION_SECONDS : Clock.secondsTo(firstPassDeadline) / Math.max(1, open);
+      own[index] = await axis.evaluate(budget, seconds);
+      if (!axis.bestPlanAt(budget) && !axis.provenInfeasible(budget)) failed = true;
+    }
+    reportPoint(index);
   }
+  await refine(pointsDeadline);
 
   // The inverse questions share what is left.
   const plans: Plan[] = [];
@@ -154,27 +201,8 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
     report({ kind: 'point', budgetBytes: answer.foundBytes, message: `smallest feasible: ${answer.statement}` });
   }
 
-  // Time left over (points and questions done early give theirs up, and a strategy given
-  // little time skips its solvers): the open points again, widest gap first, in rounds, each time with
-  // an equal share when that is well above what the point had, seeded with everything found since.
-  for (let round = 0; round < MAX_REFINE_ROUNDS && !hooks.signal?.aborted; round++) {
-    const open = budgets
-      .map((budget, index) => ({ budget, index, gap: axis.gapAt(budget) }))
-      .filter(({ budget, index }) => own[index] !== undefined && !axis.closedAt(budget))
-      .sort((a, b) => b.gap - a.gap);
-    let refined = 0;
-    for (let at = 0; at < open.length; at++) {
-      const seconds = clock.left() / (open.length - at);
-      const { budget, index } = open[at];
-      const before = own[index]!;
-      if (hooks.signal?.aborted || seconds < MIN_REFINE_SECONDS) break;
-      if (axis.closedAt(budget) || seconds < REFINE_GROWTH * before.limitSeconds) continue;
-      const again = await axis.evaluate(budget, seconds);
-      own[index] = { ...again, seconds: again.seconds + before.seconds };
-      refined++;
-    }
-    if (refined === 0) break;
-  }
+  // Time left over from the questions goes to the open points too.
+  await refine(Clock.deadline(clock.left()));
 
   // Every point from everything the axis learned (the inverse searches included).
   const points: SweepPoint[] = budgets.map((budget, index) => {

@@ -45,6 +45,8 @@ interface LiveJob {
   plan?: Plan;
   /** A sweep job's options (POST /v1/sweeps); absent for a plan job. */
   sweep?: SweepOptions;
+  /** A sweep job's points reported so far (a point may be reported again when it improves). */
+  pointsSeen?: Set<number>;
 }
 
 export interface ManagerOptions {
@@ -210,7 +212,11 @@ export class JobManager {
     if (event.kind !== 'point') return;
     const progress = job.record.progress ?? { elapsedSeconds: 0 };
     if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
-    if (event.point !== undefined) progress.pointsDone = event.point + 1;
+    if (event.point !== undefined) {
+      job.pointsSeen ??= new Set();
+      job.pointsSeen.add(event.point);
+      progress.pointsDone = job.pointsSeen.size;
+    }
     if (event.points !== undefined) progress.points = event.points;
     if (event.message) progress.message = event.message;
     job.record.progress = progress;
