@@ -1,6 +1,7 @@
 // The [sweep] benchmark: one budget sweep per graph against separate solves.
 //   npm run bench -- --suite sweep [--graphs DIR] [--graph FILE ...] [--only a,b] [--points 20]
 //     [--time-limit 120] [--compare-time-limit 60] [--no-compare] [--reuse]
+//     [--max-overhead 5%] [--overhead-time-limit 60] [--no-overhead]
 // For every graph of the directory (default ../shared/benchmarks/checkmate-moccasin) and the
 // captured resnet50 and 12-layer GPT-2 decoder (bench/graphs; --graph FILE replaces the whole
 // list, and may be repeated), it runs one sweep of --points budgets (default 20) from the
@@ -10,9 +11,13 @@
 // within its budget, and that makespans never increase with the budget. Then, unless
 // --no-compare, it solves every budget separately with auto and --compare-time-limit (default
 // 60 s) and compares the gaps point by point. --reuse takes separate solves from an earlier
-// run (bench/out/sweep-separate.json, keyed by graph, budget and limit). It prints one row per
-// graph and writes bench/out/sweep.md (with one table per graph), sweep.json and
-// sweep-GRAPH.svg (the Pareto plot).
+// run (bench/out/sweep-separate.json, keyed by graph, budget and limit). Then, unless
+// --no-overhead, it asks the inverse question alone (budgets [], maxOverhead --max-overhead,
+// default 5 %, --overhead-time-limit seconds, default 60): the smallest budget B whose plan
+// stays within the cap, whether that plan replays within B and within the cap, and what is
+// said of B minus 1 % of the no-remat peak (a proof, or that none was found). It prints one
+// row per graph for each and writes bench/out/sweep.md (with one table per graph),
+// sweep.json and sweep-GRAPH.svg (the Pareto plot).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -44,6 +49,8 @@ interface SweepCaseResult {
   wallMs: number;
   /** Per point: its plan replays to its figures within its budget (undefined: no plan). */
   replays?: (boolean | undefined)[];
+  /** The max-overhead answer's plan replays to its figures within its budget and its cap. */
+  answerReplays?: boolean;
   timedOut?: boolean;
   error?: string;
 }
@@ -76,7 +83,18 @@ async function runSweepHere(request: SweepRequest, cache: Map<string, IndexedGra
         JSON.stringify(replay.figures) === JSON.stringify(point.predicted)
       );
     });
-    return { result, wallMs, replays };
+    const answer = result.maxOverhead;
+    let answerReplays: boolean | undefined;
+    if (answer?.planId !== undefined) {
+      const plan = plans[Number(answer.planId)];
+      const replay = simulate(graph, plan.schedule, { transfer: plan.transfer });
+      answerReplays =
+        replay.ok &&
+        replay.figures.peakBytes <= answer.budgetBytes &&
+        replay.figures.overheadRatio <= 1 + answer.maxOverhead &&
+        JSON.stringify(replay.figures) === JSON.stringify(answer.predicted);
+    }
+    return { result, wallMs, replays, answerReplays };
   } catch (error) {
     return { wallMs: performance.now() - started, error: (error as Error).message };
   }
@@ -169,6 +187,11 @@ export async function run(args: string[]): Promise<void> {
   const timeLimitSeconds = Number(argValue(args, 'time-limit') ?? 120);
   const compareLimit = Number(argValue(args, 'compare-time-limit') ?? 60);
   const compare = !argFlag(args, 'no-compare');
+  const overhead = !argFlag(args, 'no-overhead');
+  const overheadCap = argValue(args, 'max-overhead') ?? '5%';
+  const overheadLimit = Number(argValue(args, 'overhead-time-limit') ?? 60);
+  const overheadRows: string[][] = [];
+  const overheadRecords: unknown[] = [];
   const reuse = argFlag(args, 'reuse');
   const only = argValue(args, 'only')?.split(',');
   const given = args.flatMap((arg, at) => (arg === '--graph' ? [args[at + 1]] : arg.startsWith('--graph=') ? [arg.slice(8)] : []));
@@ -323,6 +346,40 @@ export async function run(args: string[]): Promise<void> {
       );
       records.push({ graph: name, nodes: size, seconds, replays, monotone, result });
       writeOut(`sweep-${name}.svg`, paretoSvg(result, `${name} (${size} nodes)`));
+      if (overhead) {
+        const asked = await sweeps.run(path, { budgets: [], maxOverhead: overheadCap, strategy: 'auto', timeLimitSeconds: overheadLimit });
+        const answer = asked.result?.maxOverhead;
+        if (!answer) {
+          overheadRows.push([
+            name,
+            String(size),
+            '-',
+            '-',
+            '-',
+            '-',
+            '-',
+            '-',
+            fixed(asked.wallMs / 1000, 1),
+            asked.timedOut ? 'timed out' : `error: ${asked.error}`,
+          ]);
+        } else {
+          const below = answer.below;
+          overheadRows.push([
+            name,
+            String(size),
+            `${(100 * answer.fraction).toFixed(1)} %`,
+            `${(100 * (answer.predicted.overheadRatio - 1)).toFixed(3)} %`,
+            asked.answerReplays ? 'yes' : 'NO',
+            `${(100 * below.fraction).toFixed(1)} %`,
+            below.proven ? `proof (${below.reason})` : 'none found',
+            below.boundOverheadRatio === undefined ? '-' : `${(100 * (below.boundOverheadRatio - 1)).toFixed(3)} %`,
+            fixed(asked.wallMs / 1000, 1),
+            String(answer.evaluations),
+          ]);
+          overheadRecords.push({ graph: name, answer });
+        }
+        console.log(overheadRows.at(-1)!.join('  '));
+      }
     }
   } finally {
     await sweeps.close();
@@ -334,7 +391,21 @@ export async function run(args: string[]): Promise<void> {
     `"gap <= separate": points whose proven gap is at most that of a separate ${compareLimit} s auto solve at the same budget (a plan where it has one); ` +
     "replay: every point's plan replays in the simulator to its figures, within its budget; monotone: makespans never increase with the budget.";
   console.log(`\n${table}\n\n${note}`);
-  writeOut('sweep.md', `# Sweep suite\n\n${note}\n\n${table}\n\n${sections.join('\n\n')}\n`);
-  writeOut('sweep.json', JSON.stringify({ when: new Date().toISOString(), points, timeLimitSeconds, compareLimit, records }, null, 1));
+  const overheadTable = markdownTable(
+    ['graph', 'nodes', 'B', 'overhead at B', 'replays', 'B - 1 %', 'there', 'bound there', 'seconds', 'evaluations'],
+    overheadRows,
+  );
+  const overheadNote =
+    `the inverse question alone (budgets [], maxOverhead ${overheadCap}, ${overheadLimit} s): B is the smallest budget found whose plan stays within the cap ` +
+    '(the plan\'s peak); "replays": that plan replays within B and within the cap; at B - 1 % of the no-remat peak, a proof that no plan within the cap ' +
+    'exists (below the floor, proven infeasible, or a bound over every schedule above the cap) or "none found"; "bound there": the best bound over every ' +
+    'schedule at B - 1 %, as overhead over baseCost.';
+  if (overhead) console.log(`\n${overheadTable}\n\n${overheadNote}`);
+  const overheadSection = overhead ? `\n\n## The smallest budget within ${overheadCap}\n\n${overheadNote}\n\n${overheadTable}` : '';
+  writeOut('sweep.md', `# Sweep suite\n\n${note}\n\n${table}${overheadSection}\n\n${sections.join('\n\n')}\n`);
+  writeOut(
+    'sweep.json',
+    JSON.stringify({ when: new Date().toISOString(), points, timeLimitSeconds, compareLimit, records, overhead: overheadRecords }, null, 1),
+  );
   console.log('written: bench/out/sweep.md, bench/out/sweep.json, bench/out/sweep-GRAPH.svg');
 }
