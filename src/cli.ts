@@ -347,7 +347,8 @@ function sweepSummary(graph: IndexedGraph, graphPath: string, result: SweepResul
     const knee = result.knee === undefined ? undefined : result.points[result.knee];
     notes.push(
       knee
-        ? `knee: ${formatBytes(knee.budgetBytes)} (${percent(knee.budgetBytes, peak)}): beyond it more memory buys less than ${(10 * result.kneeSlope).toPrecision(2)} % of baseCost per 10 % of the no-remat peak`
+        ? `knee: ${formatBytes(knee.budgetBytes)} (${percent(knee.budgetBytes, peak)}): beyond it more memory buys less than ` +
+            `${(10 * result.kneeSlope).toPrecision(2)} % of baseCost per 10 % of the no-remat peak`
         : 'knee: none (no point has a plan)',
     );
   }

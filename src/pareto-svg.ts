@@ -1,7 +1,7 @@
 // The Pareto picture of a sweep: makespan / baseCost against the budget (as a share of the
 // no-remat peak), the proven bound as a band under the plans, the floor and the no-remat
 // peak marked, Pareto points filled, budgets without a plan crossed, and the knee annotated.
-import type { SweepResult } from '../solver/sweep/schema.js';
+import type { SweepPoint, SweepResult } from '../solver/sweep/schema.js';
 import { formatBytes } from './format.js';
 
 const WIDTH = 860;
@@ -13,6 +13,19 @@ const BOTTOM = 70;
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char]!);
+}
+
+/** Attributes as XML text, values escaped. */
+function attributes(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name}="${escapeXml(String(value))}"`)
+    .join(' ');
+}
+
+/** An element with escaped attributes, and its text (escaped) or a title (a tooltip) when given. */
+function element(tag: string, values: Record<string, string | number>, text?: string, title?: string): string {
+  const inner = `${title === undefined ? '' : `<title>${escapeXml(title)}</title>`}${text === undefined ? '' : escapeXml(text)}`;
+  return inner ? `<${tag} ${attributes(values)}>${inner}</${tag}>` : `<${tag} ${attributes(values)}/>`;
 }
 
 /** About `count` round tick values between low and high. */
@@ -46,55 +59,57 @@ export function paretoSvg(result: SweepResult, title = 'memplan sweep'): string 
   const px = (percent: number) => LEFT + ((percent - xMin) / (xMax - xMin)) * plotWidth;
   const py = (ratio: number) => TOP + plotHeight - ((ratio - yMin) / (yMax - yMin)) * plotHeight;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${LEFT}" y="24" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
-    `<text x="${LEFT}" y="40" fill="#555">${escapeXml(
-      `${result.strategy} · ${result.points.length} budgets · ${result.wallSeconds.toFixed(1)} s · makespan / baseCost (baseCost ${result.baseCost.toPrecision(6)})`,
-    )}</text>`,
-    `<rect x="${LEFT}" y="${TOP}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`,
+    `<svg ${attributes({ xmlns: 'http://www.w3.org/2000/svg', width: WIDTH, height: HEIGHT, viewBox: `0 0 ${WIDTH} ${HEIGHT}` })} ` +
+      'font-family="sans-serif" font-size="12">',
+    element('rect', { width: WIDTH, height: HEIGHT, fill: '#ffffff' }),
+    element('text', { x: LEFT, y: 24, 'font-size': 15, 'font-weight': 'bold' }, title),
+    element(
+      'text',
+      { x: LEFT, y: 40, fill: '#555' },
+      `${result.strategy} · ${result.points.length} budgets · ${result.wallSeconds.toFixed(1)} s · ` +
+        `makespan / baseCost (baseCost ${result.baseCost.toPrecision(6)})`,
+    ),
+    element('rect', { x: LEFT, y: TOP, width: plotWidth, height: plotHeight, fill: 'none', stroke: '#333' }),
   ];
   for (const tick of ticks(xMin, xMax, 8)) {
     const x = px(tick).toFixed(1);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${TOP}" y2="${TOP + plotHeight}" stroke="#eee"/>`);
-    parts.push(`<text x="${x}" y="${TOP + plotHeight + 16}" text-anchor="middle">${tick} %</text>`);
+    parts.push(element('line', { x1: x, x2: x, y1: TOP, y2: TOP + plotHeight, stroke: '#eee' }));
+    parts.push(element('text', { x, y: TOP + plotHeight + 16, 'text-anchor': 'middle' }, `${tick} %`));
   }
   for (const tick of ticks(yMin, yMax, 6)) {
     const y = py(tick).toFixed(1);
-    parts.push(`<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${y}" y2="${y}" stroke="#eee"/>`);
-    parts.push(`<text x="${LEFT - 6}" y="${(py(tick) + 4).toFixed(1)}" text-anchor="end">${tick}</text>`);
+    parts.push(element('line', { x1: LEFT, x2: LEFT + plotWidth, y1: y, y2: y, stroke: '#eee' }));
+    parts.push(element('text', { x: LEFT - 6, y: (py(tick) + 4).toFixed(1), 'text-anchor': 'end' }, String(tick)));
   }
+  const middle = TOP + plotHeight / 2;
   parts.push(
-    `<text x="${LEFT + plotWidth / 2}" y="${HEIGHT - 30}" text-anchor="middle">budget, % of the no-remat peak (${escapeXml(formatBytes(peak, 1))})</text>`,
-    `<text x="18" y="${TOP + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 18 ${TOP + plotHeight / 2})">makespan / baseCost</text>`,
+    element(
+      'text',
+      { x: LEFT + plotWidth / 2, y: HEIGHT - 30, 'text-anchor': 'middle' },
+      `budget, % of the no-remat peak (${formatBytes(peak, 1)})`,
+    ),
+    element('text', { x: 18, y: middle, 'text-anchor': 'middle', transform: `rotate(-90 18 ${middle})` }, 'makespan / baseCost'),
   );
   // The bound band: from the proven bound up to the plan at each budget.
   if (planned.length > 0) {
-    const top = planned.map((point) => `${px(percentOf(point.budgetBytes)).toFixed(1)},${py(point.predicted!.overheadRatio).toFixed(1)}`);
-    const bottom = planned
-      .map(
-        (point) =>
-          `${px(percentOf(point.budgetBytes)).toFixed(1)},${py((point.bound?.makespan ?? result.baseCost) / result.baseCost).toFixed(1)}`,
-      )
-      .reverse();
+    const at = (point: SweepPoint, ratio: number) => `${px(percentOf(point.budgetBytes)).toFixed(1)},${py(ratio).toFixed(1)}`;
+    const top = planned.map((point) => at(point, point.predicted!.overheadRatio));
+    const bottom = planned.map((point) => at(point, (point.bound?.makespan ?? result.baseCost) / result.baseCost));
+    const band = { class: 'bound-band', points: [...top, ...bottom.slice().reverse()].join(' '), fill: '#fdd49e', 'fill-opacity': 0.6 };
+    parts.push(`<polygon ${attributes(band)}><title>between the plans and the proven bound</title></polygon>`);
     parts.push(
-      `<polygon class="bound-band" points="${[...top, ...bottom].join(' ')}" fill="#fdd49e" fill-opacity="0.6" stroke="none"><title>between the plans and the proven bound</title></polygon>`,
+      element('polyline', { class: 'bound', points: bottom.join(' '), fill: 'none', stroke: '#e6550d', 'stroke-dasharray': '5 3' }),
     );
-    parts.push(
-      `<polyline class="bound" points="${bottom.slice().reverse().join(' ')}" fill="none" stroke="#e6550d" stroke-dasharray="5 3"/>`,
-    );
-    parts.push(`<polyline class="makespan" points="${top.join(' ')}" fill="none" stroke="#3182bd" stroke-width="2"/>`);
+    parts.push(element('polyline', { class: 'makespan', points: top.join(' '), fill: 'none', stroke: '#3182bd', 'stroke-width': 2 }));
   }
   // The floor and the no-remat peak.
-  for (const [label, bytes, color] of [
-    ['floor', result.floorBytes, '#756bb1'],
-    ['no-remat peak', peak, '#31a354'],
+  for (const [name, label, bytes, color] of [
+    ['floor', 'floor', result.floorBytes, '#756bb1'],
+    ['no-remat', 'no-remat peak', peak, '#31a354'],
   ] as const) {
     const x = px(percentOf(bytes)).toFixed(1);
-    parts.push(
-      `<line class="${label === 'floor' ? 'floor' : 'no-remat'}" x1="${x}" x2="${x}" y1="${TOP}" y2="${TOP + plotHeight}" stroke="${color}" stroke-dasharray="2 3"/>`,
-    );
-    parts.push(`<text x="${x}" y="${TOP - 4}" text-anchor="middle" fill="${color}">${label} ${escapeXml(formatBytes(bytes, 1))}</text>`);
+    parts.push(element('line', { class: name, x1: x, x2: x, y1: TOP, y2: TOP + plotHeight, stroke: color, 'stroke-dasharray': '2 3' }));
+    parts.push(element('text', { x, y: TOP - 4, 'text-anchor': 'middle', fill: color }, `${label} ${formatBytes(bytes, 1)}`));
   }
   const pareto = new Set(result.pareto);
   result.points.forEach((point, index) => {
@@ -102,15 +117,16 @@ export function paretoSvg(result: SweepResult, title = 'memplan sweep'): string 
     const describe = `${percentOf(point.budgetBytes).toFixed(1)} % (${formatBytes(point.budgetBytes, 1)}): ${point.status}`;
     if (!point.predicted) {
       const y = TOP + plotHeight - 8;
-      parts.push(
-        `<path class="no-plan" d="M ${(x - 4).toFixed(1)} ${y - 4} l 8 8 m 0 -8 l -8 8" stroke="#d62728" stroke-width="1.5"><title>${escapeXml(describe)}</title></path>`,
-      );
+      const cross = { class: 'no-plan', d: `M ${(x - 4).toFixed(1)} ${y - 4} l 8 8 m 0 -8 l -8 8`, stroke: '#d62728', 'stroke-width': 1.5 };
+      parts.push(element('path', cross, undefined, describe));
       return;
     }
     const y = py(point.predicted.overheadRatio);
     const gap = point.bound ? `, gap ${(100 * point.bound.gap).toFixed(2)} %` : '';
+    const onFront = pareto.has(index);
+    const dot = { class: onFront ? 'pareto' : 'point', cx: x.toFixed(1), cy: y.toFixed(1), r: 4, fill: onFront ? '#3182bd' : '#ffffff' };
     parts.push(
-      `<circle class="${pareto.has(index) ? 'pareto' : 'point'}" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${pareto.has(index) ? '#3182bd' : '#ffffff'}" stroke="#3182bd"><title>${escapeXml(`${describe}, ${point.predicted.overheadRatio.toFixed(4)}x${gap}`)}</title></circle>`,
+      element('circle', { ...dot, stroke: '#3182bd' }, undefined, `${describe}, ${point.predicted.overheadRatio.toFixed(4)}x${gap}`),
     );
   });
   if (result.knee !== undefined) {
@@ -120,14 +136,21 @@ export function paretoSvg(result: SweepResult, title = 'memplan sweep'): string 
     const anchor = x > LEFT + plotWidth * 0.7 ? 'end' : 'start';
     const dx = anchor === 'end' ? -10 : 10;
     parts.push(
-      `<circle class="knee" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="8" fill="none" stroke="#d62728" stroke-width="2"/>`,
-      `<text x="${(x + dx).toFixed(1)}" y="${(y - 12).toFixed(1)}" text-anchor="${anchor}" fill="#d62728">knee: ${percentOf(knee.budgetBytes).toFixed(1)} %, ${knee.predicted!.overheadRatio.toFixed(4)}x</text>`,
+      element('circle', { class: 'knee', cx: x.toFixed(1), cy: y.toFixed(1), r: 8, fill: 'none', stroke: '#d62728', 'stroke-width': 2 }),
+      element(
+        'text',
+        { x: (x + dx).toFixed(1), y: (y - 12).toFixed(1), 'text-anchor': anchor, fill: '#d62728' },
+        `knee: ${percentOf(knee.budgetBytes).toFixed(1)} %, ${knee.predicted!.overheadRatio.toFixed(4)}x`,
+      ),
     );
   }
   parts.push(
-    `<text x="${LEFT}" y="${HEIGHT - 10}" fill="#555">${escapeXml(
-      `filled: Pareto points; band: between the plans and the proven bound; x: no plan; knee: beyond it more memory buys less than ${(10 * result.kneeSlope).toPrecision(2)} % of baseCost per 10 % of budget`,
-    )}</text>`,
+    element(
+      'text',
+      { x: LEFT, y: HEIGHT - 10, fill: '#555' },
+      'filled: Pareto points; band: between the plans and the proven bound; x: no plan; knee: beyond it more memory buys less than ' +
+        `${(10 * result.kneeSlope).toPrecision(2)} % of baseCost per 10 % of budget`,
+    ),
     '</svg>',
   );
   return parts.join('\n');

@@ -108,7 +108,8 @@ class SweepRunner {
   constructor(private readonly timeoutMs: number) {}
 
   run(graphPath: string, options: SweepOptions): Promise<SweepCaseResult> {
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    const bootstrap = `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); });`;
     if (!this.worker) this.worker = new Worker(bootstrap, { eval: true, workerData: { memplanSweepWorker: true } });
     const worker = this.worker;
     const id = this.nextId++;
@@ -229,7 +230,8 @@ export async function run(args: string[]): Promise<void> {
   const sections: string[] = [];
   const records: unknown[] = [];
   console.log(
-    `sweep suite: ${points} points from the floor to 100 %, auto, ${timeLimitSeconds} s per sweep; separate solves ${compare ? `${compareLimit} s` : 'off'}`,
+    `sweep suite: ${points} points from the floor to 100 %, auto, ${timeLimitSeconds} s per sweep; ` +
+      `separate solves ${compare ? `${compareLimit} s` : 'off'}`,
   );
   try {
     for (const path of paths) {
@@ -324,7 +326,8 @@ export async function run(args: string[]): Promise<void> {
       rows.push(row);
       console.log(row.join('  '));
       sections.push(
-        `## ${name} (${size} nodes; floor ${(100 * (result.floorBytes / result.noRematPeakBytes)).toFixed(1)} %; sweep ${fixed(seconds, 1)} s)\n\n` +
+        `## ${name} (${size} nodes; floor ${(100 * (result.floorBytes / result.noRematPeakBytes)).toFixed(1)} %; ` +
+          `sweep ${fixed(seconds, 1)} s)\n\n` +
           markdownTable(
             [
               '#',
@@ -387,19 +390,21 @@ export async function run(args: string[]): Promise<void> {
   }
   const table = markdownTable(header, rows);
   const note =
-    `one sweep per graph: ${points} budgets from the proven floor to 100 % of the no-remat peak, auto, ${timeLimitSeconds} s for the whole sweep; ` +
-    `"gap <= separate": points whose proven gap is at most that of a separate ${compareLimit} s auto solve at the same budget (a plan where it has one); ` +
-    "replay: every point's plan replays in the simulator to its figures, within its budget; monotone: makespans never increase with the budget.";
+    `one sweep per graph: ${points} budgets from the proven floor to 100 % of the no-remat peak, auto, ` +
+    `${timeLimitSeconds} s for the whole sweep; "gap <= separate": points whose proven gap is at most that of a separate ` +
+    `${compareLimit} s auto solve at the same budget (a plan where it has one); replay: every point's plan replays in the ` +
+    'simulator to its figures, within its budget; monotone: makespans never increase with the budget.';
   console.log(`\n${table}\n\n${note}`);
   const overheadTable = markdownTable(
     ['graph', 'nodes', 'B', 'overhead at B', 'replays', 'B - 1 %', 'there', 'bound there', 'seconds', 'evaluations'],
     overheadRows,
   );
   const overheadNote =
-    `the inverse question alone (budgets [], maxOverhead ${overheadCap}, ${overheadLimit} s): B is the smallest budget found whose plan stays within the cap ` +
-    '(the plan\'s peak); "replays": that plan replays within B and within the cap; at B - 1 % of the no-remat peak, a proof that no plan within the cap ' +
-    'exists (below the floor, proven infeasible, or a bound over every schedule above the cap) or "none found"; "bound there": the best bound over every ' +
-    'schedule at B - 1 %, as overhead over baseCost.';
+    `the inverse question alone (budgets [], maxOverhead ${overheadCap}, ${overheadLimit} s): B is the smallest budget found ` +
+    'whose plan stays within the cap (the plan\'s peak); "replays": that plan replays within B and within the cap; at B - 1 % ' +
+    'of the no-remat peak, a proof that no plan within the cap exists (below the floor, proven infeasible, or a bound over ' +
+    'every schedule above the cap) or "none found"; "bound there": the best bound over every schedule at B - 1 %, as overhead ' +
+    'over baseCost.';
   if (overhead) console.log(`\n${overheadTable}\n\n${overheadNote}`);
   const overheadSection = overhead ? `\n\n## The smallest budget within ${overheadCap}\n\n${overheadNote}\n\n${overheadTable}` : '';
   writeOut('sweep.md', `# Sweep suite\n\n${note}\n\n${table}${overheadSection}\n\n${sections.join('\n\n')}\n`);

@@ -61,7 +61,7 @@ export interface Evaluation {
   message?: string;
 }
 
-/** What the stop rule of an evaluation sees at its budget: the best plan's makespan (Infinity: none yet) and the best bound over every schedule. */
+/** What an evaluation's stop rule sees at its budget: the best plan's makespan (Infinity: none yet), the best bound over every schedule. */
 export interface EvaluationState {
   incumbent: number;
   bound: number;

@@ -31,6 +31,11 @@ function percentOf(part: number, whole: number): string {
   return `${((100 * part) / whole).toFixed(1)} %`;
 }
 
+/** A makespan as its overhead over baseCost, "5.125 %". */
+function overOf(makespan: number, axis: BudgetAxis): string {
+  return `${(100 * (makespan / axis.baseCost - 1)).toFixed(3)} %`;
+}
+
 /** The search resolution in bytes: INVERSE_RESOLUTION of the no-remat peak, at least one byte. */
 export function resolutionBytes(axis: BudgetAxis): number {
   return Math.max(1, Math.ceil(INVERSE_RESOLUTION * axis.noRematPeakBytes));
@@ -85,7 +90,7 @@ export async function smallestBudgetWithin(axis: BudgetAxis, cap: number, deadli
     seconds: (Date.now() - started) / 1000,
     statement:
       `the smallest budget found with a plan within ${capText} of baseCost is ${budgetBytes} bytes ` +
-      `(${percentOf(budgetBytes, axis.noRematPeakBytes)} of the no-remat peak; overhead ${(100 * (plan.predicted!.overheadRatio - 1)).toFixed(3)} %); ` +
+      `(${percentOf(budgetBytes, axis.noRematPeakBytes)} of the no-remat peak; overhead ${overOf(plan.predicted!.makespan, axis)}); ` +
       below.statement,
   };
   return { answer, plan };
@@ -141,13 +146,15 @@ function describeBelow(
       boundOverheadRatio: allBound.makespan / axis.baseCost,
       proven: true,
       reason: 'bound',
-      statement: `at ${at} no plan within ${capText} exists: every schedule takes at least ${(100 * (allBound.makespan / axis.baseCost - 1)).toFixed(3)} % over baseCost (${allBound.source} bound)`,
+      statement:
+        `at ${at} no plan within ${capText} exists: every schedule takes at least ${overOf(allBound.makespan, axis)} over baseCost ` +
+        `(${allBound.source} bound)`,
     };
   }
   const searched = noneFound.some((budget) => budget >= target) || axis.evaluations.some((evaluation) => evaluation.budgetBytes >= target);
   const classNote =
     !within(bound.makespan) && bound.source !== allBound.source
-      ? ` (no plan of Checkmate's class is within it: its ${bound.source} bound is ${(100 * (bound.makespan / axis.baseCost - 1)).toFixed(3)} % over)`
+      ? ` (no plan of Checkmate's class is within it: its ${bound.source} bound is ${overOf(bound.makespan, axis)} over)`
       : '';
   const bestNote = best
     ? `; the best plan found there is ${(100 * (best.makespan / axis.baseCost - 1)).toFixed(3)} % over`
@@ -156,7 +163,9 @@ function describeBelow(
     ...common,
     proven: false,
     reason: 'none-found',
-    statement: `at ${at} no plan within ${capText} was found${searched ? '' : ' (the time ran out before a search there)'}, and none is proven impossible: the best bound over every schedule is ${(100 * (allBound.makespan / axis.baseCost - 1)).toFixed(3)} % over baseCost${classNote}${bestNote}`,
+    statement:
+      `at ${at} no plan within ${capText} was found${searched ? '' : ' (the time ran out before a search there)'}, and none is ` +
+      `proven impossible: the best bound over every schedule is ${overOf(allBound.makespan, axis)} over baseCost${classNote}${bestNote}`,
   };
 }
 
@@ -208,8 +217,10 @@ export async function smallestFeasibleBudget(axis: BudgetAxis, deadline: number)
     evaluations: axis.evaluations.length - evaluationsBefore,
     seconds: (Date.now() - started) / 1000,
     statement: tight
-      ? `the smallest feasible budget is ${found.peakBytes} bytes (${percentOf(found.peakBytes, peak)} of the no-remat peak): a plan fits there and nothing fits below (proven)`
-      : `the smallest feasible budget is between ${floor} bytes (${percentOf(floor, peak)}, proven: nothing fits below) and ${found.peakBytes} bytes (${percentOf(found.peakBytes, peak)}, the smallest plan found)`,
+      ? `the smallest feasible budget is ${found.peakBytes} bytes (${percentOf(found.peakBytes, peak)} of the no-remat peak): ` +
+        'a plan fits there and nothing fits below (proven)'
+      : `the smallest feasible budget is between ${floor} bytes (${percentOf(floor, peak)}, proven: nothing fits below) ` +
+        `and ${found.peakBytes} bytes (${percentOf(found.peakBytes, peak)}, the smallest plan found)`,
   };
   return { answer, plan };
 }

@@ -34,7 +34,7 @@ import { type ParsedSweepOptions, type SweepOptions, SweepOptionsSchema, type Sw
 
 export interface SweepHooks {
   signal?: AbortSignal;
-  /** One 'point' event per budget done, and one per inverse question answered. */
+  /** A 'point' event per budget solved (again when solved again), and one per inverse question answered. */
   onProgress?: (event: ProgressEvent) => void;
 }
 

@@ -224,7 +224,8 @@ class _Search:
             trial = Trial(size, source, False, reason, overhead, floor, seconds, planned)
         elif predicted and bound.get("scope") == "all-schedules" and base and bound["makespan"] / base > cap + _RATIO_SLACK:
             proven = 100 * (bound["makespan"] / base - 1)
-            trial = Trial(size, source, False, f"proven: every schedule that fits takes at least {proven:.3f} % over baseCost", overhead, floor, seconds, planned)
+            reason = f"proven: every schedule that fits takes at least {proven:.3f} % over baseCost"
+            trial = Trial(size, source, False, reason, overhead, floor, seconds, planned)
         elif predicted:
             reason = f"no plan within {100 * self.max_overhead:g} % found: the best plan found takes {100 * overhead:.3f} % over baseCost"
             trial = Trial(size, source, False, reason, overhead, floor, seconds, planned)
@@ -385,7 +386,7 @@ def max_batch(
     return _max_size(
         model, make_batch, loss_fn, device_bytes, max_overhead, sizes=sizes, limit=limit, method=method, strategy=strategy,
         time_limit=time_limit, transfer=transfer, server=server, repeats=repeats, run=run, cost_degree=1,
-    )  # fmt: skip
+    )
 
 
 def max_seq_len(
@@ -413,4 +414,4 @@ def max_seq_len(
     return _max_size(
         model, make_batch, loss_fn, device_bytes, max_overhead, sizes=sizes, limit=limit, method=method, strategy=strategy,
         time_limit=time_limit, transfer=transfer, server=server, repeats=repeats, run=run, cost_degree=2,
-    )  # fmt: skip
+    )

@@ -95,7 +95,8 @@ def test_max_batch_of_a_cnn_runs_and_says_why_one_more_does_not_fit(server_url):
     torch.manual_seed(3)
     model = SkipCNN()
     device_bytes, max_overhead = 3_500_000, 0.1
-    result = mt.max_batch(model, cnn_batch, nn.functional.cross_entropy, device_bytes, max_overhead, time_limit=TIME_LIMIT, server=server_url, repeats=2)
+    options = dict(time_limit=TIME_LIMIT, server=server_url, repeats=2)
+    result = mt.max_batch(model, cnn_batch, nn.functional.cross_entropy, device_bytes, max_overhead, **options)
     _check_answer(result, model, nn.functional.cross_entropy, device_bytes, max_overhead)
     assert result.model is not None
     assert any(trial.source == "model" for trial in result.trials)
@@ -144,7 +145,8 @@ def test_max_seq_len_models_the_square_of_the_length(server_url):
     model = TinyDecoder()
     make_batch = lambda length: (torch.randint(0, 64, (2, length)), torch.randint(0, 64, (2, length)))  # noqa: E731
     device_bytes, max_overhead = 400_000, 0.2
-    result = mt.max_seq_len(model, make_batch, token_loss, device_bytes, max_overhead, sizes=(8, 16, 32), time_limit=TIME_LIMIT, server=server_url, repeats=2)
+    options = dict(sizes=(8, 16, 32), time_limit=TIME_LIMIT, server=server_url, repeats=2)
+    result = mt.max_seq_len(model, make_batch, token_loss, device_bytes, max_overhead, **options)
     _check_answer(result, model, token_loss, device_bytes, max_overhead)
     # The attention scores grow with the square of the length: the model has a quadratic term.
     assert result.model is not None

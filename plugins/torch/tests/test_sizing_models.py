@@ -66,6 +66,11 @@ def results():
     print("\nsizing:", json.dumps(RESULTS, indent=2))
 
 
+def captured_sizes(result: mt.SizeResult) -> set:
+    """The sizes the search captured: the model's samples and every size planned on a real capture."""
+    return {trial.size for trial in result.trials if trial.source == "capture"} | set(result.model.sizes if result.model else ())
+
+
 def summary(result: mt.SizeResult) -> dict:
     return {
         "size": result.size,
@@ -74,7 +79,7 @@ def summary(result: mt.SizeResult) -> dict:
         "predictedPeakBytes": result.predicted_peak_bytes,
         "next": result.next_reason,
         "nextProven": result.next_proven,
-        "captures": len({trial.size for trial in result.trials if trial.source == "capture"}) + (len(result.model.sizes) if result.model else 0),
+        "captures": len(captured_sizes(result)),
         "plans": len(result.trials),
         "seconds": {key: round(value, 1) for key, value in result.seconds.items()},
     }
