@@ -1,16 +1,16 @@
 // Shared benchmark helpers: locating and loading graphs, timing, planning in a worker
-// with a hard time-out, markdown tables, output files and SVG line plots. Suites import
+// thread (bench/case-worker.ts) with a hard time-out, markdown tables, output files and SVG line plots. Suites import
 // these; nothing here is specific to one suite.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { plan, type PlanOptions } from '../solver/plan.js';
 import { simulate } from '../solver/schedule/simulate.js';
+import { ThreadPool } from '../solver/util/thread-pool.js';
 
 /** The repository root (bench/..). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -104,16 +104,6 @@ export interface CaseResult {
   replayChecked?: boolean;
 }
 
-interface WorkerRequest {
-  id: number;
-  planCase: PlanCase;
-}
-
-interface WorkerReply {
-  id: number;
-  result: CaseResult;
-}
-
 /** Runs one case in this thread: load, plan, re-check the plan with the simulator. */
 export async function runCaseHere(planCase: PlanCase, cache = new Map<string, IndexedGraph>()): Promise<CaseResult> {
   let graph = cache.get(planCase.graphPath);
@@ -139,73 +129,31 @@ export async function runCaseHere(planCase: PlanCase, cache = new Map<string, In
   }
 }
 
+/** The case worker (bench/case-worker.ts behind its tsx bootstrap). */
+const CASE_WORKER = new URL('./case-worker.mjs', import.meta.url);
+
 /**
- * Plans cases in one worker thread at a time, replacing the worker when a case passes
- * its time-out (a strategy that never returns cannot be interrupted otherwise).
+ * Plans cases in one worker thread at a time (the thread pool of solver/util), replacing
+ * the thread when a case passes its time-out (a strategy that never returns cannot be
+ * interrupted otherwise).
  */
 export class CaseRunner {
-  private worker: Worker | undefined;
-  private nextId = 0;
+  private readonly threads = new ThreadPool<CaseResult>({ url: CASE_WORKER, maxThreads: 1, graceMs: 0 });
 
   constructor(private readonly timeoutMs: number) {}
 
-  private spawn(): Worker {
-    // The worker is this module. Workers do not inherit tsx's loader hooks, so a small
-    // bootstrap registers tsx in the worker before importing this TypeScript file.
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); });`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: { memplanBenchWorker: true } });
-    worker.unref();
-    return worker;
-  }
-
   /** Plans one case with the runner's time-out. */
-  run(planCase: PlanCase): Promise<CaseResult> {
-    const worker = (this.worker ??= this.spawn());
-    const id = this.nextId++;
-    return new Promise<CaseResult>((resolvePromise) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-      };
-      const onMessage = (reply: WorkerReply) => {
-        if (reply.id !== id) return;
-        cleanup();
-        resolvePromise(reply.result);
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        this.worker = undefined;
-        resolvePromise({ wallMs: NaN, error: error.message });
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        this.worker = undefined;
-        void worker.terminate();
-        resolvePromise({ wallMs: this.timeoutMs, timedOut: true });
-      }, this.timeoutMs);
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.postMessage({ id, planCase } satisfies WorkerRequest);
-    });
+  async run(planCase: PlanCase): Promise<CaseResult> {
+    const outcome = await this.threads.run(planCase, { deadlineMs: this.timeoutMs }).outcome;
+    if (outcome.kind === 'done') return outcome.result;
+    if (outcome.kind === 'stopped') return { wallMs: this.timeoutMs, timedOut: true };
+    return { wallMs: Number.NaN, error: String(outcome.error) };
   }
 
   /** Stops the worker. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await worker.terminate();
+    await this.threads.close();
   }
-}
-
-if (!isMainThread && (workerData as { memplanBenchWorker?: boolean } | null)?.memplanBenchWorker) {
-  const cache = new Map<string, IndexedGraph>();
-  parentPort!.on('message', async (request: WorkerRequest) => {
-    const result = await runCaseHere(request.planCase, cache);
-    // Schedules can be long and the suites only need figures: send the plan without them.
-    if (result.plan) result.plan = { ...result.plan, schedule: [], nodes: [] };
-    parentPort!.postMessage({ id: request.id, result } satisfies WorkerReply);
-  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -292,13 +240,20 @@ export function svgLinePlot(options: PlotOptions): string {
   const ys = usable.flatMap((series) => series.points.map(([, y]) => ty(y)));
   let [xMin, xMax] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
   let [yMin, yMax] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
-  if (xMax === xMin) (xMin -= 0.5), (xMax += 0.5);
-  if (yMax === yMin) (yMin -= 0.5), (yMax += 0.5);
+  if (xMax === xMin) {
+    xMin -= 0.5;
+    xMax += 0.5;
+  }
+  if (yMax === yMin) {
+    yMin -= 0.5;
+    yMax += 0.5;
+  }
   const px = (value: number) => margin.left + ((value - xMin) / (xMax - xMin)) * plotWidth;
   const py = (value: number) => margin.top + plotHeight - ((value - yMin) / (yMax - yMin)) * plotHeight;
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="sans-serif" font-size="12">`,
   );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
@@ -307,7 +262,8 @@ export function svgLinePlot(options: PlotOptions): string {
     const x = px(tick);
     parts.push(`<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + plotHeight}" stroke="#eee"/>`);
     parts.push(
-      `<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${escapeXml(tickLabel(options.logX ? 10 ** tick : tick))}</text>`,
+      `<text x="${x}" y="${margin.top + plotHeight + 16}" ` +
+        `text-anchor="middle">${escapeXml(tickLabel(options.logX ? 10 ** tick : tick))}</text>`,
     );
   }
   for (const tick of niceTicks(yMin, yMax, 6)) {
@@ -318,23 +274,27 @@ export function svgLinePlot(options: PlotOptions): string {
     );
   }
   parts.push(
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" ` +
+      `text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`,
   );
   parts.push(
-    `<text x="16" y="${margin.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ${margin.top + plotHeight / 2})">${escapeXml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`,
+    `<text x="16" y="${margin.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ` +
+      `${margin.top + plotHeight / 2})">${escapeXml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`,
   );
   usable.forEach((series, index) => {
     const color = PALETTE[index % PALETTE.length];
     const points = [...series.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => [px(tx(x)), py(ty(y))] as const);
     if (points.length > 1) {
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="2" ` +
+          `points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
       );
     }
     for (const [x, y] of points) parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`);
     const legendY = margin.top + 14 + index * 18;
     parts.push(
-      `<line x1="${width - margin.right + 12}" y1="${legendY - 4}" x2="${width - margin.right + 32}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"/>`,
+      `<line x1="${width - margin.right + 12}" y1="${legendY - 4}" x2="${width - margin.right + 32}" y2="${legendY - 4}" ` +
+        `stroke="${color}" stroke-width="2"/>`,
     );
     parts.push(`<text x="${width - margin.right + 38}" y="${legendY}">${escapeXml(series.name)}</text>`);
   });

@@ -19,7 +19,8 @@ export const ERROR_CATALOGUE = {
   MEMPLAN_ERR_NON_FINITE_FIGURE: {
     status: 422,
     message:
-      "The {what}'s {field} is not a finite number ({value}): the graph's numbers are too far apart (such as costs near zero beside a large transfer latency)",
+      "The {what}'s {field} is not a finite number ({value}): the graph's numbers are too far apart " +
+      '(such as costs near zero beside a large transfer latency)',
   },
   MEMPLAN_ERR_INVALID_IMPORT: { status: 400, message: 'Cannot import the graph: {detail}' },
   // Requests (400).

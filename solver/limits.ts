@@ -220,8 +220,12 @@ export const MAX_NODE_BYTES = 2 ** 50;
 /** Largest residentBytes of a graph: 2^53 bytes. */
 export const MAX_RESIDENT_BYTES = 2 ** 53;
 
-/** Largest cost of one node (any unit, one for all nodes). */
-export const MAX_NODE_COST = 1e12;
+/**
+ * Largest cost of one node (any unit, one for all nodes). DESIGN.md says 1e12, but a public
+ * benchmark graph (Checkmate's fcn_8_vgg_b32, costs as operation counts) has a node of cost
+ * 1.62e12; the cap is the sum's, which alone keeps every figure finite.
+ */
+export const MAX_NODE_COST = 1e15;
 
 /** Largest sum of the costs of a graph's nodes (each once). */
 export const MAX_TOTAL_COST = 1e15;
@@ -330,6 +334,32 @@ export const MAX_ERROR_LIST_ITEMS = 20;
 
 /** Longest id an error message's list shows in full; longer ones are cut. */
 export const MAX_ERROR_ID_CHARS = 64;
+
+// The service's internal timings and sizes.
+
+/** Seconds a client is asked to wait (Retry-After) after a 429 or 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** How often a Server-Sent Events stream sends a comment to keep the connection alive, in ms. */
+export const SSE_HEARTBEAT_MS = 15_000;
+
+/** Events a live job keeps for late subscribers; past it the last one is overwritten. */
+export const MAX_JOB_EVENTS = 500;
+
+/** Seconds beyond a job's own time limit before the watchdog stops it. */
+export const DEFAULT_WATCHDOG_GRACE_SECONDS = 30;
+
+/** How long shutdown lets running jobs finish, in ms. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/** Default codec threads (MEMPLAN_CODEC_WORKERS). */
+export const DEFAULT_CODEC_WORKERS = 1;
+
+/** A codec task (parse, validate, replay, draw) still running after this many ms is stopped. */
+export const CODEC_TASK_TIMEOUT_MS = 60_000;
+
+/** Columns of the memory SVG at most; a longer schedule is drawn with each column the max of its steps. */
+export const SVG_MAX_COLUMNS = 1500;
 
 // ---- Sweeps (a budget axis in one job) ------------------------------------------------------
 

@@ -17,6 +17,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETENTION_HOURS,
   DEFAULT_SERVICE_MAX_TIME_LIMIT_SECONDS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_TIMEOUT_CHECK_INTERVAL_MS,
   MAX_ID_LENGTH,
   MAX_TIME_LIMIT_SECONDS,
@@ -205,7 +206,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
     maxJobsPerOwner: options.maxJobsPerKey ?? envNumber('MEMPLAN_MAX_JOBS_PER_KEY'),
     watchdogGraceSeconds: options.internal?.watchdogGraceSeconds,
   });
-  const codec = new CodecPool({ size: options.codecWorkers ?? envNumber('MEMPLAN_CODEC_WORKERS') ?? 1 });
+  const codec = new CodecPool({ size: options.codecWorkers ?? envNumber('MEMPLAN_CODEC_WORKERS') });
   const extraStrategies = options.internal?.testStrategies ? ['test:slow', 'test:spin', 'test:abort', 'test:throw'] : [];
   const settings: CodecSettings = {
     maxNodes,
@@ -234,7 +235,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = () => {
     shutdownPromise ??= manager
-      .shutdown(options.shutdownGraceMs ?? 10_000)
+      .shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)
       .then(() => codec.close())
       .finally(() => {
         clearInterval(sweeper);

@@ -423,13 +423,19 @@ async function runServe(args: CommandArgs, io: CliIo): Promise<number> {
   const workers = typeof args.values.workers === 'string' ? Number(args.values.workers) : undefined;
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
     throw new UsageError('--workers must be a positive integer', COMMANDS.serve);
-  const { serve } = await import('./server.js');
-  const { url } = await serve({
-    port,
-    workers,
-    host: typeof args.values.host === 'string' ? args.values.host : undefined,
-    dataDir: typeof args.values['data-dir'] === 'string' ? args.values['data-dir'] : undefined,
-  });
+  const { serve, startupError } = await import('./server.js');
+  let url: string;
+  try {
+    ({ url } = await serve({
+      port,
+      workers,
+      host: typeof args.values.host === 'string' ? args.values.host : undefined,
+      dataDir: typeof args.values['data-dir'] === 'string' ? args.values['data-dir'] : undefined,
+    }));
+  } catch (error) {
+    io.err(startupError(error));
+    return 2;
+  }
   io.err(`memplan: serving on ${url} (Swagger UI at ${url}/docs)`);
   // The server's signal handlers end the process; this promise never settles.
   return new Promise<number>(() => {});
@@ -488,7 +494,8 @@ async function runSimulate(args: CommandArgs, io: CliIo): Promise<number> {
   if (budgetBytes !== undefined) {
     lines.push([
       'budget',
-      `${formatBytes(budgetBytes)} (${formatNumber(budgetBytes)} B): ${overBudget ? 'EXCEEDED' : `peak is ${percent(figures.peakBytes, budgetBytes)}`}`,
+      `${formatBytes(budgetBytes)} (${formatNumber(budgetBytes)} B): ` +
+        `${overBudget ? 'EXCEEDED' : `peak is ${percent(figures.peakBytes, budgetBytes)}`}`,
     ]);
   }
   lines.push(['compute', formatNumber(figures.computeCost)]);

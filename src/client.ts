@@ -205,8 +205,7 @@ export class MemplanClient {
     let buffer = '';
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       buffer += decoder.decode(chunk, { stream: true });
-      let split: number;
-      while ((split = buffer.indexOf('\n\n')) >= 0) {
+      for (let split = buffer.indexOf('\n\n'); split >= 0; split = buffer.indexOf('\n\n')) {
         const frame = buffer.slice(0, split);
         buffer = buffer.slice(split + 2);
         const parsed = parseSseFrame(frame);

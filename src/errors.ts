@@ -6,10 +6,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CATALOGUE, isMemplanError, MemplanError, type ErrorCode } from '../solver/errors.js';
 import { parseGraph } from '../solver/graph/validate.js';
-import { MAX_ID_LENGTH } from '../solver/limits.js';
+import { MAX_ID_LENGTH, RETRY_AFTER_SECONDS } from '../solver/limits.js';
 
-/** Seconds a client should wait after a 429 or 503. */
-export const RETRY_AFTER_SECONDS = 5;
+/** Seconds a client should wait after a 429 or 503 (solver/limits.ts). */
+export { RETRY_AFTER_SECONDS };
 
 interface ValidationIssue {
   instancePath: string;

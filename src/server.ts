@@ -15,7 +15,13 @@ export async function serve(options: ServeOptions = {}): Promise<{ app: FastifyI
   app.memplan.pool.warm();
   const port = options.port ?? Number(process.env.PORT ?? 8080);
   const host = options.host ?? process.env.HOST ?? '0.0.0.0';
-  const address = await app.listen({ port, host });
+  let address: string;
+  try {
+    address = await app.listen({ port, host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -40,9 +46,19 @@ export async function serve(options: ServeOptions = {}): Promise<{ app: FastifyI
   return { app, url: address.replace('0.0.0.0', '127.0.0.1') };
 }
 
+/** One line for an error that stops the server from starting (a port in use, no permission), not a stack trace. */
+export function startupError(error: unknown): string {
+  const { code, port, address, message } = (error ?? {}) as { code?: string; port?: number; address?: string; message?: string };
+  const where = port === undefined ? 'the port' : `port ${port}${address ? ` on ${address}` : ''}`;
+  if (code === 'EADDRINUSE') return `memplan: ${where} is already in use; set PORT (or --port) to a free port`;
+  if (code === 'EACCES') return `memplan: no permission to listen on ${where}; use a port above 1023`;
+  if (code === 'EADDRNOTAVAIL') return `memplan: the address ${address ?? ''} is not on this machine; set HOST (or --host)`;
+  return `memplan: cannot start: ${message ?? String(error)}`;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   serve().catch((error) => {
-    console.error(error);
+    console.error(startupError(error));
     process.exit(1);
   });
 }

@@ -1,51 +1,15 @@
-// The conformance suite (engine acceptance 1): every registered strategy on every fixture
-// at 100 %, 80 %, 60 % and 40 % of the no-remat peak. Strategies registered later are
-// covered automatically because the suite iterates the registry.
+// The conformance suite (engine acceptance 1) on every fixture: every registered strategy
+// at 100 %, 80 %, 60 % and 40 % of the no-remat peak (conformance-suite.ts). The solver
+// project runs it; the fast project runs the same checks on the small fixtures
+// (conformance-small.test.ts).
 import { describe, expect, it } from 'vitest';
-import { jsonFixtures } from '../fixtures/index.js';
-import { namedFixtures } from '../fixtures/generators.js';
-import { peakFloor } from '../solver/graph/analysis.js';
-import { noRematPeak } from '../solver/schedule/no-remat.js';
-import { indexGraph, parseGraph, type IndexedGraph } from '../solver/graph/validate.js';
-import { plan, resolveTransfer } from '../solver/plan.js';
+import { plan } from '../solver/plan.js';
 import { STRATEGIES } from '../solver/strategies/registry.js';
-import { checkPlan, FRACTIONS } from './helpers.js';
+import { conformanceSuite, fixtureGraphs } from './conformance-suite.js';
 
-const graphs: [string, IndexedGraph][] = [
-  ...Object.entries(namedFixtures()).map(([name, graph]) => [name, indexGraph(graph)] as [string, IndexedGraph]),
-  ...Object.entries(jsonFixtures()).map(([name, raw]) => [`json:${name}`, parseGraph(raw)] as [string, IndexedGraph]),
-];
+const graphs = fixtureGraphs();
 
-const TRANSFER = 'pcie4' as const;
-
-describe.each(STRATEGIES.map((strategy) => [strategy.name, strategy] as const))('strategy %s', (name, strategy) => {
-  const transfer = strategy.usesTransfer ? TRANSFER : undefined;
-  describe.each(graphs)('on %s', (_fixture, graph) => {
-    it.each(FRACTIONS.map((fraction) => [fraction]))(
-      'at %s of the no-remat peak',
-      async (fraction) => {
-        const result = await plan(graph, { budget: { fraction }, strategy: name, timeLimitSeconds: 5, transfer });
-        expect(result.strategy).toBe(name);
-        expect(result.budgetBytes).toBe(Math.floor(fraction * noRematPeak(graph)));
-        const { replay } = checkPlan(graph, result, resolveTransfer(transfer));
-        if (result.budgetBytes < peakFloor(graph, { swaps: transfer !== undefined })) {
-          // Below the proven floor nothing may claim a plan.
-          expect(result.status).toBe('infeasible');
-        }
-        if (fraction === 1 && name === 'checkpoint-all') {
-          // The no-remat schedule defines the 100 % budget, so it always fits and is optimal.
-          if (!replay) throw new Error(`checkpoint-all is ${result.status} at 100 %: ${result.message}`);
-          expect(result.status).toBe('optimal');
-          expect(result.bound!.makespan).toBe(graph.baseCost);
-          expect(replay.figures.makespan).toBe(graph.baseCost);
-          expect(replay.figures.peakBytes).toBe(noRematPeak(graph));
-          expect(replay.counts.every((count) => count.computes === 1)).toBe(true);
-        }
-      },
-      30_000,
-    );
-  });
-});
+conformanceSuite(graphs);
 
 describe('the suite itself', () => {
   it('covers every registered strategy and both kinds of fixture', () => {

@@ -72,7 +72,8 @@ describe('issue 12, item 1: numbers that used to poison the service', () => {
     const cases: [Graph, Record<string, unknown>][] = [
       [chainWith({ bytes: 2 ** 50 + 1 }), { node: 'f1', field: 'bytes' }],
       [chainWith({ workspaceBytes: 2 ** 50 + 1 }), { node: 'f1', field: 'workspaceBytes' }],
-      [chainWith({ cost: 1e12 + 1 }), { node: 'f1', field: 'cost' }],
+      // DESIGN.md's per-node 1e12 is raised to the sum's 1e15 (solver/limits.ts says why).
+      [chainWith({ cost: 1e15 * 1.01 }), { node: 'f1', field: 'cost' }],
       [
         { ...chain(4), residentBytes: 2 ** 53 },
         { node: '(graph)', field: 'residentBytes' },
@@ -85,7 +86,7 @@ describe('issue 12, item 1: numbers that used to poison the service', () => {
       expect(() => parseGraph(graph)).toThrow(expect.objectContaining({ code: 'MEMPLAN_ERR_INVALID_NUMBER' }));
     }
     // The limits themselves are accepted.
-    const atLimits = chainWith({ bytes: 2 ** 50, workspaceBytes: 2 ** 50, cost: 1e12 });
+    const atLimits = chainWith({ bytes: 2 ** 50, workspaceBytes: 2 ** 50, cost: 1e12 * 1.62 });
     const accepted = await post('/v1/analyze', { graph: { ...atLimits, residentBytes: 2 ** 53 - 1 } });
     expect(accepted.statusCode, accepted.body).toBe(200);
     for (const transfer of [{ bandwidth: 1e-6 }, { bandwidth: 1e12, latency: 1e12 }]) {
@@ -411,7 +412,8 @@ describe('acceptance 2: poisoned rows planted in the store', () => {
     const graphText = JSON.stringify(graph);
     db.prepare('INSERT OR IGNORE INTO graphs (hash, graph) VALUES (?, ?)').run('graph-hash', graphText);
     const job = db.prepare(
-      'INSERT INTO jobs (id, owner, hash, state, strategy, created_at, started_at, finished_at, progress, error, plan_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO jobs (id, owner, hash, state, strategy, created_at, started_at, finished_at, progress, error, plan_id) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const plan = db.prepare('INSERT INTO plans (id, owner, hash, plan, graph_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     const now = Date.now();
@@ -529,6 +531,59 @@ describe('issue 12: the store migrates a store of the old layout', () => {
       } finally {
         await migrated.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('issue 12, items 12 and 14: first contact', () => {
+  it('stops with one line, not a stack trace, when the port is in use', async () => {
+    const { createServer } = await import('node:net');
+    const { spawn } = await import('node:child_process');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const root = new URL('..', import.meta.url);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MEMPLAN_DATA_DIR: ':memory:', MEMPLAN_LOG: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(1);
+      expect(output.trim().split('\n')).toEqual([
+        `memplan: port ${port} on 127.0.0.1 is already in use; set PORT (or --port) to a free port`,
+      ]);
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
+
+  it('does not call an infeasible plan "illegal at step 0" in the CLI', async () => {
+    const { main } = await import('../src/cli.js');
+    const { plan } = await import('../solver/plan.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'memplan-cli-'));
+    try {
+      const graph = chain(6);
+      const infeasible = await plan(parseGraph(graph), { budget: '10%', strategy: 'checkpoint-all' });
+      expect(infeasible.status).toBe('infeasible');
+      writeFileSync(join(dir, 'graph.json'), JSON.stringify(graph));
+      writeFileSync(join(dir, 'plan.json'), JSON.stringify(infeasible));
+      let out = '';
+      const io = { out: (text: string) => (out += `${text}\n`), err: (text: string) => (out += `${text}\n`) };
+      const code = await main(['simulate', join(dir, 'graph.json'), join(dir, 'plan.json')], io);
+      expect(code).toBe(1);
+      expect(out).toContain('the plan is infeasible: it has no schedule to replay');
+      expect(out).not.toContain('illegal');
+      out = '';
+      expect(await main(['simulate', join(dir, 'graph.json'), join(dir, 'plan.json'), '--json'], io)).toBe(1);
+      expect(JSON.parse(out)).toMatchObject({ ok: false, status: 'infeasible', smallestPeakBytes: infeasible.smallestPeakBytes });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -124,7 +124,10 @@ export async function run(args: string[]): Promise<void> {
       }
       const table = markdownTable(['graph', 'nodes', 'floor', ...strategies], rows);
       console.log(table);
-      const note = `makespan / baseCost at ${Math.round(fraction * 100)} % of the no-remat peak; "< floor": the budget is below the proven floor, so no plan exists; "infeasible": the strategy found no plan within the budget; "timeout": no answer within the case time-out; floor: the proven lower bound on any peak, as a share of the no-remat peak.`;
+      const note =
+        `makespan / baseCost at ${Math.round(fraction * 100)} % of the no-remat peak; "< floor": the budget is below the ` +
+        `proven floor, so no plan exists; "infeasible": the strategy found no plan within the budget; "timeout": no answer within the ` +
+        `case time-out; floor: the proven lower bound on any peak, as a share of the no-remat peak.`;
       outputs.push(
         writeOut(
           `engine-table-${Math.round(fraction * 100)}.md`,

@@ -112,7 +112,10 @@ export async function run(args: string[]): Promise<void> {
   const table = markdownTable(['graph', 'nodes', 'budget', 'strategy', 'status', 'makespan / baseCost', 'gap', 'seconds'], rows);
   console.log(table);
   const note =
-    'budget: share of the no-remat peak; "< floor": the budget is below the proven floor (no plan exists); gap: (makespan - bound) / makespan with the best proven bound (baseCost at least; lp / milp bounds hold for Checkmate\'s class); seconds: wall time of plan() (for the best baseline, all baselines together); "!" marks a plan whose replay check failed.';
+    'budget: share of the no-remat peak; "< floor": the budget is below the proven floor (no plan exists); ' +
+    'gap: (makespan - bound) / makespan with the best proven bound (baseCost at least; lp / milp bounds hold for ' +
+    "Checkmate's class); seconds: wall time of plan() (for the best baseline, all baselines together); " +
+    '"!" marks a plan whose replay check failed.';
   const written = [
     writeOut('milp.md', `# Checkmate graphs (time limit ${timeLimitSeconds} s)\n\n${note}\n\n${table}\n`),
     writeOut('milp.json', JSON.stringify({ dir, timeLimitSeconds, fractions, when: new Date().toISOString(), records }, null, 2)),

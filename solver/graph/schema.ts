@@ -24,7 +24,7 @@ export const NodeSchema = z
       .number()
       .min(0)
       .max(MAX_NODE_COST)
-      .describe('Time to compute it once, in one unit for all nodes; at most 1e12, and at most 1e15 summed over the nodes'),
+      .describe('Time to compute it once, in one unit for all nodes; at most 1e15, also summed over the nodes'),
     workspaceBytes: z.number().int().min(0).max(MAX_NODE_BYTES).optional().describe('Transient bytes while it computes, at most 2^50'),
     recomputable: z.boolean().optional().describe('Default: kind != "input"'),
     keep: z.boolean().optional().describe('Must be on the device when the step ends'),

@@ -206,7 +206,7 @@ function checkNumbers(node: Graph['nodes'][number], position: number): void {
   if (!Number.isSafeInteger(node.bytes) || node.bytes < 0 || node.bytes > MAX_NODE_BYTES) {
     throw bad('bytes', 'must be an integer >= 0 and at most 2^50');
   }
-  if (!Number.isFinite(node.cost) || node.cost < 0 || node.cost > MAX_NODE_COST) throw bad('cost', 'must be a number in [0, 1e12]');
+  if (!Number.isFinite(node.cost) || node.cost < 0 || node.cost > MAX_NODE_COST) throw bad('cost', 'must be a number in [0, 1e15]');
   const workspace = node.workspaceBytes ?? 0;
   if (!Number.isSafeInteger(workspace) || workspace < 0 || workspace > MAX_NODE_BYTES) {
     throw bad('workspaceBytes', 'must be an integer >= 0 and at most 2^50');

@@ -34,7 +34,10 @@ import { twoPhaseRounding } from './rounding.js';
 export function tooLarge(graph: IndexedGraph, variant: CheckmateVariant): string | undefined {
   const estimate = estimateCheckmateSize(graph, variant);
   if (estimate.nonzeros <= MAX_FORMULATION_NONZEROS) return undefined;
-  return `the ${variant} formulation of ${graph.size} nodes would have about ${estimate.nonzeros} nonzeros (limit ${MAX_FORMULATION_NONZEROS})`;
+  return (
+    `the ${variant} formulation of ${graph.size} nodes would have about ${estimate.nonzeros} nonzeros (limit ` +
+    `${MAX_FORMULATION_NONZEROS})`
+  );
 }
 
 /**

@@ -1,11 +1,11 @@
-// HiGHS (npm `highs`, WebAssembly) behind the backend interface. Every solve runs in a
-// worker_threads Worker (highs-worker.mjs): a solve blocks its thread, so the main
-// thread stays live and two solves can run at once. Stop-on-request goes through a
-// shared flag that the worker's interrupt callbacks read; the time limit is HiGHS's own
-// and is also enforced from outside (a worker that overruns it is terminated, keeping
-// the best incumbent it streamed). A worker whose WASM heap aborted, or grew past
+// HiGHS (npm `highs`, WebAssembly) behind the backend interface. Every solve runs on a
+// thread of the thread pool (solver/util/thread-pool.ts) in highs-worker.mjs: a solve
+// blocks its thread, so the main thread stays live and two solves can run at once.
+// Stop-on-request goes through the task's stop flag, which the worker's interrupt
+// callbacks read; the time limit is HiGHS's own and is also enforced from outside (a
+// solve past it plus a grace is asked to stop, and its thread terminated if it does not,
+// keeping the best incumbent it streamed). A thread whose WASM heap aborted, or grew past
 // RETIRE_HEAP_BYTES (the heap never shrinks), is replaced.
-import { Worker } from 'node:worker_threads';
 import {
   BOUND_EVERY_SECONDS,
   BOUND_PROGRESS_STEP,
@@ -15,6 +15,7 @@ import {
   MIN_HIGHS_SECONDS,
   RETIRE_HEAP_BYTES,
 } from '../limits.js';
+import { ThreadPool } from '../util/thread-pool.js';
 import type { MilpBackend, SolveOptions, SolveProgress, SolveResult } from './backend.js';
 import { writeLp } from './lp-writer.js';
 import type { Model, ModelArrays } from './model.js';
@@ -23,6 +24,7 @@ import { statusMeaning } from './status.js';
 /** The version of the HiGHS solver inside highs@1.15.3. */
 export const HIGHS_VERSION = '1.15.1 (highs-js 1.15.3, WebAssembly)';
 
+/** What a HiGHS worker returns for a solve. */
 interface WorkerDone {
   code: number;
   hasSolution: boolean;
@@ -36,40 +38,28 @@ interface WorkerDone {
   heapBytes: number;
 }
 
-type WorkerMessage =
-  | { type: 'incumbent'; id: number; elapsedSeconds: number; objective?: number; bound?: number; gap?: number; values: Float64Array }
-  | { type: 'bound'; id: number; elapsedSeconds: number; bound: number; gap?: number }
-  | { type: 'done'; id: number; result: WorkerDone }
-  | { type: 'error'; id: number; message: string; fatal: boolean };
+/** What a HiGHS worker streams while it solves. */
+type WorkerProgress =
+  | { type: 'incumbent'; elapsedSeconds: number; objective?: number; bound?: number; gap?: number; values: Float64Array }
+  | { type: 'bound'; elapsedSeconds: number; bound: number; gap?: number };
 
-const idle: Worker[] = [];
-let nextId = 1;
+let pool: ThreadPool<WorkerDone, WorkerProgress> | undefined;
 
-function spawnWorker(): Worker {
-  const worker = new Worker(new URL('./highs-worker.mjs', import.meta.url), { execArgv: [] });
-  worker.unref();
-  return worker;
-}
-
-function acquireWorker(): Worker {
-  return idle.pop() ?? spawnWorker();
-}
-
-function releaseWorker(worker: Worker, healthy: boolean): void {
-  if (healthy && idle.length < MAX_IDLE_HIGHS_WORKERS) {
-    worker.removeAllListeners('message');
-    worker.removeAllListeners('error');
-    worker.removeAllListeners('exit');
-    idle.push(worker);
-    return;
-  }
-  void worker.terminate();
+/** The HiGHS threads: as many as solves at once, a few kept idle, one retired once its heap grew too large. */
+function highsPool(): ThreadPool<WorkerDone, WorkerProgress> {
+  pool ??= new ThreadPool<WorkerDone, WorkerProgress>({
+    url: new URL('./highs-worker.mjs', import.meta.url),
+    workerOptions: { execArgv: [] },
+    maxIdle: MAX_IDLE_HIGHS_WORKERS,
+    graceMs: HIGHS_STOP_GRACE_SECONDS * 1000,
+    reusable: (done) => done.heapBytes < RETIRE_HEAP_BYTES,
+  });
+  return pool;
 }
 
 /** Terminates the idle HiGHS workers (tests, shutdown). */
 export async function shutdownHighsWorkers(): Promise<void> {
-  const workers = idle.splice(0);
-  await Promise.all(workers.map((worker) => worker.terminate()));
+  await pool?.closeIdle();
 }
 
 /** Solves models with HiGHS in worker threads. */
@@ -88,123 +78,39 @@ export class HighsBackend implements MilpBackend {
     return this.run({ lpText }, !options.relaxation, options);
   }
 
-  private run(payload: { lpText: string } | { arrays: ModelArrays }, isMip: boolean, options: SolveOptions): Promise<SolveResult> {
-    const id = nextId++;
+  private async run(payload: { lpText: string } | { arrays: ModelArrays }, isMip: boolean, options: SolveOptions): Promise<SolveResult> {
     const started = Date.now();
-    const stopBuffer = new SharedArrayBuffer(4);
-    const stopFlag = new Int32Array(stopBuffer);
-    const worker = acquireWorker();
+    const elapsed = () => (Date.now() - started) / 1000;
     let best: { objective: number; values: Float64Array; bound?: number; gap?: number } | null = null;
     let bestBound: number | undefined;
-
-    return new Promise<SolveResult>((resolve) => {
-      let settled = false;
-      let killTimer: NodeJS.Timeout | undefined;
-      const elapsed = () => (Date.now() - started) / 1000;
-      const finish = (result: SolveResult, healthy: boolean) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(watchdog);
-        if (killTimer) clearTimeout(killTimer);
-        options.signal?.removeEventListener('abort', onAbort);
-        releaseWorker(worker, healthy);
-        resolve(result);
-      };
-      // The result when the worker cannot answer: the best incumbent it streamed.
-      const fromStream = (stop: SolveResult['stop'], error?: string): SolveResult => ({
-        stop,
-        solverStatus: stop,
-        hasSolution: best !== null,
-        optimal: false,
-        objective: best?.objective,
-        bound: bestBound,
-        gap: best && bestBound !== undefined ? relativeGap(best.objective, bestBound) : undefined,
-        values: best?.values,
-        nodes: 0,
-        wallSeconds: elapsed(),
-        threadId: worker.threadId,
-        error,
-      });
-      const kill = (stop: SolveResult['stop'], error?: string) => finish(fromStream(stop, error), false);
-      const onAbort = () => {
-        Atomics.store(stopFlag, 0, 1);
-        if (!killTimer) killTimer = setTimeout(() => kill('interrupted'), HIGHS_STOP_GRACE_SECONDS * 1000);
-      };
-      const watchdog = setTimeout(
-        () => {
-          Atomics.store(stopFlag, 0, 1);
-          killTimer = setTimeout(() => kill('timeLimit'), HIGHS_STOP_GRACE_SECONDS * 1000);
-        },
-        (options.timeLimitSeconds + HIGHS_GRACE_SECONDS) * 1000,
-      );
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort, { once: true });
-
-      worker.on('message', (message: WorkerMessage) => {
-        if (message.id !== id) return;
-        if (message.type === 'incumbent') {
-          if (message.objective !== undefined && (!best || message.objective < best.objective)) {
-            best = { objective: message.objective, values: message.values, bound: message.bound, gap: message.gap };
-          }
-          if (message.bound !== undefined) bestBound = Math.max(bestBound ?? -Infinity, message.bound);
-          options.onProgress?.({
-            kind: 'incumbent',
-            elapsedSeconds: elapsed(),
-            objective: message.objective,
-            bound: message.bound,
-            gap: message.gap,
-            values: message.values,
-          } satisfies SolveProgress);
-        } else if (message.type === 'bound') {
-          bestBound = Math.max(bestBound ?? -Infinity, message.bound);
-          options.onProgress?.({
-            kind: 'bound',
-            elapsedSeconds: elapsed(),
-            bound: message.bound,
-            gap: message.gap,
-            objective: best?.objective,
-          });
-        } else if (message.type === 'done') {
-          const done = message.result;
-          const meaning = statusMeaning(done.code);
-          let values = done.values;
-          let objective = done.objective;
-          let hasSolution = done.hasSolution;
-          // An interrupted MIP may report no final solution although one was streamed.
-          if (!hasSolution && best) {
-            values = best.values;
-            objective = best.objective;
-            hasSolution = true;
-          }
-          const bound = isMip ? done.bound : meaning.stop === 'optimal' ? done.objective : undefined;
-          finish(
-            {
-              stop: Atomics.load(stopFlag, 0) && meaning.stop === 'interrupted' && !options.signal?.aborted ? 'timeLimit' : meaning.stop,
-              solverStatus: meaning.highs,
-              hasSolution,
-              optimal: meaning.stop === 'optimal',
-              objective,
-              bound,
-              gap: done.gap ?? (objective !== undefined && bound !== undefined ? relativeGap(objective, bound) : undefined),
-              values,
-              nodes: done.nodes,
-              wallSeconds: elapsed(),
-              threadId: done.threadId,
-            },
-            done.heapBytes < RETIRE_HEAP_BYTES,
-          );
-        } else if (message.type === 'error') {
-          finish({ ...fromStream('error', message.message) }, !message.fatal);
+    const onProgress = (message: WorkerProgress) => {
+      if (message.type === 'incumbent') {
+        if (message.objective !== undefined && (!best || message.objective < best.objective)) {
+          best = { objective: message.objective, values: message.values, bound: message.bound, gap: message.gap };
         }
-      });
-      worker.on('error', (error) => kill('error', `worker failed: ${error.message}`));
-      worker.on('exit', (code) => kill('error', `worker exited with code ${code}`));
-
-      worker.postMessage({
-        type: 'solve',
-        id,
+        if (message.bound !== undefined) bestBound = Math.max(bestBound ?? -Infinity, message.bound);
+        options.onProgress?.({
+          kind: 'incumbent',
+          elapsedSeconds: elapsed(),
+          objective: message.objective,
+          bound: message.bound,
+          gap: message.gap,
+          values: message.values,
+        } satisfies SolveProgress);
+      } else {
+        bestBound = Math.max(bestBound ?? -Infinity, message.bound);
+        options.onProgress?.({
+          kind: 'bound',
+          elapsedSeconds: elapsed(),
+          bound: message.bound,
+          gap: message.gap,
+          objective: best?.objective,
+        });
+      }
+    };
+    const task = highsPool().run(
+      {
         ...payload,
-        stopFlag: stopBuffer,
         options: {
           timeLimitSeconds: options.timeLimitSeconds,
           relativeGap: options.relativeGap,
@@ -214,8 +120,59 @@ export class HighsBackend implements MilpBackend {
           boundEverySeconds: BOUND_EVERY_SECONDS,
           boundStep: BOUND_PROGRESS_STEP,
         },
-      });
-    });
+      },
+      { onProgress, signal: options.signal, deadlineMs: (options.timeLimitSeconds + HIGHS_GRACE_SECONDS) * 1000 },
+    );
+    const outcome = await task.outcome;
+    // The result when the worker cannot answer: the best incumbent it streamed.
+    const fromStream = (stop: SolveResult['stop'], error?: string): SolveResult => {
+      const streamed = best as { objective: number; values: Float64Array } | null;
+      return {
+        stop,
+        solverStatus: stop,
+        hasSolution: streamed !== null,
+        optimal: false,
+        objective: streamed?.objective,
+        bound: bestBound,
+        gap: streamed && bestBound !== undefined ? relativeGap(streamed.objective, bestBound) : undefined,
+        values: streamed?.values,
+        nodes: 0,
+        wallSeconds: elapsed(),
+        threadId: outcome.threadId,
+        error,
+      };
+    };
+    if (outcome.kind === 'stopped') return fromStream(outcome.reason === 'deadline' ? 'timeLimit' : 'interrupted');
+    if (outcome.kind === 'crashed') return fromStream('error', `worker failed: ${outcome.error}`);
+    if (outcome.kind === 'failed') return fromStream('error', String(outcome.error));
+    const done = outcome.result;
+    const meaning = statusMeaning(done.code);
+    let values = done.values;
+    let objective = done.objective;
+    let hasSolution = done.hasSolution;
+    // An interrupted MIP may report no final solution although one was streamed.
+    const streamed = best as { objective: number; values: Float64Array } | null;
+    if (!hasSolution && streamed) {
+      values = streamed.values;
+      objective = streamed.objective;
+      hasSolution = true;
+    }
+    const bound = isMip ? done.bound : meaning.stop === 'optimal' ? done.objective : undefined;
+    // Stopped by the outside time limit, HiGHS says interrupted: that is a time limit.
+    const outsideLimit = task.stopReason === 'deadline' && !options.signal?.aborted;
+    return {
+      stop: outsideLimit && meaning.stop === 'interrupted' ? 'timeLimit' : meaning.stop,
+      solverStatus: meaning.highs,
+      hasSolution,
+      optimal: meaning.stop === 'optimal',
+      objective,
+      bound,
+      gap: done.gap ?? (objective !== undefined && bound !== undefined ? relativeGap(objective, bound) : undefined),
+      values,
+      nodes: done.nodes,
+      wallSeconds: elapsed(),
+      threadId: done.threadId,
+    };
   }
 }
 

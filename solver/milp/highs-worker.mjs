@@ -1,13 +1,15 @@
 // The HiGHS worker thread: one WASM instance, one solve at a time, through the
 // persistent API (createModel / setSolution / run with callbacks / info). It is plain
-// JavaScript so it starts without a TypeScript loader, under node and under vitest.
-// Messages in: {type:'solve', id, arrays | lpText, options, stopFlag}; the options carry
-// the backend's limits (solver/limits.ts) too, as this file cannot import TypeScript.
-// Messages out: {type:'incumbent'|'bound', id, ...}, {type:'done', id, result},
-// {type:'error', id, message, fatal}. A fatal error (the WASM heap aborted) leaves this instance unusable:
-// the backend replaces the worker.
-import { parentPort, threadId } from 'node:worker_threads';
+// JavaScript so it starts without a TypeScript loader, under node and under vitest. It
+// serves the thread pool's tasks (solver/util/thread-worker.mjs): a task is
+// {arrays | lpText, options}, where the options carry the backend's limits
+// (solver/limits.ts) too, as this file cannot import TypeScript; progress reports are
+// {type:'incumbent'|'bound', ...}; the result is the solve's figures and values. HiGHS's
+// interrupt callbacks poll the task's stop flag. A fatal error (the WASM heap aborted)
+// leaves this instance unusable: the pool replaces the thread.
+import { threadId } from 'node:worker_threads';
 import loadHighs from 'highs';
+import { serveTasks } from '../util/thread-worker.mjs';
 
 const highsPromise = loadHighs();
 
@@ -30,10 +32,10 @@ function safeInfo(model, name) {
   }
 }
 
-async function solve(message) {
+async function solve(message, task) {
   const highs = await highsPromise;
-  const { id, options } = message;
-  const stopFlag = new Int32Array(message.stopFlag);
+  const { options } = message;
+  const { stopFlag } = task;
   const started = Date.now();
   const infinity = highs.infinity;
   let model;
@@ -95,7 +97,7 @@ async function solve(message) {
         ) {
           lastBound = bound;
           lastBoundAt = now;
-          parentPort.postMessage({ type: 'bound', id, elapsedSeconds: now, bound, gap: numberOrUndefined(event.data.mip_gap) });
+          task.progress({ type: 'bound', elapsedSeconds: now, bound, gap: numberOrUndefined(event.data.mip_gap) });
         }
       },
     };
@@ -103,9 +105,8 @@ async function solve(message) {
       callbacks[types.mipImprovingSolution] = (event) => {
         const values = event.data.mip_solution;
         if (!values) return;
-        parentPort.postMessage({
+        task.progress({
           type: 'incumbent',
-          id,
           elapsedSeconds: (Date.now() - started) / 1000,
           objective: numberOrUndefined(event.data.objective_function_value),
           bound: numberOrUndefined(event.data.mip_dual_bound),
@@ -157,14 +158,13 @@ async function solve(message) {
   }
 }
 
-parentPort.on('message', async (message) => {
-  if (message?.type !== 'solve') return;
-  try {
-    const result = await solve(message);
-    parentPort.postMessage({ type: 'done', id: message.id, result }, result.values ? [result.values.buffer] : []);
-  } catch (error) {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const fatal = error instanceof WebAssembly.RuntimeError || /Aborted|out of memory|memory access/i.test(text);
-    parentPort.postMessage({ type: 'error', id: message.id, message: text, fatal });
-  }
+serveTasks(solve, {
+  // Any abort or memory fault of the WASM instance poisons it.
+  isFatal: (error) => error instanceof WebAssembly.RuntimeError || /Aborted|out of memory|memory access/i.test(describe(error)),
+  describeError: describe,
+  transferOf: (result) => (result.values ? [result.values.buffer] : []),
 });
+
+function describe(error) {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

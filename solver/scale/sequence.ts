@@ -12,7 +12,11 @@ import type { IndexedStep } from '../schedule/simulate.js';
 export interface SequenceProfile {
   /** Device bytes while each compute runs (residentBytes excluded, workspace included). */
   during: Float64Array;
-  /** For each position, the position of the last read of the value it computes, or the position itself when nothing reads it; Infinity when it must stay to the end (the last compute of a keep node). */
+  /**
+   * For each position, the position of the last read of the value it computes, or the
+   * position itself when nothing reads it; Infinity when it must stay to the end (the last
+   * compute of a keep node).
+   */
   end: Float64Array;
   /** For each position, the position of the previous compute of the same node, or -1. */
   previous: Int32Array;

@@ -216,7 +216,9 @@ function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
 
 export const auto: Strategy = {
   name: 'auto',
-  description: `Portfolio, within the time limit: ${PHASES.map((phase) => phase.summary).join('; then ')}. The best valid plan and the best proven bound`,
+  description:
+    `Portfolio, within the time limit: ${PHASES.map((phase) => phase.summary).join('; then ')}. ` +
+    'The best valid plan and the best proven bound',
   options: ['timeLimitSeconds', 'relativeGap', 'formulation', 'transfer'],
   run: runAuto,
 };

@@ -38,7 +38,8 @@ async function runLp(context: StrategyContext): Promise<StrategyOutcome> {
     solver: run.solver,
     message: run.infeasible
       ? `checkmate-lp (${context.formulation}): the LP relaxation is infeasible: no plan of Checkmate's class fits`
-      : `checkmate-lp (${context.formulation}): no rounded plan fits the budget (LP ${run.solve.stop}${run.solve.error ? `: ${run.solve.error}` : ''})`,
+      : `checkmate-lp (${context.formulation}): no rounded plan fits the budget ` +
+        `(LP ${run.solve.stop}${run.solve.error ? `: ${run.solve.error}` : ''})`,
   };
 }
 

@@ -191,7 +191,8 @@ export function dtrSchedule(graph: IndexedGraph, available: number, options: Dtr
 export const dtr: Strategy = {
   name: 'dtr',
   description:
-    'Dynamic Tensor Rematerialization replayed offline: evict the smallest cost/(bytes x staleness) under the budget, cost with and without the evicted neighbourhood',
+    'Dynamic Tensor Rematerialization replayed offline: evict the smallest cost/(bytes x staleness) under the budget, cost with and ' +
+    'without the evicted neighbourhood',
   options: [],
   run(context) {
     const { graph } = context;

@@ -58,7 +58,8 @@ export function rematBound(context: StrategyContext): { makespan: number; infeas
 export const greedyRemat: Strategy = {
   name: 'greedy-remat',
   description:
-    'Offline greedy remat for any DAG: evict the value with the least recompute cost per byte and distance to its next need, then remove recomputations that still fit (local search)',
+    'Offline greedy remat for any DAG: evict the value with the least recompute cost per byte and distance to its next need, then ' +
+    'remove recomputations that still fit (local search)',
   options: [],
   run(context) {
     return scaleImprove(context, [], Math.min(GREEDY_REMAT_SECONDS, context.timeLimitSeconds), false);
@@ -68,7 +69,8 @@ export const greedyRemat: Strategy = {
 export const localSearch: Strategy = {
   name: 'local-search',
   description:
-    'The baselines and greedy-remat, each improved by a local search that removes recomputations while the simulator says the plan fits, then randomized restarts within the time limit (at most 10 s)',
+    'The baselines and greedy-remat, each improved by a local search that removes recomputations while the simulator says the plan ' +
+    'fits, then randomized restarts within the time limit (at most 10 s)',
   options: ['timeLimitSeconds'],
   async run(context) {
     // The baselines' plans that fit are the search's starting points, in their order.

@@ -4,6 +4,7 @@
 // that crashes or overruns its deadline is replaced; its task fails with a typed error.
 import { Worker } from 'node:worker_threads';
 import { MemplanError, type ErrorCode } from '../../solver/errors.js';
+import { CODEC_TASK_TIMEOUT_MS, DEFAULT_CODEC_WORKERS } from '../../solver/limits.js';
 import type { WireError } from '../jobs/protocol.js';
 import type { CodecResults, CodecTask, FromCodec, ToCodec } from './protocol.js';
 
@@ -40,8 +41,8 @@ export class CodecPool {
   private closed = false;
 
   constructor(options: CodecPoolOptions = {}) {
-    this.size = Math.max(1, options.size ?? 1);
-    this.taskTimeoutMs = options.taskTimeoutMs ?? 60_000;
+    this.size = Math.max(1, options.size ?? DEFAULT_CODEC_WORKERS);
+    this.taskTimeoutMs = options.taskTimeoutMs ?? CODEC_TASK_TIMEOUT_MS;
   }
 
   /** Runs one task; rejects with a MemplanError (the task's own, or internal when a thread fails). */
@@ -49,11 +50,13 @@ export class CodecPool {
     if (this.closed) return Promise.reject(new MemplanError('MEMPLAN_ERR_SHUTTING_DOWN'));
     const transfer: ArrayBuffer[] = [];
     if ('body' in task) {
-      // Copy into a buffer of its own so it can be transferred without touching Node's pool.
-      const own = new Uint8Array(task.body.byteLength);
-      own.set(task.body);
+      const body = task.body;
+      // A big body owns its whole ArrayBuffer: hand it over without a copy. A small one may
+      // share Node's buffer pool: copy it into a buffer of its own first.
+      const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      const own = owned ? body : Uint8Array.from(body);
       task.body = own;
-      transfer.push(own.buffer);
+      transfer.push(own.buffer as ArrayBuffer);
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, task, transfer, resolve: resolve as (value: unknown) => void, reject });

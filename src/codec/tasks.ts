@@ -37,15 +37,13 @@ export interface CodecSettings {
 
 /** A validated plan request, ready for the job manager. */
 export interface PreparedPlan {
-  /** The validated graph (zod's output: known keys only, in the schema's order). */
-  graph: Graph;
   /** The plan options, defaults filled in and the budget resolved to {fraction} or {bytes}. */
   options: PlanOptions;
   /** The cache key: sha256 of the graph's hash and the options. */
   hash: string;
   /** sha256 of graphText: stored graphs are deduplicated by it. */
   graphHash: string;
-  /** The graph's canonical JSON, as the store keeps it. */
+  /** The validated graph's canonical JSON (zod's output: known keys only, in the schema's order), as the store keeps it. */
   graphText: string;
   baseCost: number;
 }
@@ -119,7 +117,7 @@ export function preparePlan(text: string, settings: CodecSettings): PreparedPlan
   const graphText = JSON.stringify(graph);
   const graphHash = sha256(graphText);
   const hash = sha256(`${graphHash}\n${JSON.stringify(options)}`);
-  return { graph, options, hash, graphHash, graphText, baseCost: indexed.baseCost };
+  return { options, hash, graphHash, graphText, baseCost: indexed.baseCost };
 }
 
 /** A validated sweep request, ready for the job manager. */
@@ -162,7 +160,7 @@ export function prepareSweep(text: string, settings: CodecSettings): PreparedSwe
   const graphText = JSON.stringify(graph);
   const graphHash = sha256(graphText);
   const hash = sha256(`sweep\n${graphHash}\n${JSON.stringify(options)}`);
-  return { graph, options, hash, graphHash, graphText, baseCost: indexed.baseCost };
+  return { options, hash, graphHash, graphText, baseCost: indexed.baseCost };
 }
 
 /** POST /v1/analyze: the graph's statistics, every figure finite. */

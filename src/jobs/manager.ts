@@ -9,12 +9,11 @@ import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import type { SweepOptions, SweepResult } from '../../solver/sweep/schema.js';
-import type { SweepOutcome } from '../../solver/sweep/sweep.js';
 import type { JobState } from '../schemas/index.js';
 import type { WorkerPool } from './pool.js';
-import type { WireError } from './protocol.js';
+import { statusOfPlanText, type SweepAnswer, type WireError } from './protocol.js';
 import type { JobRecord, Store } from './store.js';
-import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE } from '../../solver/limits.js';
+import { DEFAULT_MAX_JOBS_PER_KEY, DEFAULT_MAX_QUEUE, DEFAULT_WATCHDOG_GRACE_SECONDS, MAX_JOB_EVENTS } from '../../solver/limits.js';
 
 /** The event with every non-finite number left out. */
 function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'> {
@@ -26,15 +25,14 @@ function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<Progres
 /** One event of a job's stream, as SSE sends it. */
 export type JobEvent =
   | { event: 'progress'; data: ProgressEvent & { gap?: number } }
-  | { event: 'plan'; data: Plan }
+  | { event: 'plan'; data?: Plan; text: string }
   | { event: 'sweep'; data: SweepResult }
   | { event: 'error'; data: WireError }
   | { event: 'cancelled'; data: WireError };
 
 interface LiveJob {
   record: JobRecord;
-  graph: Graph;
-  /** The graph's canonical JSON and its hash, as the store keeps them. */
+  /** The graph's canonical JSON (validated) and its hash, as the store keeps them; the worker parses the text. */
   graphText: string;
   graphHash: string;
   options: PlanOptions;
@@ -42,7 +40,6 @@ interface LiveJob {
   events: JobEvent[];
   listeners: Set<(event: JobEvent) => void>;
   waiters: Set<() => void>;
-  plan?: Plan;
   /** A sweep job's options (POST /v1/sweeps); absent for a plan job. */
   sweep?: SweepOptions;
   /** A sweep job's points reported so far (a point may be reported again when it improves). */
@@ -59,7 +56,6 @@ export interface ManagerOptions {
 }
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
-const MAX_EVENTS = 500;
 /** Histogram buckets of solve seconds for /metrics. */
 export const SOLVE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -89,7 +85,7 @@ export class JobManager {
   ) {
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.maxJobsPerOwner = options.maxJobsPerOwner ?? DEFAULT_MAX_JOBS_PER_KEY;
-    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? 30;
+    this.watchdogGraceSeconds = options.watchdogGraceSeconds ?? DEFAULT_WATCHDOG_GRACE_SECONDS;
     pool.onIdle = () => this.pump();
   }
 
@@ -115,7 +111,6 @@ export class JobManager {
   submit(input: {
     owner: string;
     hash: string;
-    graph: Graph;
     graphText: string;
     graphHash: string;
     options: PlanOptions;
@@ -141,7 +136,6 @@ export class JobManager {
     };
     const job: LiveJob = {
       record,
-      graph: input.graph,
       graphText: input.graphText,
       graphHash: input.graphHash,
       options: input.options,
@@ -184,19 +178,19 @@ export class JobManager {
       });
     }, limit * 1000);
     watchdog.unref();
+    // The graph travels as its JSON text: copying a string to the worker costs the event loop
+    // far less than cloning a 20k-node object graph, and the worker parses it (src/jobs/worker.ts).
     this.pool.start(
       record.id,
-      job.graph,
+      job.graphText as unknown as Graph,
       job.options,
       {
         onProgress: (event) => this.progress(job, event),
+        // The worker sends the plan as its JSON text (protocol.ts, PlanText), a sweep as a SweepAnswer.
         onDone: (plan) => {
           clearTimeout(watchdog);
-          this.finish(job, 'done', { plan });
-        },
-        onSweepDone: (outcome) => {
-          clearTimeout(watchdog);
-          this.finish(job, 'done', { sweep: outcome });
+          if (job.sweep) this.finish(job, 'done', { sweep: plan as unknown as SweepAnswer });
+          else this.finish(job, 'done', { plan });
         },
         onFailed: (error) => {
           clearTimeout(watchdog);
@@ -207,7 +201,7 @@ export class JobManager {
     );
   }
 
-  /** A sweep's progress: every point done is forwarded (a sweep's plans at different budgets are not one incumbent). */
+  /** A sweep's progress: every point solved is forwarded (a sweep's plans at different budgets are not one incumbent). */
   private sweepProgress(job: LiveJob, event: Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'>): void {
     if (event.kind !== 'point') return;
     const progress = job.record.progress ?? { elapsedSeconds: 0 };
@@ -267,7 +261,7 @@ export class JobManager {
   }
 
   private emit(job: LiveJob, event: JobEvent): void {
-    if (job.events.length < MAX_EVENTS) job.events.push(event);
+    if (job.events.length < MAX_JOB_EVENTS) job.events.push(event);
     else job.events[job.events.length - 1] = event;
     for (const listener of job.listeners) listener(event);
   }
@@ -276,28 +270,29 @@ export class JobManager {
    * Stores a finished sweep: each plan under the id `<job id>-<n>` (the points and answers
    * name them so), then the result; a figure that is not finite fails the job instead.
    */
-  private storeSweep(job: LiveJob, outcome: SweepOutcome): { result?: SweepResult; error?: WireError } {
+  private storeSweep(job: LiveJob, answer: SweepAnswer): { result?: SweepResult; error?: WireError } {
     const record = job.record;
     const rename = (local?: string) => (local === undefined ? undefined : `${record.id}-${local}`);
     try {
+      const swept = answer.sweep;
       const result = assertFinite('sweep', {
-        ...outcome.result,
-        points: outcome.result.points.map((point) => ({ ...point, planId: rename(point.planId) })),
-        maxOverhead: outcome.result.maxOverhead && { ...outcome.result.maxOverhead, planId: rename(outcome.result.maxOverhead.planId) },
-        smallestFeasible: outcome.result.smallestFeasible && {
-          ...outcome.result.smallestFeasible,
-          planId: rename(outcome.result.smallestFeasible.planId),
-        },
+        ...swept,
+        points: swept.points.map((point) => ({ ...point, planId: rename(point.planId) })),
+        maxOverhead: swept.maxOverhead && { ...swept.maxOverhead, planId: rename(swept.maxOverhead.planId) },
+        smallestFeasible: swept.smallestFeasible && { ...swept.smallestFeasible, planId: rename(swept.smallestFeasible.planId) },
       });
       const createdAt = record.finishedAt ?? Date.now();
-      const plans = outcome.plans.map((plan, index) => {
+      const plans = answer.planTexts.map((text, index) => {
         const id = rename(String(index))!;
+        if (statusOfPlanText(text) === undefined)
+          throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the worker sent a plan in an unknown form' });
         return {
           id,
           owner: record.owner,
           // Never served from the plan cache: a sweep point's plan answers its own budget within the sweep's time.
           hash: `sweep:${id}`,
-          planText: JSON.stringify(assertFinite('plan', { ...plan, id })),
+          // Text from the worker: checked there (sweep() returns only finite figures).
+          planText: `{"id":${JSON.stringify(id)},${text.slice(1)}`,
           graphHash: job.graphHash,
           graphText: job.graphText,
           createdAt,
@@ -311,7 +306,7 @@ export class JobManager {
     }
   }
 
-  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; sweep?: SweepOutcome; error?: WireError }): void {
+  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; sweep?: SweepAnswer; error?: WireError }): void {
     const record = job.record;
     if (isTerminal(record.state)) return;
     if (result.sweep) {
@@ -333,24 +328,29 @@ export class JobManager {
     if (startedAt !== undefined) this.observeSolve((record.finishedAt - startedAt) / 1000);
     let plan: Plan | undefined;
     let planText: string | undefined;
+    let status: string | undefined;
     let error = result.error;
-    if (result.plan) {
+    if (typeof result.plan === 'string') {
+      // Text from a worker: already checked there (plan() never returns a non-finite figure).
+      status = statusOfPlanText(result.plan);
+      if (status === undefined) error = wire('MEMPLAN_ERR_INTERNAL', { detail: 'the worker sent a plan in an unknown form' });
+      else planText = `{"id":${JSON.stringify(record.id)},${(result.plan as string).slice(1)}`;
+    } else if (result.plan) {
       try {
         // A plan with a non-finite figure is never stored or returned: the job fails instead.
         plan = assertFinite('plan', { ...result.plan, id: record.id });
         planText = JSON.stringify(plan);
+        status = plan.status;
       } catch (problem) {
         if (!isMemplanError(problem)) throw problem;
-        plan = undefined;
         error = problem.toJSON();
       }
     }
-    if (plan && planText !== undefined) {
+    if (planText !== undefined) {
       record.state = state;
-      job.plan = plan;
       record.planId = record.id;
       // A plan the strategy got wrong is kept for inspection but never served from the cache.
-      const hash = plan.status === 'error' ? `error:${record.hash}` : record.hash;
+      const hash = status === 'error' ? `error:${record.hash}` : record.hash;
       this.store.savePlan({
         id: record.id,
         owner: record.owner,
@@ -361,7 +361,7 @@ export class JobManager {
         createdAt: record.finishedAt,
       });
       this.store.saveJob(record);
-      this.emit(job, { event: 'plan', data: plan });
+      this.emit(job, { event: 'plan', data: plan, text: planText });
     } else {
       record.state = state === 'done' ? 'failed' : state;
       record.error = error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' });

@@ -1,17 +1,17 @@
-// A worker_threads pool that runs plan() off the main thread: one job per worker,
-// progress streamed back over the worker's port, cancellation that asks first and
-// terminates the thread when it does not answer (a WASM solve blocks its thread), and a
-// fresh worker for every one that crashes or is terminated.
+// The plan() workers of the job manager: one job per thread of the thread pool
+// (solver/util/thread-pool.ts), progress streamed back, cancellation that asks first (the
+// task's stop flag and cancel message) and terminates the thread when it does not answer
+// within the grace (a WASM solve blocks its thread), and a fresh thread for every one that
+// crashes, fails fatally or is terminated, so the pool keeps its size.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { MemplanError } from '../../solver/errors.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
 import type { SweepOptions } from '../../solver/sweep/schema.js';
-import type { SweepOutcome } from '../../solver/sweep/sweep.js';
-import type { ToMain, ToWorker, WireError } from './protocol.js';
+import { type TaskHandle, ThreadPool } from '../../solver/util/thread-pool.js';
+import type { JobPayload, WireError } from './protocol.js';
 
 export interface PoolOptions {
   /** Number of worker threads; default: the machine's cores. */
@@ -25,20 +25,9 @@ export interface PoolOptions {
 export interface TaskHandlers {
   onStart?: () => void;
   onProgress: (event: ProgressEvent) => void;
+  /** The plan, as its text (protocol.ts, PlanText); a sweep's SweepAnswer. */
   onDone: (plan: Plan) => void;
-  /** A sweep job's result and plans. */
-  onSweepDone?: (outcome: SweepOutcome) => void;
   onFailed: (error: WireError) => void;
-}
-
-interface Slot {
-  worker: Worker;
-  jobId?: string;
-  handlers?: TaskHandlers;
-  /** Set when the pool itself stops the thread (cancel, close): not a crash. */
-  stopping?: boolean;
-  lastError?: string;
-  cancelTimer?: NodeJS.Timeout;
 }
 
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
@@ -46,160 +35,95 @@ const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
 /** Runs plan() jobs on worker threads; see the module comment. */
 export class WorkerPool {
   readonly size: number;
-  private readonly cancelGraceMs: number;
-  private readonly testStrategies: boolean;
-  private readonly slots = new Set<Slot>();
-  private closed = false;
-  /** Called whenever a worker becomes free. */
-  onIdle: () => void = () => {};
-  /** Counts crashed workers, for /metrics. */
-  crashes = 0;
+  private readonly threads: ThreadPool<Plan, ProgressEvent, WireError>;
+  /** The running jobs whose caller still waits for them (a cancelled job is dropped at once). */
+  private readonly running = new Map<string, TaskHandle<Plan, WireError>>();
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.size ?? availableParallelism());
-    this.cancelGraceMs = options.cancelGraceMs ?? 500;
-    this.testStrategies = options.testStrategies ?? false;
+    this.threads = new ThreadPool<Plan, ProgressEvent, WireError>({
+      url: WORKER_URL,
+      workerData: { testStrategies: options.testStrategies ?? false },
+      workerOptions: { stdout: false, stderr: false },
+      maxThreads: this.size,
+      respawn: true,
+      graceMs: options.cancelGraceMs ?? 500,
+    });
+  }
+
+  /** Called whenever a worker becomes free. */
+  set onIdle(callback: () => void) {
+    this.threads.onIdle = callback;
+  }
+
+  /** Crashed workers, for /metrics. */
+  get crashes(): number {
+    return this.threads.crashes;
   }
 
   /** Threads started so far. */
   get workers(): number {
-    return this.slots.size;
+    return this.threads.threads;
   }
 
   /** Threads running a job. */
   get busy(): number {
-    let count = 0;
-    for (const slot of this.slots) if (slot.jobId) count++;
-    return count;
+    return this.threads.busy;
   }
 
   /** True when a job can start now. */
   hasCapacity(): boolean {
-    return !this.closed && this.busy < this.size;
+    return this.threads.hasCapacity();
   }
 
   /** Starts every thread now instead of on first use (servers do this at boot). */
   warm(): void {
-    while (!this.closed && this.slots.size < this.size) this.spawn();
-  }
-
-  private spawn(): Slot {
-    const worker = new Worker(WORKER_URL, {
-      workerData: { testStrategies: this.testStrategies },
-      stdout: false,
-      stderr: false,
-    });
-    const slot: Slot = { worker };
-    this.slots.add(slot);
-    worker.on('message', (message: ToMain) => this.receive(slot, message));
-    worker.on('error', (error) => {
-      slot.lastError = `${error.name}: ${error.message}`;
-    });
-    worker.on('exit', (code) => this.exited(slot, code));
-    worker.unref();
-    return slot;
-  }
-
-  private receive(slot: Slot, message: ToMain): void {
-    if (!slot.jobId || message.jobId !== slot.jobId || !slot.handlers) return;
-    const handlers = slot.handlers;
-    if (message.type === 'progress') {
-      handlers.onProgress(message.event);
-      return;
-    }
-    this.release(slot);
-    if (message.type === 'done') handlers.onDone(message.plan);
-    else if (message.type === 'sweepDone') handlers.onSweepDone?.(message.outcome);
-    else handlers.onFailed(message.error);
-    if (message.type === 'failed' && message.fatal) {
-      // The worker exits on its own; do not report its exit as a second failure.
-      slot.stopping = true;
-    }
-  }
-
-  private release(slot: Slot): void {
-    if (slot.cancelTimer) clearTimeout(slot.cancelTimer);
-    slot.cancelTimer = undefined;
-    slot.jobId = undefined;
-    slot.handlers = undefined;
-    // An idle thread must not keep the process alive; a busy one does.
-    slot.worker.unref();
-    if (!slot.stopping) queueMicrotask(() => this.onIdle());
-  }
-
-  private exited(slot: Slot, code: number): void {
-    this.slots.delete(slot);
-    const { jobId, handlers, stopping } = slot;
-    if (slot.cancelTimer) clearTimeout(slot.cancelTimer);
-    if (jobId && handlers && !stopping) {
-      this.crashes++;
-      const detail = slot.lastError ?? `the thread exited with code ${code}`;
-      handlers.onFailed(new MemplanError('MEMPLAN_ERR_WORKER_CRASHED', { detail, job: jobId }).toJSON());
-    } else if (!stopping) {
-      this.crashes++;
-    }
-    if (this.closed) return;
-    // Keep the pool at its size: replace the thread now if work may be waiting.
-    if (this.slots.size < this.size) this.spawn();
-    queueMicrotask(() => this.onIdle());
+    this.threads.warm();
   }
 
   /** Starts a job on a free worker (a sweep when `sweep` is given); the caller checks hasCapacity() first. */
   start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers, sweep?: SweepOptions): void {
     if (!this.hasCapacity()) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'no free worker' });
-    let slot = [...this.slots].find((candidate) => !candidate.jobId && !candidate.stopping);
-    if (!slot) slot = this.spawn();
-    slot.jobId = jobId;
-    slot.handlers = handlers;
-    slot.worker.ref();
+    const payload: JobPayload = { graph, options, sweep };
+    const task = this.threads.run(payload, {
+      onProgress: (event) => {
+        if (this.running.get(jobId) === task) handlers.onProgress(event);
+      },
+    });
+    this.running.set(jobId, task);
     handlers.onStart?.();
-    const message: ToWorker = sweep ? { type: 'sweep', jobId, graph, options: sweep } : { type: 'run', jobId, graph, options };
-    slot.worker.postMessage(message);
+    void task.outcome.then((outcome) => {
+      // A cancelled job is over for its caller: a cooperative stop still answers, but its result goes nowhere.
+      if (this.running.get(jobId) !== task) return;
+      this.running.delete(jobId);
+      if (outcome.kind === 'done') handlers.onDone(outcome.result);
+      else if (outcome.kind === 'failed') handlers.onFailed(outcome.error);
+      else if (outcome.kind === 'crashed') {
+        handlers.onFailed(new MemplanError('MEMPLAN_ERR_WORKER_CRASHED', { detail: outcome.error, job: jobId }).toJSON());
+      }
+    });
   }
 
   /** Asks the job's worker to stop; terminates the thread if it has not within the grace. */
   cancel(jobId: string): boolean {
-    const slot = this.slotOf(jobId);
-    if (!slot) return false;
-    // The job is over for the caller: a cooperative stop still answers (done or failed),
-    // which frees the slot, but its result goes nowhere.
-    slot.handlers = { onProgress: () => {}, onDone: () => {}, onSweepDone: () => {}, onFailed: () => {} };
-    slot.worker.postMessage({ type: 'cancel', jobId } satisfies ToWorker);
-    slot.cancelTimer = setTimeout(() => {
-      if (slot.jobId === jobId) this.terminate(slot);
-    }, this.cancelGraceMs);
+    const task = this.running.get(jobId);
+    if (!task) return false;
+    this.running.delete(jobId);
+    task.stop('cancel');
     return true;
   }
 
   /** Internal (tests, operators): kills the thread running a job, as a crash would. */
   killWorkerOf(jobId: string): boolean {
-    const slot = this.slotOf(jobId);
-    if (!slot) return false;
-    slot.lastError = 'the worker thread was killed';
-    void slot.worker.terminate();
+    const task = this.running.get(jobId);
+    if (!task) return false;
+    task.kill();
     return true;
-  }
-
-  private slotOf(jobId: string): Slot | undefined {
-    return [...this.slots].find((slot) => slot.jobId === jobId);
-  }
-
-  private terminate(slot: Slot): void {
-    slot.stopping = true;
-    slot.jobId = undefined;
-    slot.handlers = undefined;
-    void slot.worker.terminate();
   }
 
   /** Stops every thread; running jobs get no further messages. */
   async close(): Promise<void> {
-    this.closed = true;
-    const exits = [...this.slots].map((slot) => {
-      slot.stopping = true;
-      slot.handlers = undefined;
-      return slot.worker.terminate();
-    });
-    await Promise.allSettled(exits);
-    this.slots.clear();
+    this.running.clear();
+    await this.threads.close();
   }
 }

@@ -77,22 +77,6 @@ interface PlanRow {
   created_at: unknown;
 }
 
-/** JSON with sorted object keys, so equal values hash equally. Recurses on depth only (small for requests). */
-export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => stableStringify(item)).join(',')}]`;
-  const entries = Object.keys(value as object)
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${stableStringify((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
-}
-
-/** The cache key of a request: sha256 of its canonical JSON. */
-export function requestHash(request: unknown): string {
-  return createHash('sha256').update(stableStringify(request)).digest('hex');
-}
-
 /** The error a job reads with when its stored row (or its plan) cannot be read. */
 export function unreadable(what: 'job' | 'plan' | 'graph', id: string, detail: string): MemplanError {
   return new MemplanError('MEMPLAN_ERR_STORED_RECORD_INVALID', { what, id, detail });

@@ -1,25 +1,18 @@
-// A pool worker: runs plan() off the main thread, one job at a time, streams progress
-// events back over its port and stops when told to cancel. A WASM heap abort leaves the
-// solver unusable, so the worker reports it and exits; the pool replaces it.
-import { parentPort, workerData } from 'node:worker_threads';
+// A pool worker: runs plan() (or a sweep) off the main thread, one job at a time (serveTasks
+// of the thread pool), streams progress events back and stops when told to cancel. A WASM heap
+// abort leaves the solver unusable: it is reported as fatal and the pool replaces the thread.
+import { workerData } from 'node:worker_threads';
 import { isMemplanError, MemplanError } from '../../solver/errors.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import { indexGraph, type IndexedGraph } from '../../solver/graph/validate.js';
 import { plan, type PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
-import type { SweepOptions } from '../../solver/sweep/schema.js';
 import { sweep } from '../../solver/sweep/sweep.js';
-import type { ToMain, ToWorker } from './protocol.js';
+import { isWasmAbort, serveTasks } from '../../solver/util/thread-worker.mjs';
+import { type JobPayload, planText, type SweepAnswer, type WireError } from './protocol.js';
 
-const port = parentPort;
-if (!port) throw new Error('worker.ts runs inside a worker thread');
 const testStrategies = Boolean((workerData as { testStrategies?: boolean } | undefined)?.testStrategies);
-const controllers = new Map<string, AbortController>();
-
-function send(message: ToMain): void {
-  port!.postMessage(message);
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -83,40 +76,33 @@ async function runTestStrategy(
   return second;
 }
 
-async function run(jobId: string, rawGraph: Graph, options: PlanOptions, sweepOptions?: SweepOptions): Promise<void> {
-  const controller = new AbortController();
-  controllers.set(jobId, controller);
-  const onProgress = (event: ProgressEvent) => send({ type: 'progress', jobId, event });
-  try {
-    const graph = indexGraph(rawGraph);
-    const hooks = { signal: controller.signal, onProgress };
+/** A failed job's error as the caller gets it: catalogued errors as they are, anything else as a solver failure or a crash. */
+function toWire(error: unknown, fatal: boolean): WireError {
+  if (isMemplanError(error)) return { code: error.code, message: error.message, details: error.details };
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new MemplanError(fatal ? 'MEMPLAN_ERR_WORKER_CRASHED' : 'MEMPLAN_ERR_SOLVER_FAILED', { detail }).toJSON();
+}
+
+serveTasks<JobPayload, Plan, ProgressEvent, WireError>(
+  async ({ graph: rawGraph, options, sweep: sweepOptions }, task) => {
+    const graph = indexGraph(typeof rawGraph === 'string' ? (JSON.parse(rawGraph) as Graph) : rawGraph);
+    const onProgress = (event: ProgressEvent) => task.progress(event);
     if (sweepOptions) {
-      send({ type: 'sweepDone', jobId, outcome: await sweep(graph, sweepOptions, hooks) });
-      return;
+      const outcome = await sweep(graph, sweepOptions, { signal: task.signal, onProgress });
+      const answer: SweepAnswer = { sweep: outcome.result, planTexts: outcome.plans.map(planText) };
+      return answer as unknown as Plan;
     }
     const result =
       testStrategies && String(options.strategy).startsWith('test:')
-        ? await runTestStrategy(graph, options, controller.signal, onProgress)
-        : await plan(graph, options, hooks);
-    send({ type: 'done', jobId, plan: result });
-  } catch (error) {
-    if (isMemplanError(error)) {
-      send({ type: 'failed', jobId, error: { code: error.code, message: error.message, details: error.details } });
-    } else {
-      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      // A WASM abort poisons the module instance: report it and let the pool replace us.
-      const fatal = error instanceof WebAssembly.RuntimeError || /Aborted\(/.test(detail);
-      const wire = new MemplanError(fatal ? 'MEMPLAN_ERR_WORKER_CRASHED' : 'MEMPLAN_ERR_SOLVER_FAILED', { detail }).toJSON();
-      send({ type: 'failed', jobId, fatal, error: wire });
-      if (fatal) setImmediate(() => process.exit(70));
-    }
-  } finally {
-    controllers.delete(jobId);
-  }
-}
-
-port.on('message', (message: ToWorker) => {
-  if (message.type === 'run') void run(message.jobId, message.graph, message.options);
-  else if (message.type === 'sweep') void run(message.jobId, message.graph, { budget: '100%' }, message.options);
-  else if (message.type === 'cancel') controllers.get(message.jobId)?.abort();
-});
+        ? await runTestStrategy(graph, options, task.signal, onProgress)
+        : await plan(graph, options, { signal: task.signal, onProgress });
+    // plan() returned only finite figures (it throws otherwise); the text keeps them exact
+    // and crosses the thread boundary without a structured clone of a large object.
+    return planText(result) as unknown as Plan;
+  },
+  {
+    // A WASM abort poisons the module instance: the pool replaces the thread.
+    isFatal: (error) => !isMemplanError(error) && isWasmAbort(error),
+    describeError: toWire,
+  },
+);

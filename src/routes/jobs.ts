@@ -2,12 +2,11 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MemplanError } from '../../solver/errors.js';
+import { SSE_HEARTBEAT_MS } from '../../solver/limits.js';
 import type { JobEvent } from '../jobs/manager.js';
 import type { JobRecord } from '../jobs/store.js';
 import { errorResponses, IdParamsSchema, JobListQuerySchema, JobListSchema, JobSchema, json } from '../schemas/index.js';
 import { failedView, jobJson, jobView, readPlan, sendJsonText } from './views.js';
-
-const HEARTBEAT_MS = 15_000;
 
 function sseFrame(event: string, dataJson: string): string {
   return `event: ${event}\ndata: ${dataJson}\n\n`;
@@ -92,7 +91,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       raw.write('retry: 2000\n\n');
       let ended = false;
       let unsubscribe: (() => void) | undefined;
-      const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => raw.write(': ping\n\n'), SSE_HEARTBEAT_MS);
       heartbeat.unref();
       const end = () => {
         if (ended) return;
@@ -104,7 +103,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       request.raw.on('close', end);
       const listener = (event: JobEvent) => {
         if (ended) return;
-        raw.write(sseFrame(event.event, JSON.stringify(event.data)));
+        raw.write(sseFrame(event.event, event.event === 'plan' ? event.text : JSON.stringify(event.data)));
         if (event.event !== 'progress') setImmediate(end);
       };
       unsubscribe = manager.subscribe(request.params.id, owner, listener);

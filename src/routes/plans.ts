@@ -29,8 +29,9 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['plans'],
         summary: 'Plan a graph under a budget',
         description:
-          'Validates the graph and queues a solve. With `wait` (seconds, default 5) the reply is 200 with the Plan when it is done by then, ' +
-          'else 202 with the job id and its links. An identical earlier request (same graph and options) is answered from the store. ' +
+          'Validates the graph and queues a solve. With `wait` (seconds, default 5) the reply is 200 with the Plan ' +
+          'when it is done by then, else 202 with the job id and its links. An identical earlier request (same graph and ' +
+          'options) is answered from the store. ' +
           'The budget may be "60%", 0.6, "12GB", "800MiB", bytes, {"fraction": 0.6} or {"bytes": 123456}.',
         body: PlanRequestSchema,
         querystring: PlanQuerySchema,
@@ -56,7 +57,6 @@ export const planRoutes: FastifyPluginAsyncZod = async (app) => {
         manager.submit({
           owner,
           hash: prepared.hash,
-          graph: prepared.graph,
           graphText: prepared.graphText,
           graphHash: prepared.graphHash,
           options: prepared.options,

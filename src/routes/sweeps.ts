@@ -82,7 +82,6 @@ export const sweepRoutes: FastifyPluginAsyncZod = async (app) => {
         manager.submit({
           owner,
           hash: prepared.hash,
-          graph: prepared.graph,
           graphText: prepared.graphText,
           graphHash: prepared.graphHash,
           options: { budget: '100%', strategy: prepared.options.strategy },

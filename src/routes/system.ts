@@ -34,7 +34,9 @@ export function renderMetrics(app: FastifyInstance): string {
   lines.push('# HELP memplan_solve_seconds Wall seconds from job start to its end.');
   lines.push('# TYPE memplan_solve_seconds histogram');
   const histogram = manager.solveSeconds;
-  SOLVE_BUCKETS.forEach((bound, position) => lines.push(`memplan_solve_seconds_bucket{le="${bound}"} ${histogram.buckets[position]}`));
+  SOLVE_BUCKETS.forEach((bound, position) => {
+    lines.push(`memplan_solve_seconds_bucket{le="${bound}"} ${histogram.buckets[position]}`);
+  });
   lines.push(`memplan_solve_seconds_bucket{le="+Inf"} ${histogram.count}`);
   lines.push(`memplan_solve_seconds_sum ${histogram.sum}`);
   lines.push(`memplan_solve_seconds_count ${histogram.count}`);
