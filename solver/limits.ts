@@ -407,11 +407,17 @@ export const MIN_REFINE_SECONDS = 1;
 /** An open point is solved again only with at least this many times the time limit it had (less is the same run again). */
 export const REFINE_GROWTH = 1.5;
 
-/** Rounds of solving open points again with the time left over. */
+/**
+ * Rounds of solving open points again with the time left over, per budget of the sweep (a
+ * round moves the frontier of feasibility down one budget at most).
+ */
 export const MAX_REFINE_ROUNDS = 3;
 
 /** Of a sweep's time for its points: the first pass over them, in decreasing budget; the rest goes to the open points again. */
 export const FIRST_PASS_SHARE = 0.6;
 
-/** When the open points are solved again, the frontier (the largest budget without a plan, below every budget with one) gets this many shares. */
+/**
+ * When the open points are solved again, the frontier (the largest budget without a plan,
+ * below every budget with one) gets this many shares.
+ */
 export const FRONTIER_WEIGHT = 3;

@@ -138,7 +138,7 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
   // plan, below every budget with one) with FRONTIER_WEIGHT shares, every point with a plan
   // not yet proven with one; each only when its share is well above the time it had.
   const refine = async (deadline: number) => {
-    for (let round = 0; round < MAX_REFINE_ROUNDS && !hooks.signal?.aborted; round++) {
+    for (let round = 0; round < MAX_REFINE_ROUNDS * budgets.length && !hooks.signal?.aborted; round++) {
       const lowestPlanned = budgets.find((budget) => axis.bestPlanAt(budget)) ?? Infinity;
       const frontier = budgets.filter((budget) => budget < lowestPlanned && !axis.provenInfeasible(budget)).at(-1);
       const open = budgets
@@ -164,18 +164,19 @@ export async function sweep(graph: IndexedGraph, rawOptions: SweepOptions, hooks
   // First the points in decreasing budget, within a first share of the points' time: a
   // bound proven at a larger budget is carried down (an evaluation stops once its plan meets
   // it), and each open point gets an equal share of what is left, so the easy large budgets
-  // hand their time down to the hard small ones. Once a point finds no plan, the ones below
-  // it get a short try only; the frontier gets more in the next rounds.
+  // hand their time down to the hard small ones. Below a point that found no plan, each
+  // further point without one halves the share of the next (plans may still exist lower
+  // down, where a solver finds them, but often none does); the frontier gets more later.
   const firstPassDeadline = Clock.deadline(FIRST_PASS_SHARE * Clock.secondsTo(pointsDeadline));
-  let failed = false;
+  let misses = 0;
   for (let index = budgets.length - 1; index >= 0; index--) {
     if (hooks.signal?.aborted) break;
     const budget = budgets[index];
     if (!axis.closedAt(budget)) {
       const open = budgets.slice(0, index + 1).filter((smaller) => !axis.closedAt(smaller)).length;
-      const seconds = failed ? MIN_SWEEP_EVALUATION_SECONDS : Clock.secondsTo(firstPassDeadline) / Math.max(1, open);
-      own[index] = await axis.evaluate(budget, seconds);
-      if (!axis.bestPlanAt(budget) && !axis.provenInfeasible(budget)) failed = true;
+      const share = Clock.secondsTo(firstPassDeadline) / Math.max(1, open);
+      own[index] = await axis.evaluate(budget, Math.max(MIN_SWEEP_EVALUATION_SECONDS, share / 2 ** misses));
+      misses = axis.bestPlanAt(budget) || axis.provenInfeasible(budget) ? 0 : misses + 1;
     }
     reportPoint(index);
   }
