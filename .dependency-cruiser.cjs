@@ -15,7 +15,8 @@ const { existsSync } = require('node:fs');
  * schedule: the simulator and what needs it; contract: the Plan schema; milp: formulations,
  * LP writer, backend; bounds: the closure bound (minimum cuts, its covering MILP, its
  * worker thread); scale: the recomputation bound and the scale search; strategies:
- * every strategy, the incumbent and auto; entry: plan().
+ * every strategy, the incumbent and auto; entry: plan(); sweep: sweeps and the inverse
+ * questions over a budget axis, which call strategies and finalize plans as plan() does.
  */
 const SOLVER_LAYERS = [
   { name: 'base', path: '^solver/(errors|limits|finite|budget)\\.ts$|^solver/util/' },
@@ -27,6 +28,7 @@ const SOLVER_LAYERS = [
   { name: 'scale', path: '^solver/scale/' },
   { name: 'strategies', path: '^solver/strategies/' },
   { name: 'entry', path: '^solver/plan\\.ts$' },
+  { name: 'sweep', path: '^solver/sweep/' },
 ];
 
 /** Modules nothing imports on purpose: programs, workers loaded by URL, suites loaded by name. */

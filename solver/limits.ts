@@ -235,7 +235,6 @@ export const ANALYZE_BRACKET_SECONDS = 2;
  */
 export const BRACKET_SEARCH_MAX_NODES = 5000;
 
-
 /** A local-search phase shorter than this is not started. */
 export const MIN_LOCAL_SEARCH_SECONDS = 0.1;
 
@@ -547,3 +546,64 @@ export const CODEC_TASK_TIMEOUT_MS = 60_000;
 
 /** Columns of the memory SVG at most; a longer schedule is drawn with each column the max of its steps. */
 export const SVG_MAX_COLUMNS = 1500;
+
+// ---- Sweeps (a budget axis in one job) ------------------------------------------------------
+
+/** Most budgets one sweep may ask for (a list or {from, to, points}). */
+export const MAX_SWEEP_POINTS = 100;
+
+/** Points of a {from, to} sweep that does not say how many. */
+export const DEFAULT_SWEEP_POINTS = 10;
+
+/** Plans of smaller budgets a sweep offers to the strategy at the next budget (the fastest first). */
+export const SWEEP_MAX_SEEDS = 8;
+
+/**
+ * The default knee of a sweep: the first Pareto point after which more memory buys less than
+ * this much time per unit of budget, both relative (time as a fraction of baseCost, budget as a
+ * fraction of the no-remat peak): 0.1 is 1 % of time per 10 % of budget.
+ */
+export const DEFAULT_KNEE_SLOPE = 0.1;
+
+/** Largest overhead cap (makespan / baseCost - 1) an inverse question may name: 100 is 10 000 %. */
+export const MAX_OVERHEAD_CAP = 100;
+
+/**
+ * The inverse searches (the smallest budget within an overhead cap, the smallest feasible
+ * budget) stop once their bracket is this narrow, as a fraction of the no-remat peak: the
+ * answer B comes with a statement about B minus this much.
+ */
+export const INVERSE_RESOLUTION = 0.01;
+
+/** Of a sweep's time limit: what its inverse questions get when it also has points (shared between them). */
+export const INVERSE_TIME_SHARE = 0.4;
+
+/** Of a sweep's time limit: kept back for finishing its plans (at most SWEEP_MARGIN_SECONDS). */
+export const SWEEP_MARGIN_SHARE = 0.04;
+
+/** A sweep keeps at most this many seconds of its time limit back for finishing its plans. */
+export const SWEEP_MARGIN_SECONDS = 5;
+
+/** The shortest time limit a sweep gives one evaluation, even when its time is spent: the baselines still run. */
+export const MIN_SWEEP_EVALUATION_SECONDS = 0.2;
+
+/** A sweep spends its time left on its open points only when each would get at least this many seconds. */
+export const MIN_REFINE_SECONDS = 1;
+
+/** An open point is solved again only with at least this many times the time limit it had (less is the same run again). */
+export const REFINE_GROWTH = 1.5;
+
+/**
+ * Rounds of solving open points again with the time left over, per budget of the sweep (a
+ * round moves the frontier of feasibility down one budget at most).
+ */
+export const MAX_REFINE_ROUNDS = 3;
+
+/** Of a sweep's time for its points: the first pass over them, in decreasing budget; the rest goes to the open points again. */
+export const FIRST_PASS_SHARE = 0.6;
+
+/**
+ * When the open points are solved again, the frontier (the largest budget without a plan,
+ * below every budget with one) gets this many shares.
+ */
+export const FRONTIER_WEIGHT = 3;

@@ -9,7 +9,7 @@ import { noRematPeak } from './schedule/no-remat.js';
 import { DEFAULT_TIME_LIMIT_SECONDS, MAX_STRATEGY_NAME_LENGTH, MAX_TIME_LIMIT_SECONDS, OPTIMAL_GAP } from './limits.js';
 import type { IndexedGraph } from './graph/validate.js';
 import { boundHolds, boundScope, type Plan, type PlanStatus } from './plan-schema.js';
-import { simulateIndexed, toSchedule } from './schedule/simulate.js';
+import { type IndexedStep, simulateIndexed, toSchedule } from './schedule/simulate.js';
 import { TransferSchema, type Transfer } from './schedule/types.js';
 import { getStrategy, strategyNames } from './strategies/registry.js';
 import type { ProgressEvent, StrategyContext, StrategyOutcome } from './strategies/types.js';
@@ -65,6 +65,8 @@ export interface PlanHooks {
   /** Shared stop flags set by another thread (a thread-pool task's flag): read synchronously. */
   stopFlags?: readonly Int32Array[];
   onProgress?: (event: ProgressEvent) => void;
+  /** Schedules to start from (auto offers them first); one that does not replay legally with the request's link is left out. */
+  seeds?: readonly IndexedStep[][];
 }
 
 /** Resolves a budget to bytes (a fraction is of the no-remat peak). */
@@ -123,6 +125,7 @@ export async function plan(graph: IndexedGraph, rawOptions: PlanOptions, hooks: 
     signal,
     onProgress: hooks.onProgress,
     startedAt,
+    seeds: hooks.seeds?.filter((steps) => simulateIndexed(graph, steps, { transfer }).ok),
   };
   try {
     const outcome = await strategy.run(context);

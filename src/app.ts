@@ -37,6 +37,7 @@ import type { CodecSettings } from './codec/tasks.js';
 import { catalogueMarkdown, clientError, sendError, toMemplanError } from './errors.js';
 import { openapiComponents } from './openapi.js';
 import { CODEC_BODY_SCHEMAS } from './schemas/index.js';
+import { SweepRequestSchema } from './schemas/sweeps.js';
 import { redisSettingsFromEnv } from './jobs/distributed/settings.js';
 import type { Awaitable, Deleted, JobStore } from './jobs/job-store.js';
 import { JobManager } from './jobs/manager.js';
@@ -46,6 +47,7 @@ import { openStore } from './jobs/open-store.js';
 import { Store } from './jobs/store.js';
 import { jobRoutes } from './routes/jobs.js';
 import { planRoutes } from './routes/plans.js';
+import { sweepRoutes } from './routes/sweeps.js';
 import { systemRoutes } from './routes/system.js';
 import { toolRoutes } from './routes/tools.js';
 
@@ -206,7 +208,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
   app.server.maxConnections = options.maxConnections ?? envNumber('MEMPLAN_MAX_CONNECTIONS') ?? DEFAULT_MAX_CONNECTIONS;
   app.setValidatorCompiler((route) =>
     // Bodies of the codec routes are validated on a codec thread (src/codec/tasks.ts).
-    route.httpPart === 'body' && CODEC_BODY_SCHEMAS.has(route.schema)
+    route.httpPart === 'body' && (CODEC_BODY_SCHEMAS.has(route.schema) || route.schema === SweepRequestSchema)
       ? (data: unknown) => ({ value: data })
       : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]),
   );
@@ -360,6 +362,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
       security: [{}, { apiKey: [] }],
       tags: [
         { name: 'plans', description: 'Plan a graph under a budget' },
+        { name: 'sweeps', description: 'Plan a graph along a budget axis: Pareto points, knee, inverse questions' },
         { name: 'jobs', description: 'Follow and cancel solves' },
         { name: 'tools', description: 'Analyze graphs, replay schedules, list strategies' },
         { name: 'system', description: 'Health and metrics' },
@@ -384,6 +387,7 @@ export async function build(options: BuildOptions = {}): Promise<FastifyInstance
       });
       const typed = v1.withTypeProvider<ZodTypeProvider>();
       await typed.register(planRoutes);
+      await typed.register(sweepRoutes);
       await typed.register(jobRoutes);
       await typed.register(toolRoutes);
     },

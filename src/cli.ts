@@ -1,4 +1,4 @@
-// The memplan command line: plan, simulate, analyze and strategies over a graph file
+// The memplan command line: plan, sweep, simulate, analyze and strategies over a graph file
 // (the contract's Graph JSON or networkx node-link JSON). Every figure printed comes from
 // the engine's simulator; the CLI only parses arguments, reads files and formats.
 //
@@ -28,6 +28,11 @@ import { TRANSFER_PRESETS, plan, type Budget, type PlanOptions } from '../solver
 import { simulate, type Figures } from '../solver/schedule/simulate.js';
 import { ScheduleSchema, TransferSchema, type Schedule, type Transfer } from '../solver/schedule/types.js';
 import { STRATEGIES } from '../solver/strategies/registry.js';
+import type { ProgressEvent } from '../solver/strategies/types.js';
+import { DEFAULT_SWEEP_POINTS, MAX_SWEEP_POINTS } from '../solver/limits.js';
+import { parseOverheadCap, type SweepOptions, type SweepResult } from '../solver/sweep/schema.js';
+import { sweep } from '../solver/sweep/sweep.js';
+import { paretoSvg } from './pareto-svg.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../solver/errors.js';
 import { MemplanClient, MemplanClientError, planWithProgress } from './client.js';
 import { formatBytes } from './format.js';
@@ -269,6 +274,148 @@ async function planOnServer(url: string, graph: IndexedGraph, options: PlanOptio
     throw error;
   } finally {
     if (live) process.stderr.write('\r\x1b[K');
+  }
+}
+
+/** Parses --points: a whole number of budgets in [2, MAX_SWEEP_POINTS]. */
+function parsePoints(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 2 || value > MAX_SWEEP_POINTS)
+    throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', {
+      path: 'points',
+      detail: `"${text}" is not a whole number in [2, ${MAX_SWEEP_POINTS}]`,
+    });
+  return value;
+}
+
+/** The sweep options of the command line: --budgets a,b,c or --from/--to/--points, the strategy options and the inverse questions. */
+function sweepOptionsOf(values: CommandArgs['values']): SweepOptions {
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const options: SweepOptions = {};
+  const list = text('budgets');
+  if (list !== undefined)
+    options.budgets = list
+      .split(',')
+      .filter((part) => part.trim() !== '')
+      .map((part) => parseBudget(part));
+  else {
+    const from = text('from');
+    options.budgets = {
+      from: from === undefined || from.trim() === 'floor' ? 'floor' : parseBudget(from),
+      to: parseBudget(text('to') ?? '100%'),
+      points: text('points') === undefined ? DEFAULT_SWEEP_POINTS : parsePoints(text('points')!),
+    };
+  }
+  if (text('strategy') !== undefined) options.strategy = text('strategy');
+  if (text('time-limit') !== undefined) options.timeLimitSeconds = parsePositiveNumber(text('time-limit')!, 'time-limit');
+  if (text('transfer') !== undefined) options.transfer = parseTransfer(text('transfer')!);
+  if (text('max-overhead') !== undefined) options.maxOverhead = parseOverheadCap(text('max-overhead'), 'max-overhead');
+  if (values['smallest-feasible']) options.smallestFeasible = true;
+  if (text('knee-slope') !== undefined) options.kneeSlope = parsePositiveNumber(text('knee-slope')!, 'knee-slope');
+  return options;
+}
+
+/** The summary of a sweep: one row per budget, the Pareto points and knee, the answers. */
+function sweepSummary(graph: IndexedGraph, graphPath: string, result: SweepResult, seconds: number): string {
+  const peak = result.noRematPeakBytes;
+  const head = rows([
+    ['graph', `${graph.graph.name ?? graphPath} (${graph.size} nodes, ${graph.edgeCount} edges)`],
+    ['no-remat peak', `${formatBytes(peak)} (${formatNumber(peak)} B)`],
+    ['floor', `${formatBytes(result.floorBytes)} (${percent(result.floorBytes, peak)} of no-remat)`],
+    ['strategy', `${result.strategy}, ${formatNumber(result.timeLimitSeconds)} s for the whole sweep, ${seconds.toFixed(1)} s taken`],
+  ]);
+  const pareto = new Set(result.pareto);
+  const table = [
+    ['#', 'budget', 'of no-remat', 'status', 'makespan / baseCost', 'gap', 'bound', 'seconds', ''],
+    ...result.points.map((point, index) => [
+      String(index),
+      formatBytes(point.budgetBytes),
+      percent(point.budgetBytes, peak),
+      point.status,
+      point.predicted ? `${point.predicted.overheadRatio.toFixed(4)}x` : '-',
+      point.bound ? `${(100 * point.bound.gap).toFixed(2)} %` : '-',
+      point.bound?.source ?? '-',
+      point.seconds.toFixed(1),
+      [pareto.has(index) ? 'pareto' : '', result.knee === index ? 'knee' : ''].filter(Boolean).join(', '),
+    ]),
+  ];
+  const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
+  const lines = table.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd(),
+  );
+  const notes: string[] = [];
+  if (result.points.length > 0) {
+    const knee = result.knee === undefined ? undefined : result.points[result.knee];
+    notes.push(
+      knee
+        ? `knee: ${formatBytes(knee.budgetBytes)} (${percent(knee.budgetBytes, peak)}): beyond it more memory buys less than ` +
+            `${(10 * result.kneeSlope).toPrecision(2)} % of baseCost per 10 % of the no-remat peak`
+        : 'knee: none (no point has a plan)',
+    );
+  }
+  if (result.maxOverhead) notes.push(`max overhead: ${result.maxOverhead.statement}`);
+  if (result.smallestFeasible) notes.push(`smallest feasible: ${result.smallestFeasible.statement}`);
+  return [head, '', ...(result.points.length ? [...lines, ''] : []), ...notes].join('\n');
+}
+
+/** Sweeps a graph over budgets (locally or on a server) with a progress line on stderr, and prints the summary. */
+async function runSweep(args: CommandArgs, io: CliIo): Promise<number> {
+  const [graphPath] = args.positionals;
+  const options = sweepOptionsOf(args.values);
+  const graph = loadGraph(graphPath);
+  const live = Boolean(process.stderr.isTTY) && !args.values.json;
+  const write = (line: string) => (live ? process.stderr.write(`\r\x1b[K${line}`) : io.err(line));
+  const started = performance.now();
+  const onProgress = (event: ProgressEvent) => {
+    if (event.kind === 'point' && event.message)
+      write(`sweep ${(performance.now() / 1000 - started / 1000).toFixed(1)} s · ${event.message}`);
+  };
+  let result: SweepResult;
+  let plans: Plan[] | undefined;
+  try {
+    if (typeof args.values.server === 'string') {
+      const client = new MemplanClient({ baseUrl: args.values.server, apiKey: process.env.MEMPLAN_API_KEY });
+      result = await onServer(args.values.server, () => client.sweep({ ...options, graph: graph.graph }, { onProgress }));
+    } else ({ result, plans } = await sweep(graph, options, { onProgress }));
+  } finally {
+    if (live) process.stderr.write('\r\x1b[K');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const written: string[] = [];
+  if (typeof args.values.out === 'string') {
+    writeFileSync(args.values.out, `${JSON.stringify(plans ? { ...result, plans } : result, null, 2)}\n`);
+    written.push(args.values.out);
+  }
+  if (typeof args.values.svg === 'string') {
+    writeFileSync(args.values.svg, `${paretoSvg(result, `${graph.graph.name ?? graphPath} (${graph.size} nodes)`)}\n`);
+    written.push(args.values.svg);
+  }
+  const found = result.points.some((point) => point.predicted) || result.maxOverhead !== undefined || result.smallestFeasible !== undefined;
+  if (args.values.json) {
+    io.out(JSON.stringify(result, null, 2));
+    return found ? 0 : 1;
+  }
+  io.out(sweepSummary(graph, graphPath, result, seconds) + (written.length ? `\nwritten: ${written.join(', ')}` : ''));
+  return found ? 0 : 1;
+}
+
+/** Runs a request on a server, reporting its catalogued errors as the local engine would. */
+async function onServer<T>(url: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (error instanceof MemplanClientError && Object.hasOwn(ERROR_CATALOGUE, error.code)) {
+      throw new MemplanError(error.code as ErrorCode, error.details);
+    }
+    if (error instanceof TypeError)
+      throw new UsageError(
+        `cannot reach the server ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
+        COMMANDS.sweep,
+      );
+    throw error;
   }
 }
 
@@ -528,6 +675,48 @@ export const COMMANDS: Record<string, Command> = {
     positionals: [],
     options: {},
     run: runStrategies,
+  },
+  sweep: {
+    name: 'sweep',
+    summary: 'Plan a graph at many budgets in one run: a table of plans, Pareto points, the knee, and the inverse questions',
+    positionals: ['GRAPH.json'],
+    options: {
+      from: { type: 'string', valueName: 'B', description: 'Smallest budget: floor (the proven floor, default) or a budget such as 30%' },
+      to: { type: 'string', valueName: 'B', description: 'Largest budget (default 100%)' },
+      points: {
+        type: 'string',
+        valueName: 'N',
+        description: `Budgets from --from to --to, evenly spaced in bytes (default ${DEFAULT_SWEEP_POINTS})`,
+      },
+      budgets: { type: 'string', valueName: 'B,B,...', description: 'A list of budgets instead of --from/--to/--points' },
+      'max-overhead': {
+        type: 'string',
+        valueName: 'P',
+        description:
+          'Also find the smallest budget whose plan stays within this overhead (5% or 0.05), with a statement about 1 % below it',
+      },
+      'smallest-feasible': {
+        type: 'boolean',
+        description: 'Also find the smallest feasible budget, bracketed (proven floor, smallest found)',
+      },
+      'knee-slope': {
+        type: 'string',
+        valueName: 'S',
+        description: 'The knee: more memory buys less than S of time per budget (default 0.1: 1 % per 10 %)',
+      },
+      strategy: { type: 'string', valueName: 'NAME', description: 'A strategy from `memplan strategies` (default auto)' },
+      'time-limit': { type: 'string', valueName: 'S', description: 'Wall-clock limit for the whole sweep, seconds (default 60)' },
+      transfer: TRANSFER_OPTION,
+      out: { type: 'string', valueName: 'FILE', description: 'Write the result JSON, with every plan (planId indexes "plans"), to FILE' },
+      svg: { type: 'string', valueName: 'FILE', description: 'Write the Pareto plot (SVG) to FILE' },
+      server: {
+        type: 'string',
+        valueName: 'URL',
+        description:
+          'Sweep on a memplan server (progress on stderr; plans stay there, GET /v1/plans/{planId}); API key from MEMPLAN_API_KEY',
+      },
+    },
+    run: runSweep,
   },
   serve: {
     name: 'serve',

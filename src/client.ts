@@ -1,4 +1,4 @@
-// A typed client of the HTTP API (fetch-based), used by the CLI's `plan --server URL`.
+// A typed client of the HTTP API (fetch-based), used by the CLI's `plan --server URL` and `sweep --server URL`.
 import type { z } from 'zod';
 import type { Plan } from '../solver/plan-schema.js';
 import type {
@@ -11,6 +11,8 @@ import type {
   StrategiesResponseSchema,
 } from './schemas/index.js';
 import type { JobEvent } from './jobs/lifecycle.js';
+import type { SweepRequest } from './schemas/sweeps.js';
+import type { SweepResult } from '../solver/sweep/schema.js';
 
 export type GraphStats = z.infer<typeof GraphStatsSchema>;
 export type JobAccepted = z.infer<typeof JobAcceptedSchema>;
@@ -95,7 +97,7 @@ export class MemplanClient {
     await this.events(submitted.job.jobId, (event) => {
       if (event.event === 'progress') options.onProgress?.(event.data);
       else if (event.event === 'plan') result = event.data;
-      else
+      else if (event.event === 'error' || event.event === 'cancelled')
         throw new MemplanClientError(
           event.data.code === 'MEMPLAN_ERR_CANCELLED' ? 409 : 500,
           event.data.code,
@@ -108,6 +110,70 @@ export class MemplanClient {
     const job = await this.job(submitted.job.jobId);
     if (job.plan) return job.plan;
     throw new MemplanClientError(500, job.error?.code ?? 'MEMPLAN_ERR_INTERNAL', job.error?.message ?? `job ${job.id} is ${job.state}`);
+  }
+
+  /** POST /v1/sweeps: the result when done within `wait` seconds, else the accepted job. */
+  async submitSweep(request: SweepRequest, wait = 5): Promise<{ result: SweepResult } | { job: JobAccepted }> {
+    const { status, body } = await this.request<SweepResult | JobAccepted>('POST', `/v1/sweeps?wait=${wait}`, request);
+    return status === 200 ? { result: body as SweepResult } : { job: body as JobAccepted };
+  }
+
+  /**
+   * Sweeps a graph over budgets and waits for the result, reporting each point done; the
+   * request's maxOverhead and smallestFeasible ask the inverse questions too. Each point's
+   * plan is getPlan(point.planId).
+   */
+  async sweep(
+    request: SweepRequest,
+    options: { onProgress?: (event: Extract<JobEvent, { event: 'progress' }>['data']) => void; wait?: number } = {},
+  ): Promise<SweepResult> {
+    const submitted = await this.submitSweep(request, options.wait ?? 0);
+    if ('result' in submitted) return submitted.result;
+    let result: SweepResult | undefined;
+    await this.events(submitted.job.jobId, (event) => {
+      if (event.event === 'progress') options.onProgress?.(event.data);
+      else if (event.event === 'sweep') result = event.data;
+      else if (event.event === 'error' || event.event === 'cancelled')
+        throw new MemplanClientError(
+          event.data.code === 'MEMPLAN_ERR_CANCELLED' ? 409 : 500,
+          event.data.code,
+          event.data.message,
+          event.data.details,
+        );
+    });
+    if (result) return result;
+    // The stream ended without a result (a proxy cut it): read the sweep instead.
+    const read = await this.getSweep(submitted.job.jobId);
+    if ('result' in read) return read.result;
+    throw new MemplanClientError(500, 'MEMPLAN_ERR_INTERNAL', `sweep ${submitted.job.jobId} is ${read.job.state}`);
+  }
+
+  /** The smallest budget whose plan stays within `maxOverhead` ("5%" or 0.05), bracketed: a sweep with that question only. */
+  async smallestBudgetWithin(
+    graph: SweepRequest['graph'],
+    maxOverhead: string | number,
+    options: Omit<SweepRequest, 'graph' | 'budgets' | 'maxOverhead'> = {},
+  ): Promise<NonNullable<SweepResult['maxOverhead']>> {
+    return (await this.sweep({ ...options, graph, budgets: [], maxOverhead })).maxOverhead!;
+  }
+
+  /** The smallest feasible budget, bracketed (proven floor, smallest found): a sweep with that question only. */
+  async smallestFeasibleBudget(
+    graph: SweepRequest['graph'],
+    options: Omit<SweepRequest, 'graph' | 'budgets' | 'smallestFeasible'> = {},
+  ): Promise<NonNullable<SweepResult['smallestFeasible']>> {
+    return (await this.sweep({ ...options, graph, budgets: [], smallestFeasible: true })).smallestFeasible!;
+  }
+
+  /** GET /v1/sweeps/{id}: the result when done, else the job (queued or running). */
+  async getSweep(id: string): Promise<{ result: SweepResult } | { job: Job }> {
+    const { status, body } = await this.request<SweepResult | Job>('GET', `/v1/sweeps/${encodeURIComponent(id)}`);
+    return status === 200 ? { result: body as SweepResult } : { job: body as Job };
+  }
+
+  /** GET /v1/sweeps/{id}/pareto.svg */
+  async paretoSvg(id: string): Promise<string> {
+    return (await this.request<string>('GET', `/v1/sweeps/${encodeURIComponent(id)}/pareto.svg`)).body;
   }
 
   /** GET /v1/jobs/{id} */

@@ -1,5 +1,6 @@
 // End to end through the CLI: `memplan serve` starts the service, `memplan plan --server`
-// plans on it with a progress line (elapsed, incumbent, gap) and prints a plan that replays.
+// plans on it with a progress line (elapsed, incumbent, gap) and prints a plan that replays;
+// `memplan sweep --server` sweeps on it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -91,6 +92,23 @@ describe('memplan serve and plan --server', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('MEMPLAN_ERR_UNKNOWN_STRATEGY');
   }, 30_000);
+
+  it('sweeps on the server with a progress line per budget; every point names a stored plan that replays', async () => {
+    const graph = chain(10);
+    const file = join(dir, 'sweep-graph.json');
+    writeFileSync(file, JSON.stringify(graph));
+    const result = await runCli(['sweep', file, '--points', '3', '--time-limit', '3', '--max-overhead', '10%', '--server', base, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const sweep = JSON.parse(result.stdout);
+    expect(sweep.points).toHaveLength(3);
+    expect(result.stderr).toMatch(/point 3\/3 at 100\.0 %/);
+    for (const point of sweep.points.filter((entry: { planId?: string }) => entry.planId)) {
+      const stored = await (await fetch(`${base}/v1/plans/${point.planId}`)).json();
+      expectReplays(graph, stored);
+      expect(stored.budgetBytes).toBe(point.budgetBytes);
+    }
+    expect(sweep.maxOverhead.predicted.overheadRatio).toBeLessThanOrEqual(1.1);
+  }, 60_000);
 
   it('stops on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));

@@ -1,5 +1,5 @@
 // End to end: the real server started as `npm start` starts it, on a free port, and
-// headless Chromium running "Try it out" on POST /v1/plans in Swagger UI at /docs.
+// headless Chromium running "Try it out" on POST /v1/plans and POST /v1/sweeps in Swagger UI at /docs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -109,6 +109,44 @@ describe('Swagger UI on the real server', () => {
     await expect
       .poll(async () => (await live.locator('.response-col_description').first().textContent()) ?? '', { timeout: 15_000 })
       .toContain('"predicted"');
+    await page.close();
+  }, 120_000);
+
+  it('runs "Try it out" on POST /v1/sweeps with the example: the sweep runs and every point names a plan that replays', async () => {
+    const page = await browser.newPage();
+    const sweepResponse = page.waitForResponse(
+      (response) => response.url().includes('/v1/sweeps') && response.request().method() === 'POST',
+      { timeout: 60_000 },
+    );
+    await page.goto(`${base}/docs`);
+    const operation = page.locator('.opblock-post', { has: page.locator('[data-path="/v1/sweeps"]') }).first();
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const response = await sweepResponse;
+    // Done within the default wait (200), or still running (202): then the job finishes on its own.
+    expect([200, 202]).toContain(response.status());
+    let result = await response.json();
+    if (response.status() === 202) {
+      const url = `${base}/v1/sweeps/${result.jobId}`;
+      for (let tries = 0; tries < 100; tries++) {
+        const reply = await fetch(url);
+        if (reply.status === 200) {
+          result = await reply.json();
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    expect(result.points.length).toBe(4);
+    for (const point of result.points.filter((entry: { planId?: string }) => entry.planId)) {
+      expectReplays(EXAMPLE_GRAPH, await (await fetch(`${base}/v1/plans/${point.planId}`)).json());
+    }
+    expect(result.maxOverhead.predicted.overheadRatio).toBeLessThanOrEqual(1.05);
+    const live = operation.locator('.live-responses-table .response');
+    await expect
+      .poll(async () => (await live.locator('.response-col_status').first().textContent())?.trim(), { timeout: 15_000 })
+      .toMatch(/^20[02]$/);
     await page.close();
   }, 120_000);
 

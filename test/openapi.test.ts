@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
 import { AnalyzeRequestSchema, PlanRequestSchema, SimulateRequestSchema } from '../src/schemas/index.js';
+import { SweepRequestSchema } from '../src/schemas/sweeps.js';
 import { openapiDocument } from '../scripts/openapi.js';
 import { build } from '../src/app.js';
 
@@ -28,6 +29,9 @@ describe('openapi/openapi.json', () => {
       '/v1/strategies',
       '/v1/plans/{id}',
       '/v1/plans/{id}/memory.svg',
+      '/v1/sweeps',
+      '/v1/sweeps/{id}',
+      '/v1/sweeps/{id}/pareto.svg',
       '/health',
       '/metrics',
     ]) {
@@ -42,6 +46,7 @@ describe('openapi/openapi.json', () => {
     expect(PlanRequestSchema.safeParse(schemas.PlanRequest.example).success).toBe(true);
     expect(AnalyzeRequestSchema.safeParse(schemas.AnalyzeRequest.example).success).toBe(true);
     expect(SimulateRequestSchema.safeParse(schemas.SimulateRequest.example).success).toBe(true);
+    expect(SweepRequestSchema.safeParse(schemas.SweepRequest.example).success).toBe(true);
   });
 
   it('offers named request examples, one with node options, that the request schemas accept', () => {
@@ -88,6 +93,7 @@ describe('openapi/openapi.json', () => {
       }
     }
     expect(Object.keys(paths['/v1/plans/{id}/memory.svg'].get.responses['200'].content ?? {})).toEqual(['image/svg+xml']);
+    expect(Object.keys(paths['/v1/sweeps/{id}/pareto.svg'].get.responses['200'].content ?? {})).toEqual(['image/svg+xml']);
     expect(Object.keys(paths['/v1/jobs/{id}/events'].get.responses['200'].content ?? {})).toEqual(['text/event-stream']);
   });
 

@@ -1,5 +1,6 @@
 // The README's shell blocks, run verbatim: the service as `npm start` starts it, the curl
-// and CLI commands against it, and the CLI examples on the in-repo sample graph. Every
+// and CLI commands against it, the CLI examples on the in-repo sample graph, and the sweep
+// example on the captured resnet18. Every
 // ```sh block is either run here or listed with the reason it is not, so a new block
 // cannot slip by untested. (The PyTorch block is the plugin's own test.)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -9,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../solver/plan-schema.js';
+import type { SweepResult } from '../solver/sweep/schema.js';
+import { loadGraph } from '../src/cli.js';
+import { checkPlan } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -23,7 +28,7 @@ function shellBlocks(): { text: string; line: number }[] {
   return blocks;
 }
 
-type Role = { run: 'server' | 'client' | 'cli' } | { skip: string };
+type Role = { run: 'server' | 'client' | 'cli' | 'sweep' } | { skip: string };
 
 /** What this test does with each block, by the block's first line. */
 const ROLES: [prefix: string, role: Role][] = [
@@ -37,6 +42,7 @@ const ROLES: [prefix: string, role: Role][] = [
   ],
   ['npm start ', { run: 'server' }],
   ['npx memplan analyze fixtures/graphs/small-cnn.json', { run: 'cli' }],
+  ['npx memplan sweep ', { run: 'sweep' }],
   [
     'npx memplan plan ../shared/benchmarks/',
     { skip: 'it needs the public benchmark graphs beside the repository (test/import.test.ts reads them when present)' },
@@ -103,6 +109,7 @@ afterAll(async () => {
   await stopServer();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(join(root, 'plan.json'), { force: true });
+  for (const file of ['sweep.json', 'pareto.svg']) rmSync(join(root, file), { force: true });
 });
 
 async function startServer(text: string): Promise<void> {
@@ -135,7 +142,7 @@ describe("the README's shell blocks", () => {
   const blocks = shellBlocks();
 
   it('are each run here or left out with a reason, and every rule still matches a block', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(7);
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
     for (const block of blocks) expect(roleOf(block.text), `README.md:${block.line}: ${block.text}`).toBeDefined();
     for (const [prefix] of ROLES)
       expect(
@@ -166,6 +173,23 @@ describe("the README's shell blocks", () => {
       expect(existsSync(join(root, 'plan.json'))).toBe(true);
     }
   }, 180_000);
+
+  it('run the sweep example: a plan per budget that replays, the overhead answer and the Pareto plot', async () => {
+    const sweeps = blocks.filter((candidate) => (roleOf(candidate.text) as { run?: string })?.run === 'sweep');
+    expect(sweeps.length).toBe(1);
+    for (const block of sweeps) {
+      for (const file of ['sweep.json', 'pareto.svg']) rmSync(join(root, file), { force: true });
+      const { code, output } = await runBlock(block.text, env, 180_000);
+      expect(code, `README.md:${block.line}\n${output}`).toBe(0);
+      expect(output).toMatch(/^max overhead: the smallest budget found with a plan within 5 %/m);
+      const result = JSON.parse(readFileSync(join(root, 'sweep.json'), 'utf8')) as SweepResult & { plans: Plan[] };
+      const graph = loadGraph(join(root, 'bench', 'graphs', 'resnet18.json.gz'));
+      expect(result.points).toHaveLength(15);
+      for (const point of result.points) if (point.planId !== undefined) checkPlan(graph, result.plans[Number(point.planId)]);
+      expect(result.maxOverhead!.predicted.overheadRatio).toBeLessThanOrEqual(1.05);
+      expect(readFileSync(join(root, 'pareto.svg'), 'utf8')).toMatch(/^<svg /);
+    }
+  }, 240_000);
 
   it('start the service and talk to it with curl and the CLI', async () => {
     const servers = blocks.filter((block) => (roleOf(block.text) as { run?: string })?.run === 'server');

@@ -3,7 +3,7 @@
 // (test/scaleout/store-postgres.test.ts, in `npm run test:scaleout`). Each case gets a
 // fresh, empty store from `open`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobRecord, JobStore, PlanWrite } from '../src/jobs/job-store.js';
+import type { JobRecord, JobStore, PlanWrite, SweepWrite } from '../src/jobs/job-store.js';
 
 const OWNER = 'a'.repeat(32);
 const OTHER = 'b'.repeat(32);
@@ -104,6 +104,36 @@ export function storeConformance(name: string, open: () => Promise<JobStore>): v
         await store.finishJob(job('c', { state: 'cancelled', error: { code: 'MEMPLAN_ERR_CANCELLED', message: 'x', details: {} } })),
       ).toBe(true);
       expect(await store.getPlan('c', OWNER)).toBeUndefined();
+    });
+
+    it('finishes a sweep once: its result, its plans and its record together, for its owner only, until retention', async () => {
+      await store.saveJob(job('s', { state: 'running', kind: 'sweep' }));
+      const sweep: SweepWrite = {
+        id: 's',
+        owner: OWNER,
+        resultText: '{"points":[{"planId":"s-0"},{"planId":"s-1"}]}',
+        createdAt: 2_000,
+        plans: [plan('s-0', { hash: 'sweep:s-0' }), plan('s-1', { hash: 'sweep:s-1' })],
+      };
+      const done = job('s', { state: 'done', kind: 'sweep', finishedAt: 3_000 });
+      expect(await store.finishJob(done, undefined, sweep)).toBe(true);
+      // A finished sweep has no plan of its own and still reads as done.
+      const read = await store.getJob('s', OWNER);
+      expect(read?.state).toBe('done');
+      expect(read?.kind).toBe('sweep');
+      expect(await store.getSweep('s', OWNER)).toBe(sweep.resultText);
+      expect(await store.getSweep('s', OTHER)).toBeUndefined();
+      expect(await store.getSweep('nope', OWNER)).toBeUndefined();
+      expect((await store.getPlan('s-1', OWNER))?.planText).toBe(plan('s-1').planText);
+      expect(await store.getPlan('s-1', OTHER)).toBeUndefined();
+      // A second result for the ended sweep changes nothing.
+      expect(await store.finishJob({ ...done, finishedAt: 4_000 }, undefined, { ...sweep, resultText: '{"points":[]}' })).toBe(false);
+      expect(await store.getSweep('s', OWNER)).toBe(sweep.resultText);
+      // Retention takes the result with its plans and its job.
+      await store.deleteOlderThan(10_000);
+      expect(await store.getSweep('s', OWNER)).toBeUndefined();
+      expect(await store.getPlan('s-0', OWNER)).toBeUndefined();
+      expect(await store.counts()).toEqual({ jobs: 0, plans: 0, graphs: 0 });
     });
 
     it('stores one result when two workers finish the same job at once', async () => {

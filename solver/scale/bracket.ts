@@ -43,9 +43,10 @@ export function smallestBudget(graph: IndexedGraph, options: BracketOptions): Sm
   const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
   // One greedy run grows with the square of the size and is not cut short: past
   // BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
-  const search = options.floorOnly || graph.size > BRACKET_SEARCH_MAX_NODES
-    ? undefined
-    : smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
+  const search =
+    options.floorOnly || graph.size > BRACKET_SEARCH_MAX_NODES
+      ? undefined
+      : smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
   return withTop(floor, options.reachedBytes, search?.peakBytes);
 }
 

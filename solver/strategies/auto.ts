@@ -375,6 +375,8 @@ const PHASES: readonly Phase[] = [
 /** The portfolio run: every phase that applies and can run, then the best plan and bound. */
 async function runAuto(context: StrategyContext): Promise<StrategyOutcome> {
   const run = new PhasedRun(context, AUTO_MARGIN_SECONDS);
+  // The caller's plans (a sweep's plans at smaller budgets) come first: every later phase starts from the best of them.
+  for (const seed of context.seeds ?? []) run.incumbent.offer(seed, 'seed');
   try {
     return await runPhases(run, PHASES, 'auto');
   } finally {

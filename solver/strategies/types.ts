@@ -6,9 +6,9 @@ import type { PhaseFailure, ProvenBound, SmallestBudget, SolverInfo } from '../p
 import type { IndexedStep } from '../schedule/simulate.js';
 import type { Transfer } from '../schedule/types.js';
 
-/** An improving plan or bound, reported while a strategy runs. */
+/** An improving plan or bound, reported while a strategy runs; 'point': a sweep finished one budget. */
 export interface ProgressEvent {
-  kind: 'incumbent' | 'bound' | 'phase';
+  kind: 'incumbent' | 'bound' | 'phase' | 'point';
   elapsedSeconds: number;
   /** Replayed makespan of the best plan so far. */
   makespan?: number;
@@ -18,6 +18,10 @@ export interface ProgressEvent {
   gap?: number;
   strategy?: string;
   message?: string;
+  /** A sweep's point events: which point (from 0), of how many, at which budget. */
+  point?: number;
+  points?: number;
+  budgetBytes?: number;
 }
 
 export interface StrategyContext {
@@ -39,6 +43,11 @@ export interface StrategyContext {
   onProgress?: (event: ProgressEvent) => void;
   /** Wall-clock start (Date.now()) of the whole request. */
   startedAt: number;
+  /**
+   * Schedules the caller already has that replay legally (a sweep's plans at smaller
+   * budgets): auto offers them to its incumbent before anything else; others ignore them.
+   */
+  seeds?: readonly IndexedStep[][];
 }
 
 /** What a strategy found: a schedule to replay, or the smallest peak it could reach. */

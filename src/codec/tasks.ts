@@ -10,11 +10,13 @@ import { graphStats } from '../../solver/schedule/graph-stats.js';
 import { ANALYZE_BRACKET_SECONDS } from '../../solver/limits.js';
 import { smallestBudget } from '../../solver/scale/bracket.js';
 import { Clock } from '../../solver/util/clock.js';
-import type { Graph } from '../../solver/graph/schema.js';
 import { GraphSchema } from '../../solver/graph/schema.js';
 import { parseGraph } from '../../solver/graph/validate.js';
 import { PlanSchema, type Plan } from '../../solver/plan-schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
+import type { ParsedSweepOptions } from '../../solver/sweep/schema.js';
+import { parseSweepOptions } from '../../solver/sweep/sweep.js';
+import { z } from 'zod';
 import { simulate } from '../../solver/schedule/simulate.js';
 import { validationToError } from '../errors.js';
 import {
@@ -117,6 +119,49 @@ export function preparePlan(text: string, settings: CodecSettings): PreparedPlan
   const graphText = JSON.stringify(graph);
   const graphHash = sha256(graphText);
   const hash = sha256(`${graphHash}\n${JSON.stringify(options)}`);
+  return { options, hash, graphHash, graphText, baseCost: indexed.baseCost };
+}
+
+/** A validated sweep request, ready for the job manager. */
+export interface PreparedSweep extends Omit<PreparedPlan, 'options'> {
+  /** The sweep options, defaults filled in and budgets resolved to {fraction} or {bytes}. */
+  options: ParsedSweepOptions;
+}
+
+const GraphOnlySchema = z.object({ graph: GraphSchema });
+
+/** POST /v1/sweeps: the graph validated and checked, the options parsed (errors name the field under body.), the job key computed. */
+export function prepareSweep(text: string, settings: CodecSettings): PreparedSweep {
+  const body = parseBody(text);
+  countNodesFirst(body, settings.maxNodes);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { path: 'body', detail: 'expected a JSON object' });
+  }
+  const { graph: rawGraph, ...rawOptions } = body as Record<string, unknown>;
+  const { graph } = validate(GraphOnlySchema, { graph: rawGraph }, settings.maxNodes);
+  const indexed = parseGraph(graph, { maxNodes: settings.maxNodes });
+  let options: ParsedSweepOptions;
+  try {
+    options = parseSweepOptions(rawOptions);
+  } catch (error) {
+    if (isMemplanError(error) && error.code === 'MEMPLAN_ERR_INVALID_REQUEST') {
+      throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', { ...error.details, path: `body.${error.details.path}` });
+    }
+    throw error;
+  }
+  if (!settings.strategies.includes(options.strategy) || options.strategy.startsWith('test:')) {
+    const known = settings.strategies.filter((name) => !name.startsWith('test:')).join(', ');
+    throw new MemplanError('MEMPLAN_ERR_UNKNOWN_STRATEGY', { strategy: options.strategy, known });
+  }
+  if (options.timeLimitSeconds > settings.maxTimeLimitSeconds) {
+    throw new MemplanError('MEMPLAN_ERR_INVALID_REQUEST', {
+      path: 'body.timeLimitSeconds',
+      detail: `${options.timeLimitSeconds} is above this server's cap of ${settings.maxTimeLimitSeconds} seconds`,
+    });
+  }
+  const graphText = JSON.stringify(graph);
+  const graphHash = sha256(graphText);
+  const hash = sha256(`sweep\n${graphHash}\n${JSON.stringify(options)}`);
   return { options, hash, graphHash, graphText, baseCost: indexed.baseCost };
 }
 

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { isMemplanError, MemplanError } from '../../solver/errors.js';
 import type { CodecTask, FromCodec, ToCodec } from './protocol.js';
-import { analyze, planProblem, preparePlan, renderSvg, simulateRequest } from './tasks.js';
+import { analyze, planProblem, preparePlan, prepareSweep, renderSvg, simulateRequest } from './tasks.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/codec/worker.ts runs inside a worker thread');
@@ -13,6 +13,8 @@ function run(task: CodecTask): unknown {
   switch (task.kind) {
     case 'preparePlan':
       return preparePlan(decoder.decode(task.body), task.settings);
+    case 'prepareSweep':
+      return prepareSweep(decoder.decode(task.body), task.settings);
     case 'analyze':
       return analyze(decoder.decode(task.body), task.settings);
     case 'simulate':

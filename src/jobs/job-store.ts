@@ -5,17 +5,16 @@
 //
 // Nothing read back is trusted: job rows are sanitized into a valid record (an unreadable
 // one reads as a failed job with MEMPLAN_ERR_STORED_RECORD_INVALID, see sanitizeJob);
-// plans and graphs come back as text, checked by the caller (src/codec/tasks.ts
-// planProblem) before they are served.
+// plans, sweep results and graphs come back as text, checked by the caller
+// (src/codec/tasks.ts planProblem, src/routes/sweeps.ts) before they are served.
 import { MemplanError } from '../../solver/errors.js';
 import { findNonFinite } from '../../solver/finite.js';
-import { ErrorSchema, JOB_STATES, JobProgressSchema, type JobProgress, type JobState } from '../schemas/index.js';
+import { ErrorSchema, JOB_STATES, JobProgressSchema, type JobKind, type JobProgress, type JobState } from '../schemas/index.js';
+
+export type { JobKind } from '../schemas/index.js';
 
 /** A value now, or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
-
-/** What a job computes: a plan (POST /v1/plans); other kinds (sweeps) add their name here. */
-export type JobKind = 'plan';
 
 /** A job as the store keeps it. */
 export interface JobRecord {
@@ -55,7 +54,19 @@ export interface StoredPlan {
   createdAt: number;
 }
 
-/** Rows deleted by a retention sweep. */
+/**
+ * A finished sweep to store (POST /v1/sweeps): its result as JSON text (checked by the
+ * caller) and the plans its points and answers name, each a PlanWrite.
+ */
+export interface SweepWrite {
+  id: string;
+  owner: string;
+  resultText: string;
+  createdAt: number;
+  plans: PlanWrite[];
+}
+
+/** Rows deleted by a retention sweep (sweep results go with their plans, uncounted). */
 export interface Deleted {
   jobs: number;
   plans: number;
@@ -74,11 +85,12 @@ export interface JobStore {
   /** Writes the job only when its stored state is one of `from`; false when it was not (another process moved it on). */
   updateJobIf(job: JobRecord, from: readonly JobState[]): Awaitable<boolean>;
   /**
-   * Ends a job in one transaction: its plan (when given) and its final record, only when
-   * its stored state is still queued or running. False (and nothing written) when the job
-   * had already ended: a result is stored once however many workers computed it.
+   * Ends a job in one transaction: its plan or its sweep (result and plans) when given, and
+   * its final record, only when its stored state is still queued or running. False (and
+   * nothing written) when the job had already ended: a result is stored once however many
+   * workers computed it.
    */
-  finishJob(job: JobRecord, plan?: PlanWrite): Awaitable<boolean>;
+  finishJob(job: JobRecord, plan?: PlanWrite, sweep?: SweepWrite): Awaitable<boolean>;
   /** A job of this owner (sanitized), or undefined. */
   getJob(id: string, owner: string): Awaitable<JobRecord | undefined>;
   /** This owner's latest jobs, newest first (sanitized). */
@@ -91,6 +103,8 @@ export interface JobStore {
   savePlan(record: PlanWrite): Awaitable<void>;
   /** A plan of this owner by id, as text (unchecked). */
   getPlan(id: string, owner: string): Awaitable<StoredPlan | undefined>;
+  /** A sweep result of this owner by its job's id, as text (unchecked). */
+  getSweep(id: string, owner: string): Awaitable<string | undefined>;
   /** The stored graph text of a hash, if any. */
   getGraph(hash: string): Awaitable<string | undefined>;
   /** The newest stored plan for this owner and request hash, as text (unchecked). */
@@ -99,7 +113,7 @@ export interface JobStore {
   markPlanUnreadable(id: string, owner: string, detail: string): Awaitable<void>;
   /** Deletes this owner's plan and the finished job of the same id; whether anything went. */
   deletePlan(id: string, owner: string): Awaitable<boolean>;
-  /** Deletes finished jobs and plans created before `cutoff` (ms since the epoch), and graphs no plan uses. */
+  /** Deletes finished jobs, plans and sweep results created before `cutoff` (ms since the epoch), and graphs no plan uses. */
   deleteOlderThan(cutoff: number): Awaitable<Deleted>;
   /** Rows in each table, for tests and operators. */
   counts(): Awaitable<Deleted>;
@@ -108,7 +122,7 @@ export interface JobStore {
 }
 
 /** The error a job reads with when its stored row (or its plan) cannot be read. */
-export function unreadable(what: 'job' | 'plan' | 'graph', id: string, detail: string): MemplanError {
+export function unreadable(what: 'job' | 'plan' | 'sweep' | 'graph', id: string, detail: string): MemplanError {
   return new MemplanError('MEMPLAN_ERR_STORED_RECORD_INVALID', { what, id, detail });
 }
 
@@ -183,7 +197,9 @@ export function sanitizeJob(row: JobRow, id: string, owner: string): JobRecord {
     else problems.push('an unreadable error');
   }
   const planId = typeof row.plan_id === 'string' && row.plan_id !== '' ? row.plan_id : undefined;
-  if (state === 'done' && !planId) problems.push('a finished job without a plan');
+  const kind: JobKind | undefined = row.kind === 'plan' || row.kind === 'sweep' ? row.kind : undefined;
+  // A finished sweep's result is in the sweeps table, read (and checked) by its routes.
+  if (state === 'done' && !planId && kind !== 'sweep') problems.push('a finished job without a plan');
   const record: JobRecord = {
     id,
     owner,
@@ -197,7 +213,7 @@ export function sanitizeJob(row: JobRow, id: string, owner: string): JobRecord {
     error,
     planId,
   };
-  if (row.kind === 'plan') record.kind = 'plan';
+  if (kind) record.kind = kind;
   if (problems.length > 0) {
     record.state = 'failed';
     record.error = unreadable('job', id, problems.join('; ')).toJSON();

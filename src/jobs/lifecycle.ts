@@ -1,23 +1,30 @@
 // The job state machine's rules, shared by the in-process manager (manager.ts) and the
 // `memplan worker` processes (distributed/worker.ts), so a job ends the same way wherever
 // it ran: how a progress report folds into the job's progress (only improvements are
-// forwarded), and how a job ends (settleJob): which plan is stored under which hash, the
-// final record, and the last event of its stream. Pure functions; the callers write the
-// store and send the events.
+// forwarded; a sweep's every point), and how a job ends (settleJob): which plan (or which
+// sweep result and plans) is stored under which id and hash, the final record, and the
+// last event of its stream. Pure functions; the callers write the store and send the events.
 import { isMemplanError, MemplanError, type ErrorCode } from '../../solver/errors.js';
 import { assertFinite } from '../../solver/finite.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepResult } from '../../solver/sweep/schema.js';
 import type { JobState } from '../schemas/index.js';
-import type { JobRecord, PlanWrite } from './job-store.js';
-import { statusOfPlanText, type WireError } from './protocol.js';
+import type { JobKind, JobRecord, PlanWrite, SweepWrite } from './job-store.js';
+import { type PlanText, statusOfPlanText, type SweepAnswer, type WireError } from './protocol.js';
 
-/** One event of a job's stream, as SSE sends it. */
+/** One event of a job's stream, as SSE sends it ("plan" and "sweep" as their JSON text). */
 export type JobEvent =
   | { event: 'progress'; data: ProgressEvent & { gap?: number; at?: number } }
   | { event: 'plan'; data?: Plan; text: string }
+  | { event: 'sweep'; data?: SweepResult; text: string }
   | { event: 'error'; data: WireError }
   | { event: 'cancelled'; data: WireError };
+
+/** A worker's answer as settleJob takes it: a plan (its text) for a plan job, a SweepAnswer for a sweep. */
+export function workerAnswer(kind: JobKind | undefined, answer: Plan | PlanText): { plan?: Plan | PlanText; sweep?: SweepAnswer } {
+  return kind === 'sweep' ? { sweep: answer as unknown as SweepAnswer } : { plan: answer };
+}
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
 
@@ -42,11 +49,39 @@ function finiteOnly(event: ProgressEvent): Partial<ProgressEvent> & Pick<Progres
 }
 
 /**
- * Folds a progress report into the record's progress (incumbent, bound, gap, message,
- * elapsed); returns the event to forward when it improved the incumbent or the bound.
+ * A sweep's progress: every point solved is forwarded (its plans at different budgets are
+ * not one incumbent); `points` holds the points reported so far, to count distinct ones.
  */
-export function foldProgress(record: JobRecord, rawEvent: ProgressEvent): Extract<JobEvent, { event: 'progress' }> | undefined {
+function foldSweepProgress(
+  record: JobRecord,
+  event: Partial<ProgressEvent> & Pick<ProgressEvent, 'kind'>,
+  points: Set<number>,
+): Extract<JobEvent, { event: 'progress' }> | undefined {
+  if (event.kind !== 'point') return undefined;
+  const progress = record.progress ?? { elapsedSeconds: 0 };
+  if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
+  if (event.point !== undefined) {
+    points.add(event.point);
+    progress.pointsDone = points.size;
+  }
+  if (event.points !== undefined) progress.points = event.points;
+  if (event.message) progress.message = event.message;
+  record.progress = progress;
+  return { event: 'progress', data: { ...(event as ProgressEvent), elapsedSeconds: progress.elapsedSeconds } };
+}
+
+/**
+ * Folds a progress report into the record's progress (incumbent, bound, gap, message,
+ * elapsed); returns the event to forward when it improved the incumbent or the bound. A
+ * sweep's reports fold into points done (`points`: the job's points reported so far).
+ */
+export function foldProgress(
+  record: JobRecord,
+  rawEvent: ProgressEvent,
+  points: Set<number> = new Set(),
+): Extract<JobEvent, { event: 'progress' }> | undefined {
   const event = finiteOnly(rawEvent);
+  if (record.kind === 'sweep') return foldSweepProgress(record, event, points);
   const progress = record.progress ?? { elapsedSeconds: 0 };
   if (event.elapsedSeconds !== undefined) progress.elapsedSeconds = event.elapsedSeconds;
   let improved = false;
@@ -82,24 +117,90 @@ export function foldProgress(record: JobRecord, rawEvent: ProgressEvent): Extrac
   };
 }
 
-/** How a job ended: the final record, the plan to store with it, and the last event of its stream. */
+/** How a job ended: the final record, the plan (or sweep) to store with it, and the last event of its stream. */
 export interface Settled {
   record: JobRecord;
   plan?: PlanWrite;
+  sweep?: SweepWrite;
   event: JobEvent;
 }
 
 /**
+ * A finished sweep's result and plans to store: each plan under the id `<job id>-<n>` (the
+ * points and answers name them so), never served from the plan cache; a figure that is
+ * not finite, or a plan in an unknown form, throws (the job fails instead).
+ */
+function sweepWrite(record: JobRecord, answer: SweepAnswer, graph: { graphHash: string; graphText: string }, now: number) {
+  const rename = (local?: string) => (local === undefined ? undefined : `${record.id}-${local}`);
+  const swept = answer.sweep;
+  const result: SweepResult = assertFinite('sweep', {
+    ...swept,
+    points: swept.points.map((point) => ({ ...point, planId: rename(point.planId) })),
+    maxOverhead: swept.maxOverhead && { ...swept.maxOverhead, planId: rename(swept.maxOverhead.planId) },
+    smallestFeasible: swept.smallestFeasible && { ...swept.smallestFeasible, planId: rename(swept.smallestFeasible.planId) },
+  });
+  const plans = answer.planTexts.map((text, index): PlanWrite => {
+    const id = rename(String(index))!;
+    if (statusOfPlanText(text) === undefined)
+      throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'the worker sent a plan in an unknown form' });
+    // Text from the worker: checked there (sweep() returns only finite figures). A point's
+    // plan answers its own budget within the sweep's time: its hash keeps it out of the cache.
+    return {
+      id,
+      owner: record.owner,
+      hash: `sweep:${id}`,
+      planText: `{"id":${JSON.stringify(id)},${text.slice(1)}`,
+      ...graph,
+      createdAt: now,
+    };
+  });
+  const resultText = JSON.stringify(result);
+  return { result, write: { id: record.id, owner: record.owner, resultText, createdAt: now, plans } satisfies SweepWrite };
+}
+
+/**
+ * Ends a sweep job: done with its result and plans stored, or failed (or cancelled) with
+ * its error. A cancelled sweep keeps nothing: its points were not all given their time.
+ */
+function settleSweep(
+  record: JobRecord,
+  state: JobState,
+  result: { sweep?: SweepAnswer; error?: WireError },
+  graph: { graphHash: string; graphText: string },
+  now: number,
+): Settled {
+  let error = result.error;
+  if (state === 'done' && result.sweep) {
+    try {
+      const { result: swept, write } = sweepWrite(record, result.sweep, { graphHash: graph.graphHash, graphText: graph.graphText }, now);
+      record.state = 'done';
+      record.planId = undefined;
+      record.error = undefined;
+      return { record, sweep: write, event: { event: 'sweep', data: swept, text: write.resultText } };
+    } catch (problem) {
+      if (!isMemplanError(problem)) throw problem;
+      error = problem.toJSON();
+    }
+  }
+  if (state === 'cancelled') error = wire('MEMPLAN_ERR_CANCELLED');
+  record.state = state === 'done' ? 'failed' : state;
+  record.planId = undefined;
+  record.error = error ?? wire('MEMPLAN_ERR_INTERNAL', { detail: 'no result' });
+  return { record, event: { event: record.state === 'cancelled' ? 'cancelled' : 'error', data: record.error } };
+}
+
+/**
  * Ends a job: `state` is what happened (done, failed, cancelled) and `result` what the
- * worker answered (a plan as the worker's JSON text, a Plan, or an error). A plan with a
- * non-finite figure fails the job. A cancelled job keeps a plan within the budget, marked
- * Plan.cancelled, never served from the cache; a plan the strategy got wrong (status
- * error) is kept for inspection, never served from the cache either.
+ * worker answered (a plan as the worker's JSON text, a Plan, a sweep's SweepAnswer, or an
+ * error). A plan with a non-finite figure fails the job. A cancelled job keeps a plan
+ * within the budget, marked Plan.cancelled, never served from the cache; a plan the
+ * strategy got wrong (status error) is kept for inspection, never served from the cache
+ * either. A sweep ends as settleSweep says.
  */
 export function settleJob(
   current: JobRecord,
   state: JobState,
-  result: { plan?: Plan | string; error?: WireError },
+  result: { plan?: Plan | string; sweep?: SweepAnswer; error?: WireError },
   graph: { graphHash: string; graphText: string },
   now = Date.now(),
 ): Settled {
@@ -107,6 +208,7 @@ export function settleJob(
   if (record.startedAt !== undefined && record.progress) {
     record.progress = { ...record.progress, elapsedSeconds: (now - record.startedAt) / 1000 };
   }
+  if (record.kind === 'sweep') return settleSweep(record, state, result, graph, now);
   let plan: Plan | undefined;
   let planText: string | undefined;
   let error = result.error;

@@ -1,12 +1,13 @@
-// Jobs: a bounded queue in front of the worker pool, the state machine (queued, running,
-// done, failed, cancelled), progress folding, event fan-out for Server-Sent Events, the
-// store writes, and graceful shutdown.
+// Jobs (plans, and sweeps: POST /v1/sweeps): a bounded queue in front of the worker pool,
+// the state machine (queued, running, done, failed, cancelled), progress folding, event
+// fan-out for Server-Sent Events, the store writes, and graceful shutdown.
 // - The queue is fair between API keys: a free worker takes the oldest job of the key
 //   with the fewest running jobs, so one key's burst cannot starve another's.
 // - A cancelled queued job leaves the queue at once. A running one is asked to stop (its
 //   solver reads the stop flag within about 250 ms) and answers with the best plan it had:
 //   the job ends 'cancelled' with that plan kept (Plan.cancelled, its gap as proven) when
-//   there is one. Its thread is terminated only when it does not answer within the grace.
+//   there is one (a sweep keeps nothing). Its thread is terminated only when it does not
+//   answer within the grace.
 // - The watchdog asks a job that overran its time limit by the grace to stop the same way:
 //   its plan is the result; a job that does not answer ends MEMPLAN_ERR_TIME_LIMIT_EXCEEDED.
 import { randomUUID } from 'node:crypto';
@@ -15,11 +16,12 @@ import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepOptions } from '../../solver/sweep/schema.js';
 import type { JobState } from '../schemas/index.js';
 import type { Awaitable, JobRecord, JobStore } from './job-store.js';
-import { foldProgress, isTerminal, type JobEvent, settleJob, wire } from './lifecycle.js';
+import { foldProgress, isTerminal, type JobEvent, settleJob, wire, workerAnswer } from './lifecycle.js';
 import type { JobStopReason, WorkerPool } from './pool.js';
-import type { WireError } from './protocol.js';
+import type { SweepAnswer, WireError } from './protocol.js';
 import { emptyHistogram, type JobInput, type JobService, type JobStats, observe } from './service.js';
 import {
   CANCEL_REPLY_SLACK_MS,
@@ -40,6 +42,10 @@ interface LiveJob {
   graphText: string;
   graphHash: string;
   options: PlanOptions;
+  /** A sweep job's options (kind 'sweep'); absent for a plan job. */
+  sweep?: SweepOptions;
+  /** A sweep job's points reported so far (a point may be reported again when it improves). */
+  points: Set<number>;
   baseCost: number;
   events: JobEvent[];
   listeners: Set<(event: JobEvent) => void>;
@@ -119,7 +125,7 @@ export class JobManager implements JobService {
       owner: input.owner,
       hash: input.hash,
       state: 'queued',
-      strategy: input.options.strategy ?? 'auto',
+      strategy: (input.sweep ?? input.options).strategy ?? 'auto',
       createdAt: Date.now(),
       kind: input.kind,
     };
@@ -128,6 +134,8 @@ export class JobManager implements JobService {
       graphText: input.graphText,
       graphHash: input.graphHash,
       options: input.options,
+      sweep: input.sweep,
+      points: new Set(),
       baseCost: input.baseCost,
       events: [],
       listeners: new Set(),
@@ -173,8 +181,8 @@ export class JobManager implements JobService {
     record.startedAt = Date.now();
     record.progress = { elapsedSeconds: 0, bound: job.baseCost };
     this.write(job, (snapshot) => this.store.saveJob(snapshot));
-    const timeLimit = job.options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
-    // plan() stops at the time limit itself; past the grace the watchdog asks it to stop.
+    const timeLimit = (job.sweep ?? job.options).timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
+    // plan() and sweeps stop at the time limit themselves; past the grace the watchdog asks them to stop.
     const watchdog = setTimeout(
       () => {
         if (record.state !== 'running' || job.stopping) return;
@@ -193,10 +201,10 @@ export class JobManager implements JobService {
       job.options,
       {
         onProgress: (event) => this.progress(job, event),
-        // The worker sends the plan as its JSON text (protocol.ts, PlanText).
-        onDone: (plan) => {
+        // The worker sends the plan as its JSON text (protocol.ts, PlanText), a sweep as a SweepAnswer.
+        onDone: (answer) => {
           clearTimeout(watchdog);
-          this.finish(job, stopped() ? 'cancelled' : 'done', { plan });
+          this.finish(job, stopped() ? 'cancelled' : 'done', workerAnswer(record.kind, answer));
         },
         onFailed: (error) => {
           clearTimeout(watchdog);
@@ -212,12 +220,13 @@ export class JobManager implements JobService {
         },
       },
       record.kind,
+      job.sweep,
     );
   }
 
   /** Folds an event into the job's progress; forwards only improvements. */
   private progress(job: LiveJob, rawEvent: ProgressEvent): void {
-    const improved = foldProgress(job.record, rawEvent);
+    const improved = foldProgress(job.record, rawEvent, job.points);
     if (improved) this.emit(job, improved);
   }
 
@@ -255,14 +264,14 @@ export class JobManager implements JobService {
   }
 
   /** Ends a job (lifecycle.ts settleJob), stores its result, then tells its listeners and waiters. */
-  private finish(job: LiveJob, state: JobState, result: { plan?: Plan; error?: WireError }): void {
+  private finish(job: LiveJob, state: JobState, result: { plan?: Plan | string; sweep?: SweepAnswer; error?: WireError }): void {
     if (job.ended || isTerminal(job.record.state)) return;
     job.ended = true;
     const settled = settleJob(job.record, state, result, job);
     if (job.record.startedAt !== undefined) observe(this.solveSeconds, (settled.record.finishedAt! - job.record.startedAt) / 1000);
     this.write(
       job,
-      () => this.store.finishJob(settled.record, settled.plan),
+      () => this.store.finishJob(settled.record, settled.plan, settled.sweep),
       () => {
         Object.assign(job.record, settled.record);
         this.emit(job, settled.event);

@@ -1,5 +1,5 @@
-// The PostgreSQL store (MEMPLAN_DATABASE_URL=postgres://...): the same jobs, plans and
-// graphs as the SQLite store (store.ts), shared by every API and worker process. The
+// The PostgreSQL store (MEMPLAN_DATABASE_URL=postgres://...): the same jobs, plans, sweep
+// results and graphs as the SQLite store (store.ts), shared by every API and worker process. The
 // schema is created and upgraded by numbered migrations (MIGRATIONS), applied in order at
 // open under an advisory lock, so processes starting together migrate once. Times are
 // milliseconds since the epoch (BIGINT, read back as numbers); plans and graphs are kept
@@ -18,6 +18,7 @@ import {
   type PlanRow,
   type PlanWrite,
   type StoredPlan,
+  type SweepWrite,
   sanitizeJob,
   toStoredPlan,
   unreadable,
@@ -49,6 +50,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX plans_hash ON plans (owner, hash);
       CREATE INDEX plans_graph ON plans (graph_hash);
       CREATE INDEX plans_created ON plans (created_at);
+    `,
+  },
+  {
+    version: 2,
+    description: 'sweep results',
+    sql: `
+      CREATE TABLE sweeps (id TEXT PRIMARY KEY, owner TEXT NOT NULL, result TEXT NOT NULL, created_at BIGINT NOT NULL);
+      CREATE INDEX sweeps_created ON sweeps (created_at);
     `,
   },
 ];
@@ -187,12 +196,20 @@ export class PgStore implements JobStore {
     });
   }
 
-  async finishJob(job: JobRecord, plan?: PlanWrite): Promise<boolean> {
+  async finishJob(job: JobRecord, plan?: PlanWrite, sweep?: SweepWrite): Promise<boolean> {
     return this.transaction(async (client) => {
       // The row lock makes two workers finishing the same job take turns: the second sees it ended.
       const row = await client.query('SELECT state FROM jobs WHERE id = $1 AND owner = $2 FOR UPDATE', [job.id, job.owner]);
       if (row.rowCount === 0 || !ACTIVE_STATES.includes(row.rows[0].state)) return false;
       if (plan) await this.writePlan(client, plan);
+      if (sweep) {
+        for (const point of sweep.plans) await this.writePlan(client, point);
+        await client.query(
+          `INSERT INTO sweeps (id, owner, result, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, result = EXCLUDED.result, created_at = EXCLUDED.created_at`,
+          [sweep.id, sweep.owner, sweep.resultText, sweep.createdAt],
+        );
+      }
       await client.query(JOB_INSERT, jobValues(job));
       return true;
     });
@@ -242,6 +259,12 @@ export class PgStore implements JobStore {
     return result.rowCount ? toStoredPlan(result.rows[0] as PlanRow, id, owner) : undefined;
   }
 
+  async getSweep(id: string, owner: string): Promise<string | undefined> {
+    const result = await this.query('SELECT result FROM sweeps WHERE id = $1 AND owner = $2', [id, owner]);
+    const text = result.rows[0]?.result;
+    return typeof text === 'string' ? text : undefined;
+  }
+
   async getGraph(hash: string): Promise<string | undefined> {
     const result = await this.query('SELECT graph FROM graphs WHERE hash = $1', [hash]);
     const graph = result.rows[0]?.graph;
@@ -288,6 +311,7 @@ export class PgStore implements JobStore {
           ])
         ).rowCount ?? 0;
       const plans = (await client.query('DELETE FROM plans WHERE created_at < $1', [cutoff])).rowCount ?? 0;
+      await client.query('DELETE FROM sweeps WHERE created_at < $1', [cutoff]);
       const graphs = await this.deleteOrphanGraphs(client);
       return { jobs, plans, graphs };
     });

@@ -1,4 +1,4 @@
-// The plan() workers of the job manager: one job per thread of the thread pool
+// The plan() and sweep workers of the job manager: one job per thread of the thread pool
 // (solver/util/thread-pool.ts), progress streamed back, cancellation that asks first (the
 // task's stop flag, which plan()'s StopSignal reads synchronously, and the cancel message)
 // and terminates the thread only when it does not answer within the grace, and a fresh
@@ -12,6 +12,7 @@ import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import type { SweepOptions } from '../../solver/sweep/schema.js';
 import { type TaskHandle, ThreadPool } from '../../solver/util/thread-pool.js';
 import type { JobKind } from './job-store.js';
 import type { JobPayload, WireError } from './protocol.js';
@@ -28,6 +29,7 @@ export interface PoolOptions {
 export interface TaskHandlers {
   onStart?: () => void;
   onProgress: (event: ProgressEvent) => void;
+  /** The plan as its text (protocol.ts, PlanText); a sweep's SweepAnswer. */
   onDone: (plan: Plan) => void;
   onFailed: (error: WireError) => void;
   /** Asked to stop, the job did not answer within the grace: its thread was terminated (and replaced). */
@@ -98,10 +100,10 @@ export class WorkerPool {
     this.threads.warm();
   }
 
-  /** Starts a job of `kind` (default a plan) on a free worker; the caller checks hasCapacity() first. */
-  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers, kind?: JobKind): void {
+  /** Starts a job of `kind` (default a plan; a sweep with `sweep`'s options) on a free worker; the caller checks hasCapacity() first. */
+  start(jobId: string, graph: Graph, options: PlanOptions, handlers: TaskHandlers, kind?: JobKind, sweep?: SweepOptions): void {
     if (!this.hasCapacity()) throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: 'no free worker' });
-    const payload: JobPayload = { graph, options, kind };
+    const payload: JobPayload = { graph, options, kind, sweep };
     const task = this.threads.run(payload, {
       onProgress: (event) => {
         if (this.running.get(jobId) === task) handlers.onProgress(event);

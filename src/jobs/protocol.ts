@@ -1,7 +1,8 @@
-// What crosses the thread boundary between the job manager and a plan() worker.
+// What crosses the thread boundary between the job manager and a plan() (or sweep) worker.
 import type { Graph } from '../../solver/graph/schema.js';
 import type { PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
+import type { SweepOptions, SweepResult } from '../../solver/sweep/schema.js';
 import type { JobKind } from './job-store.js';
 
 /** A catalogued error as it crosses the thread boundary. */
@@ -20,6 +21,8 @@ export interface JobPayload {
   options: PlanOptions;
   /** What to compute (default a plan); each kind has its handler in worker.ts. */
   kind?: JobKind;
+  /** A sweep's options (kind 'sweep', POST /v1/sweeps); `options` is then unused. */
+  sweep?: SweepOptions;
 }
 
 /**
@@ -39,4 +42,14 @@ export function planText(plan: Plan): PlanText {
 /** The status of a plan text made by planText. */
 export function statusOfPlanText(text: PlanText): string | undefined {
   return /^\{"status":"(\w+)"/.exec(text)?.[1];
+}
+
+/**
+ * A sweep as the worker sends it: the result (small: one row per budget) as an object, and
+ * each plan as its text (planText) in planId order, so the large schedules cross the thread
+ * boundary as strings.
+ */
+export interface SweepAnswer {
+  sweep: SweepResult;
+  planTexts: PlanText[];
 }

@@ -4,6 +4,7 @@
 // processes, no job state in the API process). Methods may answer at once or with a
 // promise; the routes await them.
 import type { PlanOptions } from '../../solver/plan.js';
+import type { SweepOptions } from '../../solver/sweep/schema.js';
 import type { Awaitable, JobKind, JobRecord } from './job-store.js';
 import type { JobEvent } from './lifecycle.js';
 
@@ -18,6 +19,8 @@ export interface JobInput {
   baseCost: number;
   /** What the job computes (default a plan). */
   kind?: JobKind;
+  /** A sweep's options (kind 'sweep'): its strategy and time limit are the job's, `options` unused. */
+  sweep?: SweepOptions;
 }
 
 /** Histogram of solve seconds (cumulative buckets), for /metrics. */

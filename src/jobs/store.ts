@@ -1,4 +1,4 @@
-// The embedded store: jobs, plans and graphs in SQLite (better-sqlite3). A file in the
+// The embedded store: jobs, plans, sweep results and graphs in SQLite (better-sqlite3). A file in the
 // data directory by default, ':memory:' in tests. Plans are looked up by a hash of
 // (graph, request) so an identical request is answered from the store; graphs are kept
 // once per content hash however many plans share them. It implements JobStore
@@ -21,12 +21,13 @@ import {
   type PlanRow,
   type PlanWrite,
   type StoredPlan,
+  type SweepWrite,
   sanitizeJob,
   toStoredPlan,
   unreadable,
 } from './job-store.js';
 
-export type { JobRecord, PlanWrite, StoredPlan } from './job-store.js';
+export type { JobRecord, PlanWrite, StoredPlan, SweepWrite } from './job-store.js';
 export { unreadable } from './job-store.js';
 
 /** Milliseconds a write waits for another process holding the database's write lock. */
@@ -56,6 +57,8 @@ export class Store implements JobStore {
     this.migratePlans();
     this.migrateKinds();
     this.db.exec(`
+      CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, owner TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS sweeps_created ON sweeps (created_at);
       CREATE TABLE IF NOT EXISTS plans (
         id TEXT PRIMARY KEY, owner TEXT NOT NULL, hash TEXT NOT NULL, plan TEXT NOT NULL,
         graph_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -125,14 +128,20 @@ export class Store implements JobStore {
     return update.immediate();
   }
 
-  /** Ends a job with its plan in one transaction, only while it is still queued or running. */
-  finishJob(job: JobRecord, plan?: PlanWrite): boolean {
+  /** Ends a job with its plan or its sweep in one transaction, only while it is still queued or running. */
+  finishJob(job: JobRecord, plan?: PlanWrite, sweep?: SweepWrite): boolean {
     const finish = this.db.transaction(() => {
       const row = this.db.prepare('SELECT state FROM jobs WHERE id = ? AND owner = ?').get(job.id, job.owner) as
         | { state: unknown }
         | undefined;
       if (!row || !ACTIVE_STATES.includes(row.state as JobState)) return false;
       if (plan) this.savePlan(plan);
+      if (sweep) {
+        for (const point of sweep.plans) this.savePlan(point);
+        this.db
+          .prepare('INSERT OR REPLACE INTO sweeps (id, owner, result, created_at) VALUES (?, ?, ?, ?)')
+          .run(sweep.id, sweep.owner, sweep.resultText, sweep.createdAt);
+      }
       this.saveJob(job);
       return true;
     });
@@ -184,6 +193,12 @@ export class Store implements JobStore {
   getPlan(id: string, owner: string): StoredPlan | undefined {
     const row = this.db.prepare('SELECT * FROM plans WHERE id = ? AND owner = ?').get(id, owner) as PlanRow | undefined;
     return row ? toStoredPlan(row, id, owner) : undefined;
+  }
+
+  /** A sweep result of this owner by its job's id, as text (unchecked). */
+  getSweep(id: string, owner: string): string | undefined {
+    const row = this.db.prepare('SELECT result FROM sweeps WHERE id = ? AND owner = ?').get(id, owner) as { result: unknown } | undefined;
+    return typeof row?.result === 'string' ? row.result : undefined;
   }
 
   /** The stored graph text of a hash, if any. */
@@ -240,6 +255,7 @@ export class Store implements JobStore {
         .prepare(`DELETE FROM jobs WHERE state NOT IN ('queued', 'running') AND COALESCE(finished_at, created_at) < ?`)
         .run(cutoff).changes;
       const plans = this.db.prepare('DELETE FROM plans WHERE created_at < ?').run(cutoff).changes;
+      this.db.prepare('DELETE FROM sweeps WHERE created_at < ?').run(cutoff);
       const graphs = this.deleteOrphanGraphs();
       return { jobs, plans, graphs };
     });

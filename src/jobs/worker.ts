@@ -1,7 +1,7 @@
-// A pool worker: runs plan() off the main thread, one job at a time (serveTasks of the
-// thread pool), streams progress events back and stops when told to: plan() reads the
-// task's stop flags synchronously (solver/util/stop.ts) and returns the best plan it has,
-// which goes back like any result. A WASM heap abort is a solver failure
+// A pool worker: runs plan() (or a sweep) off the main thread, one job at a time (serveTasks
+// of the thread pool), streams progress events back and stops when told to: plan() and
+// each budget of a sweep read the task's stop flags synchronously (solver/util/stop.ts) and
+// return the best they have, which goes back like any result. A WASM heap abort is a solver failure
 // (MEMPLAN_ERR_SOLVER_ABORTED); it leaves the thread's WASM unusable, so it is reported as
 // fatal and the pool replaces the thread.
 import { workerData } from 'node:worker_threads';
@@ -11,8 +11,9 @@ import { indexGraph, type IndexedGraph } from '../../solver/graph/validate.js';
 import { plan, type PlanOptions } from '../../solver/plan.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { ProgressEvent } from '../../solver/strategies/types.js';
+import { sweep } from '../../solver/sweep/sweep.js';
 import { isWasmAbort, serveTasks } from '../../solver/util/thread-worker.mjs';
-import { type JobPayload, planText, type WireError } from './protocol.js';
+import { type JobPayload, planText, type SweepAnswer, type WireError } from './protocol.js';
 
 const testStrategies = Boolean((workerData as { testStrategies?: boolean } | undefined)?.testStrategies);
 
@@ -99,12 +100,19 @@ function toWire(error: unknown, fatal: boolean): WireError {
 }
 
 serveTasks<JobPayload, Plan, ProgressEvent, WireError>(
-  async ({ graph: rawGraph, options, kind = 'plan' }, task) => {
-    // One kind of job so far; another (sweeps) adds its branch here and its result writer in lifecycle.ts.
-    if (kind !== 'plan') throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: `unknown job kind ${JSON.stringify(kind)}` });
-    currentStrategy = String(options.strategy ?? 'auto');
+  async ({ graph: rawGraph, options, kind = 'plan', sweep: sweepOptions }, task) => {
+    // Each kind of job has its branch here and its result writer in lifecycle.ts (settleJob).
+    if (kind !== 'plan' && !(kind === 'sweep' && sweepOptions))
+      throw new MemplanError('MEMPLAN_ERR_INTERNAL', { detail: `unknown job kind ${JSON.stringify(kind)}` });
+    currentStrategy = String((sweepOptions ?? options).strategy ?? 'auto');
     const graph = indexGraph(typeof rawGraph === 'string' ? (JSON.parse(rawGraph) as Graph) : rawGraph);
     const onProgress = (event: ProgressEvent) => task.progress(event);
+    if (kind === 'sweep' && sweepOptions) {
+      // A stopped sweep returns what it has; the manager decides what the stop means.
+      const outcome = await sweep(graph, sweepOptions, { signal: task.signal, stopFlags: task.stopFlags, onProgress });
+      const answer: SweepAnswer = { sweep: outcome.result, planTexts: outcome.plans.map(planText) };
+      return answer as unknown as Plan;
+    }
     const result =
       testStrategies && currentStrategy.startsWith('test:')
         ? await runTestStrategy(graph, options, task.signal, onProgress)

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MemplanError } from '../../solver/errors.js';
 import { SSE_HEARTBEAT_MS } from '../../solver/limits.js';
-import type { JobRecord } from '../jobs/job-store.js';
+import { type JobRecord, unreadable } from '../jobs/job-store.js';
 import type { JobEvent } from '../jobs/lifecycle.js';
 import { errorResponses, IdParamsSchema, JobListQuerySchema, JobListSchema, JobSchema, json } from '../schemas/index.js';
 import { failedView, jobJson, jobView, readPlan, sendJsonText } from './views.js';
@@ -72,7 +72,9 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Server-Sent Events: one "progress" event per improving plan or bound, then "plan" (or "error" or "cancelled")',
+        summary:
+          'Server-Sent Events: one "progress" event per improving plan or bound (a sweep: per budget done), then "plan" ' +
+          '(a sweep: "sweep") or "error" or "cancelled"',
         params: IdParamsSchema,
         response: {
           200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
@@ -107,7 +109,7 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       request.raw.on('close', end);
       const listener = (event: JobEvent) => {
         if (ended) return;
-        raw.write(sseFrame(event.event, event.event === 'plan' ? event.text : JSON.stringify(event.data)));
+        raw.write(sseFrame(event.event, event.event === 'plan' || event.event === 'sweep' ? event.text : JSON.stringify(event.data)));
         if (event.event !== 'progress') setImmediate(end);
       };
       unsubscribe = await jobs.subscribe(request.params.id, owner, listener);
@@ -118,6 +120,18 @@ export const jobRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       // Not live: the job is final; answer from the store (its plan checked first).
       const { record } = (await jobs.get(request.params.id, owner)) ?? found;
+      if (record.kind === 'sweep' && record.state === 'done') {
+        // The result as stored; GET /v1/sweeps/{id} checks it against its schema before serving it.
+        const text = await store.getSweep(record.id, owner);
+        if (ended) return;
+        raw.write(
+          text === undefined
+            ? sseFrame('error', JSON.stringify(unreadable('sweep', record.id, 'the result is missing').toJSON()))
+            : sseFrame('sweep', text),
+        );
+        setImmediate(end);
+        return;
+      }
       const { planText, error } = await withPlan(record, owner);
       if (ended) return;
       // A cancelled job ends its stream with "cancelled" (its kept plan is named in the error's details).

@@ -10,6 +10,10 @@ import { type Job, JobSchema } from '../schemas/index.js';
 /** Links of a job for its replies. */
 export function jobLinks(record: JobRecord): Job['links'] {
   const links: Job['links'] = { self: `/v1/jobs/${record.id}`, events: `/v1/jobs/${record.id}/events` };
+  if (record.kind === 'sweep') {
+    links.sweep = `/v1/sweeps/${record.id}`;
+    if (record.state === 'done') links.paretoSvg = `/v1/sweeps/${record.id}/pareto.svg`;
+  }
   if (record.planId) {
     links.plan = `/v1/plans/${record.planId}`;
     links.memorySvg = `/v1/plans/${record.planId}/memory.svg`;
@@ -27,6 +31,7 @@ export function jobView(record: JobRecord): Omit<Job, 'plan'> {
   const iso = (time?: number) => (time === undefined || !Number.isFinite(time) ? undefined : new Date(time).toISOString());
   const view = {
     id: record.id,
+    kind: record.kind ?? 'plan',
     state: record.state,
     createdAt: iso(record.createdAt) ?? new Date(0).toISOString(),
     startedAt: iso(record.startedAt),
@@ -41,6 +46,7 @@ export function jobView(record: JobRecord): Omit<Job, 'plan'> {
   const issue = checked.error.issues[0];
   return {
     id: record.id,
+    kind: view.kind,
     state: 'failed',
     createdAt: view.createdAt,
     strategy: String(record.strategy).slice(0, 64),

@@ -107,6 +107,9 @@ export const ErrorSchema = z
 export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
+export const JOB_KINDS = ['plan', 'sweep'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
 /** What a running job has found so far. */
 export const JobProgressSchema = z
   .object({
@@ -117,6 +120,8 @@ export const JobProgressSchema = z
     gap: z.number().optional().describe('(incumbent - bound) / incumbent'),
     strategy: z.string().optional(),
     message: z.string().optional(),
+    pointsDone: z.number().int().optional().describe('A sweep: budgets done so far'),
+    points: z.number().int().optional().describe('A sweep: budgets in all'),
   })
   .meta({ id: 'JobProgress' });
 export type JobProgress = z.infer<typeof JobProgressSchema>;
@@ -126,11 +131,14 @@ export const JobLinksSchema = z.object({
   events: z.string(),
   plan: z.string().optional(),
   memorySvg: z.string().optional(),
+  sweep: z.string().optional().describe('A sweep job: its result'),
+  paretoSvg: z.string().optional().describe('A sweep job: its Pareto plot'),
 });
 
 export const JobSchema = z
   .object({
     id: z.string(),
+    kind: z.enum(JOB_KINDS).default('plan').describe('A plan (POST /v1/plans) or a sweep (POST /v1/sweeps)'),
     state: z.enum(JOB_STATES),
     createdAt: z.string(),
     startedAt: z.string().optional(),

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chain } from '../../fixtures/generators.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { Plan } from '../../solver/plan-schema.js';
+import type { SweepResult } from '../../solver/sweep/schema.js';
 import { ownerOf } from '../../src/app.js';
 import { MemplanClient } from '../../src/client.js';
 import { expectReplays, until } from '../api-helpers.js';
@@ -186,6 +187,44 @@ describe('memplan scaled out: 2 API processes, 2 workers, Redis and PostgreSQL',
     expect(await client.getPlan(planned.id!)).toEqual(planned);
     expect((await client.jobs()).map((job) => job.id)).toContain(planned.id);
     expect((await client.cancel(planned.id!)).state).toBe('done');
+  });
+
+  it("runs a sweep on the workers: posted to API 1, streamed and read from API 2, every point's plan stored once", async () => {
+    const [api1, api2] = apis.map((api) => api.url);
+    const graph: Graph = { ...chain(12), name: 'swept' };
+    const body = { graph, budgets: { points: 4 }, timeLimitSeconds: 4, smallestFeasible: true };
+    const posted = await call(api1, '/v1/sweeps?wait=0', { method: 'POST', body });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    const id: string = posted.body.jobId;
+    const stream = await fetch(`${api2}/v1/jobs/${id}/events`, { headers: KEY_A, signal: AbortSignal.timeout(90_000) });
+    const frames = (await stream.text()).split('\n\n').filter((frame) => frame.startsWith('event: '));
+    expect(frames.at(-1)).toMatch(/^event: sweep\n/);
+    const read = await call(api2, `/v1/sweeps/${id}`);
+    expect(read.status).toBe(200);
+    const result = read.body as SweepResult;
+    expect(JSON.parse(frames.at(-1)!.slice(frames.at(-1)!.indexOf('data: ') + 6))).toEqual(result);
+    expect(result.points).toHaveLength(4);
+    const makespans = result.points.map((point) => point.predicted?.makespan ?? Infinity);
+    for (let index = 1; index < makespans.length; index++) expect(makespans[index]).toBeLessThanOrEqual(makespans[index - 1]);
+    const planIds = [...result.points.map((point) => point.planId), result.smallestFeasible?.planId].filter(
+      (planId) => planId !== undefined,
+    );
+    expect(planIds.length).toBeGreaterThan(0);
+    for (const planId of planIds) {
+      const plan = (await call(api1, `/v1/plans/${planId}`)).body as Plan;
+      expectReplays(graph, plan);
+      expect(await planRows(planId)).toBe(1);
+    }
+    for (const point of result.points) {
+      if (point.planId) expect(((await call(api2, `/v1/plans/${point.planId}`)).body as Plan).budgetBytes).toBe(point.budgetBytes);
+    }
+    const job = (await call(api1, `/v1/jobs/${id}`)).body;
+    expect(job.kind).toBe('sweep');
+    expect(job.progress.pointsDone).toBe(4);
+    const svg = await fetch(`${api1}/v1/sweeps/${id}/pareto.svg`, { headers: KEY_A });
+    expect(svg.status).toBe(200);
+    expect(await svg.text()).toContain('class="pareto"');
+    expect((await call(api2, `/v1/sweeps/${id}`, { headers: KEY_B })).status).toBe(404);
   });
 
   it('finishes the job of a worker killed with SIGKILL on another worker within 60 s, with one plan row', async () => {

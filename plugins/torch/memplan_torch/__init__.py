@@ -7,6 +7,7 @@ from .graph import no_remat_schedule, replay_memory
 from .optimize import MemplanStep, SelectiveCheckpoint, checkpoint_policy, optimize, selective_checkpoint
 from .planning import MemplanError, Plan, parse_budget, plan
 from .program import Program
+from .sizing import SizeResult, max_batch, max_seq_len
 
 __all__ = [
     "CapturedStep",
@@ -16,9 +17,12 @@ __all__ = [
     "Plan",
     "Program",
     "SelectiveCheckpoint",
+    "SizeResult",
     "capture",
     "checkpoint_policy",
     "execute",
+    "max_batch",
+    "max_seq_len",
     "no_remat_schedule",
     "optimize",
     "parse_budget",

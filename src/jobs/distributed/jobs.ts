@@ -40,6 +40,8 @@ export interface QueuedJob {
   graphText: string;
   graphHash: string;
   options: JobInput['options'];
+  /** A sweep's options (kind 'sweep'). */
+  sweep?: JobInput['sweep'];
   baseCost: number;
 }
 
@@ -156,7 +158,7 @@ export class DistributedJobs implements JobService {
       owner: input.owner,
       hash: input.hash,
       state: 'queued',
-      strategy: input.options.strategy ?? 'auto',
+      strategy: (input.sweep ?? input.options).strategy ?? 'auto',
       createdAt: Date.now(),
       kind: input.kind,
     };
@@ -176,6 +178,7 @@ export class DistributedJobs implements JobService {
       graphText: input.graphText,
       graphHash: input.graphHash,
       options: input.options,
+      sweep: input.sweep,
       baseCost: input.baseCost,
     };
     try {
@@ -312,10 +315,14 @@ export class DistributedJobs implements JobService {
     return stop;
   }
 
-  /** The last event of a finished job's stream, from the store: its plan, its cancel or its error. */
+  /** The last event of a finished job's stream, from the store: its plan (a sweep: its result), its cancel or its error. */
   private async finalEvent(id: string, owner: string): Promise<JobEvent> {
     const record = await this.store.getJob(id, owner);
     if (record?.state === 'cancelled') return { event: 'cancelled', data: record.error ?? wire('MEMPLAN_ERR_CANCELLED') };
+    if (record?.state === 'done' && record.kind === 'sweep') {
+      const text = await this.store.getSweep(id, owner);
+      if (text !== undefined) return { event: 'sweep', text };
+    }
     if (record?.state === 'done' && record.planId) {
       const stored = await this.store.getPlan(record.planId, owner);
       if (stored) return { event: 'plan', text: stored.planText };

@@ -1,6 +1,6 @@
-// A `memplan worker` process: takes jobs from the BullMQ queue on Redis and solves them on
-// this process's worker threads (the one thread pool of pool.ts), as many at once as its
-// concurrency. For each job it
+// A `memplan worker` process: takes jobs (plans and sweeps) from the BullMQ queue on Redis
+// and solves them on this process's worker threads (the one thread pool of pool.ts), as
+// many at once as its concurrency. For each job it
 // - skips it when the store says it already ended (an earlier attempt finished it, or it
 //   was cancelled while it waited), and ends it cancelled at once when it was cancelled;
 // - streams every improvement to the job's Redis stream and channel (events.ts) and
@@ -31,9 +31,9 @@ import {
 } from '../../../solver/limits.js';
 import type { Plan } from '../../../solver/plan-schema.js';
 import { ACTIVE_STATES, type JobRecord, type JobStore } from '../job-store.js';
-import { foldProgress, isTerminal, settleJob, wire } from '../lifecycle.js';
+import { foldProgress, isTerminal, settleJob, wire, workerAnswer } from '../lifecycle.js';
 import { type JobStopReason, WorkerPool } from '../pool.js';
-import type { WireError } from '../protocol.js';
+import type { SweepAnswer, WireError } from '../protocol.js';
 import { emptyHistogram, observe } from '../service.js';
 import { publishEntry } from './events.js';
 import { type QueuedJob, releaseActive, type WorkerHeartbeat } from './jobs.js';
@@ -61,13 +61,15 @@ export interface WorkerProcessOptions {
 /** A job this process runs. */
 interface Running {
   record: JobRecord;
+  /** A sweep's points reported so far (lifecycle.ts foldProgress). */
+  points: Set<number>;
   stopping?: JobStopReason;
   /** Set when shutdown stops it: it goes back to the queue instead of ending. */
   handBack?: boolean;
 }
 
 /** What a job's run came to: the state it ends in and the worker's answer, or "hand it back". */
-type RunEnd = { state: 'done' | 'failed' | 'cancelled'; plan?: Plan; error?: WireError } | { handBack: true };
+type RunEnd = { state: 'done' | 'failed' | 'cancelled'; plan?: Plan | string; sweep?: SweepAnswer; error?: WireError } | { handBack: true };
 
 /** A worker process; see the module comment. */
 export class WorkerProcess {
@@ -168,7 +170,7 @@ export class WorkerProcess {
       return 'cancelled';
     }
     if (!(await this.options.store.updateJobIf(record, ACTIVE_STATES))) return 'ended before';
-    const running: Running = { record };
+    const running: Running = { record, points: new Set() };
     this.running.set(id, running);
     // A cancel that came between the check above and now found no running job here: look again.
     if ((await this.redis.exists(this.keys.cancelled(id))) === 1) running.stopping = 'cancel';
@@ -191,7 +193,7 @@ export class WorkerProcess {
   private solve(queued: QueuedJob, running: Running): Promise<RunEnd> {
     const { record } = running;
     const store = this.options.store;
-    const timeLimit = queued.options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
+    const timeLimit = (queued.sweep ?? queued.options).timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
     // Events leave in order; progress reaches the store at most every PROGRESS_WRITE_INTERVAL_MS.
     let published: Promise<unknown> = Promise.resolve();
     let lastWrite = 0;
@@ -210,7 +212,7 @@ export class WorkerProcess {
         queued.options,
         {
           onProgress: (event) => {
-            const improved = foldProgress(record, event);
+            const improved = foldProgress(record, event, running.points);
             if (improved) {
               const data = { ...improved.data, at: Date.now() };
               published = published.then(() => publishEntry(this.redis, this.keys, record.id, { type: 'progress', data }).catch(() => {}));
@@ -221,7 +223,7 @@ export class WorkerProcess {
               published = published.then(() => Promise.resolve(store.updateJobIf(snapshot, ['running'])).catch(() => {}));
             }
           },
-          onDone: (plan) => settle({ state: cancelled() ? 'cancelled' : 'done', plan }),
+          onDone: (answer) => settle({ state: cancelled() ? 'cancelled' : 'done', ...workerAnswer(record.kind, answer) }),
           onFailed: (error) =>
             settle(cancelled() ? { state: 'cancelled', error: wire('MEMPLAN_ERR_CANCELLED') } : { state: 'failed', error }),
           onStopped: (reason) => {
@@ -234,6 +236,7 @@ export class WorkerProcess {
           },
         },
         record.kind,
+        queued.sweep,
       );
       if (running.stopping) this.pool.stop(record.id, running.stopping);
     });
@@ -243,7 +246,7 @@ export class WorkerProcess {
   private async end(queued: QueuedJob, record: JobRecord, end: Exclude<RunEnd, { handBack: true }>): Promise<void> {
     const settled = settleJob(record, end.state, end, queued);
     if (record.startedAt !== undefined) observe(this.solveSeconds, (settled.record.finishedAt! - record.startedAt) / 1000);
-    if (await this.options.store.finishJob(settled.record, settled.plan)) {
+    if (await this.options.store.finishJob(settled.record, settled.plan, settled.sweep)) {
       await publishEntry(this.redis, this.keys, record.id, { type: 'end' }).catch(() => {});
     }
     await releaseActive(this.redis, this.keys, record).catch(() => {});

@@ -1,0 +1,287 @@
+// Sweeps (solver/sweep/): the Pareto points and the knee on hand-computed curves; sweeps
+// on small fixtures whose every plan replays, with makespans that never increase with the
+// budget and bounds that never decrease as it shrinks; carried bounds checked against an
+// exhaustive search; auto's seeds; and the inverse questions, checked against exhaustive
+// searches on tiny graphs.
+import { afterAll, describe, expect, it } from 'vitest';
+import { chain, diamond, randomLayered, unetLike } from '../fixtures/generators.js';
+import { isMemplanError } from '../solver/errors.js';
+import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
+import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
+import { plan, resolveTransfer } from '../solver/plan.js';
+import type { Plan } from '../solver/plan-schema.js';
+import { noRematSteps } from '../solver/schedule/no-remat.js';
+import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { auto } from '../solver/strategies/auto.js';
+import { getStrategy } from '../solver/strategies/registry.js';
+import { BudgetAxis } from '../solver/sweep/axis.js';
+import { kneeIndex, paretoIndices } from '../solver/sweep/front.js';
+import { resolutionBytes } from '../solver/sweep/inverse.js';
+import type { SweepOptions, SweepResult } from '../solver/sweep/schema.js';
+import { sweep, sweepBudgets } from '../solver/sweep/sweep.js';
+import { checkPlan, exhaustiveOptimum, minimumPeak } from './helpers.js';
+
+afterAll(() => shutdownHighsWorkers());
+
+/** Runs a sweep and checks every plan of it with the simulator; returns the result and the plans by id. */
+async function checkedSweep(graph: IndexedGraph, options: SweepOptions): Promise<{ result: SweepResult; plans: Plan[] }> {
+  const { result, plans } = await sweep(graph, options);
+  const transfer = resolveTransfer(options.transfer);
+  for (const point of result.points) {
+    if (point.planId === undefined) {
+      expect(point.predicted, 'a point without a plan predicts nothing').toBeUndefined();
+      expect(point.status).toBe('infeasible');
+      continue;
+    }
+    const pointPlan = plans[Number(point.planId)];
+    expect(pointPlan.budgetBytes).toBe(point.budgetBytes);
+    checkPlan(graph, pointPlan, transfer);
+    expect(point.predicted).toEqual(pointPlan.predicted);
+    expect(point.bound).toEqual(pointPlan.bound);
+  }
+  for (const answer of [result.maxOverhead, result.smallestFeasible]) {
+    if (answer?.planId !== undefined) checkPlan(graph, plans[Number(answer.planId)], transfer);
+  }
+  return { result, plans };
+}
+
+/** Asserts makespans never increase with the budget and bounds never decrease as it shrinks. */
+function expectMonotone(result: SweepResult): void {
+  const budgets = result.points.map((point) => point.budgetBytes);
+  expect(budgets).toEqual([...budgets].sort((a, b) => a - b));
+  expect(new Set(budgets).size).toBe(budgets.length);
+  for (let index = 1; index < result.points.length; index++) {
+    const smaller = result.points[index - 1];
+    const larger = result.points[index];
+    if (smaller.predicted) {
+      expect(larger.predicted, `a plan at ${smaller.budgetBytes} fits ${larger.budgetBytes}`).toBeDefined();
+      expect(larger.predicted!.makespan).toBeLessThanOrEqual(smaller.predicted.makespan);
+      expect(smaller.bound!.makespan).toBeGreaterThanOrEqual(larger.bound!.makespan);
+    }
+  }
+}
+
+describe('Pareto points and the knee', () => {
+  it('keeps the points strictly faster than every cheaper one', () => {
+    const points = [
+      { budgetBytes: 10 },
+      { budgetBytes: 20, makespan: 10 },
+      { budgetBytes: 30, makespan: 10 },
+      { budgetBytes: 40, makespan: 8 },
+      { budgetBytes: 50, makespan: 8 },
+      { budgetBytes: 60, makespan: 7.5 },
+    ];
+    expect(paretoIndices(points)).toEqual([1, 3, 5]);
+    expect(paretoIndices([{ budgetBytes: 1 }])).toEqual([]);
+  });
+
+  it('puts the knee where more memory buys less than the slope, 1 % of time per 10 % of budget by default', () => {
+    // Fractions 0.4 .. 1.0 of a peak of 100 bytes; makespans over a baseCost of 100.
+    const points = [
+      { budgetBytes: 40, makespan: 130 },
+      { budgetBytes: 50, makespan: 110 },
+      { budgetBytes: 60, makespan: 104 },
+      { budgetBytes: 80, makespan: 103 },
+      { budgetBytes: 100, makespan: 102.5 },
+    ];
+    const scale = { baseCost: 100, noRematPeakBytes: 100 };
+    const pareto = paretoIndices(points);
+    // From 60 %: 1 % per 20 % (0.05) to 80 %, 1.5 % per 40 % (0.0375) to 100 %: both below 0.1.
+    // From 50 %: 6 % per 10 % (0.6) to 60 %: above.
+    expect(kneeIndex(points, pareto, scale, 0.1)).toBe(2);
+    // A stricter slope of 0.02: from 60 % the step to 80 % (0.05) is above; from 80 % the step to 100 % (0.025) too.
+    expect(kneeIndex(points, pareto, scale, 0.02)).toBe(4);
+    // A slope exactly met is not "less than": from 50 % to 100 %, 25 % of time for 50 % of budget is 0.5.
+    const pair = [
+      { budgetBytes: 50, makespan: 125 },
+      { budgetBytes: 100, makespan: 100 },
+    ];
+    expect(kneeIndex(pair, [0, 1], scale, 0.5)).toBe(1);
+    expect(kneeIndex(pair, [0, 1], scale, 0.51)).toBe(0);
+    expect(kneeIndex([{ budgetBytes: 10 }], [], scale, 0.1)).toBeUndefined();
+  });
+});
+
+describe('sweep', () => {
+  it('plans every budget from the floor to 100 %: every plan replays, makespans monotone, Pareto and knee from the points', async () => {
+    const graph = indexGraph(unetLike(3));
+    const { result } = await checkedSweep(graph, { budgets: { points: 6 }, timeLimitSeconds: 6 });
+    expect(result.points).toHaveLength(6);
+    expect(result.points[0].budgetBytes).toBe(result.floorBytes);
+    expect(result.points[5].budgetBytes).toBe(result.noRematPeakBytes);
+    expect(result.points[5].predicted!.overheadRatio).toBe(1);
+    expect(result.points[5].status).toBe('optimal');
+    expectMonotone(result);
+    const curve = result.points.map((point) => ({ budgetBytes: point.budgetBytes, makespan: point.predicted?.makespan }));
+    expect(result.pareto).toEqual(paretoIndices(curve));
+    expect(result.knee).toBe(kneeIndex(curve, result.pareto, result, result.kneeSlope));
+    for (const point of result.points) expect(point.fraction).toBeCloseTo(point.budgetBytes / result.noRematPeakBytes, 12);
+  });
+
+  it('takes a list of budgets in any form, sorted and without repeats; budgets below the floor are infeasible at once', async () => {
+    const graph = indexGraph(chain(6));
+    const { result } = await checkedSweep(graph, { budgets: ['100%', 0.5, '100%', { fraction: 0.2 }, 0.75], timeLimitSeconds: 10 });
+    expect(result.points.map((point) => point.fraction)).toEqual([0.2, 0.5, 0.75, 1].map((fraction) => expect.closeTo(fraction, 2)));
+    const below = result.points.filter((point) => point.budgetBytes < result.floorBytes);
+    expect(below.length).toBeGreaterThan(0);
+    for (const point of below) {
+      expect(point.status).toBe('infeasible');
+      expect(point.planId).toBeUndefined();
+      expect(point.seconds).toBe(0);
+    }
+    expectMonotone(result);
+  });
+
+  it('with a host link, every plan replays with that link', async () => {
+    const graph = indexGraph(diamond());
+    const { result } = await checkedSweep(graph, { budgets: { points: 4 }, transfer: 'pcie4', timeLimitSeconds: 10 });
+    expect(result.transfer).toEqual(resolveTransfer('pcie4'));
+    expectMonotone(result);
+  });
+
+  it('carries bounds down correctly: every bound is at most the exhaustive optimum at its budget', async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const graph = indexGraph(randomLayered({ seed, layers: 3, width: 2, backward: false, keep: true }));
+      const { result } = await checkedSweep(graph, { budgets: { points: 8 }, timeLimitSeconds: 8 });
+      expectMonotone(result);
+      for (const point of result.points) {
+        const optimum = exhaustiveOptimum(graph, point.budgetBytes);
+        if (!point.predicted) continue;
+        expect(point.bound!.makespan, `seed ${seed} at ${point.budgetBytes}`).toBeLessThanOrEqual(optimum * (1 + 1e-9));
+        expect(point.predicted.makespan).toBeGreaterThanOrEqual(optimum * (1 - 1e-9));
+      }
+    }
+  });
+
+  it('a cancelled sweep ends at once with what it knows: the no-remat plan at 100 %', async () => {
+    const graph = indexGraph(unetLike(3));
+    const controller = new AbortController();
+    controller.abort();
+    const { result } = await sweep(graph, { budgets: { points: 5 }, timeLimitSeconds: 60 }, { signal: controller.signal });
+    expect(result.points.every((point) => point.seconds === 0)).toBe(true);
+    expect(result.points[4].predicted?.overheadRatio).toBe(1);
+  });
+
+  it('rejects bad options with a typed error naming the field', async () => {
+    const graph = indexGraph(chain(3));
+    const code = async (options: SweepOptions) => {
+      try {
+        await sweep(graph, options);
+        return 'none';
+      } catch (error) {
+        expect(isMemplanError(error)).toBe(true);
+        return `${(error as { code: string }).code} ${JSON.stringify((error as { details: unknown }).details)}`;
+      }
+    };
+    expect(await code({ budgets: [] })).toMatch(/MEMPLAN_ERR_INVALID_REQUEST.*budgets/);
+    expect(await code({ budgets: ['lots'] })).toMatch(/MEMPLAN_ERR_INVALID_BUDGET.*budgets\.0/);
+    expect(await code({ budgets: { points: 1 } })).toMatch(/MEMPLAN_ERR_INVALID_REQUEST.*budgets\.points/);
+    expect(await code({ budgets: { from: 'x' } })).toMatch(/MEMPLAN_ERR_INVALID_BUDGET.*budgets\.from/);
+    expect(await code({ maxOverhead: '-5%' })).toMatch(/MEMPLAN_ERR_INVALID_REQUEST.*maxOverhead/);
+    expect(await code({ strategy: 'nope' })).toMatch(/MEMPLAN_ERR_UNKNOWN_STRATEGY/);
+  });
+
+  it('spreads {from, to, points} evenly in bytes, from the floor by default', () => {
+    const axis = { floorBytes: 100, noRematPeakBytes: 1000 };
+    expect(sweepBudgets({ budgets: { from: 'floor', to: { fraction: 1 }, points: 4 } }, axis)).toEqual([100, 400, 700, 1000]);
+    expect(sweepBudgets({ budgets: { from: { bytes: 500 }, to: { fraction: 0.3 }, points: 3 } }, axis)).toEqual([300, 400, 500]);
+  });
+});
+
+describe('the budget axis', () => {
+  it('a plan found at a small budget serves every larger one, and a bound proven at a large budget every smaller one', async () => {
+    const graph = indexGraph(unetLike(3));
+    const axis = new BudgetAxis(graph, { strategy: auto, relativeGap: 1e-4, formulation: 'tight' });
+    const small = Math.ceil(axis.noRematPeakBytes * 0.75);
+    const large = Math.floor(axis.noRematPeakBytes * 0.95);
+    const first = await axis.evaluate(small, 5);
+    expect(first.found).toBeDefined();
+    // Between them nothing was run: the plan of the small budget is the plan there.
+    const between = Math.floor((small + large) / 2);
+    const carried = axis.planAt(between);
+    checkPlan(graph, carried);
+    expect(carried.predicted!.makespan).toBe(first.found!.makespan);
+    expect(carried.message).toMatch(/fits this budget too/);
+    await axis.evaluate(large, 5);
+    const bound = axis.boundAt(large);
+    expect(axis.boundAt(between).makespan).toBeGreaterThanOrEqual(bound.makespan);
+    expect(axis.boundAt(small).makespan).toBeGreaterThanOrEqual(axis.boundAt(between).makespan);
+  });
+
+  it('seeds the strategy with the plans that fit: the plan at a budget is never slower than one from a smaller budget', async () => {
+    const graph = indexGraph(randomLayered({ seed: 7, layers: 6, width: 3 }));
+    // dtr alone, which does not read seeds: the axis still carries the smaller budget's plan up.
+    const axis = new BudgetAxis(graph, { strategy: getStrategy('dtr')!, relativeGap: 1e-4, formulation: 'tight' });
+    const budgets = [0.55, 0.6, 0.65, 0.7].map((fraction) => Math.floor(fraction * axis.noRematPeakBytes));
+    let previous = Infinity;
+    for (const budget of budgets) {
+      await axis.evaluate(budget, 1);
+      const here = axis.planAt(budget);
+      if (!here.predicted) continue;
+      checkPlan(graph, here);
+      expect(here.predicted.makespan).toBeLessThanOrEqual(previous);
+      previous = here.predicted.makespan;
+    }
+  });
+});
+
+describe("auto's seeds", () => {
+  it('auto starts from the seeds: its plan is never slower than a seed that fits; a seed that does not replay is left out', async () => {
+    const graph = indexGraph(unetLike(3));
+    const budget = { fraction: 0.8 };
+    const seedPlan = await plan(graph, { budget, strategy: 'dtr' });
+    expect(seedPlan.predicted).toBeDefined();
+    const seed = seedPlan.schedule.map((step) => ({ op: step.op, node: graph.index.get(step.node)! }));
+    const illegal = [{ op: 'free' as const, node: 0 }];
+    const seeded = await plan(graph, { budget, strategy: 'auto', timeLimitSeconds: 0.3 }, { seeds: [illegal, seed] });
+    checkPlan(graph, seeded);
+    expect(seeded.predicted!.makespan).toBeLessThanOrEqual(seedPlan.predicted!.makespan);
+    // The no-remat plan as a seed at 100 %: optimal at once.
+    const full = await plan(graph, { budget: '100%', strategy: 'auto' }, { seeds: [noRematSteps(graph)] });
+    expect(full.status).toBe('optimal');
+    expect(simulateIndexed(graph, noRematSteps(graph)).ok).toBe(true);
+  });
+});
+
+describe('inverse questions', () => {
+  it('the smallest budget within an overhead cap: a plan at B within the cap, and a true statement about B minus 1 %', async () => {
+    for (const [graph, cap] of [
+      [indexGraph(chain(3)), 0.1],
+      [indexGraph(randomLayered({ seed: 3, layers: 3, width: 2, backward: false, keep: true })), 0.05],
+      [indexGraph(randomLayered({ seed: 5, layers: 3, width: 2, backward: false })), 0.2],
+    ] as const) {
+      const { result, plans } = await checkedSweep(graph, { budgets: [], maxOverhead: cap, timeLimitSeconds: 10 });
+      const answer = result.maxOverhead!;
+      const answerPlan = plans[Number(answer.planId)];
+      expect(answerPlan.budgetBytes).toBe(answer.budgetBytes);
+      expect(answer.predicted.peakBytes).toBe(answer.budgetBytes);
+      expect(answer.predicted.overheadRatio).toBeLessThanOrEqual(1 + cap);
+      const target =
+        answer.budgetBytes - resolutionBytes(new BudgetAxis(graph, { strategy: auto, relativeGap: 1e-4, formulation: 'tight' }));
+      expect(answer.below.budgetBytes).toBe(target);
+      const truth = exhaustiveOptimum(graph, target) / graph.baseCost;
+      if (answer.below.proven) {
+        // A proof is never wrong: no remat plan within the cap exists there.
+        expect(truth, answer.below.statement).toBeGreaterThan(1 + cap);
+        if (answer.below.reason === 'bound') expect(answer.below.boundOverheadRatio!).toBeGreaterThan(1 + cap);
+        if (answer.below.reason === 'below-floor') expect(target).toBeLessThan(result.floorBytes);
+      } else {
+        expect(answer.below.reason).toBe('none-found');
+        expect(answer.below.statement).toMatch(/none is proven impossible/);
+      }
+    }
+  });
+
+  it('the smallest feasible budget brackets the exhaustive minimum peak', async () => {
+    for (const raw of [chain(3), randomLayered({ seed: 2, layers: 3, width: 2, backward: false, keep: true }), diamond()]) {
+      const graph = indexGraph(raw);
+      const { result } = await checkedSweep(graph, { budgets: [], smallestFeasible: true, timeLimitSeconds: 10 });
+      const answer = result.smallestFeasible!;
+      const minimum = minimumPeak(graph);
+      expect(answer.provenFloorBytes).toBeLessThanOrEqual(minimum);
+      expect(answer.foundBytes).toBeGreaterThanOrEqual(minimum);
+      expect(answer.predicted.peakBytes).toBe(answer.foundBytes);
+      if (answer.tight) expect(answer.foundBytes).toBe(minimum);
+    }
+  });
+});
