@@ -1,5 +1,5 @@
 // The job state machine's rules, shared by the in-process manager (manager.ts) and the
-// `memplan worker` processes (distributed/worker.ts), so a job ends the same way wherever
+// `memplan worker` processes (distributed/worker-process.ts), so a job ends the same way wherever
 // it ran: how a progress report folds into the job's progress (only improvements are
 // forwarded; a sweep's every point), and how a job ends (settleJob): which plan (or which
 // sweep result and plans) is stored under which id and hash, the final record, and the
