@@ -1,6 +1,6 @@
 """The plugin's modules import one way: capture -> repeats, options -> profile -> graph
 over program and storage; execute beside them (with options' kernels); optimize and
-planning on top. No module imports another inside a function."""
+planning on top, and sizing (max_batch) over them. No module imports another inside a function."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ ALLOWED = {
     "execute": {"allocator", "graph", "options", "program", "storage"},
     "planning": {"capture"},
     "optimize": {"capture", "execute", "planning"},
+    "sizing": {"capture", "execute", "planning"},
 }
 
 
