@@ -18,6 +18,8 @@ const SOLVER_TESTS = [
   'test/swap-convert.test.ts',
   'test/milp-kusumoto.test.ts',
   'test/milp-options.test.ts',
+  // The long fuzz run (10,000 requests); the fast project keeps a short one (test/fuzz-api.test.ts).
+  'test/fuzz-api.slow.test.ts',
 ];
 
 export default defineConfig({
