@@ -184,6 +184,7 @@ class _Search:
         max_overhead: float,
         options: Dict[str, Any],
         repeats: int,
+        captures: Optional[Dict[int, CapturedStep]] = None,
     ):
         self.model = model
         self.make_batch = make_batch
@@ -193,7 +194,8 @@ class _Search:
         self.options = options
         self.repeats = repeats
         self.trials: List[Trial] = []
-        self.captures: Dict[int, CapturedStep] = {}
+        # Shared with the caller when given: another search over the same step reuses these.
+        self.captures: Dict[int, CapturedStep] = captures if captures is not None else {}
         self.seconds: Dict[str, float] = {"capture": 0.0, "plan": 0.0, "execute": 0.0}
 
     def capture(self, size: int) -> CapturedStep:
@@ -296,12 +298,13 @@ def _max_size(
     repeats: int,
     run: bool,
     cost_degree: int,
+    captures: Optional[Dict[int, CapturedStep]],
 ) -> SizeResult:
     if method not in ("model", "trial"):
         raise ValueError(f"method must be 'model' or 'trial', not {method!r}")
     started = time.perf_counter()
     options: Dict[str, Any] = {"strategy": strategy, "time_limit": time_limit, "transfer": transfer, "server": server}
-    search = _Search(model, make_batch, loss_fn, device_bytes, max_overhead, options, repeats)
+    search = _Search(model, make_batch, loss_fn, device_bytes, max_overhead, options, repeats, captures)
     fitted: Optional[SizeModel] = None
     if method == "trial":
         # Trial and error: capture and plan at every size from 1 up, until one does not fit.
@@ -372,6 +375,7 @@ def max_batch(
     server: Optional[str] = None,
     repeats: int = 3,
     run: bool = True,
+    captures: Optional[Dict[int, CapturedStep]] = None,
 ) -> SizeResult:
     """The largest batch size B whose training step fits ``device_bytes`` with a plan at most
     ``max_overhead`` (0.1 = 10 %) slower than the step without recomputation or swaps.
@@ -382,10 +386,13 @@ def max_batch(
     planner (``strategy``, ``time_limit`` seconds per plan, ``transfer`` to allow swaps,
     ``server`` to plan on a memplan service), confirmed by capturing at B and B + 1, and B's
     plan is run once with ``execute()`` (``run=False`` skips it). ``method="trial"`` captures
-    and plans at every size from 1 up instead. See the module comment."""
+    and plans at every size from 1 up instead. ``captures`` (size -> CapturedStep), when given,
+    is read and filled: searches sharing it plan on the same measurements (each capture times
+    the operators anew, and timings vary by a few percent between captures). See the module
+    comment."""
     return _max_size(
         model, make_batch, loss_fn, device_bytes, max_overhead, sizes=sizes, limit=limit, method=method, strategy=strategy,
-        time_limit=time_limit, transfer=transfer, server=server, repeats=repeats, run=run, cost_degree=1,
+        time_limit=time_limit, transfer=transfer, server=server, repeats=repeats, run=run, cost_degree=1, captures=captures,
     )
 
 
@@ -405,6 +412,7 @@ def max_seq_len(
     server: Optional[str] = None,
     repeats: int = 3,
     run: bool = True,
+    captures: Optional[Dict[int, CapturedStep]] = None,
 ) -> SizeResult:
     """The largest sequence length L whose training step fits ``device_bytes`` within
     ``max_overhead``: ``make_batch(length)`` returns ``(inputs, targets)`` for sequences of that
@@ -413,5 +421,5 @@ def max_seq_len(
     Otherwise as ``max_batch``."""
     return _max_size(
         model, make_batch, loss_fn, device_bytes, max_overhead, sizes=sizes, limit=limit, method=method, strategy=strategy,
-        time_limit=time_limit, transfer=transfer, server=server, repeats=repeats, run=run, cost_degree=2,
+        time_limit=time_limit, transfer=transfer, server=server, repeats=repeats, run=run, cost_degree=2, captures=captures,
     )

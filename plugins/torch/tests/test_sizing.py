@@ -108,12 +108,16 @@ def test_trial_and_error_finds_no_larger_batch(server_url):
     torch.manual_seed(3)
     model = SkipCNN()
     device_bytes, max_overhead = 6_000_000, 0.1
-    options = dict(time_limit=TIME_LIMIT, server=server_url, repeats=2)
+    # One set of captures for both searches: they compare on the same measurements.
+    captures = {}
+    options = dict(time_limit=TIME_LIMIT, server=server_url, repeats=2, captures=captures)
     result = mt.max_batch(model, cnn_batch, nn.functional.cross_entropy, device_bytes, max_overhead, **options)
     _check_answer(result, model, nn.functional.cross_entropy, device_bytes, max_overhead)
     trial = mt.max_batch(model, cnn_batch, nn.functional.cross_entropy, device_bytes, max_overhead, method="trial", run=False, **options)
     assert trial.size <= result.size
     assert [entry.size for entry in trial.trials] == list(range(1, trial.size + 2))
+    assert {result.size, result.size + 1} <= set(captures), "the confirmations' captures are shared"
+    assert trial.size == 0 or trial.captured is captures[trial.size]
 
 
 class TinyDecoder(nn.Module):
