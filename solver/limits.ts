@@ -290,6 +290,8 @@ export const TIME_SHARES = {
   searchOrders: 0.1,
   /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
   options: 0.2,
+  /** Of auto's smallest-peak phase on a graph with node options: the search on the graph lowered to its encodings first. */
+  smallestPeakLowered: 0.7,
 } as const;
 
 /**

@@ -5,11 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { peakFloor } from '../solver/graph/analysis.js';
+import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
 import { provenFloor, smallestBudget } from '../solver/scale/bracket.js';
 import { smallestPeakSearch } from '../solver/scale/smallest-peak.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { minimumPeakWithOptions } from './exhaustive-options.js';
 import { arbitraryGraph, checkPlan, minimumPeak } from './helpers.js';
 
 describe('smallestBudget', () => {
@@ -47,6 +49,81 @@ describe('smallestBudget', () => {
     });
   });
 });
+
+describe('the proven floor with node options', () => {
+  it('counts a value held as its smallest form: an input read at the end, kept as a 20-byte form', () => {
+    // Without options x (100 bytes, never recomputed) is on the device with a and b: 160.
+    // With a form that a and d read, x is encoded at once and dropped: 120 (the encode step).
+    const nodes: Graph['nodes'] = [
+      { id: 'x', kind: 'input', bytes: 100, cost: 0, encodings: [{ name: 'zip', bytes: 20, encodeCost: 1, readers: ['a', 'd'] }] },
+      { id: 'a', inputs: ['x'], bytes: 50, cost: 1 },
+      { id: 'b', inputs: ['a'], bytes: 10, cost: 1 },
+      { id: 'c', inputs: ['b'], bytes: 10, cost: 1 },
+      { id: 'd', inputs: ['c', 'x'], bytes: 10, cost: 1 },
+    ];
+    const graph = indexGraph({ nodes });
+    const plain = indexGraph({ nodes: nodes.map(({ encodings, ...node }) => node) });
+    expect(minimumPeakWithOptions(graph)).toBe(120);
+    expect(provenFloor(plain, false, Date.now() + 60_000).floorBytes).toBe(160);
+    const floor = provenFloor(graph, false, Date.now() + 60_000);
+    expect(floor.floorBytes).toBeLessThanOrEqual(120);
+    expect(floor.floorBytes).toBeGreaterThanOrEqual(peakFloor(graph));
+  });
+
+  it('is never above the least peak of any schedule with options on tiny graphs', () => {
+    let raised = 0;
+    let plainFloorTooHigh = 0;
+    fc.assert(
+      fc.property(arbitraryGraph(), fc.array(fc.nat(1000), { minLength: 32, maxLength: 32 }), (raw, draws) => {
+        const graph = indexGraph(withRandomOptions(raw, draws));
+        fc.pre(graph.hasOptions);
+        const exact = minimumPeakWithOptions(graph);
+        const floor = provenFloor(graph, false, Date.now() + 60_000);
+        expect(floor.floorBytes).toBeLessThanOrEqual(exact);
+        expect(floor.floorBytes).toBeGreaterThanOrEqual(peakFloor(graph));
+        if (floor.floorSource === 'closure-floor') raised++;
+        // The closure floor of the same graph read without its options would claim too much here.
+        const plain = indexGraph({ ...raw, nodes: raw.nodes.map(({ encodings, alternatives, ...node }) => node) });
+        if (provenFloor(plain, false, Date.now() + 60_000).floorBytes > exact) plainFloorTooHigh++;
+      }),
+      { numRuns: 150, seed: 20261202 },
+    );
+    // It must bite: the relaxed closure still raises some floors, and ignoring the options would be wrong on some graphs.
+    expect(raised).toBeGreaterThan(0);
+    expect(plainFloorTooHigh).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The graph with encodings on up to four nodes that have users (a smaller form, read by
+ * some of them, decodable or not) and a leaner alternative on some others, from `draws`.
+ */
+function withRandomOptions(raw: Graph, draws: readonly number[]): Graph {
+  let next = 0;
+  const draw = (below: number) => draws[next++ % draws.length] % below;
+  const users = new Map<string, string[]>();
+  for (const node of raw.nodes) for (const input of node.inputs ?? []) users.set(input, [...(users.get(input) ?? []), node.id]);
+  let encoded = 0;
+  const nodes = raw.nodes.map((node) => {
+    const out = { ...node };
+    const readersOf = users.get(node.id) ?? [];
+    if (encoded < 4 && readersOf.length && draw(2) === 0) {
+      encoded++;
+      out.encodings = [
+        {
+          name: 'form',
+          bytes: Math.floor(node.bytes / (2 + draw(6))),
+          encodeCost: 1,
+          ...(draw(2) === 0 ? { decodeCost: 1 } : {}),
+          readers: [...new Set(readersOf)].filter(() => draw(3) > 0),
+        },
+      ];
+    }
+    if (node.kind !== 'input' && draw(4) === 0) out.alternatives = [{ name: 'lean', cost: node.cost + 1, workspaceBytes: draw(5) }];
+    return out;
+  });
+  return { ...raw, nodes };
+}
 
 /** One fixed tiny graph with keep nodes. */
 function arbitraryGraphSample() {

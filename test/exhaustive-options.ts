@@ -11,6 +11,7 @@
 // stage does not keep is dropped at the stage's end; keep nodes are on the device at the end.
 // Sets of values and of encodings are bit masks (at most 12 values and 8 encodings).
 import type { IndexedGraph } from '../solver/graph/validate.js';
+import { TupleHeap } from './helpers.js';
 
 interface Form {
   node: number;
@@ -193,4 +194,66 @@ function stagePeak(
     }
   });
   return peak;
+}
+
+/**
+ * The exact smallest peak of any legal remat schedule of a tiny graph with node options
+ * (residentBytes included), written from the contract's step rules: from any state (the
+ * values and encodings on the device, the nodes computed so far) a step frees a form,
+ * computes an absent node with any implementation (every input there as the value or as
+ * a form the node reads), encodes a present value, or decodes a form back into its absent
+ * value; a bottleneck shortest path to every node computed with the keep nodes there.
+ * Devices of at most 20 forms and 10 nodes.
+ */
+export function minimumPeakWithOptions(graph: IndexedGraph): number {
+  const size = graph.size;
+  const slots = graph.formCount;
+  if (slots > 20 || size > 10) throw new Error('minimumPeakWithOptions is exhaustive: at most 20 forms and 10 nodes');
+  const slotBytes = new Array<number>(slots).fill(0);
+  for (let node = 0; node < size; node++) {
+    slotBytes[node] = graph.bytes[node];
+    for (const form of graph.encodings[node]) {
+      slotBytes[form.slot] = form.bytes;
+    }
+  }
+  const all = 2 ** size - 1;
+  let keepMask = 0;
+  for (let node = 0; node < size; node++) if (graph.keep[node]) keepMask |= bit(node);
+  const key = (device: number, computed: number) => device + computed * 2 ** slots;
+  const best = new Map<number, number>();
+  const heap = new TupleHeap<[number, number, number]>();
+  const relax = (peak: number, device: number, computed: number) => {
+    const at = key(device, computed);
+    const known = best.get(at);
+    if (known !== undefined && known <= peak) return;
+    best.set(at, peak);
+    heap.push([peak, device, computed]);
+  };
+  // Whether a compute of `user` can read `input` on this device: the value, or a form it is a reader of.
+  const readable = (device: number, input: number, user: number) =>
+    (device & bit(input)) !== 0 || graph.encodings[input].some((form) => device & bit(form.slot) && form.readers.includes(user));
+  relax(0, 0, 0);
+  while (heap.size) {
+    const [peak, device, computed] = heap.pop();
+    if (best.get(key(device, computed))! < peak) continue;
+    if (computed === all && (device & keepMask) === keepMask) return graph.residentBytes + peak;
+    let live = 0;
+    for (let slot = 0; slot < slots; slot++) if (device & bit(slot)) live += slotBytes[slot];
+    for (let slot = 0; slot < slots; slot++) if (device & bit(slot)) relax(peak, device & ~bit(slot), computed);
+    for (let node = 0; node < size; node++) {
+      const here = (device & bit(node)) !== 0;
+      if (!here && (!(computed & bit(node)) || graph.recomputable[node])) {
+        if (graph.inputs[node].every((input) => readable(device, input, node))) {
+          const workspaces = [graph.workspace[node], ...graph.alternatives[node].map((alternative) => alternative.workspace)];
+          relax(Math.max(peak, live + graph.bytes[node] + Math.min(...workspaces)), device | bit(node), computed | bit(node));
+        }
+      }
+      for (const form of graph.encodings[node]) {
+        const held = (device & bit(form.slot)) !== 0;
+        if (here && !held) relax(Math.max(peak, live + form.bytes), device | bit(form.slot), computed);
+        if (!here && held && form.decodeCost !== undefined) relax(Math.max(peak, live + graph.bytes[node]), device | bit(node), computed);
+      }
+    }
+  }
+  throw new Error('no legal schedule exists');
 }

@@ -32,7 +32,7 @@ import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { scaleImprove } from './local-search.js';
-import { optionsPhase } from './options-phase.js';
+import { optionsPhase, smallestPeakWithOptions } from './options-phase.js';
 import { type Phase, PhasedRun, runPhases } from './phases.js';
 import { solveSwapMilp } from './swap-milp.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
@@ -248,8 +248,12 @@ const PHASES: readonly Phase[] = [
     async run(run, seconds) {
       const { context, incumbent } = run;
       run.note('smallest-peak');
+      // With node options the lowered graphs first (an encoding holds a saved value in fewer bytes), then the graph itself.
+      const deadline = Clock.deadline(seconds);
+      if (context.graph.hasOptions) await smallestPeakWithOptions(run, seconds * TIME_SHARES.smallestPeakLowered);
+      if (incumbent.best || !run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS)) return undefined;
       const found = await smallestPeakSearchAsync(context.graph, {
-        deadline: Clock.deadline(seconds),
+        deadline,
         floorBytes: peakFloor(context.graph),
         enoughBytes: context.budgetBytes,
         signal: context.signal,

@@ -5,8 +5,13 @@
 // tried: every eligible form with the fastest implementations, and the forms that need no
 // decode with the leanest implementations (the least workspace). The phases that solve
 // Checkmate's formulation see the options through the model itself (milp/options.ts).
+// When nothing fits, auto's smallest-peak phase searches the lowered graphs too
+// (smallestPeakWithOptions): there an encoding holds a saved value in fewer bytes.
+import { peakFloor } from '../graph/analysis.js';
 import { LOCAL_SEARCH_SECONDS, MIN_LOCAL_SEARCH_SECONDS } from '../limits.js';
+import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { eligibleForms, type LoweringChoice, lower, mapBack, preferredImplementations } from '../schedule/lower.js';
+import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { cdma } from './cdma.js';
@@ -42,6 +47,46 @@ async function planLowered(run: PhasedRun, choice: LoweringChoice, seconds: numb
   if (context.transfer || seconds < MIN_LOCAL_SEARCH_SECONDS) return;
   const searched = await scaleImprove(loweredContext, fitting, seconds);
   if (searched.kind === 'schedule') offer(searched.steps, 'local-search');
+}
+
+/** The lowerings that aim at the smallest peak: reader forms, then every eligible form, both at the leanest implementations. */
+function leanChoices(run: PhasedRun): LoweringChoice[] {
+  const { graph } = run;
+  const alternatives = preferredImplementations(graph, 'workspace');
+  const choices: LoweringChoice[] = [];
+  const seen = new Set<string>();
+  for (const decodes of [false, true]) {
+    const forms = eligibleForms(graph, { decodes });
+    const key = [...forms].join(';');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    choices.push({ forms, alternatives });
+  }
+  return choices;
+}
+
+/**
+ * When nothing fits: the smallest-peak search (scale/smallest-peak.ts) on the graph lowered
+ * to its encodings at the leanest implementations, each result mapped back and offered (it
+ * stops at a plan within the budget), within `seconds`.
+ */
+export async function smallestPeakWithOptions(run: PhasedRun, seconds: number): Promise<void> {
+  const { context, graph, incumbent } = run;
+  const deadline = Clock.deadline(seconds);
+  const choices = leanChoices(run);
+  for (const [at, choice] of choices.entries()) {
+    if (incumbent.best || context.signal?.aborted) return;
+    const lowered = lower(graph, choice);
+    const share = Clock.secondsTo(deadline) / (choices.length - at);
+    const found = await smallestPeakSearchAsync(lowered.graph, {
+      deadline: Clock.deadline(share),
+      floorBytes: peakFloor(lowered.graph),
+      enoughBytes: context.budgetBytes,
+      signal: context.signal,
+    });
+    const mapped = found && mapBack(graph, lowered, found.steps, choice, context.transfer);
+    if (mapped) incumbent.offer(mapped, 'smallest-peak on the lowered graph');
+  }
 }
 
 /** The options phase of auto (see the module comment). */
