@@ -260,18 +260,7 @@ async function planOnServer(url: string, graph: IndexedGraph, options: PlanOptio
   const live = Boolean(process.stderr.isTTY);
   const write = (line: string) => process.stderr.write(live ? `\r\x1b[K${line}` : `${line}\n`);
   try {
-    return await planWithProgress(client, { ...options, graph: graph.graph }, write, live);
-  } catch (error) {
-    // Server replies carry catalogue codes: report them as the local engine would.
-    if (error instanceof MemplanClientError && Object.hasOwn(ERROR_CATALOGUE, error.code)) {
-      throw new MemplanError(error.code as ErrorCode, error.details);
-    }
-    if (error instanceof TypeError)
-      throw new UsageError(
-        `cannot reach the server ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
-        COMMANDS.plan,
-      );
-    throw error;
+    return await onServer(url, COMMANDS.plan, () => planWithProgress(client, { ...options, graph: graph.graph }, write, live));
   } finally {
     if (live) process.stderr.write('\r\x1b[K');
   }
@@ -378,7 +367,7 @@ async function runSweep(args: CommandArgs, io: CliIo): Promise<number> {
   try {
     if (typeof args.values.server === 'string') {
       const client = new MemplanClient({ baseUrl: args.values.server, apiKey: process.env.MEMPLAN_API_KEY });
-      result = await onServer(args.values.server, () => client.sweep({ ...options, graph: graph.graph }, { onProgress }));
+      result = await onServer(args.values.server, COMMANDS.sweep, () => client.sweep({ ...options, graph: graph.graph }, { onProgress }));
     } else ({ result, plans } = await sweep(graph, options, { onProgress }));
   } finally {
     if (live) process.stderr.write('\r\x1b[K');
@@ -403,7 +392,7 @@ async function runSweep(args: CommandArgs, io: CliIo): Promise<number> {
 }
 
 /** Runs a request on a server, reporting its catalogued errors as the local engine would. */
-async function onServer<T>(url: string, request: () => Promise<T>): Promise<T> {
+async function onServer<T>(url: string, command: Command, request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (error) {
@@ -411,10 +400,7 @@ async function onServer<T>(url: string, request: () => Promise<T>): Promise<T> {
       throw new MemplanError(error.code as ErrorCode, error.details);
     }
     if (error instanceof TypeError)
-      throw new UsageError(
-        `cannot reach the server ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`,
-        COMMANDS.sweep,
-      );
+      throw new UsageError(`cannot reach the server ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`, command);
     throw error;
   }
 }

@@ -94,9 +94,27 @@ export class MemplanClient {
     const submitted = await this.submitPlan(request, options.wait ?? 1);
     if ('plan' in submitted) return submitted.plan;
     let result: Plan | undefined;
-    await this.events(submitted.job.jobId, (event) => {
-      if (event.event === 'progress') options.onProgress?.(event.data);
-      else if (event.event === 'plan') result = event.data;
+    await this.follow(submitted.job.jobId, options.onProgress, (event) => {
+      if (event.event === 'plan') result = event.data;
+    });
+    if (result) return result;
+    // The stream ended without a result (a proxy cut it): read the job instead.
+    const job = await this.job(submitted.job.jobId);
+    if (job.plan) return job.plan;
+    throw new MemplanClientError(500, job.error?.code ?? 'MEMPLAN_ERR_INTERNAL', job.error?.message ?? `job ${job.id} is ${job.state}`);
+  }
+
+  /**
+   * Follows a job's events until it ends: progress goes to `onProgress`, an error or a
+   * cancel throws, and every other event goes to `take`.
+   */
+  private async follow(
+    jobId: string,
+    onProgress: ((event: Extract<JobEvent, { event: 'progress' }>['data']) => void) | undefined,
+    take: (event: JobEvent) => void,
+  ): Promise<void> {
+    await this.events(jobId, (event) => {
+      if (event.event === 'progress') onProgress?.(event.data);
       else if (event.event === 'error' || event.event === 'cancelled')
         throw new MemplanClientError(
           event.data.code === 'MEMPLAN_ERR_CANCELLED' ? 409 : 500,
@@ -104,12 +122,8 @@ export class MemplanClient {
           event.data.message,
           event.data.details,
         );
+      else take(event);
     });
-    if (result) return result;
-    // The stream ended without a result (a proxy cut it): read the job instead.
-    const job = await this.job(submitted.job.jobId);
-    if (job.plan) return job.plan;
-    throw new MemplanClientError(500, job.error?.code ?? 'MEMPLAN_ERR_INTERNAL', job.error?.message ?? `job ${job.id} is ${job.state}`);
   }
 
   /** POST /v1/sweeps: the result when done within `wait` seconds, else the accepted job. */
@@ -130,16 +144,8 @@ export class MemplanClient {
     const submitted = await this.submitSweep(request, options.wait ?? 0);
     if ('result' in submitted) return submitted.result;
     let result: SweepResult | undefined;
-    await this.events(submitted.job.jobId, (event) => {
-      if (event.event === 'progress') options.onProgress?.(event.data);
-      else if (event.event === 'sweep') result = event.data;
-      else if (event.event === 'error' || event.event === 'cancelled')
-        throw new MemplanClientError(
-          event.data.code === 'MEMPLAN_ERR_CANCELLED' ? 409 : 500,
-          event.data.code,
-          event.data.message,
-          event.data.details,
-        );
+    await this.follow(submitted.job.jobId, options.onProgress, (event) => {
+      if (event.event === 'sweep') result = event.data;
     });
     if (result) return result;
     // The stream ended without a result (a proxy cut it): read the sweep instead.
