@@ -121,6 +121,30 @@ export const CLOSURE_DEPTH = 4;
 export const SMALLEST_PEAK_FIRST_STEP = 0.5;
 export const SMALLEST_PEAK_LAST_STEP = 1 / 32;
 
+/**
+ * After walking its orders down, the smallest-peak search climbs over orders of first
+ * computations: it moves 1 to SMALLEST_PEAK_CLIMB_MOVES nodes of the best order within their
+ * topological windows and aims the greedy SMALLEST_PEAK_CLIMB_AIM of the way from the best
+ * peak to the floor; an order that peaks no higher is kept. It stops at its deadline, at
+ * the floor, or after SMALLEST_PEAK_CLIMB_PATIENCE orders without a lower peak. Measured on
+ * the captured graphs (shares of the no-remat peak, walk -> climb, on a loaded machine):
+ * resnet18 63.4 -> 58.9 % (its closure floor) in 3 s; resnet50 32.9 -> 30.2 % in 60 s;
+ * mobilenet_v2 28.1 -> 27.0 % and gpt2-12 30.1 -> 29.8 % in 30 s.
+ */
+export const SMALLEST_PEAK_CLIMB_MOVES = 3;
+export const SMALLEST_PEAK_CLIMB_AIM = 0.01;
+export const SMALLEST_PEAK_CLIMB_PATIENCE = 400;
+export const SMALLEST_PEAK_CLIMB_SEED = 3;
+
+/** The share of the climb's moves that take a node at the peak (a value held there or the node computing there) rather than any node. */
+export const SMALLEST_PEAK_CLIMB_HOT = 0.8;
+
+/** The greedy's eviction weightings the climb tries, one per order, in turn. */
+export const SMALLEST_PEAK_CLIMB_EVICTIONS = [
+  { alpha: 1, costExponent: 1 },
+  { alpha: 1, costExponent: 0 },
+] as const;
+
 /** The greedy's eviction weightings the smallest-peak search tries at each aim: with the recomputation cost, and by bytes and distance alone. */
 export const SMALLEST_PEAK_EVICTIONS = [
   { alpha: 1, costExponent: 1 },
@@ -268,6 +292,8 @@ export const TIME_SHARES = {
   closureInline: 0.35,
   /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
   smallestPeak: 0.2,
+  /** Of the time limit: the same when the graph is too large for the MILP (the phases after it seldom find a first plan there; its climb uses the time). */
+  smallestPeakWithoutMilp: 0.5,
   /** Of the time left before auto's final local search: how long it waits for the closure bound, whose recomputed set guides that search. */
   waitForBound: 0.3,
   /** Of the time limit: with a host link, what the final local search leaves for turning recomputations into swaps. */

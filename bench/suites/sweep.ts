@@ -1,7 +1,7 @@
 // The [sweep] benchmark: one budget sweep per graph against separate solves.
 //   npm run bench -- --suite sweep [--graphs DIR] [--graph FILE ...] [--only a,b] [--points 20]
 //     [--time-limit 120] [--compare-time-limit 60] [--compare-every K] [--no-compare] [--reuse]
-//     [--max-overhead 5%] [--overhead-time-limit 60] [--no-overhead]
+//     [--max-overhead 5%] [--overhead-time-limit 60] [--no-overhead] [--overhead-only]
 // For every graph of the directory (default ../shared/benchmarks/checkmate-moccasin) and the
 // captured resnet50 and 12-layer GPT-2 decoder (bench/graphs; --graph FILE replaces the whole
 // list, and may be repeated), it runs one sweep of --points budgets (default 20) from the
@@ -16,13 +16,15 @@
 // --no-overhead, it asks the inverse question alone (budgets [], maxOverhead --max-overhead,
 // default 5 %, --overhead-time-limit seconds, default 60): the smallest budget B whose plan
 // stays within the cap, whether that plan replays within B and within the cap, and what is
-// said of B minus 1 % of the no-remat peak (a proof, or that none was found). It prints one
+// said of B minus 1 % of the no-remat peak (a proof, or that none was found); --overhead-only
+// asks only that (bench/out/sweep-overhead.md and .json). It prints one
 // row per graph for each and writes bench/out/sweep.md (with one table per graph),
 // sweep.json and sweep-GRAPH.svg (the Pareto plot).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { IndexedGraph } from '../../solver/graph/validate.js';
+import { PlanOptionsSchema } from '../../solver/plan.js';
 import { simulate } from '../../solver/schedule/simulate.js';
 import type { SweepOptions, SweepResult } from '../../solver/sweep/schema.js';
 import { sweep } from '../../solver/sweep/sweep.js';
@@ -174,13 +176,20 @@ function separateOf(result: CaseResult): Separate {
   };
 }
 
+/** The relative gap both the sweep and the separate solves ask for (the plan options' default). */
+const ASKED_GAP = PlanOptionsSchema.shape.relativeGap.parse(undefined);
+
 const percent = (value: number | undefined) => (value === undefined ? '-' : `${(100 * value).toFixed(2)} %`);
 
-/** Whether the sweep's point is no worse than the separate solve: a plan where it has one, and a gap at most its gap. */
+/**
+ * Whether the sweep's point is no worse than the separate solve: a plan where it has one, and
+ * a gap at most its gap or at most the relative gap both were asked for (each solve stops
+ * there, so gaps below it say which stop came first, not which plan is better).
+ */
 function noWorse(point: SweepResult['points'][number], separate: Separate): boolean {
   if (separate.ratio === undefined) return true;
   if (!point.predicted || !point.bound) return false;
-  return point.bound.gap <= (separate.gap ?? Infinity) + 1e-9;
+  return point.bound.gap <= Math.max(separate.gap ?? Infinity, ASKED_GAP) + 1e-12;
 }
 
 /** Runs the suite. */
@@ -193,6 +202,8 @@ export async function run(args: string[]): Promise<void> {
   // every graph is hours on 2 cores.
   const compareEvery = Math.max(1, Math.floor(Number(argValue(args, 'compare-every') ?? 1)));
   const overhead = !argFlag(args, 'no-overhead');
+  // The inverse question alone, without the sweeps and their comparisons.
+  const overheadOnly = argFlag(args, 'overhead-only');
   const overheadCap = argValue(args, 'max-overhead') ?? '5%';
   const overheadLimit = Number(argValue(args, 'overhead-time-limit') ?? 60);
   const overheadRows: string[][] = [];
@@ -230,6 +241,40 @@ export async function run(args: string[]): Promise<void> {
     'worst gap (sweep / separate)',
     'knee',
   ];
+  /** The inverse question alone on one graph: its row of the overhead table (and its record). */
+  const askOverhead = async (path: string, name: string, size: number): Promise<string[]> => {
+    const asked = await sweeps.run(path, { budgets: [], maxOverhead: overheadCap, strategy: 'auto', timeLimitSeconds: overheadLimit });
+    const answer = asked.result?.maxOverhead;
+    if (!answer) {
+      return [
+        name,
+        String(size),
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        fixed(asked.wallMs / 1000, 1),
+        asked.timedOut ? 'timed out' : `error: ${asked.error}`,
+      ];
+    } else {
+      const below = answer.below;
+      overheadRecords.push({ graph: name, answer });
+      return [
+        name,
+        String(size),
+        `${(100 * answer.fraction).toFixed(1)} %`,
+        `${(100 * (answer.predicted.overheadRatio - 1)).toFixed(3)} %`,
+        asked.answerReplays ? 'yes' : 'NO',
+        `${(100 * below.fraction).toFixed(1)} %`,
+        below.proven ? `proof (${below.reason})` : 'none found',
+        below.boundOverheadRatio === undefined ? '-' : `${(100 * (below.boundOverheadRatio - 1)).toFixed(3)} %`,
+        fixed(asked.wallMs / 1000, 1),
+        String(answer.evaluations),
+      ];
+    }
+  };
   const rows: string[][] = [];
   const sections: string[] = [];
   const records: unknown[] = [];
@@ -248,6 +293,11 @@ export async function run(args: string[]): Promise<void> {
       } catch (error) {
         rows.push([name, '-', '-', '-', '-', '-', '-', '-', `cannot import: ${(error as Error).message.slice(0, 80)}`, '-']);
         console.log(rows.at(-1)!.join('  '));
+        continue;
+      }
+      if (overheadOnly) {
+        if (overhead) overheadRows.push(await askOverhead(path, name, size));
+        console.log(overheadRows.at(-1)!.join('  '));
         continue;
       }
       const options: SweepOptions = { budgets: { from: 'floor', to: '100%', points }, strategy: 'auto', timeLimitSeconds };
@@ -295,9 +345,12 @@ export async function run(args: string[]): Promise<void> {
           }
           compared++;
           if (noWorse(point, other)) better++;
-          const sweepGap = point.bound?.gap ?? Infinity;
-          const otherGap = other.gap ?? (other.ratio === undefined ? 0 : Infinity);
-          if (!worst || sweepGap - otherGap > worst.sweep - worst.separate) worst = { sweep: sweepGap, separate: otherGap };
+          // A budget where neither has a plan says nothing about gaps.
+          if (point.predicted || other.ratio !== undefined) {
+            const sweepGap = point.bound?.gap ?? Infinity;
+            const otherGap = other.gap ?? (other.ratio === undefined ? 0 : Infinity);
+            if (!worst || sweepGap - otherGap > worst.sweep - worst.separate) worst = { sweep: sweepGap, separate: otherGap };
+          }
         }
         pointRows.push([
           String(index),
@@ -354,37 +407,7 @@ export async function run(args: string[]): Promise<void> {
       records.push({ graph: name, nodes: size, seconds, replays, monotone, result });
       writeOut(`sweep-${name}.svg`, paretoSvg(result, `${name} (${size} nodes)`));
       if (overhead) {
-        const asked = await sweeps.run(path, { budgets: [], maxOverhead: overheadCap, strategy: 'auto', timeLimitSeconds: overheadLimit });
-        const answer = asked.result?.maxOverhead;
-        if (!answer) {
-          overheadRows.push([
-            name,
-            String(size),
-            '-',
-            '-',
-            '-',
-            '-',
-            '-',
-            '-',
-            fixed(asked.wallMs / 1000, 1),
-            asked.timedOut ? 'timed out' : `error: ${asked.error}`,
-          ]);
-        } else {
-          const below = answer.below;
-          overheadRows.push([
-            name,
-            String(size),
-            `${(100 * answer.fraction).toFixed(1)} %`,
-            `${(100 * (answer.predicted.overheadRatio - 1)).toFixed(3)} %`,
-            asked.answerReplays ? 'yes' : 'NO',
-            `${(100 * below.fraction).toFixed(1)} %`,
-            below.proven ? `proof (${below.reason})` : 'none found',
-            below.boundOverheadRatio === undefined ? '-' : `${(100 * (below.boundOverheadRatio - 1)).toFixed(3)} %`,
-            fixed(asked.wallMs / 1000, 1),
-            String(answer.evaluations),
-          ]);
-          overheadRecords.push({ graph: name, answer });
-        }
+        overheadRows.push(await askOverhead(path, name, size));
         console.log(overheadRows.at(-1)!.join('  '));
       }
     }
@@ -411,6 +434,12 @@ export async function run(args: string[]): Promise<void> {
     'over baseCost.';
   if (overhead) console.log(`\n${overheadTable}\n\n${overheadNote}`);
   const overheadSection = overhead ? `\n\n## The smallest budget within ${overheadCap}\n\n${overheadNote}\n\n${overheadTable}` : '';
+  if (overheadOnly) {
+    writeOut('sweep-overhead.md', `# Sweep suite: the inverse question alone${overheadSection}\n`);
+    writeOut('sweep-overhead.json', JSON.stringify({ when: new Date().toISOString(), overhead: overheadRecords }, null, 1));
+    console.log('written: bench/out/sweep-overhead.md, bench/out/sweep-overhead.json');
+    return;
+  }
   writeOut('sweep.md', `# Sweep suite\n\n${note}\n\n${table}${overheadSection}\n\n${sections.join('\n\n')}\n`);
   writeOut(
     'sweep.json',

@@ -147,3 +147,19 @@ export function topologicalByKey(graph: IndexedGraph, key: ArrayLike<number>): n
   }
   return order;
 }
+
+/** The order of first computations of a compute sequence, every node placed (topologically). */
+export function orderOfSequence(graph: IndexedGraph, sequence: readonly number[]): number[] {
+  const key = new Float64Array(graph.size).fill(Infinity);
+  sequence.forEach((node, at) => {
+    if (key[node] === Infinity) key[node] = at;
+  });
+  // A node the sequence never computes goes just after its inputs.
+  for (let node = 0; node < graph.size; node++) {
+    if (key[node] !== Infinity) continue;
+    let after = -1;
+    for (const input of graph.inputs[node]) after = Math.max(after, key[input]);
+    key[node] = after + 0.5;
+  }
+  return topologicalByKey(graph, key);
+}

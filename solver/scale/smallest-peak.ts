@@ -5,12 +5,30 @@
 // order of first computations (large gradients late over the listed, saved-values-late and
 // memory-aware orders, then those orders alone) is walked down: aim below the best peak so
 // far, keep a lower legal peak, and move on once even a short step finds nothing. Figures are exact
-// (sequence.ts); the caller replays what it keeps.
+// (sequence.ts); the caller replays what it keeps. Then, until the deadline, it climbs over
+// orders: a few nodes of the best sequence's order of first computations move within their
+// topological windows, and the greedy aims just below the best peak on the new order; an
+// order that peaks no higher becomes the one moved next (plateaus are wide), a lower peak
+// is kept. The walk stops where one order's greedy can go no lower; the binding step is
+// often fixed by which gradients and activations the order puts beside it, which the
+// climb moves.
 import type { IndexedGraph } from '../graph/validate.js';
-import { SEARCH_YIELD_MS, SMALLEST_PEAK_EVICTIONS, SMALLEST_PEAK_FIRST_STEP, SMALLEST_PEAK_LAST_STEP } from '../limits.js';
+import {
+  SEARCH_YIELD_MS,
+  SMALLEST_PEAK_CLIMB_AIM,
+  SMALLEST_PEAK_CLIMB_EVICTIONS,
+  SMALLEST_PEAK_CLIMB_HOT,
+  SMALLEST_PEAK_CLIMB_MOVES,
+  SMALLEST_PEAK_CLIMB_PATIENCE,
+  SMALLEST_PEAK_CLIMB_SEED,
+  SMALLEST_PEAK_EVICTIONS,
+  SMALLEST_PEAK_FIRST_STEP,
+  SMALLEST_PEAK_LAST_STEP,
+} from '../limits.js';
 import type { IndexedStep } from '../schedule/simulate.js';
+import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
-import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from './order.js';
+import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder, orderOfSequence, topologicalByKey } from './order.js';
 import { profileOf, sequenceToSteps } from './sequence.js';
 
 /** The smallest peak found (residentBytes included) and a schedule reaching it. */
@@ -93,6 +111,77 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
       fraction = improved ? SMALLEST_PEAK_FIRST_STEP : fraction / 2;
     }
   }
+  if (best) yield* climbOrders(graph, { floor, resident, done, consider, best: () => best as { peak: number; sequence: number[] } });
   const winner = best as { peak: number; sequence: number[] } | undefined;
   return winner ? { peakBytes: winner.peak, steps: sequenceToSteps(graph, winner.sequence) } : undefined;
+}
+
+/** The nodes whose values are on the device while the peak compute of a sequence runs, and that node itself. */
+export function nodesAtPeak(graph: IndexedGraph, sequence: readonly number[]): number[] {
+  const profile = profileOf(graph, sequence);
+  if (typeof profile === 'string') return [];
+  const at = profile.during.indexOf(profile.peak);
+  const nodes = new Set<number>([sequence[at]]);
+  for (let position = 0; position < at; position++) if (profile.end[position] > at) nodes.add(sequence[position]);
+  return [...nodes];
+}
+
+/**
+ * `order` with 1 to SMALLEST_PEAK_CLIMB_MOVES nodes moved to random places between their last
+ * input and first user; each is one of `hot` (the nodes at the peak) half the time.
+ */
+export function movedOrder(graph: IndexedGraph, order: readonly number[], random: () => number, hot: readonly number[] = []): number[] {
+  const key = new Float64Array(graph.size);
+  order.forEach((node, at) => {
+    key[node] = at;
+  });
+  const moves = 1 + Math.floor(random() * SMALLEST_PEAK_CLIMB_MOVES);
+  for (let move = 0; move < moves; move++) {
+    const node =
+      hot.length > 0 && random() < SMALLEST_PEAK_CLIMB_HOT
+        ? hot[Math.floor(random() * hot.length)]
+        : order[Math.floor(random() * order.length)];
+    let low = -1;
+    let high = order.length;
+    for (const input of graph.inputs[node]) low = Math.max(low, key[input]);
+    for (const user of graph.users[node]) high = Math.min(high, key[user]);
+    key[node] = low + (high - low) * random();
+  }
+  return topologicalByKey(graph, key);
+}
+
+/** The climb over orders (see the file comment); it pauses after each greedy run. */
+function* climbOrders(
+  graph: IndexedGraph,
+  search: {
+    floor: number;
+    resident: number;
+    done: () => boolean;
+    consider: (sequence: number[]) => boolean;
+    best: () => { peak: number; sequence: number[] };
+  },
+): Generator<void, void> {
+  const random = seededRandom(SMALLEST_PEAK_CLIMB_SEED);
+  let tried = 0;
+  let order = orderOfSequence(graph, search.best().sequence);
+  let hot = nodesAtPeak(graph, search.best().sequence);
+  for (let idle = 0; idle < SMALLEST_PEAK_CLIMB_PATIENCE && !search.done(); idle++) {
+    const top = search.best().peak;
+    if (top <= search.floor) return;
+    const candidate = movedOrder(graph, order, random, hot);
+    const aim = Math.floor(top - (top - search.floor) * SMALLEST_PEAK_CLIMB_AIM);
+    // One greedy run per order, the eviction weightings in turn: more orders in the time.
+    const { alpha, costExponent } = SMALLEST_PEAK_CLIMB_EVICTIONS[tried++ % SMALLEST_PEAK_CLIMB_EVICTIONS.length];
+    const result = greedySequence(graph, aim - search.resident, { alpha, costExponent, order: candidate });
+    const profile = result && profileOf(graph, result.sequence);
+    if (result && profile && typeof profile !== 'string') {
+      // A lower peak is kept; an order that reaches the best peak again, or no higher, is the one moved next.
+      if (search.consider(result.sequence)) {
+        idle = -1;
+        hot = nodesAtPeak(graph, result.sequence);
+      }
+      if (profile.peak + search.resident <= top) order = candidate;
+    }
+    yield;
+  }
 }

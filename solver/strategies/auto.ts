@@ -243,7 +243,8 @@ const PHASES: readonly Phase[] = [
     name: 'smallest-peak',
     summary: 'when nothing fits yet, the smallest-peak search (walking the greedy down from the best peak, in several orders)',
     skip: (run) => run.incumbent.best !== null,
-    seconds: ({ clock }) => Math.min(clock.ofLimit('smallestPeak'), clock.left()),
+    seconds: ({ clock, graph }) =>
+      Math.min(clock.ofLimit(graph.size <= MILP_MAX_NODES ? 'smallestPeak' : 'smallestPeakWithoutMilp'), clock.left()),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
     async run(run, seconds) {
       const { context, incumbent } = run;
