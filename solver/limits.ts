@@ -97,6 +97,9 @@ export const SEARCH_YIELD_MS = 50;
 /** The scale search's randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
 
+/** While none of them fits the budget, they stop after this many: auto's smallest-peak search, which follows, reaches lower peaks. */
+export const STALL_RESTARTS_WITHOUT_PLAN = 50;
+
 /**
  * Closure rows (solver/bounds/closure-milp.ts) added per separation round at most, the most
  * violated first; each is a copy of one node's minimum-cut problem, so a few keep the MILP
@@ -293,7 +296,7 @@ export const TIME_SHARES = {
   /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
   smallestPeak: 0.2,
   /** Of the time limit: the same when the graph is too large for the MILP (the phases after it seldom find a first plan there; its climb uses the time). */
-  smallestPeakWithoutMilp: 0.5,
+  smallestPeakWithoutMilp: 0.7,
   /** Of the time left before auto's final local search: how long it waits for the closure bound, whose recomputed set guides that search. */
   waitForBound: 0.3,
   /** Of the time limit: with a host link, what the final local search leaves for turning recomputations into swaps. */

@@ -6,7 +6,15 @@
 // replays the winner in the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
-import { ORDER_RESTARTS, ORDER_SEED, RESTART_SEED, SEARCH_YIELD_MS, STALL_RESTARTS, TIME_SHARES } from '../limits.js';
+import {
+  ORDER_RESTARTS,
+  ORDER_SEED,
+  RESTART_SEED,
+  SEARCH_YIELD_MS,
+  STALL_RESTARTS,
+  STALL_RESTARTS_WITHOUT_PLAN,
+  TIME_SHARES,
+} from '../limits.js';
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
@@ -138,7 +146,8 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     if (options.restarts ?? true) {
       const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
-      for (let seed = 1; !stop() && Date.now() < options.deadline && sinceBetter < STALL_RESTARTS; seed++) {
+      const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
+      for (let seed = 1; !stop() && Date.now() < options.deadline && !stalled(); seed++) {
         const alpha = 0.25 + 2.75 * random();
         const margin = 1 - 0.1 * random() * random();
         const before = best === null ? Infinity : (best as { cost: number }).cost;

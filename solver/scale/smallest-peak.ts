@@ -45,6 +45,8 @@ export interface SmallestPeakOptions {
   floorBytes?: number;
   /** Stop as soon as a peak at most this is found (a budget to meet), residentBytes included. */
   enoughBytes?: number;
+  /** Climb over orders after the walk (default true); auto leaves it to its MILP on graphs small enough for one. */
+  climb?: boolean;
   signal?: AbortSignal;
 }
 
@@ -111,7 +113,8 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
       fraction = improved ? SMALLEST_PEAK_FIRST_STEP : fraction / 2;
     }
   }
-  if (best) yield* climbOrders(graph, { floor, resident, done, consider, best: () => best as { peak: number; sequence: number[] } });
+  if (best && (options.climb ?? true))
+    yield* climbOrders(graph, { floor, resident, done, consider, best: () => best as { peak: number; sequence: number[] } });
   const winner = best as { peak: number; sequence: number[] } | undefined;
   return winner ? { peakBytes: winner.peak, steps: sequenceToSteps(graph, winner.sequence) } : undefined;
 }

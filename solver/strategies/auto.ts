@@ -257,6 +257,8 @@ const PHASES: readonly Phase[] = [
         deadline,
         floorBytes: peakFloor(context.graph),
         enoughBytes: context.budgetBytes,
+        // Up to MILP_MAX_NODES the MILP that follows finds the first plan at tight budgets better.
+        climb: context.graph.size > MILP_MAX_NODES,
         signal: context.signal,
       });
       // A schedule within the budget is a plan: the phases after this one improve it.

@@ -8,7 +8,7 @@
 // When nothing fits, auto's smallest-peak phase searches the lowered graphs too
 // (smallestPeakWithOptions): there an encoding holds a saved value in fewer bytes.
 import { peakFloor } from '../graph/analysis.js';
-import { LOCAL_SEARCH_SECONDS, MIN_LOCAL_SEARCH_SECONDS } from '../limits.js';
+import { LOCAL_SEARCH_SECONDS, MILP_MAX_NODES, MIN_LOCAL_SEARCH_SECONDS } from '../limits.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { eligibleForms, type LoweringChoice, lower, mapBack, preferredImplementations } from '../schedule/lower.js';
 import { Clock } from '../util/clock.js';
@@ -82,6 +82,7 @@ export async function smallestPeakWithOptions(run: PhasedRun, seconds: number): 
       deadline: Clock.deadline(share),
       floorBytes: peakFloor(lowered.graph),
       enoughBytes: context.budgetBytes,
+      climb: graph.size > MILP_MAX_NODES,
       signal: context.signal,
     });
     const mapped = found && mapBack(graph, lowered, found.steps, choice, context.transfer);
