@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { importGraph } from '../solver/graph/import.js';
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
-import { plan, type PlanOptions } from '../solver/plan.js';
+import { PlanOptionsSchema, plan, type PlanOptions } from '../solver/plan.js';
 import { simulate } from '../solver/schedule/simulate.js';
 import { ThreadPool } from '../solver/util/thread-pool.js';
 
@@ -20,6 +20,9 @@ export const OUT_DIR = join(REPO_ROOT, 'bench', 'out');
 
 /** The default benchmark graphs: ../shared/benchmarks/checkmate-moccasin beside the repo. */
 export const DEFAULT_GRAPH_DIR = resolve(REPO_ROOT, '..', 'shared', 'benchmarks', 'checkmate-moccasin');
+
+/** The relative gap the suites ask auto for (the plan options' default): each solve stops there, so gaps below it do not rank plans. */
+export const ASKED_GAP = PlanOptionsSchema.shape.relativeGap.parse(undefined);
 
 // ---------------------------------------------------------------------------------------
 // Arguments.

@@ -24,12 +24,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { IndexedGraph } from '../../solver/graph/validate.js';
-import { PlanOptionsSchema } from '../../solver/plan.js';
 import { simulate } from '../../solver/schedule/simulate.js';
 import type { SweepOptions, SweepResult } from '../../solver/sweep/schema.js';
 import { sweep } from '../../solver/sweep/sweep.js';
 import { paretoSvg } from '../../src/pareto-svg.js';
 import {
+  ASKED_GAP,
   CaseRunner,
   DEFAULT_GRAPH_DIR,
   OUT_DIR,
@@ -176,9 +176,6 @@ function separateOf(result: CaseResult): Separate {
   };
 }
 
-/** The relative gap both the sweep and the separate solves ask for (the plan options' default). */
-const ASKED_GAP = PlanOptionsSchema.shape.relativeGap.parse(undefined);
-
 const percent = (value: number | undefined) => (value === undefined ? '-' : `${(100 * value).toFixed(2)} %`);
 
 /**
@@ -201,9 +198,9 @@ export async function run(args: string[]): Promise<void> {
   // Separate solves at every K-th point only (the last point always): 20 points x 60 s on
   // every graph is hours on 2 cores.
   const compareEvery = Math.max(1, Math.floor(Number(argValue(args, 'compare-every') ?? 1)));
-  const overhead = !argFlag(args, 'no-overhead');
-  // The inverse question alone, without the sweeps and their comparisons.
+  // --overhead-only: the inverse question alone, without the sweeps and their comparisons.
   const overheadOnly = argFlag(args, 'overhead-only');
+  const overhead = overheadOnly || !argFlag(args, 'no-overhead');
   const overheadCap = argValue(args, 'max-overhead') ?? '5%';
   const overheadLimit = Number(argValue(args, 'overhead-time-limit') ?? 60);
   const overheadRows: string[][] = [];
@@ -245,7 +242,7 @@ export async function run(args: string[]): Promise<void> {
   const askOverhead = async (path: string, name: string, size: number): Promise<string[]> => {
     const asked = await sweeps.run(path, { budgets: [], maxOverhead: overheadCap, strategy: 'auto', timeLimitSeconds: overheadLimit });
     const answer = asked.result?.maxOverhead;
-    if (!answer) {
+    if (!answer)
       return [
         name,
         String(size),
@@ -258,22 +255,20 @@ export async function run(args: string[]): Promise<void> {
         fixed(asked.wallMs / 1000, 1),
         asked.timedOut ? 'timed out' : `error: ${asked.error}`,
       ];
-    } else {
-      const below = answer.below;
-      overheadRecords.push({ graph: name, answer });
-      return [
-        name,
-        String(size),
-        `${(100 * answer.fraction).toFixed(1)} %`,
-        `${(100 * (answer.predicted.overheadRatio - 1)).toFixed(3)} %`,
-        asked.answerReplays ? 'yes' : 'NO',
-        `${(100 * below.fraction).toFixed(1)} %`,
-        below.proven ? `proof (${below.reason})` : 'none found',
-        below.boundOverheadRatio === undefined ? '-' : `${(100 * (below.boundOverheadRatio - 1)).toFixed(3)} %`,
-        fixed(asked.wallMs / 1000, 1),
-        String(answer.evaluations),
-      ];
-    }
+    const below = answer.below;
+    overheadRecords.push({ graph: name, answer });
+    return [
+      name,
+      String(size),
+      `${(100 * answer.fraction).toFixed(1)} %`,
+      `${(100 * (answer.predicted.overheadRatio - 1)).toFixed(3)} %`,
+      asked.answerReplays ? 'yes' : 'NO',
+      `${(100 * below.fraction).toFixed(1)} %`,
+      below.proven ? `proof (${below.reason})` : 'none found',
+      below.boundOverheadRatio === undefined ? '-' : `${(100 * (below.boundOverheadRatio - 1)).toFixed(3)} %`,
+      fixed(asked.wallMs / 1000, 1),
+      String(answer.evaluations),
+    ];
   };
   const rows: string[][] = [];
   const sections: string[] = [];
@@ -296,7 +291,7 @@ export async function run(args: string[]): Promise<void> {
         continue;
       }
       if (overheadOnly) {
-        if (overhead) overheadRows.push(await askOverhead(path, name, size));
+        overheadRows.push(await askOverhead(path, name, size));
         console.log(overheadRows.at(-1)!.join('  '));
         continue;
       }

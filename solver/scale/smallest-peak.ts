@@ -29,7 +29,7 @@ import type { IndexedStep } from '../schedule/simulate.js';
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder, orderOfSequence, topologicalByKey } from './order.js';
-import { profileOf, sequenceToSteps } from './sequence.js';
+import { profileOf, type SequenceProfile, sequenceToSteps } from './sequence.js';
 
 /** The smallest peak found (residentBytes included) and a schedule reaching it. */
 export interface SmallestPeak {
@@ -86,8 +86,7 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
   let best: { peak: number; sequence: number[] } | undefined;
   const done = () =>
     options.signal?.aborted === true || Date.now() > options.deadline || (best !== undefined && best.peak <= (options.enoughBytes ?? -1));
-  const consider = (sequence: number[]) => {
-    const profile = profileOf(graph, sequence);
+  const consider = (sequence: number[], profile = profileOf(graph, sequence)) => {
     if (typeof profile === 'string') return false;
     const peak = profile.peak + resident;
     if (best && peak >= best.peak) return false;
@@ -120,8 +119,11 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
 }
 
 /** The nodes whose values are on the device while the peak compute of a sequence runs, and that node itself. */
-export function nodesAtPeak(graph: IndexedGraph, sequence: readonly number[]): number[] {
-  const profile = profileOf(graph, sequence);
+export function nodesAtPeak(
+  graph: IndexedGraph,
+  sequence: readonly number[],
+  profile: SequenceProfile | string = profileOf(graph, sequence),
+): number[] {
   if (typeof profile === 'string') return [];
   const at = profile.during.indexOf(profile.peak);
   const nodes = new Set<number>([sequence[at]]);
@@ -131,7 +133,8 @@ export function nodesAtPeak(graph: IndexedGraph, sequence: readonly number[]): n
 
 /**
  * `order` with 1 to SMALLEST_PEAK_CLIMB_MOVES nodes moved to random places between their last
- * input and first user; each is one of `hot` (the nodes at the peak) half the time.
+ * input and first user; each is one of `hot` (the nodes at the peak) with probability
+ * SMALLEST_PEAK_CLIMB_HOT.
  */
 export function movedOrder(graph: IndexedGraph, order: readonly number[], random: () => number, hot: readonly number[] = []): number[] {
   const key = new Float64Array(graph.size);
@@ -160,7 +163,7 @@ function* climbOrders(
     floor: number;
     resident: number;
     done: () => boolean;
-    consider: (sequence: number[]) => boolean;
+    consider: (sequence: number[], profile: SequenceProfile) => boolean;
     best: () => { peak: number; sequence: number[] };
   },
 ): Generator<void, void> {
@@ -179,9 +182,9 @@ function* climbOrders(
     const profile = result && profileOf(graph, result.sequence);
     if (result && profile && typeof profile !== 'string') {
       // A lower peak is kept; an order that reaches the best peak again, or no higher, is the one moved next.
-      if (search.consider(result.sequence)) {
+      if (search.consider(result.sequence, profile)) {
         idle = -1;
-        hot = nodesAtPeak(graph, result.sequence);
+        hot = nodesAtPeak(graph, result.sequence, profile);
       }
       if (profile.peak + search.resident <= top) order = candidate;
     }
