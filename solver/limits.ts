@@ -97,6 +97,14 @@ export const SEARCH_YIELD_MS = 50;
 /** The scale search's randomized restarts stop after this many in a row found nothing better. */
 export const STALL_RESTARTS = 400;
 
+/**
+ * On graphs too large for auto's MILP, the scale search then climbs over the best plan's
+ * order of first computations (moves as the smallest-peak climb's) until its deadline, or
+ * until this many orders in a row gave no cheaper plan.
+ */
+export const COST_CLIMB_PATIENCE = 2000;
+export const COST_CLIMB_SEED = 5;
+
 /** While none of them fits the budget, they stop after this many: auto's smallest-peak search, which follows, reaches lower peaks. */
 export const STALL_RESTARTS_WITHOUT_PLAN = 50;
 

@@ -211,6 +211,29 @@ describe('greedySequence on a captured graph at a tight budget', () => {
   });
 });
 
+describe('the scale search climbing over orders', () => {
+  it('ends no dearer than without the climb, cheaper on the captured resnet18 at 70 %, and its plans replay within the budget', async () => {
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/resnet18.json.gz', import.meta.url))).toString('utf8'));
+    const graph = indexGraph(raw);
+    const peak = noRematPeak(graph);
+    for (const fraction of [0.7, 0.8]) {
+      const budget = Math.floor(fraction * peak);
+      // No restarts and a patience instead of a deadline: both searches are deterministic.
+      const plain = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
+      const climbed = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false, climb: true, climbPatience: 100 });
+      expect(plain.found && climbed.found).toBe(true);
+      if (!plain.found || !climbed.found) continue;
+      expect(climbed.cost).toBeLessThanOrEqual(plain.cost);
+      // Measured: 1.0373 -> 1.0332 of baseCost at 70 %.
+      if (fraction === 0.7) expect(climbed.cost).toBeLessThan(plain.cost - 1e-3 * graph.baseCost);
+      const replay = simulateIndexed(graph, climbed.steps);
+      if (!replay.ok) throw new Error(replay.error.message);
+      expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+      expect(replay.figures.computeCost).toBeCloseTo(climbed.cost, 6);
+    }
+  });
+});
+
 describe('improveSequence', () => {
   it('removes a recomputation that fits and keeps one that does not', () => {
     const graph = indexGraph(chain(3));

@@ -1,12 +1,17 @@
 // The scale search, a multi-start local search: many cheap remat plans and a local search
 // on each, within a deadline. Sources: starting schedules given by the caller (baselines,
 // solver incumbents), the greedy scheduler of greedy.ts with several eviction weightings
-// and budget margins, then randomized restarts of it until the deadline. Every fitting sequence goes through the
-// improver; the cheapest result wins. All figures are exact (sequence.ts), and the caller
+// and budget margins, then randomized restarts of it until the deadline or a stall, and
+// on request a climb: the best plan's order of first computations with a few nodes moved
+// (those it recomputes or holds at its peak), the greedy run on it, and an order kept when
+// its plan costs no more. Every fitting sequence goes through the improver; the cheapest
+// result wins. All figures are exact (sequence.ts), and the caller
 // replays the winner in the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import {
+  COST_CLIMB_PATIENCE,
+  COST_CLIMB_SEED,
   ORDER_RESTARTS,
   ORDER_SEED,
   RESTART_SEED,
@@ -18,7 +23,8 @@ import {
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
-import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from './order.js';
+import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder, orderOfSequence } from './order.js';
+import { movedOrder, nodesAtPeak } from './smallest-peak.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
 
 /** A starting plan offered to the search. */
@@ -40,6 +46,13 @@ export interface ScaleSearchOptions {
   /** Stop once a plan costs at most this (a proven bound within the relative gap asked for). */
   stopAt?: number;
   /**
+   * After the restarts stall, climb over orders of first computations until the deadline
+   * (default false; auto asks for it on graphs too large for its MILP, which would use the time better).
+   */
+  climb?: boolean;
+  /** Orders in a row without a cheaper plan after which the climb stops (default COST_CLIMB_PATIENCE). */
+  climbPatience?: number;
+  /**
    * Values the greedy evicts first (the recomputed set of the closure bound's solution):
    * the fixed variants run with and without it, the restarts alternate.
    */
@@ -50,6 +63,18 @@ export interface ScaleSearchOptions {
 export type ScaleSearchResult =
   | { found: true; steps: IndexedStep[]; cost: number; peak: number; from: string; tried: number }
   | { found: false; smallestPeak: number; tried: number };
+
+/** The nodes the cost climb moves most: the ones a sequence recomputes, and those held at its peak. */
+function climbNodes(graph: IndexedGraph, sequence: readonly number[]): number[] {
+  const seen = new Uint8Array(graph.size);
+  const nodes = new Set<number>();
+  for (const node of sequence) {
+    if (seen[node]) nodes.add(node);
+    seen[node] = 1;
+  }
+  for (const node of nodesAtPeak(graph, sequence)) nodes.add(node);
+  return [...nodes];
+}
 
 /** The fixed greedy variants: eviction weighting alpha and the share of the budget aimed at. */
 export const GREEDY_VARIANTS: readonly { alpha: number; margin: number }[] = [
@@ -84,7 +109,8 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   // Nothing beats baseCost without swaps, nor a proven bound: stop as soon as a plan reaches it.
   const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
   const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
-  const consider = async (sequence: number[], from: string) => {
+  // An equal cost with a lower peak wins; `ties`: any equal cost wins (the climb moves along plateaus).
+  const consider = async (sequence: number[], from: string, ties = false) => {
     await breathe();
     tried++;
     const profile = profileOf(graph, sequence);
@@ -92,7 +118,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     smallestPeak = Math.min(smallestPeak, profile.peak + graph.residentBytes);
     if (profile.peak > available) return;
     const improved = improveSequence(graph, sequence, available, { deadline: options.deadline, signal: options.signal });
-    if (!best || improved.cost < best.cost || (improved.cost === best.cost && improved.peak < best.peak)) {
+    if (!best || improved.cost < best.cost || (improved.cost === best.cost && (ties || improved.peak < best.peak))) {
       best = { sequence: improved.sequence, cost: improved.cost, peak: improved.peak, from };
     }
   };
@@ -166,6 +192,35 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         if (result) await consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
         sinceBetter = after < before ? 0 : sinceBetter + 1;
+      }
+    }
+    // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
+    if (options.climb && best !== null) {
+      const random = seededRandom(COST_CLIMB_SEED);
+      let current = best as { sequence: number[]; cost: number };
+      let order = orderOfSequence(graph, current.sequence);
+      let hot = climbNodes(graph, current.sequence);
+      const patience = options.climbPatience ?? COST_CLIMB_PATIENCE;
+      for (let idle = 0, seed = 1; idle < patience && !stop() && Date.now() < options.deadline; idle++, seed++) {
+        const candidate = movedOrder(graph, order, random, hot);
+        const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
+        const result = greedySequence(graph, Math.floor(available * (1 - 0.1 * random() * random())), {
+          alpha: 0.25 + 2.75 * random(),
+          noise: random() < 0.5 ? 0 : 0.3 * random(),
+          seed,
+          order: candidate,
+          prefer,
+          signal: options.signal,
+        });
+        if (result) await consider(result.sequence, 'order climb+local-search', true);
+        const now = best as { sequence: number[]; cost: number };
+        // An equal cost moves on (plateaus are wide); a lower one also restarts the patience.
+        if (now !== current) {
+          if (now.cost < current.cost) idle = -1;
+          current = now;
+          order = candidate;
+          hot = climbNodes(graph, current.sequence);
+        }
       }
     }
   }

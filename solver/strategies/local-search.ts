@@ -4,7 +4,7 @@
 // recomputation bound of scale/bound.ts. auto runs the same search (scaleImprove) between
 // its phases. Both are remat-only: with a host link they still plan without swaps, which
 // is valid.
-import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP } from '../limits.js';
+import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP, MILP_MAX_NODES } from '../limits.js';
 import { recomputeBound } from '../scale/bound.js';
 import { scaleSearch, type SearchStart } from '../scale/multistart.js';
 import { BASELINES } from './baselines.js';
@@ -36,6 +36,8 @@ export async function scaleImprove(
     deadline: Date.now() + Math.max(0, seconds) * 1000,
     starts,
     restarts,
+    // Above the MILP's size limit nothing follows that would use the time better.
+    climb: restarts && context.graph.size > MILP_MAX_NODES,
     prefer,
     signal: context.signal,
     stopAt: proof ? proof.makespan / (1 - Math.min(context.relativeGap, MAX_SEARCH_STOP_GAP)) : undefined,
