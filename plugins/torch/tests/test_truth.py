@@ -54,13 +54,16 @@ def test_capture_records_operator_temporaries(captures):
 @pytest.mark.parametrize("name", ["cnn", pytest.param("attention", marks=pytest.mark.slow)])
 def test_a_capture_without_temporaries_underestimates(cnn_case, attention_case, name):
     # The cases above are sensitive: without the temporaries the allocator exceeds the
-    # prediction by more than the strict tolerance, and execute() names the step.
+    # prediction at some step by more than the strict tolerance, and execute() names the
+    # step. Whether that step is the peak depends on the plan (auto's search runs to its
+    # time limit on graphs above 200 nodes), so the step's excess is what is checked.
     model, inputs, targets = {"cnn": cnn_case, "attention": attention_case}[name]
     captured = mt.capture(model, inputs, loss_fn, targets, repeats=1, temporaries=False)
     planned, result = _run(captured, inputs, targets, 0.7)
-    assert result.allocator_peak_bytes - result.predicted_peak_bytes > STRICT * result.predicted_peak_bytes
+    assert result.allocator_peak_bytes >= result.predicted_peak_bytes
     gap = result.largest_difference
-    assert gap is not None and gap["op"] == "compute" and gap["allocatorBytes"] > gap["predictedBytes"]
+    assert gap is not None and gap["op"] == "compute"
+    assert gap["allocatorBytes"] - gap["predictedBytes"] > STRICT * result.predicted_peak_bytes, result.report()
     assert gap["node"] in {node["id"] for node in captured.graph["nodes"]}
     assert f"step {gap['step']}" in result.report()
 
