@@ -98,10 +98,31 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     }
     needStale = false;
   };
+  // An evicted value, or a value put on the stack, makes its inputs needed no later than
+  // it is (need only falls): the change is carried down the inputs instead of a full
+  // refresh. A computation makes a value resident, and only a full refresh raises needs.
+  const lowered: number[] = [];
+  const lowerNeed = (start: number) => {
+    lowered.length = 0;
+    lowered.push(start);
+    while (lowered.length) {
+      const node = lowered.pop()!;
+      let at: number;
+      if (onStack[node]) at = frontier;
+      else if (computed[node] && !resident[node]) at = need[node];
+      else continue;
+      for (const input of graph.inputs[node]) {
+        if (at < need[input]) {
+          need[input] = at;
+          lowered.push(input);
+        }
+      }
+    }
+  };
   const release = (node: number) => {
     resident[node] = 0;
     live -= graph.bytes[node];
-    needStale = true;
+    if (!needStale) lowerNeed(node);
   };
   // Whether each value is on the device or can be brought back (recomputable or not computed yet, with every
   // input on the device or recoverable in turn), in index order (inputs first). Evicting a
@@ -216,7 +237,10 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     const stack: { node: number; at: number; held: Set<number> }[] = [];
     const open = (node: number) => {
       onStack[node] = 1;
-      needStale = true;
+      if (!needStale) {
+        if (frontier < need[node]) need[node] = frontier;
+        lowerNeed(node);
+      }
       const held = new Set<number>();
       for (const input of graph.inputs[node]) {
         if (resident[input]) {
