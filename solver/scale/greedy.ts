@@ -67,7 +67,6 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   let live = 0;
   let fits = true;
   let frontier = 0;
-  let needStale = true;
   const noise = options.noise ?? 0;
   const random = seededRandom(options.seed ?? GREEDY_SEED);
   // A fixed random factor per node and restart keeps the rule consistent within one run.
@@ -79,50 +78,43 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     }
   }
 
-  // Next need of every value (as a rank in `order`), in reverse order: users come later.
-  const refreshNeed = () => {
-    for (let position = size - 1; position >= 0; position--) {
-      const node = order[position];
-      let when = onStack[node] ? frontier : NEVER;
-      for (const user of graph.users[node]) {
-        // A user being brought in now reads it now; one still to be first computed, at its
-        // own position; an evicted user that is needed later, when it is recomputed.
-        let at = NEVER;
-        if (onStack[user]) at = frontier;
-        else if (!computed[user]) at = rank[user];
-        else if (!resident[user]) at = need[user];
-        if (at < when) when = at;
-      }
-      if (graph.keep[node] && size < when) when = size;
-      need[node] = when;
+  // Next need of a value (as a rank in `order`): the earliest of what its users say.
+  const needOf = (node: number): number => {
+    let when = onStack[node] ? frontier : NEVER;
+    for (const user of graph.users[node]) {
+      // A user being brought in now reads it now; one still to be first computed, at its
+      // own position; an evicted user that is needed later, when it is recomputed.
+      let at = NEVER;
+      if (onStack[user]) at = frontier;
+      else if (!computed[user]) at = rank[user];
+      else if (!resident[user]) at = need[user];
+      if (at < when) when = at;
     }
-    needStale = false;
+    if (graph.keep[node] && size < when) when = size;
+    return when;
   };
-  // An evicted value, or a value put on the stack, makes its inputs needed no later than
-  // it is (need only falls): the change is carried down the inputs instead of a full
-  // refresh. A computation makes a value resident, and only a full refresh raises needs.
-  const lowered: number[] = [];
-  const lowerNeed = (start: number) => {
-    lowered.length = 0;
-    lowered.push(start);
-    while (lowered.length) {
-      const node = lowered.pop()!;
-      let at: number;
-      if (onStack[node]) at = frontier;
-      else if (computed[node] && !resident[node]) at = need[node];
-      else continue;
-      for (const input of graph.inputs[node]) {
-        if (at < need[input]) {
-          need[input] = at;
-          lowered.push(input);
-        }
-      }
+  // Every need, in reverse order (users come later): once at the start.
+  for (let position = size - 1; position >= 0; position--) need[order[position]] = needOf(order[position]);
+  // A value's state changed (computed, evicted, put on or taken off the stack): its own
+  // need and its inputs' may change, and a changed need changes its inputs' in turn. In a
+  // DAG this worklist ends at the same needs as a full pass in reverse order.
+  const changed: number[] = [];
+  const stateChanged = (start: number) => {
+    changed.length = 0;
+    changed.push(start);
+    for (const input of graph.inputs[start]) changed.push(input);
+    while (changed.length) {
+      const node = changed.pop()!;
+      const when = needOf(node);
+      if (when === need[node]) continue;
+      need[node] = when;
+      for (const input of graph.inputs[node]) changed.push(input);
     }
   };
   const release = (node: number) => {
     resident[node] = 0;
     live -= graph.bytes[node];
-    if (!needStale) lowerNeed(node);
+    stateChanged(node);
   };
   // Whether each value is on the device or can be brought back (recomputable or not computed yet, with every
   // input on the device or recoverable in turn), in index order (inputs first). Evicting a
@@ -147,7 +139,6 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   };
   // Frees resident values nothing needs any more.
   const sweep = () => {
-    if (needStale) refreshNeed();
     for (let node = 0; node < size; node++) {
       if (resident[node] && !pinned[node] && need[node] === NEVER) {
         release(node);
@@ -191,7 +182,6 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     return total;
   };
   const evictOne = (): boolean => {
-    if (needStale) refreshNeed();
     let victim = -1;
     let best = NEVER;
     for (let node = 0; node < size; node++) {
@@ -227,7 +217,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     computed[node] = 1;
     recoverableStale = true;
     live += graph.bytes[node];
-    needStale = true;
+    stateChanged(node);
   };
   // Brings `root` onto the device, recomputing missing inputs first (explicit stack). Each
   // frame pins each of its inputs once, from the moment the input is resident, so nothing
@@ -237,10 +227,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     const stack: { node: number; at: number; held: Set<number> }[] = [];
     const open = (node: number) => {
       onStack[node] = 1;
-      if (!needStale) {
-        if (frontier < need[node]) need[node] = frontier;
-        lowerNeed(node);
-      }
+      stateChanged(node);
       const held = new Set<number>();
       for (const input of graph.inputs[node]) {
         if (resident[input]) {
@@ -273,7 +260,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       computeNow(frame.node);
       for (const input of frame.held) pinned[input]--;
       onStack[frame.node] = 0;
-      needStale = true;
+      stateChanged(frame.node);
       const parent = stack[stack.length - 1];
       if (parent) {
         pinned[frame.node]++;
@@ -287,7 +274,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   for (frontier = 0; frontier < size; frontier++) {
     // Each step costs O(size): checking the stop at every one is cheap.
     if (options.signal?.aborted) return null;
-    needStale = true;
+    // Only values on the stack are needed "now": with the stack empty, no need moves with the frontier.
     if (!materialize(order[frontier])) return null;
     sweep();
   }
