@@ -5,8 +5,8 @@
 // on request a climb: the best plan's order of first computations with a few nodes moved
 // (those it recomputes or holds at its peak), the greedy run on it, and an order kept when
 // its plan costs no more. Every fitting sequence goes through the improver; the cheapest
-// result wins. All figures are exact (sequence.ts), and the caller
-// replays the winner in the simulator anyway.
+// result wins. All figures are exact (sequence.ts), and the caller replays the winner in
+// the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import {
