@@ -191,17 +191,53 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
     module, then traces the joint graph again to flatten it, and with real tensors that
     second trace would run a whole training step. The model's own tensors are untouched.
     No stack traces are recorded on the fx nodes: nothing reads them, and extracting one
-    per node is a tenth of the tracing time."""
+    per node is a tenth of the tracing time.
+
+    AOTAutograd refuses a parameter name that the loss does not reach: a head left unused,
+    or one name of a tied pair that the forward never reads (BERT's masked-LM bias is
+    read as cls.predictions.decoder.bias, never as cls.predictions.bias). Such names are
+    traced as frozen parameters are; eager autograd gives them no gradient either."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
+    try:
+        return _export(wrapper, inputs, targets, unused=set())
+    except AssertionError as error:
+        if "did not receive a gradient" not in str(error):
+            raise
+        unused = _names_without_gradient(wrapper, inputs, targets)
+        if not unused:
+            raise
+        return _export(wrapper, inputs, targets, unused=unused)
+
+
+def _state_items(wrapper: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
+    return [*wrapper.named_parameters(remove_duplicate=False), *wrapper.named_buffers(remove_duplicate=False)]
+
+
+def _export(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple, unused: Set[str]):
+    """aot_export_module on fake tensors; the parameter names in `unused` get a fake without
+    requires_grad of their own (so a tied pair is no longer one tensor there)."""
     fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
     fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
-    state = {
-        name: fake(tensor)
-        for name, tensor in [*wrapper.named_parameters(remove_duplicate=False), *wrapper.named_buffers(remove_duplicate=False)]
-    }
+    state = {name: fake(tensor).detach() if name in unused else fake(tensor) for name, tensor in _state_items(wrapper)}
     fake_args = tuple(fake(tensor) for tensor in (*inputs, *targets))
-    with _reparametrize_module(wrapper, state, tie_weights=True), _without_stack_traces():
+    with _reparametrize_module(wrapper, state, tie_weights=not unused), _without_stack_traces():
         return aot_export_module(wrapper, fake_args, trace_joint=True, output_loss_index=0)
+
+
+def _names_without_gradient(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple) -> Set[str]:
+    """The trainable parameter names (each name of a tied pair on its own) that the loss
+    does not reach, from one forward and backward on fake tensors."""
+    fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+    fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
+    state = {name: fake(tensor) for name, tensor in _state_items(wrapper)}
+    trainable = [name for name, param in wrapper.named_parameters(remove_duplicate=False) if param.requires_grad]
+    for name in trainable:
+        state[name] = state[name].detach().requires_grad_(True)
+    fake_args = tuple(fake(tensor) for tensor in (*inputs, *targets))
+    with _reparametrize_module(wrapper, state, tie_weights=False), fake_mode:
+        loss = wrapper(*fake_args)[0]
+        grads = torch.autograd.grad(loss, [state[name] for name in trainable], allow_unused=True)
+    return {name for name, grad in zip(trainable, grads) if grad is None}
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@ bytes from real tensors."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 
@@ -165,3 +166,49 @@ def test_repeated_calls_are_timed_once(mlp_case, monkeypatch):
     hidden = [node for node in nodes if node["op"] == "addmm" and node["inputs"][0].startswith("tanh") and node["bytes"] == 1024 * 64 * 4]
     assert len(hidden) == 6 and len({node["cost"] for node in hidden}) == 1
     assert len(timed) < len(nodes) / 2
+
+
+class _HeadWithUnusedParts(torch.nn.Module):
+    """A model as HF's masked-LM heads are built: a decoder whose weight is the embedding's
+    and whose bias is also registered under a second name that forward never reads, and a
+    pooler that the loss does not use."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(16, 8)
+        self.hidden = torch.nn.Linear(8, 8)
+        self.decoder = torch.nn.Linear(8, 16)
+        self.decoder.weight = self.embed.weight
+        self.bias = torch.nn.Parameter(torch.zeros(16))
+        self.decoder.bias = self.bias
+        self.pooler = torch.nn.Linear(8, 8)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.decoder(torch.tanh(self.hidden(self.embed(tokens))))
+
+
+def test_parameters_the_loss_does_not_reach_get_no_gradient():
+    # AOTAutograd alone refuses such a model ("a parameter that did not receive a gradient").
+    torch.manual_seed(0)
+    model = _HeadWithUnusedParts()
+    tokens, targets = torch.randint(0, 16, (4, 6)), torch.randint(0, 16, (4 * 6,))
+    loss = lambda logits, target: loss_fn(logits.reshape(-1, 16), target)  # noqa: E731
+    captured = mt.capture(model, tokens, loss, targets, repeats=1)
+    planned = mt.plan(captured, "100%", strategy="checkpoint-all")
+    result = mt.execute(planned)
+    twin = copy.deepcopy(model)
+    eager = loss(twin(tokens), targets)
+    eager.backward()
+    torch.testing.assert_close(result.loss, eager.detach(), rtol=1e-6, atol=0)
+    # The pooler has no gradient, as in eager autograd; a parameter read under two names
+    # (the tied embedding) has one per name, which sum to eager's.
+    assert not any(name.startswith("pooler.") for name in result.grads)
+    aliases: dict = {}
+    for name, param in twin.named_parameters(remove_duplicate=False):
+        aliases.setdefault(id(param), (param, []))[1].append(name)
+    for param, names in aliases.values():
+        if param.grad is None:
+            assert not any(name in result.grads for name in names), names
+            continue
+        measured = sum(result.grads[name] for name in names if name in result.grads)
+        torch.testing.assert_close(measured, param.grad, rtol=1e-5, atol=1e-7)
