@@ -24,7 +24,8 @@ import torch
 import torch.fx
 import torch.fx.config
 from torch._functorch.aot_autograd import aot_export_module
-from torch._subclasses.fake_tensor import FakeTensorMode
+from torch._subclasses.fake_tensor import DataDependentOutputException, FakeTensorMode
+from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._pytree import tree_flatten, tree_map
 
@@ -114,17 +115,29 @@ def capture(
     inputs, target_tuple = _as_tuple(example_inputs), _as_tuple(targets)
     gm, signature = _trace(model, loss_fn, inputs, target_tuple)
     traced = time.perf_counter()
-    program = Program(
-        model=model,
-        gm=gm,
-        device=_device(model, (*inputs, *target_tuple)),
-        example_inputs=(*inputs, *target_tuple),
-        num_inputs=len(inputs),
-        optimizer_bytes=_optimizer_state_bytes(optimizer),
-    )
     names = _Names(signature)
-    tracer = _Tracer(program, names, RepeatedCalls(reuse_repeats and not options))
-    values = tracer.run()
+
+    def run(reuse: bool) -> Tuple[Program, "_Tracer", Dict[torch.fx.Node, Any]]:
+        program = Program(
+            model=model,
+            gm=gm,
+            device=_device(model, (*inputs, *target_tuple)),
+            example_inputs=(*inputs, *target_tuple),
+            num_inputs=len(inputs),
+            optimizer_bytes=_optimizer_state_bytes(optimizer),
+        )
+        tracer = _Tracer(program, names, RepeatedCalls(reuse))
+        return program, tracer, tracer.run()
+
+    reuse = reuse_repeats and not options
+    try:
+        program, tracer, values = run(reuse)
+    except Exception:
+        if not reuse:
+            raise
+        # A stand-in's contents reached an operator that checks them (an index out of
+        # range) by a path _exact_nodes does not see: run every operator instead.
+        program, tracer, values = run(False)
     _name_outputs(program, names)
     keep = _keep_nodes(program)
     _assign_kinds(program)
@@ -196,17 +209,41 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
     AOTAutograd refuses a parameter name that the loss does not reach: a head left unused,
     or one name of a tied pair that the forward never reads (BERT's masked-LM bias is
     read as cls.predictions.decoder.bias, never as cls.predictions.bias). Such names are
-    traced as frozen parameters are; eager autograd gives them no gradient either."""
+    traced as frozen parameters are; eager autograd gives them no gradient either.
+
+    A model that branches on a tensor's values (HF's attention masks ask whether any
+    position is padded) cannot be traced on fake tensors. It is traced again with
+    torch.compiler.is_compiling() reading True, where libraries take the branch that does
+    not read values, as they must under torch.compile."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
     try:
-        return _export(wrapper, inputs, targets, unused=set())
+        return _export_branch_free(wrapper, inputs, targets, unused=set())
     except AssertionError as error:
         if "did not receive a gradient" not in str(error):
             raise
         unused = _names_without_gradient(wrapper, inputs, targets)
         if not unused:
             raise
-        return _export(wrapper, inputs, targets, unused=unused)
+        return _export_branch_free(wrapper, inputs, targets, unused=unused)
+
+
+def _export_branch_free(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple, unused: Set[str]):
+    """_export, again as if compiling when the model reads a tensor's values (see _trace)."""
+    try:
+        return _export(wrapper, inputs, targets, unused)
+    except (DataDependentOutputException, GuardOnDataDependentSymNode):
+        with _as_if_compiling():
+            return _export(wrapper, inputs, targets, unused)
+
+
+@contextlib.contextmanager
+def _as_if_compiling():
+    previous = torch.compiler.is_compiling
+    torch.compiler.is_compiling = lambda: True
+    try:
+        yield
+    finally:
+        torch.compiler.is_compiling = previous
 
 
 def _state_items(wrapper: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
@@ -280,6 +317,7 @@ class _Tracer:
         self.producers: List[Tuple[torch.fx.Node, List[Any], bool]] = []
         self.multi_output: Set[torch.fx.Node] = set()
         self.getters: Dict[torch.fx.Node, Dict[int, torch.fx.Node]] = {}
+        self.exact = _exact_nodes(program.gm.graph)
 
     def run(self) -> Dict[torch.fx.Node, Any]:
         """Every fx node's value, after sources and contract nodes are set."""
@@ -323,7 +361,7 @@ class _Tracer:
         resolve = lambda value: self.values[value] if isinstance(value, torch.fx.Node) else value  # noqa: E731
         args = torch.fx.node.map_aggregate(node.args, resolve)
         kwargs = torch.fx.node.map_aggregate(node.kwargs, resolve)
-        key = self.repeats.key(node.target, args, kwargs)
+        key = None if node in self.exact else self.repeats.key(node.target, args, kwargs)
         out = self.repeats.stand_in(key)
         # A stand-in is fresh by construction, though its storage is the first run's.
         reused = out is not None
@@ -374,6 +412,24 @@ class _Tracer:
             for position, index in enumerate(held):
                 if index in getters:
                     self.program.sources[getters[index]] = Held(cid, None if isinstance(select, int) else position)
+
+
+def _exact_nodes(graph: torch.fx.Graph) -> Set[torch.fx.Node]:
+    """The nodes whose values decide an integer or boolean tensor, and those tensors: they
+    run on their own data, never on a stand-in. A stand-in has realistic contents for what
+    reads floats, but an index computed from another call's floats (T5's relative-position
+    buckets: a logarithm cast to integers) can fall outside its table. A call that also
+    returns floats (max pooling's indices, dropout's mask) is not a root: the first run of
+    the same call made indices that are valid for it."""
+    exact: Set[torch.fx.Node] = set()
+    for node in reversed(graph.nodes):
+        value = node.meta.get("val")
+        tensors = [item for item in (value if isinstance(value, (tuple, list)) else [value]) if isinstance(item, torch.Tensor)]
+        integral = bool(tensors) and not any(tensor.is_floating_point() or tensor.is_complex() for tensor in tensors)
+        if node in exact or (node.op == "call_function" and integral):
+            exact.add(node)
+            exact.update(node.all_input_nodes)
+    return exact
 
 
 def _is_random(target: Any) -> bool:

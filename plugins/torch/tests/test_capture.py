@@ -212,3 +212,33 @@ def test_parameters_the_loss_does_not_reach_get_no_gradient():
             continue
         measured = sum(result.grads[name] for name in names if name in result.grads)
         torch.testing.assert_close(measured, param.grad, rtol=1e-5, atol=1e-7)
+
+
+class _MaskedPooling(torch.nn.Module):
+    """Pools over the unmasked positions, with a shortcut when nothing is masked that reads
+    the mask's values, as HF's attention masks do unless torch.compile is tracing."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(8, 4)
+
+    def forward(self, x, mask):
+        hidden = self.proj(x)
+        if not torch.compiler.is_compiling() and bool(mask.all()):
+            return hidden.mean(1)
+        weights = mask.to(hidden.dtype)[..., None]
+        return (hidden * weights).sum(1) / weights.sum(1)
+
+
+def test_a_model_that_reads_a_mask_is_traced_as_under_compile():
+    torch.manual_seed(0)
+    model = _MaskedPooling()
+    x, targets = torch.randn(3, 5, 8), torch.randint(0, 4, (3,))
+    mask = torch.ones(3, 5, dtype=torch.bool)
+    mask[0, 3:] = False
+    captured = mt.capture(model, (x, mask), loss_fn, targets, repeats=1)
+    result = mt.execute(mt.plan(captured, "100%", strategy="checkpoint-all"))
+    eager = loss_fn(model(x, mask), targets)
+    torch.testing.assert_close(result.loss, eager.detach(), rtol=1e-6, atol=0)
+    # The patch is undone after capture.
+    assert torch.compiler.is_compiling() is False

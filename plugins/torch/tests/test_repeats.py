@@ -3,6 +3,8 @@ gives the graph of the straightforward one, which runs every operator on real te
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 import torch.nn as nn
@@ -105,3 +107,54 @@ def test_calls_repeat_only_with_equal_layouts_and_no_writes():
     made = add(left, left)
     calls.remember(key, made)
     assert calls.stand_in(key) is made and calls.reused == 1
+
+
+class BucketedPositions(nn.Module):
+    """An index computed from floats, as T5's relative-position buckets are: exp of small
+    positions cast to integers picks rows of a small table. An earlier exp of the same
+    layout makes large values, so its outputs in place of this one's would index past
+    the table."""
+
+    def __init__(self, dim: int = 8, rows: int = 5):
+        super().__init__()
+        self.table = nn.Embedding(rows, dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        positions = torch.arange(x.shape[1], device=x.device, dtype=torch.float32)
+        scale = torch.exp(positions * 3.0)  # large: up to e^21
+        buckets = torch.exp(positions * 0.25).long() - 1  # 0 .. 4 for 8 positions
+        return self.proj(x / scale.max()) + self.table(buckets)
+
+
+def _bucketed_case():
+    torch.manual_seed(0)
+    return BucketedPositions(), torch.randn(2, 8, 8), torch.randint(0, 8, (2, 8))
+
+
+def bucket_loss(output, targets):
+    return loss_fn(output.reshape(-1, 8), targets.reshape(-1))
+
+
+def test_values_that_decide_an_index_run_on_their_own_data():
+    model, inputs, targets = _bucketed_case()
+    captured = mt.capture(model, inputs, bucket_loss, targets, repeats=1)
+    plain = mt.capture(model, inputs, bucket_loss, targets, repeats=1, reuse_repeats=False)
+    assert [node["bytes"] for node in captured.graph["nodes"]] == [node["bytes"] for node in plain.graph["nodes"]]
+    result = mt.execute(mt.plan(captured, "100%", strategy="checkpoint-all"))
+    eager = bucket_loss(model(inputs), targets)
+    torch.testing.assert_close(result.loss, eager.detach(), rtol=1e-6, atol=0)
+
+
+def test_a_capture_whose_stand_ins_fail_runs_every_operator(monkeypatch):
+    # Without the rule above, the second exp takes the first's outputs and the embedding
+    # indexes past its table: capture then runs every operator rather than fail.
+    # The package exports the function capture under the module's name.
+    capture_module = importlib.import_module("memplan_torch.capture")
+    monkeypatch.setattr(capture_module, "_exact_nodes", lambda graph: set())
+    model, inputs, targets = _bucketed_case()
+    runs = []
+    original = capture_module._Tracer.run
+    monkeypatch.setattr(capture_module._Tracer, "run", lambda self: runs.append(self.repeats.enabled) or original(self))
+    captured = mt.capture(model, inputs, bucket_loss, targets, repeats=1)
+    assert runs == [True, False] and captured.reused_calls == 0
