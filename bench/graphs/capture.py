@@ -20,11 +20,21 @@ grouped-query attention. Both use causal scaled-dot-product attention and no dro
 (most decoder pretraining runs without it, and a random operator cannot be recomputed).
 Nothing is downloaded.
 
+With --zoo it captures a wider set into bench/graphs/zoo (its own manifest.json):
+torchvision densenet121 (batch 4), efficientnet_b0, googlenet, regnet_y_400mf,
+shufflenet_v2_x1_0, mnasnet1_0 (batch 8), convnext_tiny and swin_t (batch 4), all at
+3x224x224; vit-s, a 6-layer 256-wide VisionTransformer on 64x64 images in 8x8 patches
+(batch 16); bert-6, a 6-layer BertForMaskedLM (its tied head and an unread bias name);
+t5-4, T5ForConditionalGeneration with 4+4 layers and its own loss (relative-position
+buckets); lstm-2, a 2-layer LSTM language model over 64 steps (batch 8). The HF models use
+the decoders' sizes. `npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
+
 Usage (from the repository root; costs are measured, so run it on a quiet machine):
 
   PYTHONPATH=plugins/torch python3 bench/graphs/capture.py                 # the default set
   PYTHONPATH=plugins/torch python3 bench/graphs/capture.py resnet18 llama-2 --out /tmp/g
   PYTHONPATH=plugins/torch python3 bench/graphs/capture.py resnet18 resnet50 vgg16 unet --options
+  PYTHONPATH=plugins/torch python3 bench/graphs/capture.py --zoo
 
 With --options each graph is captured with node options (plugins/torch/memplan_torch/
 options.py: sign bits and lossless sparse forms of activations, convolution with oneDNN
@@ -51,6 +61,24 @@ import torch.nn as nn
 import memplan_torch as mt
 
 DEFAULT_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "vgg16", "unet", "gpt2-12", "gpt2-32", "llama-12", "llama-32"]
+# A wider set (--zoo, into bench/graphs/zoo): architectures the default set lacks. The
+# torchvision models keep their dropout and stochastic depth (random operators, which
+# are never recomputed).
+ZOO_MODELS = [
+    "densenet121",
+    "efficientnet_b0",
+    "googlenet",
+    "regnet_y_400mf",
+    "shufflenet_v2_x1_0",
+    "mnasnet1_0",
+    "convnext_tiny",
+    "swin_t",
+    "vit-s",
+    "bert-6",
+    "t5-4",
+    "lstm-2",
+]
+ZOO_BATCH = {"densenet121": 4, "convnext_tiny": 4, "swin_t": 4}
 HERE = Path(__file__).resolve().parent
 
 # Decoder shapes: a batch of 4 sequences of 256 tokens.
@@ -195,6 +223,10 @@ def make_case(name: str) -> Case:
         inputs, targets = torch.randn(4, 3, 128, 128), torch.randint(0, 2, (4, 128, 128))
         about = {"source": "bench/graphs/capture.py UNet(width=32, levels=4)", "input": [4, 3, 128, 128], "loss": "cross_entropy"}
         return model, inputs, targets, nn.functional.cross_entropy, about
+    if name in ZOO_MODELS[:8]:
+        return _torchvision_case(name, ZOO_BATCH.get(name, 8))
+    if name in ("vit-s", "bert-6", "t5-4", "lstm-2"):
+        return _zoo_case(name)
     family, _, layers = name.partition("-")
     if family in ("gpt2", "llama") and layers.isdigit():
         model = make_decoder(family, int(layers))
@@ -210,7 +242,105 @@ def make_case(name: str) -> Case:
             "loss": "causal-LM cross_entropy",
         }
         return model, tokens, tokens, causal_lm_loss, about
-    raise SystemExit(f"capture.py: unknown model {name!r} (known: {', '.join(DEFAULT_MODELS)}, gpt2-L, llama-L)")
+    raise SystemExit(f"capture.py: unknown model {name!r} (known: {', '.join(DEFAULT_MODELS + ZOO_MODELS)}, gpt2-L, llama-L)")
+
+
+def _torchvision_case(name: str, batch: int) -> Case:
+    import torchvision
+
+    extra = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    model = getattr(torchvision.models, name)(weights=None, **extra)
+    inputs, targets = torch.randn(batch, 3, 224, 224), torch.randint(0, 1000, (batch,))
+    about = {"source": f"torchvision {torchvision.__version__}", "input": [batch, 3, 224, 224], "loss": "cross_entropy"}
+    return model, inputs, targets, nn.functional.cross_entropy, about
+
+
+class _TokensToLoss(nn.Module):
+    """An HF model whose forward returns its own loss from input ids and labels."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=tokens, labels=labels).loss
+
+
+class _Logits(nn.Module):
+    """The logits of an HF model from input ids (an encoder: no cache to turn off)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=tokens).logits
+
+
+class _LstmLM(nn.Module):
+    """A 2-layer LSTM language model: embedding, LSTM, vocabulary head."""
+
+    def __init__(self, vocabulary: int = 1000, width: int = 256):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, 128)
+        self.lstm = nn.LSTM(128, width, num_layers=2, batch_first=True)
+        self.head = nn.Linear(width, vocabulary)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.lstm(self.embed(tokens))[0])
+
+
+def _flat_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def _zoo_case(name: str) -> Case:
+    """The zoo's models that are not torchvision classifiers."""
+    if name == "vit-s":
+        import torchvision
+
+        model = torchvision.models.VisionTransformer(
+            image_size=64, patch_size=8, num_layers=6, num_heads=4, hidden_dim=256, mlp_dim=1024, num_classes=100
+        )
+        inputs, targets = torch.randn(16, 3, 64, 64), torch.randint(0, 100, (16,))
+        about = {"source": "torchvision VisionTransformer(64 px, patch 8, 6 x 256)", "input": [16, 3, 64, 64], "loss": "cross_entropy"}
+        return model, inputs, targets, nn.functional.cross_entropy, about
+    if name == "lstm-2":
+        tokens = torch.randint(0, 1000, (8, 64))
+        about = {"source": "bench/graphs/capture.py 2-layer LSTM LM (256 wide)", "input": [8, 64], "loss": "cross_entropy"}
+        return _LstmLM(), tokens, tokens, _flat_cross_entropy, about
+    transformers = _traceable_transformers()
+    if name == "bert-6":
+        config = transformers.BertConfig(
+            vocab_size=VOCABULARY,
+            hidden_size=HIDDEN,
+            num_hidden_layers=6,
+            num_attention_heads=HEADS,
+            intermediate_size=4 * HIDDEN,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+            max_position_embeddings=SEQUENCE,
+        )
+        config._attn_implementation = "sdpa"
+        model = _Logits(transformers.BertForMaskedLM(config))
+        tokens = torch.randint(0, VOCABULARY, (BATCH, SEQUENCE))
+        about = {"source": f"transformers {transformers.__version__} BertForMaskedLM", "layers": 6, "input": [BATCH, SEQUENCE]}
+        return model, tokens, tokens, _flat_cross_entropy, {**about, "loss": "masked-LM cross_entropy (every position)"}
+    config = transformers.T5Config(
+        vocab_size=VOCABULARY,
+        d_model=HIDDEN,
+        d_kv=HIDDEN // HEADS,
+        d_ff=4 * HIDDEN,
+        num_layers=4,
+        num_decoder_layers=4,
+        num_heads=HEADS,
+        dropout_rate=0.0,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+    )
+    tokens, labels = torch.randint(1, VOCABULARY, (BATCH, SEQUENCE)), torch.randint(1, VOCABULARY, (BATCH, SEQUENCE // 2))
+    about = {"source": f"transformers {transformers.__version__} T5ForConditionalGeneration", "layers": 4, "input": [BATCH, SEQUENCE]}
+    return _TokensToLoss(transformers.T5ForConditionalGeneration(config)), (tokens, labels), None, lambda loss: loss, {**about, "loss": "the model's"}
 
 
 def write_graph(graph: dict, path: Path) -> None:
@@ -222,8 +352,9 @@ def write_graph(graph: dict, path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="*", default=DEFAULT_MODELS, help="models to capture (default: the committed set)")
-    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: bench/graphs)")
+    parser.add_argument("models", nargs="*", help="models to capture (default: the committed set, or the zoo with --zoo)")
+    parser.add_argument("--zoo", action="store_true", help=f"the wider set into bench/graphs/zoo: {', '.join(ZOO_MODELS)}")
+    parser.add_argument("--out", type=Path, help="output folder (default: bench/graphs, or bench/graphs/zoo with --zoo)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per node for its cost (default 5)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machines are shared)")
     parser.add_argument(
@@ -232,6 +363,8 @@ def main() -> int:
         help="capture with node options (encodings, alternatives) into NAME-options.json.gz; the plain NAME.json.gz stays",
     )
     options = parser.parse_args()
+    options.models = options.models or (ZOO_MODELS if options.zoo else DEFAULT_MODELS)
+    options.out = options.out or (HERE / "zoo" if options.zoo else HERE)
     torch.set_num_threads(options.threads)
     options.out.mkdir(parents=True, exist_ok=True)
     manifest_path = options.out / "manifest.json"
