@@ -82,6 +82,18 @@ export const CANDIDATE_STEP_ALLOWANCE = 1024;
 /** The greedy scheduler gives up past this many computes per node (plus GREEDY_COMPUTE_ALLOWANCE). */
 export const GREEDY_COMPUTES_PER_NODE = 20;
 
+/** lateGradientsOrder's size thresholds: powers of LATE_GRADIENT_STEP from this many bytes up (smaller gradients stay where they are). */
+export const LATE_GRADIENT_MIN_BYTES = 16_384;
+
+/** Ratio between consecutive lateGradientsOrder thresholds. */
+export const LATE_GRADIENT_STEP = 4;
+
+/** The eviction weightings (alpha) the scale search runs the greedy with on each lateGradientsOrder. */
+export const LATE_GRADIENT_ALPHAS: readonly number[] = [1, 2];
+
+/** At most this many lateGradientsOrder thresholds are tried per search (the largest). */
+export const LATE_GRADIENT_THRESHOLDS = 5;
+
 /** The greedy scheduler's eviction score of a preferred node (the closure bound's recomputed set) is scaled by this. */
 export const GREEDY_PREFER_FACTOR = 0.05;
 

@@ -12,7 +12,14 @@ import { plan } from '../solver/plan.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { greedySequence } from '../solver/scale/greedy.js';
 import { improveSequence } from '../solver/scale/improve.js';
-import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder } from '../solver/scale/order.js';
+import {
+  deferredOrder,
+  lateGradientThresholds,
+  lateGradientsOrder,
+  lateSinksOrder,
+  listedOrder,
+  memoryAwareOrder,
+} from '../solver/scale/order.js';
 import { scaleSearch } from '../solver/scale/multistart.js';
 import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -193,6 +200,53 @@ describe('lateSinksOrder', () => {
   });
 });
 
+describe('lateGradientsOrder', () => {
+  it.each(fixtures)('is a topological order of %s', (_name, graph) => {
+    for (const threshold of [0, ...lateGradientThresholds(graph)])
+      expect(isTopological(graph, lateGradientsOrder(graph, threshold))).toBe(true);
+  });
+
+  // A deep layer's weight gradient gWb (30 KiB, from inputs of 50 KiB: lateSinksOrder keeps
+  // it in place) computed before the stem's backward ga holds its bytes beside ga's inputs,
+  // its output and the input image: 160 KiB. Computed after it, from the gb and a that ga
+  // reads anyway, the step fits in 131 KiB.
+  const KIB = 1024;
+  const stem = indexGraph({
+    nodes: [
+      { id: 'x', kind: 'input', bytes: 40 * KIB, cost: 0 },
+      { id: 'a', inputs: ['x'], bytes: 40 * KIB, cost: 4 },
+      { id: 'b', inputs: ['a'], bytes: 10 * KIB, cost: 2 },
+      { id: 'loss', kind: 'loss', inputs: ['b'], bytes: KIB, cost: 1 },
+      { id: 'gb', kind: 'backward', inputs: ['loss', 'b'], bytes: 10 * KIB, cost: 2 },
+      { id: 'gWb', kind: 'backward', inputs: ['gb', 'a'], bytes: 30 * KIB, cost: 4, keep: true },
+      { id: 'ga', kind: 'backward', inputs: ['gb', 'a'], bytes: 40 * KIB, cost: 4 },
+      { id: 'gWa', kind: 'backward', inputs: ['ga', 'x'], bytes: KIB, cost: 4, keep: true },
+    ],
+  });
+  const budget = 140 * KIB;
+
+  it('moves the gradients of at least the threshold to the end, and tries the one threshold that moves gWb', () => {
+    expect(lateGradientThresholds(stem)).toEqual([16 * KIB]);
+    expect(lateGradientsOrder(stem, 16 * KIB).map((node) => stem.ids[node])).toEqual(['x', 'a', 'b', 'loss', 'gb', 'ga', 'gWa', 'gWb']);
+    expect(lateGradientsOrder(stem, 64 * KIB)).toEqual(listedOrder(stem));
+  });
+
+  it('fits a budget where the listed and late-sinks orders do not, and the scale search finds that plan', async () => {
+    for (const order of [listedOrder(stem), lateSinksOrder(stem)]) expect(greedySequence(stem, budget, { order })?.fits).toBe(false);
+    const late = greedySequence(stem, budget, { order: lateGradientsOrder(stem, 16 * KIB) });
+    expect(late?.fits).toBe(true);
+    const replay = simulateIndexed(stem, sequenceToSteps(stem, late!.sequence));
+    if (!replay.ok) throw new Error(replay.error.message);
+    expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+    // No recomputation is needed: the exhaustive optimum is baseCost, and so is this plan.
+    expect(exhaustiveOptimum(stem, budget)).toBe(stem.baseCost);
+    expect(replay.figures.makespan).toBe(stem.baseCost);
+    const found = await scaleSearch(stem, budget, { deadline: Date.now() + 2000, restarts: false });
+    expect(found.found).toBe(true);
+    if (found.found) expect(found.cost).toBe(stem.baseCost);
+  });
+});
+
 describe('greedySequence on a captured graph at a tight budget', () => {
   it('never frees a value that cannot be recomputed while a value it is needed for may still come back (captured resnet18)', () => {
     // Before: a deep chain of evicted backward values hid the targets (an input, never
@@ -212,7 +266,7 @@ describe('greedySequence on a captured graph at a tight budget', () => {
 });
 
 describe('the scale search climbing over orders', () => {
-  it('ends no dearer than without the climb, cheaper on the captured resnet18 at 70 %, and its plans replay within the budget', async () => {
+  it('ends no dearer than without the climb, cheaper on the captured resnet18 at 80 %, and its plans replay within the budget', async () => {
     const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/resnet18.json.gz', import.meta.url))).toString('utf8'));
     const graph = indexGraph(raw);
     const peak = noRematPeak(graph);
@@ -224,8 +278,9 @@ describe('the scale search climbing over orders', () => {
       expect(plain.found && climbed.found).toBe(true);
       if (!plain.found || !climbed.found) continue;
       expect(climbed.cost).toBeLessThanOrEqual(plain.cost);
-      // Measured: 1.0373 -> 1.0332 of baseCost at 70 %.
-      if (fraction === 0.7) expect(climbed.cost).toBeLessThan(plain.cost - 1e-3 * graph.baseCost);
+      // Measured: 1.0180 -> 1.0105 of baseCost at 80 % (at 70 % both reach 1.0248 since the
+      // late-gradient orders; before them, 1.0373 -> 1.0332).
+      if (fraction === 0.8) expect(climbed.cost).toBeLessThan(plain.cost - 1e-3 * graph.baseCost);
       const replay = simulateIndexed(graph, climbed.steps);
       if (!replay.ok) throw new Error(replay.error.message);
       expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);

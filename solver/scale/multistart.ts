@@ -1,7 +1,7 @@
 // The scale search, a multi-start local search: many cheap remat plans and a local search
 // on each, within a deadline. Sources: starting schedules given by the caller (baselines,
 // solver incumbents), the greedy scheduler of greedy.ts with several eviction weightings
-// and budget margins, then randomized restarts of it until the deadline or a stall, and
+// and budget margins (and a few runs on orders with large gradients last), then randomized restarts of it until the deadline or a stall, and
 // on request a climb: the best plan's order of first computations with a few nodes moved
 // (those it recomputes or holds at its peak), the greedy run on it, and an order kept when
 // its plan costs no more. Every fitting sequence goes through the improver; the cheapest
@@ -12,6 +12,7 @@ import type { IndexedStep } from '../schedule/simulate.js';
 import {
   COST_CLIMB_PATIENCE,
   COST_CLIMB_SEED,
+  LATE_GRADIENT_ALPHAS,
   ORDER_RESTARTS,
   ORDER_SEED,
   RESTART_SEED,
@@ -23,7 +24,15 @@ import {
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
-import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder, orderOfSequence } from './order.js';
+import {
+  deferredOrder,
+  lateGradientThresholds,
+  lateGradientsOrder,
+  lateSinksOrder,
+  listedOrder,
+  memoryAwareOrder,
+  orderOfSequence,
+} from './order.js';
 import { movedOrder, nodesAtPeak } from './smallest-peak.js';
 import { profileOf, sequenceToSteps, stepsToSequence } from './sequence.js';
 
@@ -154,6 +163,21 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     perturbed.sort((a, b) => a.peak - b.peak);
     for (const { order } of perturbed.slice(0, 2)) orders.push(order);
     for (const order of orders.slice(1)) if (!stop()) await consider(order, 'memory-aware order+local-search');
+    // Large gradients computed after the first layers' backward (order.ts): near the smallest
+    // feasible budget of a captured CNN the other orders do not fit, or fit only by
+    // recomputing the backward pass once per gradient. A few greedy runs each, first.
+    const lateOrders: number[][] = [];
+    for (const threshold of lateGradientThresholds(graph)) {
+      lateOrders.push(lateGradientsOrder(graph, threshold, orders[0]));
+      lateOrders.push(lateGradientsOrder(graph, threshold, deferredOrder(graph)));
+    }
+    for (const order of lateOrders) {
+      for (const alpha of LATE_GRADIENT_ALPHAS) {
+        if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+        const result = greedySequence(graph, available, { alpha, order, signal: options.signal });
+        if (result?.fits) await consider(result.sequence, 'late-gradients greedy+local-search');
+      }
+    }
     const guides: (ReadonlySet<number> | undefined)[] = options.prefer ? [options.prefer, undefined] : [undefined];
     for (const prefer of guides) {
       for (const variant of GREEDY_VARIANTS) {
@@ -173,13 +197,13 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
+      const pool = lateOrders.length ? [...orders, ...lateOrders] : orders;
       for (let seed = 1; !stop() && Date.now() < options.deadline && !stalled(); seed++) {
         const alpha = 0.25 + 2.75 * random();
         const margin = 1 - 0.1 * random() * random();
         const before = best === null ? Infinity : (best as { cost: number }).cost;
         // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
-        const order =
-          random() < 0.5 ? orders[Math.floor(random() * orders.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
+        const order = random() < 0.5 ? pool[Math.floor(random() * pool.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
         const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
         const result = greedySequence(graph, Math.floor(available * margin), {
           alpha,

@@ -6,6 +6,7 @@
 // memory (its bytes minus the inputs it is the last reader of); ties go to the earlier
 // node, so a graph whose listed order is already good keeps it.
 import type { IndexedGraph } from '../graph/validate.js';
+import { LATE_GRADIENT_MIN_BYTES, LATE_GRADIENT_STEP, LATE_GRADIENT_THRESHOLDS } from '../limits.js';
 
 /** How the list scheduler ranks ready nodes. */
 export type OrderRule = 'delta' | 'during';
@@ -101,6 +102,46 @@ export function lateSinksOrder(graph: IndexedGraph, base: readonly number[] = li
     return inputs < graph.bytes[node];
   };
   return [...base.filter((node) => !late(node)), ...base.filter(late)];
+}
+
+/**
+ * A gradient that nothing reads (a keep sink of the backward pass) is on the device from its
+ * computation to the end. Near the smallest feasible budget the first layers' backward
+ * leaves room for almost nothing beside it, so the larger gradients must be computed after
+ * it, each from its layer's output gradient brought back: this order moves every such sink
+ * of at least `minBytes` to the end of `base`, in their order there (lateSinksOrder moves
+ * only those whose inputs are smaller, which never needs the backward pass again).
+ */
+export function lateGradientsOrder(graph: IndexedGraph, minBytes: number, base: readonly number[] = listedOrder(graph)): number[] {
+  const late = (node: number) =>
+    graph.kind[node] === 'backward' && graph.keep[node] && graph.users[node].length === 0 && graph.bytes[node] >= minBytes;
+  return [...base.filter((node) => !late(node)), ...base.filter(late)];
+}
+
+/**
+ * The size thresholds worth trying for lateGradientsOrder, largest first: powers of
+ * LATE_GRADIENT_STEP from LATE_GRADIENT_MIN_BYTES up, each kept when it moves a different
+ * nonempty set of gradients than the next larger one, at most LATE_GRADIENT_THRESHOLDS.
+ */
+export function lateGradientThresholds(graph: IndexedGraph): number[] {
+  const sizes: number[] = [];
+  for (let node = 0; node < graph.size; node++)
+    if (graph.kind[node] === 'backward' && graph.keep[node] && graph.users[node].length === 0) sizes.push(graph.bytes[node]);
+  const largest = Math.max(0, ...sizes);
+  const thresholds: number[] = [];
+  let previousCount = 0;
+  let top = LATE_GRADIENT_MIN_BYTES;
+  while (top * LATE_GRADIENT_STEP <= largest) top *= LATE_GRADIENT_STEP;
+  for (
+    let threshold = top;
+    threshold >= LATE_GRADIENT_MIN_BYTES && thresholds.length < LATE_GRADIENT_THRESHOLDS;
+    threshold /= LATE_GRADIENT_STEP
+  ) {
+    const count = sizes.filter((bytes) => bytes >= threshold).length;
+    if (count > previousCount) thresholds.push(threshold);
+    previousCount = count;
+  }
+  return thresholds;
 }
 
 /** The topological order that lists ready nodes by smallest key (ties by index): Kahn's algorithm with a binary heap. */

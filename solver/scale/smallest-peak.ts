@@ -3,7 +3,7 @@
 // scale search cannot meet. The greedy scheduler (greedy.ts) aims at a budget; below what
 // it can reach it overshoots, and the peak it reaches is not monotone in its aim. So each
 // order of first computations (large gradients late over the listed, saved-values-late and
-// memory-aware orders, then those orders alone) is walked down: aim below the best peak so
+// memory-aware orders, every gradient above a size threshold last, then those orders alone) is walked down: aim below the best peak so
 // far, keep a lower legal peak, and move on once even a short step finds nothing. Figures are exact
 // (sequence.ts); the caller replays what it keeps. Then, until the deadline, it climbs over
 // orders: a few nodes of the best sequence's order of first computations move within their
@@ -28,7 +28,16 @@ import {
 import type { IndexedStep } from '../schedule/simulate.js';
 import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
-import { deferredOrder, lateSinksOrder, listedOrder, memoryAwareOrder, orderOfSequence, topologicalByKey } from './order.js';
+import {
+  deferredOrder,
+  lateGradientThresholds,
+  lateGradientsOrder,
+  lateSinksOrder,
+  listedOrder,
+  memoryAwareOrder,
+  orderOfSequence,
+  topologicalByKey,
+} from './order.js';
 import { profileOf, type SequenceProfile, sequenceToSteps } from './sequence.js';
 
 /** The smallest peak found (residentBytes included) and a schedule reaching it. */
@@ -79,6 +88,7 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
     lateSinksOrder(graph, listed),
     lateSinksOrder(graph, deferredOrder(graph)),
     lateSinksOrder(graph, delta),
+    ...lateGradientThresholds(graph).map((threshold) => lateGradientsOrder(graph, threshold, listed)),
     listed,
     delta,
     deferredOrder(graph),
