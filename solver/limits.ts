@@ -94,6 +94,13 @@ export const LATE_GRADIENT_ALPHAS: readonly number[] = [1, 2];
 /** At most this many lateGradientsOrder thresholds are tried per search (the largest). */
 export const LATE_GRADIENT_THRESHOLDS = 5;
 
+/**
+ * A greedy plan on a lateGradientsOrder goes to the local search only when its cost is within
+ * this factor of the best plan's so far: on decoders those plans cost twice as much and the
+ * local search spends seconds on each for nothing.
+ */
+export const LATE_GRADIENT_IMPROVE_SLACK = 1.25;
+
 /** The greedy scheduler's eviction score of a preferred node (the closure bound's recomputed set) is scaled by this. */
 export const GREEDY_PREFER_FACTOR = 0.05;
 

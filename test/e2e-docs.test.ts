@@ -79,8 +79,9 @@ afterAll(async () => {
   if (server && server.exitCode === null) {
     server.kill('SIGKILL');
   }
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(profile, { recursive: true, force: true });
+  // beforeAll may have stopped before it made them (chromium missing).
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('Swagger UI on the real server', () => {

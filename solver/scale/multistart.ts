@@ -1,8 +1,8 @@
 // The scale search, a multi-start local search: many cheap remat plans and a local search
 // on each, within a deadline. Sources: starting schedules given by the caller (baselines,
 // solver incumbents), the greedy scheduler of greedy.ts with several eviction weightings
-// and budget margins (and a few runs on orders with large gradients last), then randomized restarts of it until the deadline or a stall, and
-// on request a climb: the best plan's order of first computations with a few nodes moved
+// and budget margins (and a few runs on orders with large gradients last), then randomized
+// restarts of it until the deadline or a stall, and on request a climb: the best plan's order of first computations with a few nodes moved
 // (those it recomputes or holds at its peak), the greedy run on it, and an order kept when
 // its plan costs no more. Every fitting sequence goes through the improver; the cheapest
 // result wins. All figures are exact (sequence.ts), and the caller replays the winner in
@@ -13,6 +13,7 @@ import {
   COST_CLIMB_PATIENCE,
   COST_CLIMB_SEED,
   LATE_GRADIENT_ALPHAS,
+  LATE_GRADIENT_IMPROVE_SLACK,
   ORDER_RESTARTS,
   ORDER_SEED,
   RESTART_SEED,
@@ -119,13 +120,15 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
   const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
   // An equal cost with a lower peak wins; `ties`: any equal cost wins (the climb moves along plateaus).
-  const consider = async (sequence: number[], from: string, ties = false) => {
+  // `slack`: the local search runs only when the plan costs at most slack times the best's cost.
+  const consider = async (sequence: number[], from: string, ties = false, slack = Infinity) => {
     await breathe();
     tried++;
     const profile = profileOf(graph, sequence);
     if (typeof profile === 'string') return;
     smallestPeak = Math.min(smallestPeak, profile.peak + graph.residentBytes);
     if (profile.peak > available) return;
+    if (best !== null && profile.cost > slack * (best as { cost: number }).cost) return;
     const improved = improveSequence(graph, sequence, available, { deadline: options.deadline, signal: options.signal });
     if (!best || improved.cost < best.cost || (improved.cost === best.cost && (ties || improved.peak < best.peak))) {
       best = { sequence: improved.sequence, cost: improved.cost, peak: improved.peak, from };
@@ -165,18 +168,37 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     for (const order of orders.slice(1)) if (!stop()) await consider(order, 'memory-aware order+local-search');
     // Large gradients computed after the first layers' backward (order.ts): near the smallest
     // feasible budget of a captured CNN the other orders do not fit, or fit only by
-    // recomputing the backward pass once per gradient. A few greedy runs each, first.
+    // recomputing the backward pass once per gradient. A few greedy runs each; those within
+    // LATE_GRADIENT_IMPROVE_SLACK of the plain greedy's cost go to the local search before
+    // the fixed variants, the rest after them, and only if still within the slack of the best.
     const lateOrders: number[][] = [];
     for (const threshold of lateGradientThresholds(graph)) {
       lateOrders.push(lateGradientsOrder(graph, threshold, orders[0]));
       lateOrders.push(lateGradientsOrder(graph, threshold, deferredOrder(graph)));
     }
+    const lateRuns: { sequence: number[]; cost: number }[] = [];
     for (const order of lateOrders) {
       for (const alpha of LATE_GRADIENT_ALPHAS) {
         if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
         const result = greedySequence(graph, available, { alpha, order, signal: options.signal });
-        if (result?.fits) await consider(result.sequence, 'late-gradients greedy+local-search');
+        const profile = result?.fits ? profileOf(graph, result.sequence) : undefined;
+        if (result && profile !== undefined && typeof profile !== 'string')
+          lateRuns.push({ sequence: result.sequence, cost: profile.cost });
       }
+    }
+    lateRuns.sort((a, b) => a.cost - b.cost);
+    // The plain greedy's cost on the other orders (the first fixed variant, unimproved).
+    let plainCost = best === null ? Infinity : (best as { cost: number }).cost;
+    for (const order of orders) {
+      if (lateRuns.length === 0 || stop() || Date.now() > options.deadline) break;
+      const result = greedySequence(graph, available, { alpha: GREEDY_VARIANTS[0].alpha, order, signal: options.signal });
+      const profile = result?.fits ? profileOf(graph, result.sequence) : undefined;
+      if (profile !== undefined && typeof profile !== 'string') plainCost = Math.min(plainCost, profile.cost);
+    }
+    const lateFirst = lateRuns.filter((run) => run.cost <= LATE_GRADIENT_IMPROVE_SLACK * plainCost);
+    for (const run of lateFirst) {
+      if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+      await consider(run.sequence, 'late-gradients greedy+local-search', false, LATE_GRADIENT_IMPROVE_SLACK);
     }
     const guides: (ReadonlySet<number> | undefined)[] = options.prefer ? [options.prefer, undefined] : [undefined];
     for (const prefer of guides) {
@@ -193,11 +215,19 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         }
       }
     }
+    for (const run of lateRuns) {
+      if (lateFirst.includes(run)) continue;
+      if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+      await consider(run.sequence, 'late-gradients greedy+local-search', false, LATE_GRADIENT_IMPROVE_SLACK);
+    }
     if (options.restarts ?? true) {
       const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
-      const pool = lateOrders.length ? [...orders, ...lateOrders] : orders;
+      // The late orders join the restarts only where one of them gave the best plan so far:
+      // on graphs where they do not help (decoders) they would take most restarts.
+      const lateWon = best !== null && (best as { from: string }).from.startsWith('late-gradients');
+      const pool = lateWon ? [...orders, ...lateOrders] : orders;
       for (let seed = 1; !stop() && Date.now() < options.deadline && !stalled(); seed++) {
         const alpha = 0.25 + 2.75 * random();
         const margin = 1 - 0.1 * random() * random();
