@@ -6,6 +6,7 @@
 // formulation.
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
+import { withOptions } from '../fixtures/options.js';
 import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { memoryAwareOrder } from '../solver/scale/order.js';
@@ -197,6 +198,36 @@ describe("Checkmate's class in another order (auto's reordered MILP)", () => {
     expect(replay.figures.peakBytes).toBe(result.predicted!.peakBytes);
     expect(replay.figures.makespan).toBe(result.predicted!.makespan);
   });
+});
+
+describe("auto's reordered MILP with a host link", () => {
+  it('runs in the best remat plan order with a link too, and its plan replays', async () => {
+    // Listed level by level: the best plans compute in another order, with a link or not.
+    const graph = indexGraph(randomLayered({ seed: 3, layers: 8, width: 4, keep: true }));
+    const transfer = { bandwidth: 1, latency: 1000 };
+    const common = { budget: { fraction: 0.8 }, strategy: 'auto', timeLimitSeconds: 5 } as const;
+    const plain = await plan(graph, common);
+    const linked = await plan(graph, { ...common, transfer });
+    expect(plain.message).toContain("checkmate-milp (in the best plan's order)");
+    expect(linked.message).toContain("checkmate-milp (in the best plan's order)");
+    checkPlan(graph, plain);
+    checkPlan(graph, linked, transfer);
+  }, 30_000);
+
+  it('searches the graph lowered to its node options with a link too: no worse than without one', async () => {
+    // 306 nodes with encodings and alternatives; at half the peak the best plans come from
+    // the scale search on a lowered graph, which auto skipped with a link before.
+    const graph = indexGraph(withOptions(randomLayered({ seed: 3, layers: 20, width: 12, keep: true }), { seed: 3 }));
+    const transfer = { bandwidth: 1, latency: 1000 };
+    const common = { budget: { fraction: 0.5 }, strategy: 'auto', timeLimitSeconds: 10 } as const;
+    const plain = await plan(graph, common);
+    const linked = await plan(graph, { ...common, transfer });
+    expect(plain.predicted).toBeDefined();
+    expect(linked.predicted).toBeDefined();
+    checkPlan(graph, plain);
+    checkPlan(graph, linked, transfer);
+    expect(linked.predicted!.makespan).toBeLessThanOrEqual(plain.predicted!.makespan + 1e-6);
+  }, 60_000);
 });
 
 describe("bounds of Checkmate's class on plans from outside it", () => {

@@ -41,6 +41,11 @@ import { vdnnAll, vdnnConv } from './vdnn.js';
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
 
+/** Whether a schedule copies to or from the host. */
+function hasSwaps(steps: readonly IndexedStep[]): boolean {
+  return steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut');
+}
+
 /** Runs the scale search from the best plan and the best in-order plan and offers what it finds. */
 async function improveLocally(run: PhasedRun, seconds: number): Promise<undefined> {
   const { incumbent } = run;
@@ -86,13 +91,15 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   // Checkmate's class follows the listed order, or the best plan's order when that plan
   // beats every plan in the listed order (betterOrder). In another order the MILP's plans
   // count, but its bounds and its proof hold for that order's class only: not offered.
-  const order = context.transfer ? undefined : betterOrder(graph, incumbent.best, incumbent.inOrder);
+  // With a host link the best plan may swap; the best remat plan gives the order then.
+  const best = incumbent.best && !hasSwaps(incumbent.best.steps) ? incumbent.best : (run.remat ?? null);
+  const order = betterOrder(graph, best, incumbent.inOrder);
   const reordered = order ? reorderedGraph(graph, order) : undefined;
   const milpGraph = reordered?.graph ?? graph;
   const milpForm = reordered ? buildCheckmate(milpGraph, { budgetBytes: context.budgetBytes, variant: context.formulation }) : form!;
   const common = { graph: milpGraph, budgetBytes: context.budgetBytes, relativeGap: context.relativeGap, signal: context.signal };
   const source = `checkmate-milp${reordered ? " (in the best plan's order)" : ''}`;
-  const start = reordered ? reordered.fromOriginal(incumbent.best!.steps) : incumbent.inOrder?.steps;
+  const start = reordered ? reordered.fromOriginal(best!.steps) : incumbent.inOrder?.steps;
   const onPlan = (plan: ReplayedPlan) => incumbent.offer(reordered ? reordered.toOriginal(plan.steps) : plan.steps, source);
   // On training graphs a first MILP that recomputes forward nodes only (much smaller, often
   // optimal quickly) looks for plans; its bound is not a bound of the class, so only the full one's counts.

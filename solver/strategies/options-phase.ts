@@ -1,6 +1,6 @@
 // auto's phase for graphs with node options: gist and cdma (with a host link), then the
 // graph lowered to its encodings and alternatives (schedule/lower.ts) planned by the
-// baselines and, without a link, the scale search; each lowered plan is mapped back,
+// baselines and the scale search; each lowered plan is mapped back,
 // replayed in the original graph and offered to auto's incumbent. Two lowerings are
 // tried: every eligible form with the fastest implementations, and the forms that need no
 // decode with the leanest implementations (the least workspace). The phases that solve
@@ -44,7 +44,8 @@ async function planLowered(run: PhasedRun, choice: LoweringChoice, seconds: numb
     if (mapped) incumbent.offer(mapped, `${from} on the lowered graph`);
   };
   for (const candidate of fitting) offer(candidate.steps, candidate.from);
-  if (context.transfer || seconds < MIN_LOCAL_SEARCH_SECONDS) return;
+  // Remat plans are plans with a link too: the search runs either way.
+  if (seconds < MIN_LOCAL_SEARCH_SECONDS) return;
   const searched = await scaleImprove(loweredContext, fitting, seconds);
   if (searched.kind === 'schedule') offer(searched.steps, 'local-search');
 }
