@@ -3,13 +3,13 @@
 // scale search cannot meet. The greedy scheduler (greedy.ts) aims at a budget; below what
 // it can reach it overshoots, and the peak it reaches is not monotone in its aim. So each
 // order of first computations (large gradients late over the listed, saved-values-late and
-// memory-aware orders, every gradient above a size threshold last, then those orders alone) is walked down: aim below the best peak so
-// far, keep a lower legal peak, and move on once even a short step finds nothing. Figures are exact
-// (sequence.ts); the caller replays what it keeps. Then, until the deadline, it climbs over
-// orders: a few nodes of the best sequence's order of first computations move within their
-// topological windows, and the greedy aims just below the best peak on the new order; an
-// order that peaks no higher becomes the one moved next (plateaus are wide), a lower peak
-// is kept. The walk stops where one order's greedy can go no lower; the binding step is
+// memory-aware orders, every gradient above a size threshold last, then those orders alone)
+// is walked down: aim below the best peak so far, keep a lower legal peak, and move on once
+// even a short step finds nothing. Figures are exact (sequence.ts); the caller replays what
+// it keeps. Then, until the deadline, it climbs over orders: a few nodes of the best
+// sequence's order of first computations move within their topological windows, and the
+// greedy aims just below the best peak on the new order; an order that peaks no higher
+// becomes the one moved next (plateaus are wide), a lower peak is kept. The walk stops where one order's greedy can go no lower; the binding step is
 // often fixed by which gradients and activations the order puts beside it, which the
 // climb moves.
 import type { IndexedGraph } from '../graph/validate.js';
