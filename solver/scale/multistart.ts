@@ -224,10 +224,11 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
-      // The late orders join the restarts only where one of them gave the best plan so far:
-      // on graphs where they do not help (decoders) they would take most restarts.
-      const lateWon = best !== null && (best as { from: string }).from.startsWith('late-gradients');
-      const pool = lateWon ? [...orders, ...lateOrders] : orders;
+      // The late orders join the restarts only where their cheapest plan is within the slack of
+      // the best: on graphs where they do not help (decoders) they would take most restarts.
+      const bestCost = best === null ? Infinity : (best as { cost: number }).cost;
+      const lateUseful = lateRuns.length > 0 && lateRuns[0].cost <= LATE_GRADIENT_IMPROVE_SLACK * Math.min(plainCost, bestCost);
+      const pool = lateUseful ? [...orders, ...lateOrders] : orders;
       for (let seed = 1; !stop() && Date.now() < options.deadline && !stalled(); seed++) {
         const alpha = 0.25 + 2.75 * random();
         const margin = 1 - 0.1 * random() * random();
