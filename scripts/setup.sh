@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm: Debian's chromium (the Swagger UI end-to-end
-# test) and the PyTorch plugin with torch, torchvision and pytest. Idempotent.
+# test), the PyTorch plugin with torch, torchvision, pytest and HF transformers. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +30,9 @@ if [ "$installed" != "$TORCH_VERSION $TORCHVISION_VERSION" ]; then
     "nvidia-cudnn-cu13==9.24.0.43" "nvidia-cusparselt-cu13==0.8.1" "nvidia-nccl-cu13==2.30.7" "nvidia-nvshmem-cu13==3.4.5" \
     filelock "typing-extensions>=4.10" "sympy>=1.13.3" "networkx>=2.5.1" jinja2 "fsspec>=0.8.5" numpy "pillow>=5.3"
 fi
-python3 -m pip install -q pytest
+# pytest, and HF transformers for the decoders the slow tests and bench/graphs/capture.py build
+# (it does not require torch, so the torch above stays).
+python3 -m pip install -q pytest "transformers==5.18.0"
 # The plugin's one requirement, torch, is installed above. Resolving it again would replace
 # torch 2.14.1 by the machine's 2.13.0+cpu wheel (pip counts the absent cuda-bindings as
 # unmet) and break torchvision, so the plugin is installed without its requirements.
