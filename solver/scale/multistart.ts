@@ -8,7 +8,7 @@
 // result wins. All figures are exact (sequence.ts), and the caller replays the winner in
 // the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
-import type { IndexedStep } from '../schedule/simulate.js';
+import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import {
   COST_CLIMB_PATIENCE,
   COST_CLIMB_SEED,
@@ -138,7 +138,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   for (const start of options.starts ?? []) {
     if (stop()) break;
     // Swap plans are not remat sequences; only compute/free schedules are taken.
-    if (start.steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut')) continue;
+    if (hasSwaps(start.steps)) continue;
     await consider(stepsToSequence(start.steps), `${start.from}+local-search`);
   }
   if (options.greedy ?? true) {

@@ -438,3 +438,8 @@ export function simulateIndexed(graph: IndexedGraph, steps: readonly IndexedStep
     timeline,
   };
 }
+
+/** Whether a schedule copies to or from the host. */
+export function hasSwaps(steps: readonly IndexedStep[]): boolean {
+  return steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut');
+}

@@ -24,7 +24,7 @@ import { coveringRows, rowsBound } from '../scale/bound.js';
 import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
-import type { IndexedStep } from '../schedule/simulate.js';
+import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import { closureBound } from '../bounds/closure-milp.js';
 import { startClosureBound } from '../bounds/parallel.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
@@ -40,11 +40,6 @@ import { vdnnAll, vdnnConv } from './vdnn.js';
 
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
-
-/** Whether a schedule copies to or from the host. */
-function hasSwaps(steps: readonly IndexedStep[]): boolean {
-  return steps.some((step) => step.op === 'swapIn' || step.op === 'swapOut');
-}
 
 /** Runs the scale search from the best plan and the best in-order plan and offers what it finds. */
 async function improveLocally(run: PhasedRun, seconds: number): Promise<undefined> {
