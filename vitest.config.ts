@@ -13,6 +13,7 @@ const SOLVER_TESTS = [
   'test/milp-strategies.test.ts',
   'test/swap-milp.test.ts',
   'test/bounds-closure.test.ts',
+  'test/bounds-relaxation.test.ts',
   'test/bracket.test.ts',
   'test/milp-lns.test.ts',
   'test/swap-convert.test.ts',

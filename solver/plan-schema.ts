@@ -50,10 +50,17 @@ export const BOUND_HOLDS_WITH_SWAPS = {
 /**
  * The sources whose bounds account for node options (alternatives cheaper than a node's
  * own cost, encodings that stand in for recomputation): baseCost, which sums the cheapest
- * implementations, and the stage formulations, which model the options of a graph that
- * has them. On a graph with options a bound from any other source is not taken.
+ * implementations, the stage formulations, which model the options of a graph that has
+ * them, and the remat bounds, which are taken on the graph's options relaxation
+ * (bounds/relaxation.ts) when it has options. A source not listed is not taken on such a graph.
  */
-export const OPTION_AWARE_SOURCES: ReadonlySet<BoundSource> = new Set<BoundSource>(['baseCost', 'lp', 'milp']);
+export const OPTION_AWARE_SOURCES: ReadonlySet<BoundSource> = new Set<BoundSource>([
+  'baseCost',
+  'lp',
+  'milp',
+  'recompute-bound',
+  'closure-bound',
+]);
 
 /** Whether a bound from `source` holds on a graph (with or without node options). */
 export function boundHolds(source: BoundSource, graphHasOptions: boolean): boolean {

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
 import { shutdownHighsWorkers } from '../milp/highs-backend.js';
-import { closureBound } from './closure-milp.js';
+import { closureBoundOf } from './relaxation.js';
 
 /** A request of the main thread. */
 export type BoundRequest =
@@ -24,7 +24,7 @@ if (port) {
     }
     try {
       const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
-      const result = await closureBound(graph, request.budgetBytes, {
+      const result = await closureBoundOf(graph, request.budgetBytes, {
         timeLimitSeconds: request.timeLimitSeconds,
         signal: controller.signal,
       });

@@ -4,7 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_WORKER_GRACE_SECONDS } from '../limits.js';
-import { type ClosureBound, closureBound } from './closure-milp.js';
+import type { ClosureBound } from './closure-milp.js';
+import { closureBoundOf } from './relaxation.js';
 
 /** A closure bound being computed: its result, and a way to ask it to stop early (the result then holds its best dual bound). */
 export interface PendingBound {
@@ -85,7 +86,7 @@ function inline(graph: IndexedGraph, budgetBytes: number, options: { timeLimitSe
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   return {
-    result: closureBound(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal }),
+    result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal }),
     stop: () => controller.abort(),
     thread: 'inline',
   };

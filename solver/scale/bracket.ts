@@ -6,9 +6,11 @@
 // search (smallest-peak.ts), or what the caller reached already. Both are reported in
 // infeasible plans and by analyze. On a graph with node options the closure floor is
 // taken on its relaxation by smallest forms (formRelaxation): a value needed later may sit
-// on the device as any of its encodings, so the argument holds only with those bytes.
+// on the device as any of its encodings, so the argument holds only with those bytes; and on
+// its options relaxation (bounds/relaxation.ts), the higher of the two.
 import { rematFloor } from '../bounds/closure.js';
 import { firstComputations } from '../bounds/closure-milp.js';
+import { optionsRelaxation } from '../bounds/relaxation.js';
 import { peakFloor } from '../graph/analysis.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { BOUND_MAX_NODES, BRACKET_SEARCH_MAX_NODES } from '../limits.js';
@@ -32,10 +34,16 @@ export interface BracketOptions {
 export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number): Pick<SmallestBudget, 'floorBytes' | 'floorSource'> {
   const contract = peakFloor(graph, { swaps });
   if (swaps || graph.size > BOUND_MAX_NODES) return { floorBytes: contract, floorSource: 'contract-floor' };
-  const { ancestry, firsts } = firstComputations(graph.hasOptions ? formRelaxation(graph) : graph);
-  const closure = rematFloor(ancestry, firsts, contract, deadline);
-  return closure.witness >= 0
-    ? { floorBytes: closure.bytes, floorSource: 'closure-floor' }
+  // With options, both relaxations give floors (neither is always the higher): the higher.
+  const relaxations = graph.hasOptions ? [formRelaxation(graph), optionsRelaxation(graph)] : [graph];
+  let best = { bytes: contract, witness: -1 };
+  for (const relaxed of relaxations) {
+    const { ancestry, firsts } = firstComputations(relaxed);
+    const closure = rematFloor(ancestry, firsts, contract, deadline);
+    if (closure.witness >= 0 && closure.bytes > best.bytes) best = closure;
+  }
+  return best.witness >= 0
+    ? { floorBytes: best.bytes, floorSource: 'closure-floor' }
     : { floorBytes: contract, floorSource: 'contract-floor' };
 }
 

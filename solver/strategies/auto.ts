@@ -11,6 +11,7 @@ import {
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
   CLOSURE_INLINE_MAX_NODES,
+  LP_MAX_NODES,
   MILP_MAX_NODES,
   MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
@@ -20,13 +21,13 @@ import {
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
 import { peakFloor } from '../graph/analysis.js';
-import { coveringRows, rowsBound } from '../scale/bound.js';
+import { recomputeBoundOf } from '../scale/bound.js';
 import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
-import { closureBound } from '../bounds/closure-milp.js';
 import { startClosureBound } from '../bounds/parallel.js';
+import { closureBoundOf } from '../bounds/relaxation.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
@@ -194,10 +195,11 @@ const PHASES: readonly Phase[] = [
       // escape its argument): its best row alone at once, then the closure bound
       // (bounds/closure-milp.ts), whose first round is the covering MILP of all rows and
       // whose later rounds add what a recomputation or a late computation needs.
-      // Node options (cheaper alternatives, encodings) escape it too.
-      const rows = context.transfer || graph.hasOptions ? null : coveringRows(graph, context.budgetBytes);
-      if (!rows) return undefined;
-      const remat = rowsBound(graph, rows);
+      // With node options both are taken on its options relaxations (bounds/relaxation.ts),
+      // plain graphs with the same node indices whose remat bounds hold for the original.
+      if (context.transfer) return undefined;
+      const remat = recomputeBoundOf(graph, context.budgetBytes);
+      if (!remat) return undefined;
       if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
       incumbent.offerBound(remat.makespan, 'recompute-bound');
       if (context.signal?.aborted) return undefined;
@@ -205,7 +207,7 @@ const PHASES: readonly Phase[] = [
       // whose early stop it informs. On large ones it runs on its own thread beside the
       // phases below, collected between them.
       if (graph.size <= CLOSURE_INLINE_MAX_NODES) {
-        const closure = await closureBound(graph, context.budgetBytes, {
+        const closure = await closureBoundOf(graph, context.budgetBytes, {
           timeLimitSeconds: clock.ofLimit('closureInline'),
           signal: context.signal,
         });
@@ -277,7 +279,8 @@ const PHASES: readonly Phase[] = [
   },
   {
     name: 'checkmate-lp',
-    summary: "Checkmate's LP relaxation with two-phase rounding",
+    summary: "Checkmate's LP relaxation with two-phase rounding, up to LP_MAX_NODES nodes",
+    skip: (run) => run.graph.size > LP_MAX_NODES && `${run.graph.size} nodes is beyond ${LP_MAX_NODES}`,
     seconds: ({ clock }) => clock.left(),
     async run(run) {
       const { context, graph, incumbent } = run;
@@ -293,7 +296,7 @@ const PHASES: readonly Phase[] = [
         budgetBytes: context.budgetBytes,
         variant: context.formulation,
         formulation: run.form,
-        timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, run.clock.ofLeft(graph.size <= MILP_MAX_NODES ? 'lp' : 'lpWithoutMilp')),
+        timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, run.clock.ofLeft('lp')),
         signal: context.signal,
       });
       run.solver = lp.solver;

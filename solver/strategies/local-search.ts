@@ -5,7 +5,7 @@
 // its phases. Both are remat-only: with a host link they still plan without swaps, which
 // is valid.
 import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP, MILP_MAX_NODES } from '../limits.js';
-import { recomputeBound } from '../scale/bound.js';
+import { recomputeBoundOf } from '../scale/bound.js';
 import { scaleSearch, type SearchStart } from '../scale/multistart.js';
 import { BASELINES } from './baselines.js';
 import { Incumbent } from './incumbent.js';
@@ -58,10 +58,11 @@ export async function scaleImprove(
   };
 }
 
-/** The recomputation bound of scale/bound.ts, only without a host link and node options (swaps and options escape its argument). */
+/** The recomputation bound of scale/bound.ts without a host link (swaps escape its argument), on the options relaxations of a graph with options. */
 export function rematBound(context: StrategyContext): { makespan: number; infeasible: boolean } | undefined {
-  if (context.transfer || context.graph.hasOptions) return undefined;
-  const bound = recomputeBound(context.graph, context.budgetBytes);
+  if (context.transfer) return undefined;
+  // Beyond BOUND_MAX_NODES the rows are not built: baseCost alone.
+  const bound = recomputeBoundOf(context.graph, context.budgetBytes) ?? { makespan: context.graph.baseCost, infeasible: false };
   return { makespan: bound.makespan, infeasible: bound.infeasible };
 }
 

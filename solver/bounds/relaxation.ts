@@ -1,0 +1,61 @@
+// The remat bounds (the covering rows of scale/bound.ts, the closure bound of
+// closure-milp.ts) on a graph with node options, through a plain graph whose bounds hold
+// for the original: its options relaxation.
+//
+// Claim. Take a remat-only schedule S of a graph with options (no host link) within a
+// budget. Build a schedule S' of the relaxation, where
+//   - each node costs its cheapest implementation and needs its leanest workspace;
+//   - each value weighs the least of its own bytes and those of its decodable encodings;
+//   - a reader of an encoding of u (a user that may read u#e instead of u) no longer reads u;
+// by keeping S's computations in S's order (encodes and decodes dropped) and holding u in S'
+// from a computation of u for as long as S holds u or a decodable form of u without a gap.
+// Then S' is legal: a computation of S that reads u as a value finds it; a reader reads
+// nothing of u in S'; a decode in S needs a decodable form held since a computation of u,
+// so S' holds u throughout. Every moment of S' holds at most S's bytes (u at the least of
+// the forms S holds, at most once), and S' costs at most S's compute cost (decodes and
+// encodes dropped, computations at the cheapest implementation). So every lower bound on
+// the peak or the makespan of the relaxation's remat schedules within a budget holds for
+// the original's, and the baseCost of the two is the same (the sum of cheapest costs).
+//
+// A non-decodable encoding (Gist's 1-bit ReLU mask) cannot stand in for its value, so it
+// cannot lower the value's bytes; its readers lose the input instead, which costs the bound
+// only what the mask weighs.
+import type { Graph } from '../graph/schema.js';
+import { type IndexedGraph, indexGraph } from '../graph/validate.js';
+import { type ClosureBound, type ClosureBoundOptions, closureBound } from './closure-milp.js';
+
+const relaxations = new WeakMap<IndexedGraph, IndexedGraph>();
+
+/** The options relaxation of a graph (the graph itself when it has no options); see the file comment. */
+export function optionsRelaxation(graph: IndexedGraph): IndexedGraph {
+  if (!graph.hasOptions) return graph;
+  let relaxed = relaxations.get(graph);
+  if (relaxed) return relaxed;
+  // Per node, the users that may read one of its encodings (they lose it as an input).
+  const readersOf = graph.encodings.map((forms) => new Set(forms.flatMap((form) => form.readers)));
+  const nodes: Graph['nodes'] = graph.graph.nodes.map(({ alternatives, encodings, ...node }, index) => {
+    const decodable = graph.encodings[index].filter((form) => form.decodeCost !== undefined).map((form) => form.bytes);
+    const inputs = node.inputs?.filter((input) => {
+      const at = graph.index.get(input);
+      return at === undefined || !readersOf[at].has(index);
+    });
+    return {
+      ...node,
+      inputs,
+      bytes: Math.min(graph.bytes[index], ...decodable),
+      cost: Math.min(graph.cost[index], ...graph.alternatives[index].map((alternative) => alternative.cost)),
+      workspaceBytes: Math.min(graph.workspace[index], ...graph.alternatives[index].map((alternative) => alternative.workspace)),
+    };
+  });
+  relaxed = indexGraph({ ...graph.graph, nodes }, { maxNodes: graph.size });
+  relaxations.set(graph, relaxed);
+  return relaxed;
+}
+
+/** The closure bound of any graph: on a graph with node options, its options relaxation's. */
+export function closureBoundOf(graph: IndexedGraph, budgetBytes: number, options: ClosureBoundOptions): Promise<ClosureBound | undefined> {
+  if (!graph.hasOptions) return closureBound(graph, budgetBytes, options);
+  // A shared ancestry is the original graph's; the relaxation drops edges.
+  const { ancestry, ...rest } = options;
+  return closureBound(optionsRelaxation(graph), budgetBytes, rest);
+}
