@@ -19,20 +19,10 @@ import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { simulate } from '../solver/schedule/simulate.js';
 import { withOptions } from '../fixtures/options.js';
 import { transformer } from '../fixtures/generators.js';
-import { exhaustiveOptionsOptimum } from './exhaustive-options.js';
+import { exhaustiveOptionsOptimum, formsOf } from './exhaustive-options.js';
 import { TupleHeap, arbitraryGraph, exhaustiveOptimum } from './helpers.js';
 
 afterAll(() => shutdownHighsWorkers());
-
-/** One encoding as the search sees it. */
-interface Form {
-  node: number;
-  bytes: number;
-  encodeCost: number;
-  decodeCost?: number;
-  /** Users that may read this form instead of the value, as a mask. */
-  readers: number;
-}
 
 /**
  * The least makespan (compute, encode and decode costs; no host link) of any legal schedule
@@ -44,16 +34,7 @@ interface Form {
  */
 function exhaustiveWithOptions(graph: IndexedGraph, budgetBytes: number): number {
   const size = graph.size;
-  const forms: Form[] = [];
-  for (let node = 0; node < size; node++)
-    for (const encoding of graph.encodings[node])
-      forms.push({
-        node,
-        bytes: encoding.bytes,
-        encodeCost: encoding.encodeCost,
-        decodeCost: encoding.decodeCost,
-        readers: encoding.readers.reduce((mask, reader) => mask | (1 << reader), 0),
-      });
+  const forms = formsOf(graph);
   if (size > 8 || forms.length > 6) throw new Error('exhaustive search with options: at most 8 nodes and 6 encodings');
   const capacity = budgetBytes - graph.residentBytes;
   const all = (1 << size) - 1;

@@ -13,7 +13,8 @@
 import type { IndexedGraph } from '../solver/graph/validate.js';
 import { TupleHeap } from './helpers.js';
 
-interface Form {
+/** One encoding as the exhaustive searches see it; readers as a mask of nodes. */
+export interface Form {
   node: number;
   bytes: number;
   encodeCost: number;
@@ -22,6 +23,21 @@ interface Form {
 }
 
 const bit = (index: number) => 1 << index;
+
+/** Every encoding of a graph, in node and listing order. */
+export function formsOf(graph: IndexedGraph): Form[] {
+  const forms: Form[] = [];
+  for (let node = 0; node < graph.size; node++)
+    for (const encoding of graph.encodings[node])
+      forms.push({
+        node,
+        bytes: encoding.bytes,
+        encodeCost: encoding.encodeCost,
+        decodeCost: encoding.decodeCost,
+        readers: encoding.readers.reduce((mask, reader) => mask | bit(reader), 0),
+      });
+  return forms;
+}
 
 /** The members of a mask, ascending. */
 function members(mask: number): number[] {
@@ -42,16 +58,7 @@ export function exhaustiveOptionsOptimum(graph: IndexedGraph, budgetBytes: numbe
   const size = graph.size;
   if (size > 12) throw new Error('exhaustive search with options: at most 12 nodes');
   const capacity = budgetBytes - graph.residentBytes;
-  const forms: Form[] = [];
-  for (let node = 0; node < size; node++)
-    for (const encoding of graph.encodings[node])
-      forms.push({
-        node,
-        bytes: encoding.bytes,
-        encodeCost: encoding.encodeCost,
-        decodeCost: encoding.decodeCost,
-        readers: encoding.readers.reduce((mask, reader) => mask | bit(reader), 0),
-      });
+  const forms = formsOf(graph);
   if (forms.length > 8) throw new Error('exhaustive search with options: at most 8 encodings');
   // The last stage a value can be read in: its users', or theirs when they may be recomputed later; keep nodes to the end.
   const reach = new Array<number>(size).fill(0);
