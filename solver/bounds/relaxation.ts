@@ -1,6 +1,7 @@
 // The remat bounds (the covering rows of scale/bound.ts, the closure bound of
 // closure-milp.ts) on a graph with node options, through a plain graph whose bounds hold
-// for the original: its options relaxation.
+// for the original: its options relaxation. Beside it, the relaxation by smallest forms
+// that the proven floor also takes (scale/bracket.ts).
 //
 // Claim. Take a remat-only schedule S of a graph with options (no host link) within a
 // budget. Build a schedule S' of the relaxation, where
@@ -24,32 +25,66 @@ import type { Graph } from '../graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { type ClosureBound, type ClosureBoundOptions, closureBound } from './closure-milp.js';
 
-const relaxations = new WeakMap<IndexedGraph, IndexedGraph>();
+/** A plain copy of a graph with options, each node rewritten by the function `relaxer` makes (called once per graph). */
+function relaxedGraph(
+  graph: IndexedGraph,
+  cache: WeakMap<IndexedGraph, IndexedGraph>,
+  relaxer: () => (node: Graph['nodes'][number], index: number) => Graph['nodes'][number],
+): IndexedGraph {
+  if (!graph.hasOptions) return graph;
+  let relaxed = cache.get(graph);
+  if (!relaxed) {
+    const relaxNode = relaxer();
+    const nodes = graph.graph.nodes.map(({ alternatives, encodings, ...node }, index) => relaxNode(node, index));
+    relaxed = indexGraph({ ...graph.graph, nodes }, { maxNodes: graph.size });
+    cache.set(graph, relaxed);
+  }
+  return relaxed;
+}
+
+/** The leanest workspace of a node over its implementations. */
+const leanestWorkspace = (graph: IndexedGraph, index: number) =>
+  Math.min(graph.workspace[index], ...graph.alternatives[index].map((alternative) => alternative.workspace));
+
+const optionsRelaxations = new WeakMap<IndexedGraph, IndexedGraph>();
 
 /** The options relaxation of a graph (the graph itself when it has no options); see the file comment. */
 export function optionsRelaxation(graph: IndexedGraph): IndexedGraph {
-  if (!graph.hasOptions) return graph;
-  let relaxed = relaxations.get(graph);
-  if (relaxed) return relaxed;
-  // Per node, the users that may read one of its encodings (they lose it as an input).
-  const readersOf = graph.encodings.map((forms) => new Set(forms.flatMap((form) => form.readers)));
-  const nodes: Graph['nodes'] = graph.graph.nodes.map(({ alternatives, encodings, ...node }, index) => {
-    const decodable = graph.encodings[index].filter((form) => form.decodeCost !== undefined).map((form) => form.bytes);
-    const inputs = node.inputs?.filter((input) => {
-      const at = graph.index.get(input);
-      return at === undefined || !readersOf[at].has(index);
-    });
-    return {
-      ...node,
-      inputs,
-      bytes: Math.min(graph.bytes[index], ...decodable),
-      cost: Math.min(graph.cost[index], ...graph.alternatives[index].map((alternative) => alternative.cost)),
-      workspaceBytes: Math.min(graph.workspace[index], ...graph.alternatives[index].map((alternative) => alternative.workspace)),
+  return relaxedGraph(graph, optionsRelaxations, () => {
+    // Per node, the users that may read one of its encodings (they lose it as an input).
+    const readersOf = graph.encodings.map((forms) => new Set(forms.flatMap((form) => form.readers)));
+    return (node, index) => {
+      const decodable = graph.encodings[index].filter((form) => form.decodeCost !== undefined).map((form) => form.bytes);
+      return {
+        ...node,
+        inputs: node.inputs?.filter((input) => {
+          const at = graph.index.get(input);
+          return at === undefined || !readersOf[at].has(index);
+        }),
+        bytes: Math.min(graph.bytes[index], ...decodable),
+        cost: Math.min(graph.cost[index], ...graph.alternatives[index].map((alternative) => alternative.cost)),
+        workspaceBytes: leanestWorkspace(graph, index),
+      };
     };
   });
-  relaxed = indexGraph({ ...graph.graph, nodes }, { maxNodes: graph.size });
-  relaxations.set(graph, relaxed);
-  return relaxed;
+}
+
+const formRelaxations = new WeakMap<IndexedGraph, IndexedGraph>();
+
+/**
+ * A graph with node options as a plain graph whose closure floor is a floor of the original:
+ * each value at its smallest form, each node at its leanest implementation. Without swaps a
+ * value leaves the device only by a free, and an encoding is made from the value and decodes
+ * back into it without a computation, so a value read after a moment is on the device then
+ * as one of its forms or computed again after it: the closure argument (closure.ts) with the
+ * smallest form's bytes. Counting a computed node at that size too only lowers it.
+ */
+export function formRelaxation(graph: IndexedGraph): IndexedGraph {
+  return relaxedGraph(graph, formRelaxations, () => (node, index) => ({
+    ...node,
+    bytes: Math.min(graph.bytes[index], ...graph.encodings[index].map((form) => form.bytes)),
+    workspaceBytes: leanestWorkspace(graph, index),
+  }));
 }
 
 /** The closure bound of any graph: on a graph with node options, its options relaxation's. */

@@ -24,7 +24,6 @@
 // alone, its fractional knapsack (take recomputable members of T(v) by cost per byte until
 // need(v) is covered, the last one fractionally) and keep the largest; when some need(v)
 // exceeds all the recomputable bytes of T(v), no schedule fits at all.
-import { optionsRelaxation } from '../bounds/relaxation.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_MAX_NODES, RECOMPUTE_BOUND_SHAVE } from '../limits.js';
 
@@ -118,12 +117,6 @@ export function coveringRows(graph: IndexedGraph, budgetBytes: number): Covering
 export function recomputeBound(graph: IndexedGraph, budgetBytes: number): RecomputeBound {
   const rows = coveringRows(graph, budgetBytes);
   return rows ? rowsBound(graph, rows) : { makespan: graph.baseCost, infeasible: false, witness: -1 };
-}
-
-/** The recomputation bound of any graph (undefined beyond BOUND_MAX_NODES): on a graph with node options, its options relaxation's (bounds/relaxation.ts). */
-export function recomputeBoundOf(graph: IndexedGraph, budgetBytes: number): RecomputeBound | undefined {
-  if (graph.size > BOUND_MAX_NODES) return undefined;
-  return recomputeBound(optionsRelaxation(graph), budgetBytes);
 }
 
 /** The bound of the covering rows taken one at a time: the best single row's fractional knapsack. */

@@ -5,14 +5,13 @@
 // remat schedule holds at each node's first computation). The top is the smallest-peak
 // search (smallest-peak.ts), or what the caller reached already. Both are reported in
 // infeasible plans and by analyze. On a graph with node options the closure floor is
-// taken on its relaxation by smallest forms (formRelaxation): a value needed later may sit
-// on the device as any of its encodings, so the argument holds only with those bytes; and on
-// its options relaxation (bounds/relaxation.ts), the higher of the two.
+// taken on its two relaxations (bounds/relaxation.ts: by smallest forms, and the options
+// relaxation), the higher of the two.
 import { rematFloor } from '../bounds/closure.js';
 import { firstComputations } from '../bounds/closure-milp.js';
-import { optionsRelaxation } from '../bounds/relaxation.js';
+import { formRelaxation, optionsRelaxation } from '../bounds/relaxation.js';
 import { peakFloor } from '../graph/analysis.js';
-import { type IndexedGraph, indexGraph } from '../graph/validate.js';
+import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_MAX_NODES, BRACKET_SEARCH_MAX_NODES } from '../limits.js';
 import type { SmallestBudget } from '../plan-schema.js';
 import { smallestPeakSearch, smallestPeakSearchAsync } from './smallest-peak.js';
@@ -45,30 +44,6 @@ export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: numbe
   return best.witness >= 0
     ? { floorBytes: best.bytes, floorSource: 'closure-floor' }
     : { floorBytes: contract, floorSource: 'contract-floor' };
-}
-
-const relaxations = new WeakMap<IndexedGraph, IndexedGraph>();
-
-/**
- * A graph with node options as a plain graph whose closure floor is a floor of the original:
- * each value at its smallest form, each node at its leanest implementation. Without swaps a
- * value leaves the device only by a free, and an encoding is made from the value and decodes
- * back into it without a computation, so a value read after a moment is on the device then
- * as one of its forms or computed again after it: the closure argument (bounds/closure.ts)
- * with the smallest form's bytes. Counting a computed node at that size too only lowers it.
- */
-export function formRelaxation(graph: IndexedGraph): IndexedGraph {
-  let relaxed = relaxations.get(graph);
-  if (!relaxed) {
-    const nodes = graph.graph.nodes.map(({ alternatives, encodings, ...node }, index) => ({
-      ...node,
-      bytes: Math.min(graph.bytes[index], ...graph.encodings[index].map((form) => form.bytes)),
-      workspaceBytes: Math.min(graph.workspace[index], ...graph.alternatives[index].map((alternative) => alternative.workspace)),
-    }));
-    relaxed = indexGraph({ ...graph.graph, nodes }, { maxNodes: graph.size });
-    relaxations.set(graph, relaxed);
-  }
-  return relaxed;
 }
 
 /** The bracket of the smallest feasible budget (see the file comment). */

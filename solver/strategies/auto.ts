@@ -10,6 +10,7 @@ import {
   AUTO_MAX_NONZEROS,
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
+  BOUND_MAX_NODES,
   CLOSURE_INLINE_MAX_NODES,
   LP_MAX_NODES,
   MILP_MAX_NODES,
@@ -21,13 +22,13 @@ import {
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
 import { peakFloor } from '../graph/analysis.js';
-import { recomputeBoundOf } from '../scale/bound.js';
+import { recomputeBound } from '../scale/bound.js';
 import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import { startClosureBound } from '../bounds/parallel.js';
-import { closureBoundOf } from '../bounds/relaxation.js';
+import { closureBoundOf, optionsRelaxation } from '../bounds/relaxation.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
@@ -195,11 +196,10 @@ const PHASES: readonly Phase[] = [
       // escape its argument): its best row alone at once, then the closure bound
       // (bounds/closure-milp.ts), whose first round is the covering MILP of all rows and
       // whose later rounds add what a recomputation or a late computation needs.
-      // With node options both are taken on its options relaxations (bounds/relaxation.ts),
-      // plain graphs with the same node indices whose remat bounds hold for the original.
-      if (context.transfer) return undefined;
-      const remat = recomputeBoundOf(graph, context.budgetBytes);
-      if (!remat) return undefined;
+      // With node options both are taken on its options relaxation (bounds/relaxation.ts),
+      // a plain graph with the same node indices whose remat bounds hold for the original.
+      if (context.transfer || graph.size > BOUND_MAX_NODES) return undefined;
+      const remat = recomputeBound(optionsRelaxation(graph), context.budgetBytes);
       if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
       incumbent.offerBound(remat.makespan, 'recompute-bound');
       if (context.signal?.aborted) return undefined;

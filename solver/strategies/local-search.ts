@@ -5,7 +5,8 @@
 // its phases. Both are remat-only: with a host link they still plan without swaps, which
 // is valid.
 import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP, MILP_MAX_NODES } from '../limits.js';
-import { recomputeBoundOf } from '../scale/bound.js';
+import { optionsRelaxation } from '../bounds/relaxation.js';
+import { recomputeBound } from '../scale/bound.js';
 import { scaleSearch, type SearchStart } from '../scale/multistart.js';
 import { BASELINES } from './baselines.js';
 import { Incumbent } from './incumbent.js';
@@ -58,11 +59,10 @@ export async function scaleImprove(
   };
 }
 
-/** The recomputation bound of scale/bound.ts without a host link (swaps escape its argument), on the options relaxations of a graph with options. */
+/** The recomputation bound of scale/bound.ts without a host link (swaps escape its argument), on the options relaxation of a graph with options. */
 export function rematBound(context: StrategyContext): { makespan: number; infeasible: boolean } | undefined {
   if (context.transfer) return undefined;
-  // Beyond BOUND_MAX_NODES the rows are not built: baseCost alone.
-  const bound = recomputeBoundOf(context.graph, context.budgetBytes) ?? { makespan: context.graph.baseCost, infeasible: false };
+  const bound = recomputeBound(optionsRelaxation(context.graph), context.budgetBytes);
   return { makespan: bound.makespan, infeasible: bound.infeasible };
 }
 
