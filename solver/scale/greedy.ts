@@ -78,6 +78,16 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     }
   }
 
+  // Values that may have become free to drop since the last sweep (computed, unpinned, or
+  // their need changed): the sweep looks at these only.
+  const dirty: number[] = [];
+  const isDirty = new Uint8Array(size);
+  const touch = (node: number) => {
+    if (isDirty[node]) return;
+    isDirty[node] = 1;
+    dirty.push(node);
+  };
+
   // Next need of a value (as a rank in `order`): the earliest of what its users say.
   const needOf = (node: number): number => {
     let when = onStack[node] ? frontier : NEVER;
@@ -94,7 +104,10 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     return when;
   };
   // Every need, in reverse order (users come later): once at the start.
-  for (let position = size - 1; position >= 0; position--) need[order[position]] = needOf(order[position]);
+  for (let position = size - 1; position >= 0; position--) {
+    need[order[position]] = needOf(order[position]);
+    touch(order[position]);
+  }
   // A value's state changed (computed, evicted, put on or taken off the stack): its own
   // need and its inputs' may change, and a changed need changes its inputs' in turn. In a
   // DAG this worklist ends at the same needs as a full pass in reverse order.
@@ -108,6 +121,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const when = needOf(node);
       if (when === need[node]) continue;
       need[node] = when;
+      touch(node);
       for (const input of graph.inputs[node]) changed.push(input);
     }
   };
@@ -137,9 +151,15 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     for (const input of graph.inputs[node]) if (!recoverable[input]) return false;
     return true;
   };
-  // Frees resident values nothing needs any more.
+  // Frees resident values nothing needs any more, in index order. Freeing a value changes
+  // the needs of its inputs only, which come before it, so one pass frees exactly the values
+  // free to drop when it starts: those touched since the last pass (what it frees touches
+  // others, for the next pass).
   const sweep = () => {
-    for (let node = 0; node < size; node++) {
+    if (dirty.length === 0) return;
+    const candidates = dirty.splice(0, dirty.length).sort((a, b) => a - b);
+    for (const node of candidates) isDirty[node] = 0;
+    for (const node of candidates) {
       if (resident[node] && !pinned[node] && need[node] === NEVER) {
         release(node);
         recoverableStale = true;
@@ -215,6 +235,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     sequence.push(node);
     resident[node] = 1;
     computed[node] = 1;
+    touch(node);
     recoverableStale = true;
     live += graph.bytes[node];
     stateChanged(node);
@@ -258,7 +279,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       }
       stack.pop();
       computeNow(frame.node);
-      for (const input of frame.held) pinned[input]--;
+      for (const input of frame.held) if (--pinned[input] === 0) touch(input);
       onStack[frame.node] = 0;
       stateChanged(frame.node);
       const parent = stack[stack.length - 1];

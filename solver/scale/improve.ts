@@ -8,7 +8,7 @@
 // the exact profile of sequence.ts); when no move passes it, moves are re-tried with an
 // exact re-profile. Every pass starts from a full re-profile, so no figure drifts.
 import type { IndexedGraph } from '../graph/validate.js';
-import { profileOf } from './sequence.js';
+import { profileOf, type SequenceProfile } from './sequence.js';
 
 /** Options of the improver. */
 export interface ImproveOptions {
@@ -102,15 +102,13 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
       continue;
     }
     // No move passed the quick test, which ignores that inputs read only by the removed
-    // compute die earlier. Try the moves again with an exact re-profile, dearest first,
-    // and take the first that fits.
+    // compute die earlier. Try the moves again with the exact test, dearest first, and take
+    // the first that fits.
     let exact: number[] | null = null;
     for (const position of candidates) {
       if ((options.deadline !== undefined && Date.now() > options.deadline) || options.signal?.aborted) break;
-      const trial = sequence.slice(0, position).concat(sequence.slice(position + 1));
-      const profiled = profileOf(graph, trial);
-      if (typeof profiled !== 'string' && profiled.peak <= available) {
-        exact = trial;
+      if (fitsWithout(graph, sequence, profile, position, available)) {
+        exact = sequence.slice(0, position).concat(sequence.slice(position + 1));
         break;
       }
     }
@@ -121,4 +119,59 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
   const final = profileOf(graph, sequence);
   if (typeof final === 'string') throw new Error(`improveSequence: produced an illegal sequence: ${final}`);
   return { sequence, peak: final.peak, cost: final.cost, removed };
+}
+
+/**
+ * True when the sequence without its recomputation at `position` stays within `available`
+ * (the sequence itself must fit): the exact peak of that sequence, as profileOf would give
+ * it, without building it. When the removed copy is read, the earlier copy of the node lives
+ * on from its last read to `position` (those positions gain its bytes); an input whose copy was last read at `position` dies at its previous read (or
+ * where it was made), so the positions from there to `position` lose its bytes; every other
+ * position keeps its memory, and `position` itself goes.
+ */
+export function fitsWithout(
+  graph: IndexedGraph,
+  sequence: readonly number[],
+  profile: Pick<SequenceProfile, 'during' | 'end' | 'previous'>,
+  position: number,
+  available: number,
+): boolean {
+  const { during, end, previous } = profile;
+  const node = sequence[position];
+  const before = previous[position];
+  if (before < 0) return false;
+  // A copy nobody reads leaves the earlier copy's life as it was: nothing gains.
+  if (end[position] === position) return true;
+  const from = end[before] + 1;
+  const bytes = graph.bytes[node];
+  // Walk back from the removed compute: the first copy of an input met is the one it read;
+  // the first read of that input met is its last read before `position`.
+  const inputs = graph.inputs[node];
+  const lastRead = new Float64Array(inputs.length).fill(-1);
+  const dyingAt: number[] = [];
+  const dyingBytes: number[] = [];
+  let open = inputs.length;
+  const resolved = new Uint8Array(inputs.length);
+  for (let at = position - 1; at >= 0 && open > 0; at--) {
+    const made = sequence[at];
+    for (let index = 0; index < inputs.length; index++) {
+      if (resolved[index]) continue;
+      const input = inputs[index];
+      if (made === input) {
+        resolved[index] = 1;
+        open--;
+        // This copy dies at `position` only when nothing after it reads it.
+        if (end[at] === position) {
+          dyingAt.push(lastRead[index] >= 0 ? lastRead[index] : at);
+          dyingBytes.push(graph.bytes[input]);
+        }
+      } else if (lastRead[index] < 0 && graph.inputs[made].includes(input)) lastRead[index] = at;
+    }
+  }
+  for (let at = from; at < position; at++) {
+    let bytesAt = during[at] + bytes;
+    for (let index = 0; index < dyingAt.length; index++) if (dyingAt[index] < at) bytesAt -= dyingBytes[index];
+    if (bytesAt > available) return false;
+  }
+  return true;
 }
