@@ -80,12 +80,15 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
 
   // Values that may have become free to drop since the last sweep (computed, unpinned, or
   // their need changed): the sweep looks at these only.
-  const dirty: number[] = [];
+  // Each node is listed once at most; a sweep reads one buffer while touches fill the other.
+  let dirty = new Int32Array(size);
+  let spare = new Int32Array(size);
+  let dirtyCount = 0;
   const isDirty = new Uint8Array(size);
   const touch = (node: number) => {
     if (isDirty[node]) return;
     isDirty[node] = 1;
-    dirty.push(node);
+    dirty[dirtyCount++] = node;
   };
 
   // Next need of a value (as a rank in `order`): the earliest of what its users say.
@@ -130,25 +133,46 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     live -= graph.bytes[node];
     stateChanged(node);
   };
-  // Whether each value is on the device or can be brought back (recomputable or not computed yet, with every
-  // input on the device or recoverable in turn), in index order (inputs first). Evicting a
-  // value only when its inputs are recoverable keeps every value recoverable as it was, so
-  // only frees of values nothing needs and new computations make the table stale. The
-  // recomputation cost below looks at most 64 missing inputs deep and cannot tell alone.
+  // Whether each value is on the device or can be brought back (recomputable or not computed
+  // yet, with every input on the device or recoverable in turn). Evicting a value only when
+  // its inputs are recoverable keeps every value recoverable as it was, so only frees of
+  // values nothing needs and new computations start a new generation; within one, each
+  // value is worked out once, when an eviction first asks (inputs first). The recomputation
+  // cost below looks at most 64 missing inputs deep and cannot tell alone.
   const recoverable = new Uint8Array(size);
-  let recoverableStale = true;
-  const refreshRecoverable = () => {
-    for (let node = 0; node < size; node++) {
+  const recoverableGeneration = new Int32Array(size).fill(-1);
+  let generation = 0;
+  const pending: number[] = [];
+  const isRecoverable = (root: number): boolean => {
+    if (resident[root]) return true;
+    if (recoverableGeneration[root] === generation) return recoverable[root] === 1;
+    pending.length = 0;
+    pending.push(root);
+    while (pending.length) {
+      const node = pending[pending.length - 1];
+      if (recoverableGeneration[node] === generation) {
+        pending.pop();
+        continue;
+      }
+      let waiting = false;
+      for (const input of graph.inputs[node]) {
+        if (!resident[input] && recoverableGeneration[input] !== generation) {
+          pending.push(input);
+          waiting = true;
+        }
+      }
+      if (waiting) continue;
       // A value not computed yet may always be computed a first time.
-      let ok = resident[node] === 1 || !computed[node] || graph.recomputable[node];
-      if (!resident[node]) for (const input of graph.inputs[node]) if (!recoverable[input]) ok = false;
+      let ok = !computed[node] || graph.recomputable[node];
+      for (const input of graph.inputs[node]) if (!resident[input] && !recoverable[input]) ok = false;
       recoverable[node] = ok ? 1 : 0;
+      recoverableGeneration[node] = generation;
+      pending.pop();
     }
-    recoverableStale = false;
+    return recoverable[root] === 1;
   };
   const mayEvict = (node: number): boolean => {
-    if (recoverableStale) refreshRecoverable();
-    for (const input of graph.inputs[node]) if (!recoverable[input]) return false;
+    for (const input of graph.inputs[node]) if (!isRecoverable(input)) return false;
     return true;
   };
   // Frees resident values nothing needs any more, in index order. Freeing a value changes
@@ -156,13 +180,15 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   // free to drop when it starts: those touched since the last pass (what it frees touches
   // others, for the next pass).
   const sweep = () => {
-    if (dirty.length === 0) return;
-    const candidates = dirty.splice(0, dirty.length).sort((a, b) => a - b);
+    if (dirtyCount === 0) return;
+    const candidates = dirty.subarray(0, dirtyCount).sort();
+    [dirty, spare] = [spare, dirty];
+    dirtyCount = 0;
     for (const node of candidates) isDirty[node] = 0;
     for (const node of candidates) {
       if (resident[node] && !pinned[node] && need[node] === NEVER) {
         release(node);
-        recoverableStale = true;
+        generation++;
       }
     }
   };
@@ -236,7 +262,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     resident[node] = 1;
     computed[node] = 1;
     touch(node);
-    recoverableStale = true;
+    generation++;
     live += graph.bytes[node];
     stateChanged(node);
   };
@@ -245,15 +271,17 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   // it reads can be evicted while a sibling input is being recomputed.
   let ticks = 0;
   const materialize = (root: number): boolean => {
-    const stack: { node: number; at: number; held: Set<number> }[] = [];
+    // `held[k]`: the frame pins its k-th input.
+    const stack: { node: number; at: number; held: Uint8Array }[] = [];
     const open = (node: number) => {
       onStack[node] = 1;
       stateChanged(node);
-      const held = new Set<number>();
-      for (const input of graph.inputs[node]) {
-        if (resident[input]) {
-          pinned[input]++;
-          held.add(input);
+      const inputs = graph.inputs[node];
+      const held = new Uint8Array(inputs.length);
+      for (let index = 0; index < inputs.length; index++) {
+        if (resident[inputs[index]]) {
+          pinned[inputs[index]]++;
+          held[index] = 1;
         }
       }
       stack.push({ node, at: 0, held });
@@ -266,11 +294,11 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const inputs = graph.inputs[frame.node];
       if (frame.at < inputs.length) {
         const input = inputs[frame.at];
-        if (frame.held.has(input)) {
+        if (frame.held[frame.at]) {
           frame.at++;
         } else if (resident[input]) {
           pinned[input]++;
-          frame.held.add(input);
+          frame.held[frame.at] = 1;
           frame.at++;
         } else {
           open(input);
@@ -279,13 +307,14 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       }
       stack.pop();
       computeNow(frame.node);
-      for (const input of frame.held) if (--pinned[input] === 0) touch(input);
+      for (let index = 0; index < inputs.length; index++) if (frame.held[index] && --pinned[inputs[index]] === 0) touch(inputs[index]);
       onStack[frame.node] = 0;
       stateChanged(frame.node);
       const parent = stack[stack.length - 1];
+      // The parent opened this node as its input at `parent.at`, which it holds from now on.
       if (parent) {
         pinned[frame.node]++;
-        parent.held.add(frame.node);
+        parent.held[parent.at] = 1;
       }
       sweep();
     }
