@@ -144,9 +144,14 @@ export function fitsWithout(
   if (end[position] === position) return true;
   const from = end[before] + 1;
   const bytes = graph.bytes[node];
+  // At most every input dies earlier: a position above the budget even then refuses the
+  // move without the walk below.
+  const inputs = graph.inputs[node];
+  let inputBytes = 0;
+  for (const input of inputs) inputBytes += graph.bytes[input];
+  for (let at = from; at < position; at++) if (during[at] + bytes - inputBytes > available) return false;
   // Walk back from the removed compute: the first copy of an input met is the one it read;
   // the first read of that input met is its last read before `position`.
-  const inputs = graph.inputs[node];
   const lastRead = new Float64Array(inputs.length).fill(-1);
   const dyingAt: number[] = [];
   const dyingBytes: number[] = [];
