@@ -79,8 +79,8 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   }
 
   // Values that may have become free to drop since the last sweep (computed, unpinned, or
-  // their need changed): the sweep looks at these only.
-  // Each node is listed once at most; a sweep reads one buffer while touches fill the other.
+  // their need changed): the sweep looks at these only. Each is listed once at most; a
+  // sweep reads one buffer while touches fill the other.
   let dirty = new Int32Array(size);
   let spare = new Int32Array(size);
   let dirtyCount = 0;

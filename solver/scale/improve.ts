@@ -5,8 +5,8 @@
 // positions from p on are unchanged (the same value is alive there either way), and the
 // inputs read at p may die earlier (only less memory). So the move fits exactly when
 // max(during over that gap) + bytes(x) <= available is enough (a quick, safe test against
-// the exact profile of sequence.ts); when no move passes it, moves are re-tried with an
-// exact re-profile. Every pass starts from a full re-profile, so no figure drifts.
+// the exact profile of sequence.ts); when no move passes it, moves are re-tried with the
+// exact test of fitsWithout. Every pass starts from a full re-profile, so no figure drifts.
 import type { IndexedGraph } from '../graph/validate.js';
 import { profileOf, type SequenceProfile } from './sequence.js';
 
@@ -124,10 +124,11 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
 /**
  * True when the sequence without its recomputation at `position` stays within `available`
  * (the sequence itself must fit): the exact peak of that sequence, as profileOf would give
- * it, without building it. When the removed copy is read, the earlier copy of the node lives
- * on from its last read to `position` (those positions gain its bytes); an input whose copy was last read at `position` dies at its previous read (or
- * where it was made), so the positions from there to `position` lose its bytes; every other
- * position keeps its memory, and `position` itself goes.
+ * it, without building it. When the removed copy is read, the earlier copy of the node
+ * lives on from its last read to `position` (those positions gain its bytes); an input whose
+ * copy was last read at `position` dies at its previous read (or where it was made), so the
+ * positions from there to `position` lose its bytes; every other position keeps its memory,
+ * and `position` itself goes.
  */
 export function fitsWithout(
   graph: IndexedGraph,
@@ -152,7 +153,7 @@ export function fitsWithout(
   for (let at = from; at < position; at++) if (during[at] + bytes - inputBytes > available) return false;
   // Walk back from the removed compute: the first copy of an input met is the one it read;
   // the first read of that input met is its last read before `position`.
-  const lastRead = new Float64Array(inputs.length).fill(-1);
+  const lastRead = new Int32Array(inputs.length).fill(-1);
   const dyingAt: number[] = [];
   const dyingBytes: number[] = [];
   let open = inputs.length;
