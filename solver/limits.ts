@@ -132,6 +132,8 @@ export const STALL_RESTARTS = 400;
  */
 export const COST_CLIMB_PATIENCE = 2000;
 export const COST_CLIMB_SEED = 5;
+/** The greedy's eviction weightings (alpha) each exclusion move tries: the scale search's descent (multistart.ts). */
+export const EXCLUSION_ALPHAS: readonly number[] = [1, 0.5, 2];
 
 /** While none of them fits the budget, they stop after this many: auto's smallest-peak search, which follows, reaches lower peaks. */
 export const STALL_RESTARTS_WITHOUT_PLAN = 50;
@@ -351,6 +353,8 @@ export const TIME_SHARES = {
   swapMilpRemat: 0.5,
   /** Of the scale search's time: its perturbed memory-aware orders. */
   searchOrders: 0.1,
+  /** Of the scale search's time left after its fixed starts: the randomized restarts, when the exclusion descent follows them (it takes the rest). */
+  searchRestarts: 0.5,
   /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
   options: 0.2,
   /** Of auto's smallest-peak phase on a graph with node options: the search on the graph lowered to its encodings first. */

@@ -27,6 +27,8 @@ export interface GreedyOptions {
    * set of the closure bound's solution, which says what an optimal plan may recompute.
    */
   prefer?: ReadonlySet<number>;
+  /** Nodes to evict last (their scores are divided by GREEDY_PREFER_FACTOR): a recomputation the search tries to do without. */
+  avoid?: ReadonlySet<number>;
   /** Give up once the sequence grows past this many computes. */
   maxComputes?: number;
   /** Multiplies each eviction score by exp(noise x a standard normal draw): randomized restarts. */
@@ -235,7 +237,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const distance = need[node] - frontier + 1;
       const cost = rematCost(node);
       if (cost === NEVER || !mayEvict(node)) continue;
-      const preferred = options.prefer?.has(node) ? GREEDY_PREFER_FACTOR : 1;
+      const preferred = options.prefer?.has(node) ? GREEDY_PREFER_FACTOR : options.avoid?.has(node) ? 1 / GREEDY_PREFER_FACTOR : 1;
       const score =
         (preferred * jitter[node] * (costExponent === 1 ? cost : cost ** costExponent)) / (graph.bytes[node] * distance ** alpha);
       if (score < best) {

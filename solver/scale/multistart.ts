@@ -2,9 +2,15 @@
 // on each, within a deadline. Sources: starting schedules given by the caller (baselines,
 // solver incumbents), the greedy scheduler of greedy.ts with several eviction weightings
 // and budget margins (and a few runs on orders with large gradients last), then randomized
-// restarts of it until the deadline or a stall, and on request a climb: the best plan's order of first computations with a few nodes moved
-// (those it recomputes or holds at its peak), the greedy run on it, and an order kept when
-// its plan costs no more. Every fitting sequence goes through the improver; the cheapest
+// restarts of it until the deadline or a stall, and on request a descent and a climb. The
+// descent makes exclusion moves on the best plan: the greedy run again in that plan's order
+// with one of its recomputed values evicted last and the others first, so that what the
+// plan paid for that value's recomputations is looked for elsewhere (an expensive
+// recomputation exchanged for several cheaper ones, a large-neighbourhood move no single
+// drop or restart makes); a cheaper result is taken at once and the descent goes on from it
+// until a whole pass over the plan's recomputed values finds nothing. The climb: the best
+// plan's order of first computations with a few nodes moved (those it recomputes or holds
+// at its peak), the greedy run on it, and an order kept when its plan costs no more. Every fitting sequence goes through the improver; the cheapest
 // result wins. All figures are exact (sequence.ts), and the caller replays the winner in
 // the simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
@@ -12,6 +18,7 @@ import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import {
   COST_CLIMB_PATIENCE,
   COST_CLIMB_SEED,
+  EXCLUSION_ALPHAS,
   LATE_GRADIENT_ALPHAS,
   LATE_GRADIENT_IMPROVE_SLACK,
   ORDER_RESTARTS,
@@ -56,10 +63,13 @@ export interface ScaleSearchOptions {
   /** Stop once a plan costs at most this (a proven bound within the relative gap asked for). */
   stopAt?: number;
   /**
-   * After the restarts stall, climb over orders of first computations until the deadline
+   * After the restarts stall (or have had TIME_SHARES.searchRestarts of the time left), the
+   * exclusion descent, then climb over orders of first computations until the deadline
    * (default false; auto asks for it on graphs too large for its MILP, which would use the time better).
    */
   climb?: boolean;
+  /** The exclusion descent before the climb (default: when climbing). */
+  descend?: boolean;
   /** Orders in a row without a cheaper plan after which the climb stops (default COST_CLIMB_PATIENCE). */
   climbPatience?: number;
   /**
@@ -84,6 +94,16 @@ function climbNodes(graph: IndexedGraph, sequence: readonly number[]): number[] 
   }
   for (const node of nodesAtPeak(graph, sequence)) nodes.add(node);
   return [...nodes];
+}
+
+/** A sequence's recomputed nodes, the costliest recomputations (cost times extra computations) first. */
+export function recomputedByCost(graph: IndexedGraph, sequence: readonly number[]): number[] {
+  const count = new Map<number, number>();
+  for (const node of sequence) count.set(node, (count.get(node) ?? 0) + 1);
+  return [...count]
+    .filter(([, times]) => times > 1)
+    .sort(([a, timesA], [b, timesB]) => graph.cost[b] * (timesB - 1) - graph.cost[a] * (timesA - 1) || a - b)
+    .map(([node]) => node);
 }
 
 /** The fixed greedy variants: eviction weighting alpha and the share of the budget aimed at. */
@@ -132,6 +152,34 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     const improved = improveSequence(graph, sequence, available, { deadline: options.deadline, signal: options.signal });
     if (!best || improved.cost < best.cost || (improved.cost === best.cost && (ties || improved.peak < best.peak))) {
       best = { sequence: improved.sequence, cost: improved.cost, peak: improved.peak, from };
+    }
+  };
+
+  // The exclusion descent (file comment): first improvement, going on from the next value after an improvement.
+  const descend = async () => {
+    let current = best as { sequence: number[]; cost: number };
+    let candidates = recomputedByCost(graph, current.sequence);
+    let order = orderOfSequence(graph, current.sequence);
+    for (let at = 0, idle = 0; idle < candidates.length && !stop() && Date.now() < options.deadline; at++, idle++) {
+      const excluded = candidates[at % candidates.length];
+      const others = new Set(candidates.filter((node) => node !== excluded));
+      const guided = options.prefer ? new Set([...options.prefer].filter((node) => node !== excluded)) : undefined;
+      for (const prefer of [others, guided, undefined]) {
+        if (prefer === guided && !guided) continue;
+        for (const alpha of EXCLUSION_ALPHAS) {
+          if (stop() || Date.now() > options.deadline) return;
+          const result = greedySequence(graph, available, { alpha, order, prefer, avoid: new Set([excluded]), signal: options.signal });
+          if (result?.fits) await consider(result.sequence, 'exclusion descent+local-search');
+          if ((best as { cost: number }).cost < current.cost) break;
+        }
+        if ((best as { cost: number }).cost < current.cost) break;
+      }
+      if ((best as { cost: number }).cost < current.cost) {
+        current = best as { sequence: number[]; cost: number };
+        candidates = recomputedByCost(graph, current.sequence);
+        order = orderOfSequence(graph, current.sequence);
+        idle = -1;
+      }
     }
   };
 
@@ -221,6 +269,11 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       await consider(run.sequence, 'late-gradients greedy+local-search', false, LATE_GRADIENT_IMPROVE_SLACK);
     }
     if (options.restarts ?? true) {
+      // With a descent to follow, the restarts leave it a share of the time.
+      const restartsDeadline =
+        (options.descend ?? options.climb)
+          ? Date.now() + TIME_SHARES.searchRestarts * Math.max(0, options.deadline - Date.now())
+          : options.deadline;
       const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
@@ -229,7 +282,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       const bestCost = best === null ? Infinity : (best as { cost: number }).cost;
       const lateUseful = lateRuns.length > 0 && lateRuns[0].cost <= LATE_GRADIENT_IMPROVE_SLACK * Math.min(plainCost, bestCost);
       const pool = lateUseful ? [...orders, ...lateOrders] : orders;
-      for (let seed = 1; !stop() && Date.now() < options.deadline && !stalled(); seed++) {
+      for (let seed = 1; !stop() && Date.now() < restartsDeadline && !stalled(); seed++) {
         const alpha = 0.25 + 2.75 * random();
         const margin = 1 - 0.1 * random() * random();
         const before = best === null ? Infinity : (best as { cost: number }).cost;
@@ -249,6 +302,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }
     }
+    if ((options.descend ?? options.climb) && best !== null) await descend();
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
       const random = seededRandom(COST_CLIMB_SEED);
