@@ -2,17 +2,18 @@
 // on each, within a deadline. Sources: starting schedules given by the caller (baselines,
 // solver incumbents), the greedy scheduler of greedy.ts with several eviction weightings
 // and budget margins (and a few runs on orders with large gradients last), then randomized
-// restarts of it until the deadline or a stall, and on request a descent and a climb. The
-// descent makes exclusion moves on the best plan: the greedy run again in that plan's order
-// with one of its recomputed values evicted last and the others first, so that what the
-// plan paid for that value's recomputations is looked for elsewhere (an expensive
-// recomputation exchanged for several cheaper ones, a large-neighbourhood move no single
-// drop or restart makes); a cheaper result is taken at once and the descent goes on from it
-// until a whole pass over the plan's recomputed values finds nothing. The climb: the best
-// plan's order of first computations with a few nodes moved (those it recomputes or holds
-// at its peak), the greedy run on it, and an order kept when its plan costs no more. Every fitting sequence goes through the improver; the cheapest
-// result wins. All figures are exact (sequence.ts), and the caller replays the winner in
-// the simulator anyway.
+// restarts of it until the deadline or a stall, and on request a descent and a climb.
+// The descent makes exclusion moves on the best plan: the greedy run again in that plan's
+// order with one of its recomputed values evicted last and the others first, so that what
+// the plan paid for that value's recomputations is looked for elsewhere (an expensive
+// recomputation exchanged for several cheaper ones, a large-neighbourhood move that no
+// single drop or restart makes); a cheaper result is taken at once, and the descent goes on
+// from it until a whole pass over the plan's recomputed values finds nothing.
+// The climb: the best plan's order of first computations with a few nodes moved (those it
+// recomputes or holds at its peak), the greedy run on it, and an order kept when its plan
+// costs no more. Every fitting sequence goes through the improver; the cheapest result
+// wins. All figures are exact (sequence.ts), and the caller replays the winner in the
+// simulator anyway.
 import type { IndexedGraph } from '../graph/validate.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import {
@@ -97,7 +98,7 @@ function climbNodes(graph: IndexedGraph, sequence: readonly number[]): number[] 
 }
 
 /** A sequence's recomputed nodes, the costliest recomputations (cost times extra computations) first. */
-export function recomputedByCost(graph: IndexedGraph, sequence: readonly number[]): number[] {
+function recomputedByCost(graph: IndexedGraph, sequence: readonly number[]): number[] {
   const count = new Map<number, number>();
   for (const node of sequence) count.set(node, (count.get(node) ?? 0) + 1);
   return [...count]
