@@ -370,6 +370,8 @@ export const CLOSURE_INLINE_MAX_NODES = 200;
 
 /** Seconds after a stop request after which the bound worker (solver/bounds/parallel.ts) is terminated. */
 export const BOUND_WORKER_GRACE_SECONDS = 2;
+/** Bound worker threads kept idle for the next closure bound (each holds its loader, its modules and an idle HiGHS thread). */
+export const MAX_IDLE_BOUND_WORKERS = 1;
 
 /** Seconds past its time limit after which a HiGHS worker is stopped (loading, presolve). */
 export const HIGHS_GRACE_SECONDS = 2;

@@ -9,7 +9,7 @@ import { Ancestry, firstComputation } from '../solver/bounds/ancestry.js';
 import { closureMinimum, closureNetwork, rematFloor } from '../solver/bounds/closure.js';
 import { closureBound } from '../solver/bounds/closure-milp.js';
 import { FlowNetwork } from '../solver/bounds/mincut.js';
-import { startClosureBound } from '../solver/bounds/parallel.js';
+import { boundThreadStats, shutdownBoundWorkers, startClosureBound } from '../solver/bounds/parallel.js';
 import { transformer } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
@@ -19,7 +19,10 @@ import { coveringRows } from '../solver/scale/bound.js';
 import { coveringBound } from '../solver/scale/covering.js';
 import { arbitraryGraph, exhaustiveOptimum, minimumPeak } from './helpers.js';
 
-afterAll(() => shutdownHighsWorkers());
+afterAll(async () => {
+  await shutdownBoundWorkers();
+  await shutdownHighsWorkers();
+});
 
 describe('FlowNetwork.minCut', () => {
   it('finds the minimum cut of a hand-computed network and the flow on each edge', () => {
@@ -193,6 +196,21 @@ describe('startClosureBound', () => {
     // Each round stops within a small relative gap, so the two runs agree to that.
     expect(remote!.makespan).toBeCloseTo(here!.makespan, -1);
     expect(pending.settled?.value).toEqual(remote);
+  });
+
+  it('serves the next bound on the same thread (no thread started per bound)', async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const peak = noRematPeak(graph);
+    await startClosureBound(graph, Math.floor(0.7 * peak), { timeLimitSeconds: 60 }).result;
+    const before = boundThreadStats();
+    const results = [];
+    for (const fraction of [0.6, 0.65, 0.75]) {
+      const pending = startClosureBound(graph, Math.floor(fraction * peak), { timeLimitSeconds: 60 });
+      results.push(await pending.result);
+    }
+    for (const result of results) expect(result?.makespan).toBeGreaterThanOrEqual(graph.baseCost);
+    expect(boundThreadStats().spawned).toBe(before.spawned);
+    expect(boundThreadStats().threads).toBe(1);
   });
 
   it('answers at once when asked to stop, with a valid bound or none', async () => {

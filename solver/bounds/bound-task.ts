@@ -1,38 +1,27 @@
 // The closure bound on its own thread (bound-worker.mjs loads this): the WASM HiGHS solves
 // one model at a time and the separation rounds between its solves are plain JavaScript,
 // so auto runs the bound here while its search runs on the main thread (both cores busy).
-// Messages in: {type: 'closure', graph, budgetBytes, timeLimitSeconds} (the raw Graph,
-// indexed again here), {type: 'stop'}. Out: {type: 'done', result} or {type: 'error', message}.
-import { parentPort } from 'node:worker_threads';
+// It serves the thread pool's tasks (util/thread-worker.mjs), so the thread, its loader, its
+// modules and its HiGHS thread (kept idle as on any thread, retired once its heap grows
+// large: milp/highs-backend.ts) outlive one bound, and the next bound starts at once. A task's payload is
+// {graph, budgetBytes, timeLimitSeconds, maxNodes} (the raw Graph, indexed again here); its
+// result is the bound; a stop request aborts the task's signal, and the bound then returns
+// its best dual bound.
 import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
-import { shutdownHighsWorkers } from '../milp/highs-backend.js';
+import { serveTasks } from '../util/thread-worker.mjs';
+import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
 
 /** A request of the main thread. */
-export type BoundRequest =
-  | { type: 'closure'; graph: Graph; budgetBytes: number; timeLimitSeconds: number; maxNodes: number }
-  | { type: 'stop' };
-
-const port = parentPort;
-if (port) {
-  const controller = new AbortController();
-  port.on('message', async (request: BoundRequest) => {
-    if (request.type === 'stop') {
-      controller.abort();
-      return;
-    }
-    try {
-      const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
-      const result = await closureBoundOf(graph, request.budgetBytes, {
-        timeLimitSeconds: request.timeLimitSeconds,
-        signal: controller.signal,
-      });
-      port.postMessage({ type: 'done', result });
-    } catch (error) {
-      port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-    } finally {
-      await shutdownHighsWorkers();
-    }
-  });
+export interface BoundRequest {
+  graph: Graph;
+  budgetBytes: number;
+  timeLimitSeconds: number;
+  maxNodes: number;
 }
+
+serveTasks<BoundRequest, ClosureBound | undefined>(async (request, context) => {
+  const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
+  return await closureBoundOf(graph, request.budgetBytes, { timeLimitSeconds: request.timeLimitSeconds, signal: context.signal });
+});

@@ -1,11 +1,37 @@
 // The closure bound in a worker thread (bound-task.ts), so that it runs beside the search
-// on the main thread. When the worker cannot start (no TypeScript loader in this runtime),
-// the bound runs here instead, on the event loop, interleaved with whatever awaits.
-import { Worker } from 'node:worker_threads';
+// on the main thread. The threads come from a pool that keeps one idle thread for the next
+// bound (starting a thread with its TypeScript loader and modules takes about 0.6 s, a
+// plan's or a sweep point's bound each time otherwise). When the thread cannot start (no
+// TypeScript loader in this runtime) or dies, the bound runs here instead, on the event
+// loop, interleaved with whatever awaits.
 import type { IndexedGraph } from '../graph/validate.js';
-import { BOUND_WORKER_GRACE_SECONDS } from '../limits.js';
+import { BOUND_WORKER_GRACE_SECONDS, MAX_IDLE_BOUND_WORKERS } from '../limits.js';
+import { ThreadPool } from '../util/thread-pool.js';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
+
+let pool: ThreadPool<ClosureBound | undefined> | undefined;
+
+/** This thread's bound threads: one kept idle for the next bound. */
+function boundPool(): ThreadPool<ClosureBound | undefined> {
+  pool ??= new ThreadPool<ClosureBound | undefined>({
+    url: new URL('./bound-worker.mjs', import.meta.url),
+    workerOptions: { execArgv: [] },
+    maxIdle: MAX_IDLE_BOUND_WORKERS,
+    graceMs: BOUND_WORKER_GRACE_SECONDS * 1000,
+  });
+  return pool;
+}
+
+/** Terminates the idle bound threads (tests, shutdown). */
+export async function shutdownBoundWorkers(): Promise<void> {
+  await pool?.closeIdle();
+}
+
+/** The bound threads of this thread's pool: started so far and alive (tests). */
+export function boundThreadStats(): { spawned: number; threads: number } {
+  return { spawned: pool?.spawned ?? 0, threads: pool?.threads ?? 0 };
+}
 
 /** A closure bound being computed: its result, and a way to ask it to stop early (the result then holds its best dual bound). */
 export interface PendingBound {
@@ -31,54 +57,23 @@ export function startClosureBound(
   budgetBytes: number,
   options: { timeLimitSeconds: number; signal?: AbortSignal },
 ): PendingBound {
-  let worker: Worker;
+  let task: ReturnType<ThreadPool<ClosureBound | undefined>['run']>;
   try {
-    worker = new Worker(new URL('./bound-worker.mjs', import.meta.url), { execArgv: [] });
+    task = boundPool().run(
+      { graph: graph.graph, budgetBytes, timeLimitSeconds: options.timeLimitSeconds, maxNodes: Math.max(graph.size, 1) },
+      { signal: options.signal },
+    );
   } catch {
     return tracked(inline(graph, budgetBytes, options));
   }
-  worker.unref();
-  let settled = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const stop = () => {
-    if (settled) return;
-    worker.postMessage({ type: 'stop' });
-    killTimer ??= setTimeout(() => void worker.terminate(), BOUND_WORKER_GRACE_SECONDS * 1000);
-  };
-  options.signal?.addEventListener('abort', stop, { once: true });
-  const result = new Promise<ClosureBound | undefined>((resolve) => {
-    const finish = (value: ClosureBound | undefined) => {
-      if (settled) return;
-      settled = true;
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', stop);
-      void worker.terminate();
-      resolve(value);
-    };
-    worker.on('message', (message: { type: 'done'; result?: ClosureBound } | { type: 'error'; message: string }) =>
-      finish(message.type === 'done' ? message.result : undefined),
-    );
-    // A worker that cannot load (no TypeScript loader here) falls back to this thread.
-    let answered = false;
-    worker.once('message', () => {
-      answered = true;
-    });
-    worker.on('error', () => {
-      if (answered || settled) return finish(undefined);
-      settled = true;
-      resolve(inline(graph, budgetBytes, options).result);
-    });
-    worker.on('exit', () => finish(undefined));
+  const result = task.outcome.then((outcome) => {
+    if (outcome.kind === 'done') return outcome.result;
+    // A thread that could not load or died under the bound: the bound runs here. A bound
+    // that failed or was stopped without answering has none.
+    if (outcome.kind === 'crashed' && !task.stopReason && !options.signal?.aborted) return inline(graph, budgetBytes, options).result;
+    return undefined;
   });
-  worker.postMessage({
-    type: 'closure',
-    graph: graph.graph,
-    budgetBytes,
-    timeLimitSeconds: options.timeLimitSeconds,
-    maxNodes: Math.max(graph.size, 1),
-  });
-  const pending: PendingBound = { result, stop, thread: 'worker' };
-  return tracked(pending);
+  return tracked({ result, stop: () => task.stop('cancel'), thread: 'worker' });
 }
 
 /** The same bound on this thread. */
