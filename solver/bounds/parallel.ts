@@ -6,7 +6,7 @@
 // loop, interleaved with whatever awaits.
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_WORKER_GRACE_SECONDS, MAX_IDLE_BOUND_WORKERS } from '../limits.js';
-import { ThreadPool } from '../util/thread-pool.js';
+import { type TaskHandle, ThreadPool } from '../util/thread-pool.js';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
 
@@ -57,7 +57,7 @@ export function startClosureBound(
   budgetBytes: number,
   options: { timeLimitSeconds: number; signal?: AbortSignal },
 ): PendingBound {
-  let task: ReturnType<ThreadPool<ClosureBound | undefined>['run']>;
+  let task: TaskHandle<ClosureBound | undefined, string>;
   try {
     task = boundPool().run(
       { graph: graph.graph, budgetBytes, timeLimitSeconds: options.timeLimitSeconds, maxNodes: Math.max(graph.size, 1) },

@@ -157,25 +157,27 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   };
 
   // The exclusion descent (file comment): first improvement, going on from the next value after an improvement.
+  const descending = options.descend ?? options.climb ?? false;
   const descend = async () => {
     let current = best as { sequence: number[]; cost: number };
+    const cheaper = () => (best as { cost: number }).cost < current.cost;
     let candidates = recomputedByCost(graph, current.sequence);
     let order = orderOfSequence(graph, current.sequence);
     for (let at = 0, idle = 0; idle < candidates.length && !stop() && Date.now() < options.deadline; at++, idle++) {
       const excluded = candidates[at % candidates.length];
-      const others = new Set(candidates.filter((node) => node !== excluded));
-      const guided = options.prefer ? new Set([...options.prefer].filter((node) => node !== excluded)) : undefined;
-      for (const prefer of [others, guided, undefined]) {
-        if (prefer === guided && !guided) continue;
+      const avoid = new Set([excluded]);
+      // The plan's other recomputed values first; with a guide, the guide's too, and no preference.
+      const prefers: (ReadonlySet<number> | undefined)[] = [new Set(candidates.filter((node) => node !== excluded))];
+      if (options.prefer) prefers.push(new Set([...options.prefer].filter((node) => node !== excluded)), undefined);
+      search: for (const prefer of prefers) {
         for (const alpha of EXCLUSION_ALPHAS) {
           if (stop() || Date.now() > options.deadline) return;
-          const result = greedySequence(graph, available, { alpha, order, prefer, avoid: new Set([excluded]), signal: options.signal });
+          const result = greedySequence(graph, available, { alpha, order, prefer, avoid, signal: options.signal });
           if (result?.fits) await consider(result.sequence, 'exclusion descent+local-search');
-          if ((best as { cost: number }).cost < current.cost) break;
+          if (cheaper()) break search;
         }
-        if ((best as { cost: number }).cost < current.cost) break;
       }
-      if ((best as { cost: number }).cost < current.cost) {
+      if (cheaper()) {
         current = best as { sequence: number[]; cost: number };
         candidates = recomputedByCost(graph, current.sequence);
         order = orderOfSequence(graph, current.sequence);
@@ -271,10 +273,9 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     }
     if (options.restarts ?? true) {
       // With a descent to follow, the restarts leave it a share of the time.
-      const restartsDeadline =
-        (options.descend ?? options.climb)
-          ? Date.now() + TIME_SHARES.searchRestarts * Math.max(0, options.deadline - Date.now())
-          : options.deadline;
+      const restartsDeadline = descending
+        ? Date.now() + TIME_SHARES.searchRestarts * Math.max(0, options.deadline - Date.now())
+        : options.deadline;
       const random = seededRandom(RESTART_SEED);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
@@ -303,7 +304,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }
     }
-    if ((options.descend ?? options.climb) && best !== null) await descend();
+    if (descending && best !== null) await descend();
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
       const random = seededRandom(COST_CLIMB_SEED);
