@@ -134,6 +134,15 @@ export const COST_CLIMB_PATIENCE = 2000;
 export const COST_CLIMB_SEED = 5;
 /** The greedy's eviction weightings (alpha) each exclusion move tries: the scale search's descent (multistart.ts). */
 export const EXCLUSION_ALPHAS: readonly number[] = [1, 0.5, 2];
+/** The greedy runs (eviction weighting, share of the budget aimed at) the scale search makes in each hint's order, with and without its recomputed values first. */
+export const HINT_VARIANTS: readonly { alpha: number; margin: number }[] = [
+  { alpha: 1, margin: 1 },
+  { alpha: 0.5, margin: 1 },
+  { alpha: 2, margin: 1 },
+  { alpha: 1, margin: 0.97 },
+  { alpha: 0.5, margin: 0.97 },
+  { alpha: 2, margin: 0.97 },
+];
 
 /** While none of them fits the budget, they stop after this many: auto's smallest-peak search, which follows, reaches lower peaks. */
 export const STALL_RESTARTS_WITHOUT_PLAN = 50;
@@ -628,6 +637,9 @@ export const DEFAULT_SWEEP_POINTS = 10;
 
 /** Plans of smaller budgets a sweep offers to the strategy at the next budget (the fastest first). */
 export const SWEEP_MAX_SEEDS = 8;
+
+/** Plans of larger budgets a sweep offers to the strategy at a budget as hints (the smallest peaks above it first). */
+export const SWEEP_MAX_HINTS = 3;
 
 /**
  * The default knee of a sweep: the first Pareto point after which more memory buys less than

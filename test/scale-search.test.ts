@@ -21,7 +21,7 @@ import {
   memoryAwareOrder,
 } from '../solver/scale/order.js';
 import { scaleSearch } from '../solver/scale/multistart.js';
-import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
+import { profileOf, sequenceToSteps, stepsToSequence } from '../solver/scale/sequence.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { checkPlan, FRACTIONS } from './helpers.js';
@@ -338,6 +338,44 @@ describe('the scale search descending by exclusion moves', () => {
       if (!replay.ok) throw new Error(replay.error.message);
       expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
       expect(replay.figures.computeCost).toBeCloseTo(descended.cost, 6);
+    }
+    expect(cheaper).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the scale search with hints from larger budgets', () => {
+  it('ends no dearer than without them, cheaper on the captured resnet50 at tight budgets, and its plans replay within the budget', async () => {
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/resnet50.json.gz', import.meta.url))).toString('utf8'));
+    const graph = indexGraph(raw);
+    const peak = noRematPeak(graph);
+    let cheaper = 0;
+    // Budget pairs 3.9 % of the no-remat peak apart, as in a 20-point sweep of this graph.
+    for (const [fraction, above] of [
+      [0.375, 0.414],
+      [0.414, 0.453],
+      [0.453, 0.492],
+    ]) {
+      const budget = Math.floor(fraction * peak);
+      // No restarts: every search here is deterministic.
+      const upper = await scaleSearch(graph, Math.floor(above * peak), { deadline: Date.now() + 60_000, restarts: false });
+      expect(upper.found).toBe(true);
+      if (!upper.found) continue;
+      expect(upper.peak + graph.residentBytes, 'the hint does not fit the smaller budget').toBeGreaterThan(budget);
+      const plain = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
+      const hinted = await scaleSearch(graph, budget, {
+        deadline: Date.now() + 60_000,
+        restarts: false,
+        hints: [stepsToSequence(upper.steps)],
+      });
+      expect(plain.found && hinted.found).toBe(true);
+      if (!plain.found || !hinted.found) continue;
+      expect(hinted.cost).toBeLessThanOrEqual(plain.cost);
+      // Measured: 1.1976 -> 1.1887, 1.1375 -> 1.1312, 1.1124 -> 1.1031 of baseCost.
+      if (hinted.cost < plain.cost - 1e-3 * graph.baseCost) cheaper++;
+      const replay = simulateIndexed(graph, hinted.steps);
+      if (!replay.ok) throw new Error(replay.error.message);
+      expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+      expect(replay.figures.computeCost).toBeCloseTo(hinted.cost, 6);
     }
     expect(cheaper).toBeGreaterThanOrEqual(2);
   });

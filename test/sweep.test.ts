@@ -225,6 +225,39 @@ describe('the budget axis', () => {
   });
 });
 
+describe('hints', () => {
+  it('the axis hands a strategy the plans that do not fit its budget as hints, the smallest peaks first, and those that fit as seeds', async () => {
+    const graph = indexGraph(unetLike(3));
+    const dtr = getStrategy('dtr')!;
+    const seen: { budget: number; seeds: number[]; hints: number[] }[] = [];
+    const peakOf = (steps: readonly { op: string; node: number }[]) => {
+      const replay = simulateIndexed(graph, steps as Parameters<typeof simulateIndexed>[1]);
+      if (!replay.ok) throw new Error(replay.error.message);
+      return replay.figures.peakBytes;
+    };
+    const recording = {
+      ...dtr,
+      name: 'recording',
+      run: (context: Parameters<typeof dtr.run>[0]) => {
+        seen.push({ budget: context.budgetBytes, seeds: (context.seeds ?? []).map(peakOf), hints: (context.hints ?? []).map(peakOf) });
+        return dtr.run(context);
+      },
+    };
+    const axis = new BudgetAxis(graph, { strategy: recording, relativeGap: 1e-4, formulation: 'tight' });
+    const budgets = [0.9, 0.75, 0.6].map((fraction) => Math.floor(fraction * axis.noRematPeakBytes));
+    for (const budget of budgets) await axis.evaluate(budget, 1);
+    expect(seen.map((entry) => entry.budget)).toEqual(budgets);
+    for (const { budget, seeds, hints } of seen) {
+      for (const peak of seeds) expect(peak).toBeLessThanOrEqual(budget);
+      for (const peak of hints) expect(peak).toBeGreaterThan(budget);
+      expect(hints).toEqual([...hints].sort((a, b) => a - b));
+    }
+    // The no-remat plan is a hint below 100 %; the plans found at 90 % and 75 % are hints lower down.
+    expect(seen[0].hints).toEqual([axis.noRematPeakBytes]);
+    expect(seen[2].hints.length).toBeGreaterThan(1);
+  });
+});
+
 describe("auto's seeds", () => {
   it('auto starts from the seeds: its plan is never slower than a seed that fits; a seed that does not replay is left out', async () => {
     const graph = indexGraph(unetLike(3));

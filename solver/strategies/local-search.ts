@@ -8,6 +8,8 @@ import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP, MILP_M
 import { optionsRelaxation } from '../bounds/relaxation.js';
 import { recomputeBound } from '../scale/bound.js';
 import { scaleSearch, type SearchStart } from '../scale/multistart.js';
+import { stepsToSequence } from '../scale/sequence.js';
+import { hasSwaps } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
 import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
@@ -40,6 +42,8 @@ export async function scaleImprove(
     // Above the MILP's size limit nothing follows that would use the time better.
     climb: restarts && context.graph.size > MILP_MAX_NODES,
     prefer,
+    // A sweep's plans of larger budgets (remat plans only: a swap plan is no sequence).
+    hints: context.hints?.filter((steps) => !hasSwaps(steps)).map((steps) => stepsToSequence(steps)),
     signal: context.signal,
     stopAt: proof ? proof.makespan / (1 - Math.min(context.relativeGap, MAX_SEARCH_STOP_GAP)) : undefined,
   });

@@ -48,6 +48,11 @@ export interface StrategyContext {
    * budgets): auto offers them to its incumbent before anything else; others ignore them.
    */
   seeds?: readonly IndexedStep[][];
+  /**
+   * Schedules of larger budgets that need not fit this one (a sweep's plans above this
+   * budget): auto's scale search runs its greedy in their orders; others ignore them.
+   */
+  hints?: readonly IndexedStep[][];
 }
 
 /** What a strategy found: a schedule to replay, or the smallest peak it could reach. */

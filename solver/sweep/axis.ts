@@ -8,11 +8,12 @@
 //   holds below it too.
 // The graph's budget-independent figures (no-remat peak, floor, the no-remat plan) are
 // computed once. Each evaluation runs the strategy at one budget with the plans of smaller
-// budgets as seeds, stops early once its plan meets the bound carried down from larger
-// budgets (or the caller's own stop rule), and folds what it found back into the axis.
+// budgets as seeds and the nearest plans of larger ones as hints, stops early once its plan
+// meets the bound carried down from larger budgets (or the caller's own stop rule), and
+// folds what it found back into the axis.
 import { peakFloor } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
-import { MIN_SWEEP_EVALUATION_SECONDS, OPTIMAL_GAP, SWEEP_MAX_SEEDS } from '../limits.js';
+import { MIN_SWEEP_EVALUATION_SECONDS, OPTIMAL_GAP, SWEEP_MAX_HINTS, SWEEP_MAX_SEEDS } from '../limits.js';
 import { BOUND_SOURCES, boundScope, type BoundSource, type Plan, type ProvenBound, type SolverInfo } from '../plan-schema.js';
 import { finalizePlan } from '../plan.js';
 import { noRematPeak, noRematSteps } from '../schedule/no-remat.js';
@@ -183,6 +184,14 @@ export class BudgetAxis {
       .map((plan) => plan.steps);
   }
 
+  /** Hints for a budget: the known plans that do not fit it, the smallest peaks first (the nearest budgets' plans). */
+  private hintsAt(budgetBytes: number): IndexedStep[][] {
+    return this.plans
+      .filter((plan) => plan.peakBytes > budgetBytes)
+      .slice(0, SWEEP_MAX_HINTS)
+      .map((plan) => plan.steps);
+  }
+
   /**
    * Runs the strategy at `budgetBytes` for at most `seconds`, seeded with the plans that fit,
    * and folds its plan and its proofs into the axis. It stops early once the best plan meets
@@ -236,6 +245,7 @@ export class BudgetAxis {
       onProgress,
       startedAt: started,
       seeds: this.seedsAt(budgetBytes),
+      hints: this.hintsAt(budgetBytes),
     };
     const evaluation: Evaluation = { budgetBytes, seconds: 0, limitSeconds, provenInfeasible: false, ranOut: false, stoppedEarly: false };
     try {
