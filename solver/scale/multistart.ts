@@ -108,14 +108,6 @@ function climbNodes(graph: IndexedGraph, sequence: readonly number[]): number[] 
   return [...nodes];
 }
 
-/** The nodes a sequence computes more than once. */
-function recomputedSet(sequence: readonly number[]): Set<number> {
-  const seen = new Set<number>();
-  const again = new Set<number>();
-  for (const node of sequence) (seen.has(node) ? again : seen).add(node);
-  return again;
-}
-
 /** A sequence's recomputed nodes, the costliest recomputations (cost times extra computations) first. */
 function recomputedByCost(graph: IndexedGraph, sequence: readonly number[]): number[] {
   const count = new Map<number, number>();
@@ -217,7 +209,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   for (const hint of options.hints ?? []) {
     const order = orderOfSequence(graph, hint);
     hintOrders.push(order);
-    const recomputed = recomputedSet(hint);
+    const recomputed = new Set(recomputedByCost(graph, hint));
     for (const prefer of recomputed.size > 0 ? [recomputed, undefined] : [undefined]) {
       for (const { alpha, margin } of HINT_VARIANTS) {
         if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
