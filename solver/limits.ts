@@ -132,17 +132,10 @@ export const STALL_RESTARTS = 400;
  */
 export const COST_CLIMB_PATIENCE = 2000;
 export const COST_CLIMB_SEED = 5;
-/** The greedy's eviction weightings (alpha) each exclusion move tries: the scale search's descent (multistart.ts). */
+/** The greedy's eviction weightings (alpha) each exclusion move tries (the scale search's descent, multistart.ts), and each of its runs in a hint's order. */
 export const EXCLUSION_ALPHAS: readonly number[] = [1, 0.5, 2];
-/** The greedy runs (eviction weighting, share of the budget aimed at) the scale search makes in each hint's order, with and without its recomputed values first. */
-export const HINT_VARIANTS: readonly { alpha: number; margin: number }[] = [
-  { alpha: 1, margin: 1 },
-  { alpha: 0.5, margin: 1 },
-  { alpha: 2, margin: 1 },
-  { alpha: 1, margin: 0.97 },
-  { alpha: 0.5, margin: 0.97 },
-  { alpha: 2, margin: 0.97 },
-];
+/** The shares of the budget the scale search's greedy aims at in each hint's order, each with the EXCLUSION_ALPHAS weightings, with and without the hint's recomputed values first. */
+export const HINT_MARGINS: readonly number[] = [1, 0.97];
 
 /** While none of them fits the budget, they stop after this many: auto's smallest-peak search, which follows, reaches lower peaks. */
 export const STALL_RESTARTS_WITHOUT_PLAN = 50;

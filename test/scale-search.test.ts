@@ -295,6 +295,18 @@ describe('greedySequence on a captured graph at a tight budget', () => {
   });
 });
 
+/** Asserts a search's plan replays in the simulator within the budget, to the search's cost. */
+function expectReplaysWithin(
+  graph: IndexedGraph,
+  found: { steps: Parameters<typeof simulateIndexed>[1]; cost: number },
+  budget: number,
+): void {
+  const replay = simulateIndexed(graph, found.steps);
+  if (!replay.ok) throw new Error(replay.error.message);
+  expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+  expect(replay.figures.computeCost).toBeCloseTo(found.cost, 6);
+}
+
 describe('the scale search climbing over orders', () => {
   it('ends no dearer than without the climb, cheaper on the captured resnet18 at 80 %, and its plans replay within the budget', async () => {
     const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/resnet18.json.gz', import.meta.url))).toString('utf8'));
@@ -311,10 +323,7 @@ describe('the scale search climbing over orders', () => {
       // Measured: 1.0180 -> 1.0105 of baseCost at 80 % (at 70 % both reach 1.0248 since the
       // late-gradient orders; before them, 1.0373 -> 1.0332).
       if (fraction === 0.8) expect(climbed.cost).toBeLessThan(plain.cost - 1e-3 * graph.baseCost);
-      const replay = simulateIndexed(graph, climbed.steps);
-      if (!replay.ok) throw new Error(replay.error.message);
-      expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
-      expect(replay.figures.computeCost).toBeCloseTo(climbed.cost, 6);
+      expectReplaysWithin(graph, climbed, budget);
     }
   });
 });
@@ -334,10 +343,7 @@ describe('the scale search descending by exclusion moves', () => {
       if (!plain.found || !descended.found) continue;
       expect(descended.cost).toBeLessThanOrEqual(plain.cost);
       if (descended.cost < plain.cost - 1e-3 * graph.baseCost) cheaper++;
-      const replay = simulateIndexed(graph, descended.steps);
-      if (!replay.ok) throw new Error(replay.error.message);
-      expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
-      expect(replay.figures.computeCost).toBeCloseTo(descended.cost, 6);
+      expectReplaysWithin(graph, descended, budget);
     }
     expect(cheaper).toBeGreaterThanOrEqual(2);
   });
@@ -372,10 +378,7 @@ describe('the scale search with hints from larger budgets', () => {
       expect(hinted.cost).toBeLessThanOrEqual(plain.cost);
       // Measured: 1.1976 -> 1.1887, 1.1375 -> 1.1312, 1.1124 -> 1.1031 of baseCost.
       if (hinted.cost < plain.cost - 1e-3 * graph.baseCost) cheaper++;
-      const replay = simulateIndexed(graph, hinted.steps);
-      if (!replay.ok) throw new Error(replay.error.message);
-      expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
-      expect(replay.figures.computeCost).toBeCloseTo(hinted.cost, 6);
+      expectReplaysWithin(graph, hinted, budget);
     }
     expect(cheaper).toBeGreaterThanOrEqual(2);
   });

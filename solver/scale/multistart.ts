@@ -24,7 +24,7 @@ import {
   COST_CLIMB_PATIENCE,
   COST_CLIMB_SEED,
   EXCLUSION_ALPHAS,
-  HINT_VARIANTS,
+  HINT_MARGINS,
   LATE_GRADIENT_ALPHAS,
   LATE_GRADIENT_IMPROVE_SLACK,
   ORDER_RESTARTS,
@@ -86,7 +86,7 @@ export interface ScaleSearchOptions {
   /**
    * Plans of larger budgets that need not fit this one (a sweep's plans above this budget),
    * as sequences: the greedy runs in each one's order with its recomputed values evicted
-   * first (HINT_VARIANTS), before the fixed variants, and the restarts draw their orders too.
+   * first (HINT_MARGINS), before the fixed variants, and the restarts draw their orders too.
    */
   hints?: readonly (readonly number[])[];
 }
@@ -211,10 +211,12 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     hintOrders.push(order);
     const recomputed = new Set(recomputedByCost(graph, hint));
     for (const prefer of recomputed.size > 0 ? [recomputed, undefined] : [undefined]) {
-      for (const { alpha, margin } of HINT_VARIANTS) {
-        if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-        const result = greedySequence(graph, Math.floor(available * margin), { alpha, order, prefer, signal: options.signal });
-        if (result?.fits) await consider(result.sequence, 'hint greedy+local-search');
+      for (const margin of HINT_MARGINS) {
+        for (const alpha of EXCLUSION_ALPHAS) {
+          if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+          const result = greedySequence(graph, Math.floor(available * margin), { alpha, order, prefer, signal: options.signal });
+          if (result?.fits) await consider(result.sequence, 'hint greedy+local-search');
+        }
       }
     }
   }
