@@ -9,7 +9,7 @@ import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
 import { plan } from '../solver/plan.js';
-import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { greedySequence } from '../solver/scale/greedy.js';
 import { improveSequence } from '../solver/scale/improve.js';
 import {
@@ -296,11 +296,7 @@ describe('greedySequence on a captured graph at a tight budget', () => {
 });
 
 /** Asserts a search's plan replays in the simulator within the budget, to the search's cost. */
-function expectReplaysWithin(
-  graph: IndexedGraph,
-  found: { steps: Parameters<typeof simulateIndexed>[1]; cost: number },
-  budget: number,
-): void {
+function expectReplaysWithin(graph: IndexedGraph, found: { steps: readonly IndexedStep[]; cost: number }, budget: number): void {
   const replay = simulateIndexed(graph, found.steps);
   if (!replay.ok) throw new Error(replay.error.message);
   expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);

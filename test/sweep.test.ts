@@ -11,7 +11,7 @@ import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { plan, resolveTransfer } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { noRematSteps } from '../solver/schedule/no-remat.js';
-import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { auto } from '../solver/strategies/auto.js';
 import { getStrategy } from '../solver/strategies/registry.js';
 import { BudgetAxis } from '../solver/sweep/axis.js';
@@ -230,8 +230,8 @@ describe('hints', () => {
     const graph = indexGraph(unetLike(3));
     const dtr = getStrategy('dtr')!;
     const seen: { budget: number; seeds: number[]; hints: number[] }[] = [];
-    const peakOf = (steps: readonly { op: string; node: number }[]) => {
-      const replay = simulateIndexed(graph, steps as Parameters<typeof simulateIndexed>[1]);
+    const peakOf = (steps: readonly IndexedStep[]) => {
+      const replay = simulateIndexed(graph, steps);
       if (!replay.ok) throw new Error(replay.error.message);
       return replay.figures.peakBytes;
     };

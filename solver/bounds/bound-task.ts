@@ -3,10 +3,10 @@
 // so auto runs the bound here while its search runs on the main thread (both cores busy).
 // It serves the thread pool's tasks (util/thread-worker.mjs), so the thread, its loader, its
 // modules and its HiGHS thread (kept idle as on any thread, retired once its heap grows
-// large: milp/highs-backend.ts) outlive one bound, and the next bound starts at once. A task's payload is
-// {graph, budgetBytes, timeLimitSeconds, maxNodes} (the raw Graph, indexed again here); its
-// result is the bound; a stop request aborts the task's signal, and the bound then returns
-// its best dual bound.
+// large: milp/highs-backend.ts) outlive one bound, and the next bound starts at once. A
+// task's payload is {graph, budgetBytes, timeLimitSeconds, maxNodes} (the raw Graph,
+// indexed again here); its result is the bound; a stop request aborts the task's signal,
+// and the bound then returns its best dual bound.
 import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
 import { serveTasks } from '../util/thread-worker.mjs';

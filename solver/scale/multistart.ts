@@ -205,15 +205,14 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   }
   // A larger budget's plan rarely fits, but its order and what it recomputes are close to a
   // good plan here: near a sweep's neighbouring budget they beat the restarts' (file comment).
-  const hintOrders: number[][] = [];
-  for (const hint of options.hints ?? []) {
-    const order = orderOfSequence(graph, hint);
-    hintOrders.push(order);
+  const hintOrders = (options.hints ?? []).map((hint) => orderOfSequence(graph, hint));
+  hints: for (const [at, hint] of (options.hints ?? []).entries()) {
+    const order = hintOrders[at];
     const recomputed = new Set(recomputedByCost(graph, hint));
     for (const prefer of recomputed.size > 0 ? [recomputed, undefined] : [undefined]) {
       for (const margin of HINT_MARGINS) {
         for (const alpha of EXCLUSION_ALPHAS) {
-          if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
+          if (stop() || (tried > 0 && Date.now() > options.deadline)) break hints;
           const result = greedySequence(graph, Math.floor(available * margin), { alpha, order, prefer, signal: options.signal });
           if (result?.fits) await consider(result.sequence, 'hint greedy+local-search');
         }
