@@ -670,6 +670,14 @@ export const MIN_REFINE_SECONDS = 1;
 export const REFINE_GROWTH = 1.5;
 
 /**
+ * When the time left, shared out, gives no open point REFINE_GROWTH times its time, all of it
+ * goes to the point with the largest gap if that is at least this many times what it had: a
+ * re-solve starts from the point's plan, and its MILP phases get their shares of a longer
+ * limit (segnet's sweep at 41.6 %: 33 s found 1.4586, then 44 s more 1.4580).
+ */
+export const REFINE_LAST_GROWTH = 1.2;
+
+/**
  * Rounds of solving open points again with the time left over, per budget of the sweep (a
  * round moves the frontier of feasibility down one budget at most).
  */

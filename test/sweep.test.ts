@@ -3,7 +3,7 @@
 // budget and bounds that never decrease as it shrinks; carried bounds checked against an
 // exhaustive search; auto's seeds; and the inverse questions, checked against exhaustive
 // searches on tiny graphs.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { chain, diamond, randomLayered, unetLike } from '../fixtures/generators.js';
 import { isMemplanError } from '../solver/errors.js';
 import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
@@ -14,6 +14,8 @@ import { noRematSteps } from '../solver/schedule/no-remat.js';
 import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { auto } from '../solver/strategies/auto.js';
 import { getStrategy } from '../solver/strategies/registry.js';
+import type { Strategy } from '../solver/strategies/types.js';
+import { REFINE_GROWTH, REFINE_LAST_GROWTH } from '../solver/limits.js';
 import { BudgetAxis } from '../solver/sweep/axis.js';
 import { kneeIndex, paretoIndices } from '../solver/sweep/front.js';
 import { resolutionBytes } from '../solver/sweep/inverse.js';
@@ -22,6 +24,13 @@ import { sweep, sweepBudgets } from '../solver/sweep/sweep.js';
 import { checkPlan, exhaustiveOptimum, minimumPeak } from './helpers.js';
 
 afterAll(() => shutdownHighsWorkers());
+
+// Strategies a test adds by name, for the sweep to look up beside the registry's.
+const testStrategies = vi.hoisted(() => new Map<string, Strategy>());
+vi.mock('../solver/strategies/registry.js', async (importOriginal) => {
+  const registry = await importOriginal<typeof import('../solver/strategies/registry.js')>();
+  return { ...registry, getStrategy: (name: string) => testStrategies.get(name) ?? registry.getStrategy(name) };
+});
 
 /** Runs a sweep and checks every plan of it with the simulator; returns the result and the plans by id. */
 async function checkedSweep(graph: IndexedGraph, options: SweepOptions): Promise<{ result: SweepResult; plans: Plan[] }> {
@@ -255,6 +264,37 @@ describe('hints', () => {
     // The no-remat plan is a hint below 100 %; the plans found at 90 % and 75 % are hints lower down.
     expect(seen[0].hints).toEqual([axis.noRematPeakBytes]);
     expect(seen[2].hints.length).toBeGreaterThan(1);
+  });
+});
+
+describe('the time left over', () => {
+  it('goes to the open point with the largest gap when, shared out, it is too little for every point', async () => {
+    // A strategy that spends its whole limit (as a solver that never closes) and plans by DTR,
+    // so no point is proven and each first-pass share is a third of the time: the time left
+    // (two fifths), shared between the two points, is less than REFINE_GROWTH times what
+    // either had, but more than REFINE_LAST_GROWTH times.
+    const graph = indexGraph(unetLike(3));
+    const dtr = getStrategy('dtr')!;
+    const calls: { budget: number; limit: number }[] = [];
+    const spending = {
+      ...dtr,
+      name: 'spending',
+      run: async (context: Parameters<typeof dtr.run>[0]) => {
+        calls.push({ budget: context.budgetBytes, limit: context.timeLimitSeconds });
+        await new Promise((resolve) => setTimeout(resolve, 0.97 * context.timeLimitSeconds * 1000));
+        return dtr.run(context);
+      },
+    };
+    testStrategies.set(spending.name, spending);
+    const { result } = await checkedSweep(graph, { budgets: ['80%', '90%'], strategy: spending.name, timeLimitSeconds: 8 });
+    expect(calls.map((call) => call.budget)).toEqual([result.points[1].budgetBytes, result.points[0].budgetBytes, expect.any(Number)]);
+    const last = calls[2];
+    const worst = result.points.reduce((a, b) => (b.bound!.gap > a.bound!.gap ? b : a));
+    expect(last.budget).toBe(worst.budgetBytes);
+    const first = calls.find((call) => call.budget === last.budget)!;
+    expect(last.limit).toBeGreaterThanOrEqual(REFINE_LAST_GROWTH * first.limit);
+    expect(last.limit).toBeLessThan(REFINE_GROWTH * first.limit);
+    expect(result.points.every((point) => point.status !== 'optimal')).toBe(true);
   });
 });
 

@@ -19,6 +19,7 @@ import {
   MAX_REFINE_ROUNDS,
   MIN_REFINE_SECONDS,
   REFINE_GROWTH,
+  REFINE_LAST_GROWTH,
   SWEEP_MARGIN_SECONDS,
   SWEEP_MARGIN_SHARE,
 } from '../limits.js';
@@ -152,6 +153,13 @@ async function sweepUntilStopped(
       }`,
     });
   };
+  // A point solved once more: its seconds add up, and it keeps its earlier plan if it finds none.
+  const solveAgain = async (index: number, seconds: number) => {
+    const before = own[index];
+    const again = await axis.evaluate(budgets[index], seconds);
+    own[index] = { ...again, seconds: again.seconds + (before?.seconds ?? 0), found: again.found ?? before?.found };
+    reportPoint(index);
+  };
   // The open points again with the time left over (points closed early give theirs up, and
   // a strategy given little time skips its solvers), in rounds, in increasing budget so
   // each starts from the plans found below it: the frontier (the largest budget without a
@@ -169,15 +177,22 @@ async function sweepUntilStopped(
       for (const { budget, index, weight } of open) {
         const seconds = (Clock.secondsTo(deadline) * weight) / weights;
         weights -= weight;
-        const before = own[index];
         if (hooks.signal.aborted || seconds < MIN_REFINE_SECONDS) break;
-        if (axis.closedAt(budget) || seconds < REFINE_GROWTH * (before?.limitSeconds ?? 0)) continue;
-        const again = await axis.evaluate(budget, seconds);
-        own[index] = { ...again, seconds: again.seconds + (before?.seconds ?? 0), found: again.found ?? before?.found };
+        if (axis.closedAt(budget) || seconds < REFINE_GROWTH * (own[index]?.limitSeconds ?? 0)) continue;
+        await solveAgain(index, seconds);
         refined++;
-        reportPoint(index);
       }
-      if (refined === 0) break;
+      if (refined > 0) continue;
+      // Nothing was solved again because the time left, shared out, is too little for each
+      // point: all of it goes to the one point with the largest gap (the frontier first),
+      // when that is well above the time it had, rather than to none.
+      const seconds = Clock.secondsTo(deadline);
+      const last = open
+        .filter(({ budget, index }) => !axis.closedAt(budget) && seconds >= REFINE_LAST_GROWTH * (own[index]?.limitSeconds ?? 0))
+        .map((entry) => ({ ...entry, gap: entry.budget === frontier ? Infinity : axis.gapAt(entry.budget) }))
+        .sort((a, b) => b.gap - a.gap)[0];
+      if (!last || hooks.signal.aborted || seconds < MIN_REFINE_SECONDS) break;
+      await solveAgain(last.index, seconds);
     }
   };
 
