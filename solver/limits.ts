@@ -275,6 +275,9 @@ export const CLOSURE_ROUND_GAP = 0.005;
 /** A separation round's MILP gets at least this many seconds (or CLOSURE_ROUND_SHARE of the time left, when more). */
 export const CLOSURE_ROUND_SECONDS = 2;
 
+/** On a graph with decodable encodings: the share of the closure bound's time its priced relaxation gets first (bounds/relaxation.ts). */
+export const PRICED_BOUND_SHARE = 0.5;
+
 /** A separation round's MILP gets at most this share of the closure bound's time left (or CLOSURE_ROUND_SECONDS). */
 export const CLOSURE_ROUND_SHARE = 0.25;
 

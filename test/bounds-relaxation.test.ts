@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rematFloor } from '../solver/bounds/closure.js';
 import { closureBound, firstComputations } from '../solver/bounds/closure-milp.js';
-import { optionsRelaxation } from '../solver/bounds/relaxation.js';
+import { closureBoundOf, optionsRelaxation, pricedOptionsRelaxation } from '../solver/bounds/relaxation.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
@@ -221,6 +221,44 @@ describe('optionsRelaxation', () => {
     // The property must bite: bounds above baseCost, and proofs that nothing fits.
     expect(informative).toBeGreaterThan(5);
     expect(proofs).toBeGreaterThan(0);
+  });
+});
+
+describe('the priced options relaxation', () => {
+  it('gives closure bounds with priced encodings that never exceed the exhaustive optimum, and above the free ones somewhere', async () => {
+    const cases = fc.sample(fc.tuple(arbitraryGraphWithOptions(), fc.integer({ min: 0, max: 4 })), { numRuns: 1200, seed: 20261206 });
+    let priced = 0;
+    let higher = 0;
+    for (const [raw, step] of cases) {
+      const graph = indexGraph(raw);
+      const relaxation = pricedOptionsRelaxation(graph);
+      if (!relaxation) continue;
+      priced++;
+      const peak = noRematPeak(graph);
+      const floor = peakFloor(graph);
+      const budget = Math.floor(floor + ((peak - floor) * step) / 8);
+      const optimum = exhaustiveWithOptions(graph, budget);
+      const label = JSON.stringify({ raw, budget });
+      const bound = await closureBound(relaxation.graph, budget, { timeLimitSeconds: 60, maxRounds: 30, discounts: relaxation.discounts });
+      const free = await closureBound(optionsRelaxation(graph), budget, { timeLimitSeconds: 60, maxRounds: 30 });
+      const both = await closureBoundOf(graph, budget, { timeLimitSeconds: 60, maxRounds: 30 });
+      expect(bound, label).toBeDefined();
+      if (bound!.infeasible) {
+        expect(optimum, label).toBe(Infinity);
+        continue;
+      }
+      // closureBoundOf takes the stronger of the two relaxations' bounds.
+      const strongest = Math.max(bound!.makespan, free!.infeasible ? Infinity : free!.makespan);
+      if (!both!.infeasible) expect(both!.makespan, label).toBeGreaterThanOrEqual(strongest - 1e-9);
+      else expect(free!.infeasible, label).toBe(true);
+      if (optimum === Infinity) continue;
+      expect(bound!.makespan, label).toBeLessThanOrEqual(optimum + 1e-9);
+      expect(both!.makespan, label).toBeLessThanOrEqual(optimum + 1e-9);
+      if (!free!.infeasible && bound!.makespan > free!.makespan + 1e-9) higher++;
+    }
+    // The property must bite: graphs with decodable encodings, and bounds that pricing raises.
+    expect(priced).toBeGreaterThan(100);
+    expect(higher).toBeGreaterThan(5);
   });
 });
 

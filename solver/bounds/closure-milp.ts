@@ -7,12 +7,19 @@
 //             computation, computed after it); e[v][u] <= x[u] when u is an ancestor of v
 //   p[v][w]   in [0, 1]: w is in N(v) \ E(v) only because a node of E(v) reads it:
 //             p[v][w] >= e[v][u] - e[v][w] for every candidate u of E(v) that reads w
-//   minimize  sum_u cost(u) x[u]            (each node of R costs at least once more)
+//   z[u]      binary, one per node with a discount (an encoded form that decodes back into
+//             the value, on a graph with node options: relaxation.ts): u is encoded at least
+//             once, which costs at least price(u) and lets u weigh saving(u) less wherever
+//             the rows count it on the device
+//   minimize  sum_u cost(u) x[u] + sum_u price(u) z[u]
+//                                           (each node of R costs at least once more)
 //   cover(v):  sum_{u in A(v)} bytes(u) x[u] >= need(v), with A(v) the recomputable
 //             ancestors among the nodes needed after v (ancestry.ts): those outside R are
 //             on the device at v's first computation (the rows of solver/scale/bound.ts)
 //   closure(v): constant(v) + sum_{needed u} bytes(u) (1 - e[v][u]) + sum_w bytes(w) p[v][w]
 //             <= budget, for the nodes v added by separation
+//   Each row's left side also takes sum saving(u) z[u] off, over the nodes it may count on
+//   the device (its needed nodes and its network's): a relaxation of the discount.
 // Every remat-only schedule within the budget gives a feasible point (R, and each E(v) of
 // closure.ts), so the optimum, and the solver's dual bound at any time, is a lower bound
 // on the extra compute cost. Given integral x, continuous e and p are exact: each closure
@@ -66,6 +73,14 @@ export interface ClosureBoundOptions {
   rowsPerRound?: number;
   /** A shared ancestry of the graph (it is quadratic to build). */
   ancestry?: Ancestry;
+  /** Per node, what an encoding saves and costs at least (relaxation.ts); absent: none. */
+  discounts?: Discounts;
+}
+
+/** Per node: bytes an encoded form saves at most (0: none) and the least cost of making it. */
+export interface Discounts {
+  saving: Float64Array;
+  price: Float64Array;
 }
 
 const firstsCache = new WeakMap<IndexedGraph, { ancestry: Ancestry; firsts: FirstComputation[] }>();
@@ -86,18 +101,22 @@ interface CoverRow {
   node: number;
   need: number;
   members: number[];
+  /** The needed ancestors, recomputable or not: the nodes the row counts on the device. */
+  counted: number[];
 }
 
 /** The cover row of v (ancestors needed after its first computation outside R fit beside forced(v)), or null when it needs nothing. */
 function coverRow(graph: IndexedGraph, ancestry: Ancestry, first: FirstComputation, budget: number): CoverRow | null {
   let need = first.forced - budget;
   const members: number[] = [];
+  const counted: number[] = [];
   for (const member of first.needed) {
     if (!ancestry.isAncestor(member, first.node)) continue;
     need += graph.bytes[member];
+    counted.push(member);
     if (graph.recomputable[member]) members.push(member);
   }
-  return need > 0 ? { node: first.node, need, members } : null;
+  return need > 0 ? { node: first.node, need, members, counted } : null;
 }
 
 /** The covering model under construction: x per recomputable node, cover rows, closure rows. */
@@ -107,12 +126,32 @@ class ClosureModel {
   readonly costScale: number;
   private readonly added = new Set<number>();
 
+  readonly z = new Map<number, number>();
+
   constructor(
     private readonly graph: IndexedGraph,
     private readonly budget: number,
+    private readonly discounts?: Discounts,
   ) {
-    const maxCost = Math.max(0, ...graph.cost);
+    const maxCost = Math.max(0, ...graph.cost, ...(discounts?.price ?? []));
     this.costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
+  }
+
+  /** The discount terms saving(u) z[u] (scaled by the budget) of the given nodes, z created on first use. */
+  discountTerms(nodes: Iterable<number>): Term[] {
+    const discounts = this.discounts;
+    if (!discounts) return [];
+    const terms: Term[] = [];
+    for (const node of new Set(nodes)) {
+      if (!(discounts.saving[node] > 0)) continue;
+      let variable = this.z.get(node);
+      if (variable === undefined) {
+        variable = this.model.addBinary(`z_${node}`, discounts.price[node] / this.costScale);
+        this.z.set(node, variable);
+      }
+      terms.push([variable, discounts.saving[node] / this.budget]);
+    }
+    return terms;
   }
 
   /** x[u], created on first use. */
@@ -128,6 +167,7 @@ class ClosureModel {
   /** The cover row of v: the needed ancestors of v outside R fit beside forced(v). */
   cover(row: CoverRow): void {
     const terms: Term[] = row.members.map((member) => [this.variable(member), this.graph.bytes[member] / this.budget]);
+    terms.push(...this.discountTerms(row.counted));
     this.model.addRow(`cover_${row.node}`, terms, row.need / this.budget, Infinity);
   }
 
@@ -140,13 +180,15 @@ class ClosureModel {
    * A flow cut of node v (closure.ts, closureMinimum's `blocked`): recomputing the blocked
    * nodes lowers v's closure minimum by at most their weights, so they must cover the excess.
    */
-  flowCut(node: number, weights: ReadonlyMap<number, number>, excess: number): void {
+  flowCut(network: ClosureNetwork, counted: readonly number[], weights: ReadonlyMap<number, number>, excess: number): void {
+    const node = network.node;
     const terms: Term[] = [...weights].map(([member, weight]) => [this.variable(member), weight / this.budget]);
+    terms.push(...this.discountTerms([...counted, ...network.nodes]));
     this.model.addRow(`flow_${node}_${this.model.rowCount}`, terms, excess / this.budget, Infinity);
   }
 
   /** The closure row of v (network built with every recomputable node allowed in R). */
-  closure(network: ClosureNetwork): void {
+  closure(network: ClosureNetwork, counted: readonly number[]): void {
     const { graph, model } = this;
     const v = network.node;
     this.added.add(v);
@@ -194,6 +236,7 @@ class ClosureModel {
         model.addRow(`need_${v}_${nodes[index]}_${nodes[input]}`, terms, 0, Infinity);
       }
     }
+    for (const [variable, coefficient] of this.discountTerms([...counted, ...nodes])) memory.push([variable, -coefficient]);
     model.addRow(`closure_${v}`, memory, -Infinity, right * scale);
   }
 }
@@ -226,7 +269,8 @@ export async function closureBound(
   for (const first of active) {
     if (first.forced > budgetBytes) return proof(0, 0);
   }
-  const form = new ClosureModel(graph, budgetBytes);
+  const discounts = options.discounts;
+  const form = new ClosureModel(graph, budgetBytes, discounts);
   // Cover rows are cheap to check: the neediest start the model, the violated ones join
   // at each separation round (fewer rows are a relaxation, so every round's bound holds).
   const covers = active
@@ -271,7 +315,17 @@ export async function closureBound(
       return variable !== undefined && values[variable] > 0.5;
     };
     recompute = [...form.x.keys()].filter(inR).sort((a, b) => a - b);
-    const violated: { network: ClosureNetwork; excess: number; weights: Map<number, number> }[] = [];
+    // What the solution's encoded nodes take off a row that counts `nodes` (each once).
+    const discounted = (nodes: Iterable<number>) => {
+      if (!discounts) return 0;
+      let bytes = 0;
+      for (const node of new Set(nodes)) {
+        const variable = form.z.get(node);
+        if (variable !== undefined && values[variable] > 0.5) bytes += discounts.saving[node];
+      }
+      return bytes;
+    };
+    const violated: { network: ClosureNetwork; first: FirstComputation; excess: number; weights: Map<number, number> }[] = [];
     for (const first of active) {
       if (form.has(first.node)) continue;
       let network = networks.get(first.node);
@@ -280,13 +334,15 @@ export async function closureBound(
         networks.set(first.node, network);
       }
       const minimum = closureMinimum(network, graph, (node) => !inR(node));
-      if (minimum.bytes > budgetBytes) violated.push({ network, excess: minimum.bytes - budgetBytes, weights: minimum.blocked });
+      const excess = minimum.bytes - budgetBytes;
+      if (excess > 0 && excess > discounted([...first.needed, ...network.nodes]))
+        violated.push({ network, first, excess, weights: minimum.blocked });
     }
     let coversAdded = 0;
     for (const row of pendingCovers) {
       let freed = 0;
       for (const member of row.members) if (inR(member)) freed += graph.bytes[member];
-      if (freed >= row.need) continue;
+      if (freed + discounted(row.counted) >= row.need) continue;
       form.cover(row);
       pendingCovers.delete(row);
       coversAdded++;
@@ -296,12 +352,12 @@ export async function closureBound(
       break;
     }
     violated.sort((a, b) => b.excess - a.excess);
-    violated.forEach(({ network, excess, weights }, rank) => {
+    violated.forEach(({ network, first, excess, weights }, rank) => {
       if (rank < rowsPerRound) {
-        form.closure(network);
+        form.closure(network, first.needed);
         closureRows++;
       } else if (rank < CLOSURE_CUTS_PER_ROUND) {
-        form.flowCut(network.node, weights, excess);
+        form.flowCut(network, first.needed, weights, excess);
       }
     });
   }
