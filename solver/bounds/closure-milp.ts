@@ -18,8 +18,8 @@
 //             on the device at v's first computation (the rows of solver/scale/bound.ts)
 //   closure(v): constant(v) + sum_{needed u} bytes(u) (1 - e[v][u]) + sum_w bytes(w) p[v][w]
 //             <= budget, for the nodes v added by separation
-//   Each row's left side also takes sum saving(u) z[u] off, over the nodes it may count on
-//   the device (its needed nodes and its network's): a relaxation of the discount.
+//   Each row also counts sum saving(u) z[u] as freed, over every node it may count on the
+//   device (its needed nodes and its network's), present there or not: a relaxation.
 // Every remat-only schedule within the budget gives a feasible point (R, and each E(v) of
 // closure.ts), so the optimum, and the solver's dual bound at any time, is a lower bound
 // on the extra compute cost. Given integral x, continuous e and p are exact: each closure
@@ -119,14 +119,14 @@ function coverRow(graph: IndexedGraph, ancestry: Ancestry, first: FirstComputati
   return need > 0 ? { node: first.node, need, members, counted } : null;
 }
 
-/** The covering model under construction: x per recomputable node, cover rows, closure rows. */
+/** The covering model under construction: x per recomputable node, z per discounted node, cover rows, closure rows. */
 class ClosureModel {
   readonly model = new Model();
   readonly x = new Map<number, number>();
   readonly costScale: number;
-  private readonly added = new Set<number>();
-
+  /** z[u] per discounted node, created on first use. */
   readonly z = new Map<number, number>();
+  private readonly added = new Set<number>();
 
   constructor(
     private readonly graph: IndexedGraph,
