@@ -137,12 +137,12 @@ class ClosureModel {
     this.costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
   }
 
-  /** The discount terms saving(u) z[u] (scaled by the budget) of the given nodes, z created on first use. */
-  discountTerms(nodes: Iterable<number>): Term[] {
+  /** The discount terms saving(u) z[u] (scaled by the budget) of the given nodes (each once), z created on first use. */
+  discountTerms(...groups: readonly (readonly number[] | Int32Array)[]): Term[] {
     const discounts = this.discounts;
     if (!discounts) return [];
     const terms: Term[] = [];
-    for (const node of new Set(nodes)) {
+    for (const node of new Set(groups.flatMap((group) => [...group]))) {
       if (!(discounts.saving[node] > 0)) continue;
       let variable = this.z.get(node);
       if (variable === undefined) {
@@ -183,7 +183,7 @@ class ClosureModel {
   flowCut(network: ClosureNetwork, counted: readonly number[], weights: ReadonlyMap<number, number>, excess: number): void {
     const node = network.node;
     const terms: Term[] = [...weights].map(([member, weight]) => [this.variable(member), weight / this.budget]);
-    terms.push(...this.discountTerms([...counted, ...network.nodes]));
+    terms.push(...this.discountTerms(counted, network.nodes));
     this.model.addRow(`flow_${node}_${this.model.rowCount}`, terms, excess / this.budget, Infinity);
   }
 
@@ -236,7 +236,7 @@ class ClosureModel {
         model.addRow(`need_${v}_${nodes[index]}_${nodes[input]}`, terms, 0, Infinity);
       }
     }
-    for (const [variable, coefficient] of this.discountTerms([...counted, ...nodes])) memory.push([variable, -coefficient]);
+    for (const [variable, coefficient] of this.discountTerms(counted, nodes)) memory.push([variable, -coefficient]);
     model.addRow(`closure_${v}`, memory, -Infinity, right * scale);
   }
 }
@@ -316,10 +316,10 @@ export async function closureBound(
     };
     recompute = [...form.x.keys()].filter(inR).sort((a, b) => a - b);
     // What the solution's encoded nodes take off a row that counts `nodes` (each once).
-    const discounted = (nodes: Iterable<number>) => {
+    const discounted = (...groups: readonly (readonly number[] | Int32Array)[]) => {
       if (!discounts) return 0;
       let bytes = 0;
-      for (const node of new Set(nodes)) {
+      for (const node of new Set(groups.flatMap((group) => [...group]))) {
         const variable = form.z.get(node);
         if (variable !== undefined && values[variable] > 0.5) bytes += discounts.saving[node];
       }
@@ -335,7 +335,7 @@ export async function closureBound(
       }
       const minimum = closureMinimum(network, graph, (node) => !inR(node));
       const excess = minimum.bytes - budgetBytes;
-      if (excess > 0 && excess > discounted([...first.needed, ...network.nodes]))
+      if (excess > 0 && excess > discounted(first.needed, network.nodes))
         violated.push({ network, first, excess, weights: minimum.blocked });
     }
     let coversAdded = 0;

@@ -184,13 +184,12 @@ async function sweepUntilStopped(
       }
       if (refined > 0) continue;
       // Nothing was solved again because the time left, shared out, is too little for each
-      // point: all of it goes to the one point with the largest gap (the frontier first),
-      // when that is well above the time it had, rather than to none.
+      // point: all of it goes to the one point with the largest gap (the frontier first: it
+      // has no plan, so its gap is Infinity), when that is well above the time it had.
       const seconds = Clock.secondsTo(deadline);
       const last = open
         .filter(({ budget, index }) => !axis.closedAt(budget) && seconds >= REFINE_LAST_GROWTH * (own[index]?.limitSeconds ?? 0))
-        .map((entry) => ({ ...entry, gap: entry.budget === frontier ? Infinity : axis.gapAt(entry.budget) }))
-        .sort((a, b) => b.gap - a.gap)[0];
+        .sort((a, b) => axis.gapAt(b.budget) - axis.gapAt(a.budget))[0];
       if (!last || hooks.signal.aborted || seconds < MIN_REFINE_SECONDS) break;
       await solveAgain(last.index, seconds);
     }
