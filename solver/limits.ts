@@ -352,8 +352,6 @@ export const TIME_SHARES = {
   lp: 0.4,
   /** Of the time left: the exact MILP with a host link (the rest goes to swap-milp). */
   milpWithLink: 0.5,
-  /** Of the MILP phase's time: the first MILP that recomputes forward nodes only. */
-  milpForward: 0.4,
   /** Of the time left: swap-milp's exact remat MILP, before the swap model. */
   swapMilpRemat: 0.5,
   /** Of the scale search's time: its perturbed memory-aware orders. */

@@ -4,7 +4,7 @@
 // budget (checkPlan). auto returns its best plan at the time limit with a gap, streams
 // improving plans and bounds, stops on request, and copes with graphs too large for the
 // formulation.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
 import { withOptions } from '../fixtures/options.js';
 import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
@@ -12,7 +12,7 @@ import { indexGraph } from '../solver/graph/validate.js';
 import { memoryAwareOrder } from '../solver/scale/order.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { firstComputations, reorderedGraph } from '../solver/schedule/reorder.js';
-import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
+import { highsBackend, shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { finalizePlan, plan } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -161,6 +161,36 @@ describe('auto', () => {
     const direct = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'checkmate-milp', timeLimitSeconds: 5 });
     expect(direct.status).toBe('infeasible');
     expect(direct.message).toMatch(/nonzeros/);
+  });
+
+  it('runs the forward-only MILP beside the full one, and stops it when the full one is done', async () => {
+    // Each HiGHS solve of the run with the columns of its model and when it ran.
+    const graph = indexGraph(chain(32));
+    const backend = highsBackend();
+    const solve = backend.solve.bind(backend);
+    const solves: { columns: number; from: number; to: number }[] = [];
+    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
+      const from = Date.now();
+      const result = await solve(model, options);
+      solves.push({ columns: model.variableCount, from, to: Date.now() });
+      return result;
+    });
+    try {
+      // relativeGap 0: no bound closes the run before the MILP phase.
+      const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 4, relativeGap: 0 });
+      checkPlan(graph, result);
+    } finally {
+      spy.mockRestore();
+    }
+    // The full MILP and the LP relaxation have the most columns; the forward-only MILP has fewer.
+    const columns = Math.max(...solves.map((entry) => entry.columns));
+    const full = solves.filter((entry) => entry.columns === columns).at(-1)!;
+    const forward = solves.filter((entry) => entry.columns < columns && entry.columns > columns / 4).at(-1);
+    expect(forward).toBeDefined();
+    // One after the other (as before), the forward-only solve would end before the full one starts.
+    expect(forward!.from).toBeLessThan(full.to);
+    expect(full.from).toBeLessThan(forward!.to);
+    expect(forward!.to).toBeLessThanOrEqual(full.to + 500);
   });
 
   it('uses the plain formulation when asked', async () => {
