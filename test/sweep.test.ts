@@ -10,12 +10,12 @@ import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { plan, resolveTransfer } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';
-import { noRematSteps } from '../solver/schedule/no-remat.js';
+import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
 import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { auto } from '../solver/strategies/auto.js';
 import { getStrategy } from '../solver/strategies/registry.js';
 import type { Strategy } from '../solver/strategies/types.js';
-import { REFINE_GROWTH, REFINE_LAST_GROWTH } from '../solver/limits.js';
+import { FIRST_PASS_SHARE, REFINE_GROWTH, REFINE_LAST_GROWTH } from '../solver/limits.js';
 import { BudgetAxis } from '../solver/sweep/axis.js';
 import { kneeIndex, paretoIndices } from '../solver/sweep/front.js';
 import { resolutionBytes } from '../solver/sweep/inverse.js';
@@ -295,6 +295,35 @@ describe('the time left over', () => {
     expect(last.limit).toBeGreaterThanOrEqual(REFINE_LAST_GROWTH * first.limit);
     expect(last.limit).toBeLessThan(REFINE_GROWTH * first.limit);
     expect(result.points.every((point) => point.status !== 'optimal')).toBe(true);
+  });
+});
+
+describe('the smallest budget alone', () => {
+  it('gets all the time at once when every larger budget is closed', async () => {
+    // 100 % is closed without a solve (the no-remat plan meets baseCost); at 60 % a strategy
+    // that spends its whole limit and plans by DTR never closes. With the first pass's share
+    // it would have FIRST_PASS_SHARE of the time, and the rest would be too little to solve it again.
+    const graph = indexGraph(unetLike(3));
+    const dtr = getStrategy('dtr')!;
+    const calls: { budget: number; limit: number }[] = [];
+    const spending = {
+      ...dtr,
+      name: 'spending-alone',
+      run: async (context: Parameters<typeof dtr.run>[0]) => {
+        calls.push({ budget: context.budgetBytes, limit: context.timeLimitSeconds });
+        await new Promise((resolve) => setTimeout(resolve, 0.97 * context.timeLimitSeconds * 1000));
+        return dtr.run(context);
+      },
+    };
+    testStrategies.set(spending.name, spending);
+    const lowest = Math.round(0.6 * noRematPeak(graph));
+    const timeLimitSeconds = 6;
+    const { result } = await checkedSweep(graph, { budgets: [lowest, '100%'], strategy: spending.name, timeLimitSeconds });
+    expect(result.points[1].status).toBe('optimal');
+    expect(result.points[0].status).not.toBe('optimal');
+    // One solve, with nearly the whole limit (less the sweep's margin).
+    expect(calls).toEqual([{ budget: lowest, limit: expect.any(Number) }]);
+    expect(calls[0].limit).toBeGreaterThan((FIRST_PASS_SHARE + 0.3) * timeLimitSeconds);
   });
 });
 

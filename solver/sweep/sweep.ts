@@ -1,7 +1,7 @@
 // sweep(graph, options) -> the plans along a budget axis in one request (../shared/DESIGN.md,
 // "Sweeps"), on one BudgetAxis (axis.ts). A first pass in decreasing budget carries bounds
 // down and gives each open budget an equal share of what is left (large budgets close fast
-// and hand their time down); then rounds in increasing budget seed each open budget with
+// and hand their time down; the smallest, when every larger one closed, gets all of it); then rounds in increasing budget seed each open budget with
 // the plans of the smaller ones, the frontier of feasibility first in weight. Budgets that
 // a plan already closes are not solved. Every point ends with the best plan that fits it
 // and the best bound carried down from larger budgets, so makespans never increase with
@@ -208,7 +208,12 @@ async function sweepUntilStopped(
     const budget = budgets[index];
     if (!axis.closedAt(budget)) {
       const open = budgets.slice(0, index + 1).filter((smaller) => !axis.closedAt(smaller)).length;
-      const share = Clock.secondsTo(firstPassDeadline) / Math.max(1, open);
+      // The smallest budget with every larger one closed: the rounds after would only solve
+      // it again, from scratch, so it gets all the points' time at once (segnet's floor
+      // point had 42.7 s, and the 47 s left were too few for a second solve; a separate
+      // solve proves it optimal in 55 s).
+      const alone = index === 0 && budgets.slice(1).every((larger) => axis.closedAt(larger));
+      const share = alone ? Clock.secondsTo(pointsDeadline) : Clock.secondsTo(firstPassDeadline) / Math.max(1, open);
       own[index] = await axis.evaluate(budget, Math.max(MIN_SWEEP_EVALUATION_SECONDS, share / 2 ** misses));
       misses = axis.bestPlanAt(budget) || axis.provenInfeasible(budget) ? 0 : misses + 1;
     }
