@@ -208,11 +208,12 @@ async function sweepUntilStopped(
     const budget = budgets[index];
     if (!axis.closedAt(budget)) {
       const open = budgets.slice(0, index + 1).filter((smaller) => !axis.closedAt(smaller)).length;
-      // The smallest budget with every larger one closed: the rounds after would only solve
-      // it again, from scratch, so it gets all the points' time at once (segnet's floor
-      // point had 42.7 s, and the 47 s left were too few for a second solve; a separate
-      // solve proves it optimal in 55 s).
-      const alone = index === 0 && budgets.slice(1).every((larger) => axis.closedAt(larger));
+      // The smallest budget with every larger one closed (or stopped by the stop rule, whose
+      // view of the gap can differ by a hair): the rounds after would only solve it again,
+      // from scratch, so it gets all the points' time at once (segnet's floor point had
+      // 42.7 s, and the 47 s left were too few for a second solve; a separate solve proves
+      // it optimal in 55 s).
+      const alone = index === 0 && budgets.every((larger, at) => at === 0 || axis.closedAt(larger) || own[at]?.stoppedEarly === true);
       const share = alone ? Clock.secondsTo(pointsDeadline) : Clock.secondsTo(firstPassDeadline) / Math.max(1, open);
       own[index] = await axis.evaluate(budget, Math.max(MIN_SWEEP_EVALUATION_SECONDS, share / 2 ** misses));
       misses = axis.bestPlanAt(budget) || axis.provenInfeasible(budget) ? 0 : misses + 1;
