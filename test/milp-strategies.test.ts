@@ -164,10 +164,10 @@ describe('auto', () => {
   });
 
   it('runs the forward-only MILP beside the full one, and stops it when the full one is done', async () => {
-    // Each HiGHS solve of the run with the columns of its model and when it ran.
     const graph = indexGraph(chain(32));
     const backend = highsBackend();
     const solve = backend.solve.bind(backend);
+    // Each HiGHS solve of the run: the columns of its model and when it ran.
     const solves: { columns: number; from: number; to: number }[] = [];
     const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
       const from = Date.now();

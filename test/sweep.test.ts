@@ -267,25 +267,33 @@ describe('hints', () => {
   });
 });
 
+/**
+ * A strategy registered as `name` that spends its whole limit (as a solver that never closes)
+ * and then plans by DTR; each call's budget and limit go to `calls`.
+ */
+function spendingStrategy(name: string, calls: { budget: number; limit: number }[]): Strategy {
+  const dtr = getStrategy('dtr')!;
+  const spending: Strategy = {
+    ...dtr,
+    name,
+    run: async (context) => {
+      calls.push({ budget: context.budgetBytes, limit: context.timeLimitSeconds });
+      await new Promise((resolve) => setTimeout(resolve, 0.97 * context.timeLimitSeconds * 1000));
+      return dtr.run(context);
+    },
+  };
+  testStrategies.set(name, spending);
+  return spending;
+}
+
 describe('the time left over', () => {
   it('goes to the open point with the largest gap when, shared out, it is too little for every point', async () => {
-    // A strategy that spends its whole limit (as a solver that never closes) and plans by DTR,
-    // so no point is proven and each first-pass share is a third of the time: the time left
-    // (two fifths), shared between the two points, is less than REFINE_GROWTH times what
-    // either had, but more than REFINE_LAST_GROWTH times.
+    // A strategy that spends its whole limit, so no point is proven and each first-pass share
+    // is a third of the time: the time left (two fifths), shared between the two points, is
+    // less than REFINE_GROWTH times what either had, but more than REFINE_LAST_GROWTH times.
     const graph = indexGraph(unetLike(3));
-    const dtr = getStrategy('dtr')!;
     const calls: { budget: number; limit: number }[] = [];
-    const spending = {
-      ...dtr,
-      name: 'spending',
-      run: async (context: Parameters<typeof dtr.run>[0]) => {
-        calls.push({ budget: context.budgetBytes, limit: context.timeLimitSeconds });
-        await new Promise((resolve) => setTimeout(resolve, 0.97 * context.timeLimitSeconds * 1000));
-        return dtr.run(context);
-      },
-    };
-    testStrategies.set(spending.name, spending);
+    const spending = spendingStrategy('spending', calls);
     const { result } = await checkedSweep(graph, { budgets: ['80%', '90%'], strategy: spending.name, timeLimitSeconds: 8 });
     expect(calls.map((call) => call.budget)).toEqual([result.points[1].budgetBytes, result.points[0].budgetBytes, expect.any(Number)]);
     const last = calls[2];
@@ -301,21 +309,11 @@ describe('the time left over', () => {
 describe('the smallest budget alone', () => {
   it('gets all the time at once when every larger budget is closed', async () => {
     // 100 % is closed without a solve (the no-remat plan meets baseCost); at 60 % a strategy
-    // that spends its whole limit and plans by DTR never closes. With the first pass's share
+    // that spends its whole limit never closes. With the first pass's share
     // it would have FIRST_PASS_SHARE of the time, and the rest would be too little to solve it again.
     const graph = indexGraph(unetLike(3));
-    const dtr = getStrategy('dtr')!;
     const calls: { budget: number; limit: number }[] = [];
-    const spending = {
-      ...dtr,
-      name: 'spending-alone',
-      run: async (context: Parameters<typeof dtr.run>[0]) => {
-        calls.push({ budget: context.budgetBytes, limit: context.timeLimitSeconds });
-        await new Promise((resolve) => setTimeout(resolve, 0.97 * context.timeLimitSeconds * 1000));
-        return dtr.run(context);
-      },
-    };
-    testStrategies.set(spending.name, spending);
+    const spending = spendingStrategy('spending-alone', calls);
     const lowest = Math.round(0.6 * noRematPeak(graph));
     const timeLimitSeconds = 6;
     const { result } = await checkedSweep(graph, { budgets: [lowest, '100%'], strategy: spending.name, timeLimitSeconds });
