@@ -155,9 +155,9 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
             stopWhenClosed();
           },
     });
+    // Each solve has streamed its best plan through onPlan already (runCheckmateMilp).
     const milp = await full;
     run.solver = milp.solver;
-    if (milp.best) onPlan(milp.best);
     if (!reordered && milp.bound !== undefined) incumbent.offerBound(milp.bound, 'milp');
     if (!reordered && milp.solve.stop === 'optimal') run.proven = true;
     run.stopped('checkmate-milp', milp.solve.stop, milp.solve.error, milp.solve.aborted);
@@ -165,11 +165,7 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
     sibling.abort();
     const settled = await forward;
     if (settled && 'error' in settled) throw settled.error;
-    if (settled) {
-      const restrictedRun = settled.done;
-      if (restrictedRun.best) onPlan(restrictedRun.best);
-      run.stopped(forwardSource, restrictedRun.solve.stop, restrictedRun.solve.error, restrictedRun.solve.aborted);
-    }
+    if (settled) run.stopped(forwardSource, settled.done.solve.stop, settled.done.solve.error, settled.done.solve.aborted);
   } finally {
     // Nothing of this phase runs on after it (a failure of the full solve included).
     sibling.abort();

@@ -1,9 +1,10 @@
 // sweep(graph, options) -> the plans along a budget axis in one request (../shared/DESIGN.md,
 // "Sweeps"), on one BudgetAxis (axis.ts). A first pass in decreasing budget carries bounds
 // down and gives each open budget an equal share of what is left (large budgets close fast
-// and hand their time down; the smallest, when every larger one closed, gets all of it); then rounds in increasing budget seed each open budget with
-// the plans of the smaller ones, the frontier of feasibility first in weight. Budgets that
-// a plan already closes are not solved. Every point ends with the best plan that fits it
+// and hand their time down; the smallest, when every larger one closed, gets all of it);
+// then rounds in increasing budget seed each open budget with the plans of the smaller
+// ones, the frontier of feasibility first in weight. Budgets that a plan already closes are
+// not solved. Every point ends with the best plan that fits it
 // and the best bound carried down from larger budgets, so makespans never increase with
 // the budget and bounds never decrease as it shrinks. The inverse questions (inverse.ts)
 // search the same axis with their share of the time.
