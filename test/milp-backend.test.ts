@@ -162,6 +162,23 @@ describe('HiGHS backend', () => {
     expect(lp.bound).toBeCloseTo(1.5, 9);
   });
 
+  it('solves with the sub-MIP heuristics off (HiGHS knows the option names: an unknown one throws)', async () => {
+    for (const viaLpText of [false, true]) {
+      const milp = await backend.solve(smallModel(), { timeLimitSeconds: 10, heuristics: false, viaLpText });
+      expect(milp).toMatchObject({ stop: 'optimal', hasSolution: true });
+      expect(milp.error).toBeUndefined();
+      expect(milp.objective).toBeCloseTo(2, 9);
+      expect(milp.bound).toBeCloseTo(2, 9);
+    }
+    // A hard instance from a start: the time limit with the start (or better) and a bound.
+    const { model, zero } = marketSplit();
+    const limited = await backend.solve(model, { timeLimitSeconds: 1, start: zero, heuristics: false });
+    expect(limited.stop).toBe('timeLimit');
+    expect(limited.hasSolution).toBe(true);
+    expect(limited.objective!).toBeLessThanOrEqual(model.objectiveOf(zero) + 1e-9);
+    expect(limited.bound!).toBeLessThanOrEqual(limited.objective! + 1e-9);
+  });
+
   it('reports infeasibility', async () => {
     const model = new Model();
     const x = model.addBinary('x');

@@ -168,11 +168,11 @@ describe('auto', () => {
     const backend = highsBackend();
     const solve = backend.solve.bind(backend);
     // Each HiGHS solve of the run: the columns of its model and when it ran.
-    const solves: { columns: number; from: number; to: number }[] = [];
+    const solves: { columns: number; from: number; to: number; heuristics?: boolean; relaxation?: boolean }[] = [];
     const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
       const from = Date.now();
       const result = await solve(model, options);
-      solves.push({ columns: model.variableCount, from, to: Date.now() });
+      solves.push({ columns: model.variableCount, from, to: Date.now(), heuristics: options.heuristics, relaxation: options.relaxation });
       return result;
     });
     try {
@@ -184,9 +184,13 @@ describe('auto', () => {
     }
     // The full MILP and the LP relaxation have the most columns; the forward-only MILP has fewer.
     const columns = Math.max(...solves.map((entry) => entry.columns));
-    const full = solves.filter((entry) => entry.columns === columns).at(-1)!;
+    const full = solves.filter((entry) => entry.columns === columns && !entry.relaxation).at(-1)!;
     const forward = solves.filter((entry) => entry.columns < columns && entry.columns > columns / 4).at(-1);
     expect(forward).toBeDefined();
+    // The full MILP is there for its bound: its sub-MIP heuristics are off; the forward-only
+    // one looks for plans with them.
+    expect(full.heuristics).toBe(false);
+    expect(forward!.heuristics).not.toBe(false);
     // One after the other (as before), the forward-only solve would end before the full one starts.
     expect(forward!.from).toBeLessThan(full.to);
     expect(full.from).toBeLessThan(forward!.to);

@@ -26,6 +26,12 @@ export interface SolveOptions {
   relaxation?: boolean;
   /** A starting solution (one value per variable), tried as the first incumbent. */
   start?: ArrayLike<number>;
+  /**
+   * False: the solver's sub-MIP heuristics (HiGHS's RINS, RENS and root reduced-cost
+   * heuristic) are off, for a solve whose task is its bound while another one looks for
+   * plans (default true).
+   */
+  heuristics?: boolean;
   /** Stop on request; the best solution so far is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: SolveProgress) => void;

@@ -72,6 +72,8 @@ export interface CheckmateRunOptions {
   relativeGap?: number;
   signal?: AbortSignal;
   backend?: MilpBackend;
+  /** False: the solver's sub-MIP heuristics are off (SolveOptions.heuristics). */
+  heuristics?: boolean;
   /** A reused formulation (same graph, budget and variant). */
   formulation?: CheckmateFormulation;
 }
@@ -234,6 +236,7 @@ export async function runCheckmateMilp(
     timeLimitSeconds: options.timeLimitSeconds,
     relativeGap: options.relativeGap,
     start,
+    heuristics: options.heuristics,
     signal: options.signal,
     onProgress: (progress) => {
       if (progress.kind === 'incumbent' && progress.values) takeSolution(progress.values, progress.elapsedSeconds);

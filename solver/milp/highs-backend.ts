@@ -129,6 +129,7 @@ export class HighsBackend implements MilpBackend {
           timeLimitSeconds: options.timeLimitSeconds,
           relativeGap: options.relativeGap,
           relaxation: options.relaxation ?? false,
+          heuristics: options.heuristics ?? true,
           start: options.start ? Float64Array.from(options.start) : undefined,
           minSeconds: MIN_HIGHS_SECONDS,
           boundEverySeconds: BOUND_EVERY_SECONDS,
