@@ -162,9 +162,9 @@ describe('HiGHS backend', () => {
     expect(lp.bound).toBeCloseTo(1.5, 9);
   });
 
-  it('solves with the sub-MIP heuristics off (HiGHS knows the option names: an unknown one throws)', async () => {
+  it('solves with the sub-MIP heuristics off and pseudo-costs trusted sooner (HiGHS knows the option names: an unknown one throws)', async () => {
     for (const viaLpText of [false, true]) {
-      const milp = await backend.solve(smallModel(), { timeLimitSeconds: 10, heuristics: false, viaLpText });
+      const milp = await backend.solve(smallModel(), { timeLimitSeconds: 10, heuristics: false, pseudoCostReliable: 2, viaLpText });
       expect(milp).toMatchObject({ stop: 'optimal', hasSolution: true });
       expect(milp.error).toBeUndefined();
       expect(milp.objective).toBeCloseTo(2, 9);
@@ -172,7 +172,7 @@ describe('HiGHS backend', () => {
     }
     // A hard instance from a start: the time limit with the start (or better) and a bound.
     const { model, zero } = marketSplit();
-    const limited = await backend.solve(model, { timeLimitSeconds: 1, start: zero, heuristics: false });
+    const limited = await backend.solve(model, { timeLimitSeconds: 1, start: zero, heuristics: false, pseudoCostReliable: 2 });
     expect(limited.stop).toBe('timeLimit');
     expect(limited.hasSolution).toBe(true);
     expect(limited.objective!).toBeLessThanOrEqual(model.objectiveOf(zero) + 1e-9);

@@ -13,6 +13,7 @@ import { memoryAwareOrder } from '../solver/scale/order.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { firstComputations, reorderedGraph } from '../solver/schedule/reorder.js';
 import { highsBackend, shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
+import { BOUND_SOLVE_PSEUDOCOST_RELIABLE } from '../solver/limits.js';
 import { finalizePlan, plan } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -168,11 +169,18 @@ describe('auto', () => {
     const backend = highsBackend();
     const solve = backend.solve.bind(backend);
     // Each HiGHS solve of the run: the columns of its model and when it ran.
-    const solves: { columns: number; from: number; to: number; heuristics?: boolean; relaxation?: boolean }[] = [];
+    const solves: { columns: number; from: number; to: number; heuristics?: boolean; reliable?: number; relaxation?: boolean }[] = [];
     const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
       const from = Date.now();
       const result = await solve(model, options);
-      solves.push({ columns: model.variableCount, from, to: Date.now(), heuristics: options.heuristics, relaxation: options.relaxation });
+      solves.push({
+        columns: model.variableCount,
+        from,
+        to: Date.now(),
+        heuristics: options.heuristics,
+        reliable: options.pseudoCostReliable,
+        relaxation: options.relaxation,
+      });
       return result;
     });
     try {
@@ -187,10 +195,12 @@ describe('auto', () => {
     const full = solves.filter((entry) => entry.columns === columns && !entry.relaxation).at(-1)!;
     const forward = solves.filter((entry) => entry.columns < columns && entry.columns > columns / 4).at(-1);
     expect(forward).toBeDefined();
-    // The full MILP is there for its bound: its sub-MIP heuristics are off; the forward-only
-    // one looks for plans with them.
+    // The full MILP is there for its bound: its sub-MIP heuristics are off and it trusts
+    // pseudo-costs sooner; the forward-only one looks for plans with HiGHS's defaults.
     expect(full.heuristics).toBe(false);
+    expect(full.reliable).toBe(BOUND_SOLVE_PSEUDOCOST_RELIABLE);
     expect(forward!.heuristics).not.toBe(false);
+    expect(forward!.reliable).toBeUndefined();
     // One after the other (as before), the forward-only solve would end before the full one starts.
     expect(forward!.from).toBeLessThan(full.to);
     expect(full.from).toBeLessThan(forward!.to);

@@ -32,6 +32,8 @@ export interface SolveOptions {
    * plans (default true).
    */
   heuristics?: boolean;
+  /** Branchings a variable's pseudo-cost needs before it is trusted (HiGHS's mip_pscost_minreliable; default HIGHS_PSEUDOCOST_RELIABLE). */
+  pseudoCostReliable?: number;
   /** Stop on request; the best solution so far is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: SolveProgress) => void;

@@ -74,6 +74,8 @@ export interface CheckmateRunOptions {
   backend?: MilpBackend;
   /** False: the solver's sub-MIP heuristics are off (SolveOptions.heuristics). */
   heuristics?: boolean;
+  /** Branchings before a pseudo-cost is trusted (SolveOptions.pseudoCostReliable). */
+  pseudoCostReliable?: number;
   /** A reused formulation (same graph, budget and variant). */
   formulation?: CheckmateFormulation;
 }
@@ -237,6 +239,7 @@ export async function runCheckmateMilp(
     relativeGap: options.relativeGap,
     start,
     heuristics: options.heuristics,
+    pseudoCostReliable: options.pseudoCostReliable,
     signal: options.signal,
     onProgress: (progress) => {
       if (progress.kind === 'incumbent' && progress.values) takeSolution(progress.values, progress.elapsedSeconds);

@@ -90,6 +90,7 @@ async function solve(message, task) {
     settings.mip_heuristic_run_rins = heuristics;
     settings.mip_heuristic_run_rens = heuristics;
     settings.mip_heuristic_run_root_reduced_cost = heuristics;
+    settings.mip_pscost_minreliable = options.pseudoCostReliable;
     model.options.set(settings);
     if (options.start) {
       try {

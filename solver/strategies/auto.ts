@@ -7,6 +7,7 @@
 // Every number (size limits, time shares) is in solver/limits.ts.
 import {
   AUTO_MARGIN_SECONDS,
+  BOUND_SOLVE_PSEUDOCOST_RELIABLE,
   AUTO_MAX_NONZEROS,
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
   LOCAL_SEARCH_SECONDS,
@@ -144,14 +145,17 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
     // Beside the forward-only one, the full MILP in the listed order is there for its bound:
     // HiGHS's sub-MIP heuristics, which look for plans, are off in it (vgg_unet at 55 %,
     // started from the optimal plan: proven in 13.7 s instead of 29 s; they took 11 s of
-    // its root node). In the best plan's order its bound is not the class's: it looks for plans.
+    // its root node), and it trusts pseudo-costs sooner (BOUND_SOLVE_PSEUDOCOST_RELIABLE).
+    // In the best plan's order its bound is not the class's: it looks for plans.
+    const forBound = forward !== undefined && reordered === undefined;
     const full = runCheckmateMilp({
       ...common,
       variant: context.formulation,
       formulation: milpForm,
       timeLimitSeconds: Clock.secondsTo(milpDeadline),
       start,
-      heuristics: forward === undefined || reordered !== undefined,
+      heuristics: !forBound,
+      pseudoCostReliable: forBound ? BOUND_SOLVE_PSEUDOCOST_RELIABLE : undefined,
       onPlan,
       onBound: reordered
         ? undefined
