@@ -207,6 +207,34 @@ describe('auto', () => {
     expect(forward!.to).toBeLessThanOrEqual(full.to + 500);
   });
 
+  it('solves the LP once for its bound when it has a plan, where checkmate-lp alone re-solves it at shrunk budgets', async () => {
+    // random-layered-7 at 80 %: the LP's rounding finds no plan within the budget, so
+    // checkmate-lp re-solves at shrunk budgets; auto has a plan from its search by then.
+    const graph = indexGraph(namedFixtures()['random-layered-7']);
+    const backend = highsBackend();
+    const solve = backend.solve.bind(backend);
+    let relaxations = 0;
+    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
+      if (options.relaxation) relaxations++;
+      return solve(model, options);
+    });
+    const counted = async (strategy: string) => {
+      relaxations = 0;
+      const result = await plan(graph, { budget: { fraction: 0.8 }, strategy, timeLimitSeconds: 5, relativeGap: 0 });
+      checkPlan(graph, result);
+      return { relaxations, result };
+    };
+    try {
+      const alone = await counted('checkmate-lp');
+      expect(alone.relaxations).toBeGreaterThan(1);
+      const inAuto = await counted('auto');
+      expect(inAuto.result.predicted).toBeDefined();
+      expect(inAuto.relaxations).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('uses the plain formulation when asked', async () => {
     const graph = indexGraph(namedFixtures()['chain-4']);
     const tight = await plan(graph, { budget: { fraction: 1 }, strategy: 'checkmate-milp', formulation: 'tight' });

@@ -146,9 +146,9 @@ export const ROUNDING_SHRINK = [0.9, 0.8, 0.7, 0.6, 0.5] as const;
  * Solves the LP relaxation (its optimum is the bound) and rounds it (two-phase, threshold
  * sweep). Rounding needs slack at tight budgets, so when no rounded plan fits, the LP is
  * re-solved at shrunk budgets (ROUNDING_SHRINK) and rounded against the real budget,
- * while time is left.
+ * while time is left (unless `shrink` is false: a caller with a plan in hand wants the bound).
  */
-export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRun> {
+export async function runCheckmateLp(options: CheckmateRunOptions & { shrink?: boolean }): Promise<LpRun> {
   const backend = options.backend ?? highsBackend();
   const clock = new Clock(options.timeLimitSeconds);
   const formulation = options.formulation ?? buildCheckmate(options.graph, { budgetBytes: options.budgetBytes, variant: options.variant });
@@ -168,7 +168,7 @@ export async function runCheckmateLp(options: CheckmateRunOptions): Promise<LpRu
   if (solve.values && solve.stop === 'optimal') round(formulation, solve.values);
   if (solve.stop !== 'optimal') return run;
   const resident = options.graph.residentBytes;
-  for (const factor of ROUNDING_SHRINK) {
+  for (const factor of options.shrink === false ? [] : ROUNDING_SHRINK) {
     if (run.best || options.signal?.aborted || clock.left() < MIN_SOLVE_SECONDS) break;
     const budget = resident + Math.floor(factor * (options.budgetBytes - resident));
     const shrunk = buildCheckmate(options.graph, { budgetBytes: budget, variant: options.variant });
