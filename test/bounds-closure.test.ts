@@ -182,6 +182,30 @@ describe('closureBound', () => {
   });
 });
 
+describe('closureBound on a model without variables', () => {
+  it('proves that nothing fits when a row no recomputation can meet asks for bytes', async () => {
+    // n0 is an input (not recomputable) that n3 reads last; at n2's first computation the
+    // device holds n2, its input n1 and n0: 4 + 43 + 37 + 47 = 131 bytes, one over the budget.
+    const graph = indexGraph({
+      residentBytes: 4,
+      nodes: [
+        { id: 'n0', kind: 'input', inputs: [], bytes: 47, cost: 15 },
+        { id: 'n1', kind: 'forward', inputs: ['n0'], bytes: 37, cost: 15 },
+        { id: 'n2', kind: 'forward', inputs: ['n1'], bytes: 43, cost: 7 },
+        { id: 'n3', kind: 'forward', inputs: ['n0', 'n2'], bytes: 36, cost: 2 },
+      ],
+    });
+    expect(graph.recomputable[0]).toBe(false);
+    expect(exhaustiveOptimum(graph, 130)).toBe(Infinity);
+    expect(exhaustiveOptimum(graph, 131)).toBe(graph.baseCost);
+    // Before, the model without variables counted as solved at the empty R: baseCost.
+    expect((await closureBound(graph, 130, { timeLimitSeconds: 10 }))!.infeasible).toBe(true);
+    const fits = await closureBound(graph, 131, { timeLimitSeconds: 10 });
+    expect(fits!.infeasible).toBe(false);
+    expect(fits!.makespan).toBe(graph.baseCost);
+  });
+});
+
 describe('startClosureBound', () => {
   it('computes the closure bound on its own thread, equal to the bound computed here', async () => {
     const graph = indexGraph(transformer({ layers: 2 }));

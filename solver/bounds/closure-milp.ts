@@ -241,6 +241,15 @@ class ClosureModel {
   }
 }
 
+/** The solve of a model without variables: optimal at 0, or infeasible when a row's bounds exclude 0. */
+function emptyModelResult(model: Model): Pick<SolveResult, 'stop' | 'bound' | 'hasSolution' | 'values' | 'objective'> {
+  for (let row = 0; row < model.rowCount; row++) {
+    const { lb, ub } = model.row(row);
+    if (lb > 0 || ub < 0) return { stop: 'infeasible', hasSolution: false };
+  }
+  return { stop: 'optimal', bound: 0, hasSolution: true, values: new Float64Array(0), objective: 0 };
+}
+
 /**
  * The closure covering bound of a graph at `budgetBytes` (residentBytes included); see
  * the file comment. Undefined when no solve proved anything (an error, no bound in time).
@@ -290,10 +299,11 @@ export async function closureBound(
   const networks = new Map<number, ClosureNetwork>();
   for (; rounds < maxRounds && left() > 0.05 && !options.signal?.aborted; ) {
     rounds++;
-    // An empty model (no cover row needs a recomputation yet) has the empty R as its optimum.
+    // A model without variables (no row can be met by recomputing) has the empty R as its
+    // optimum, unless one of its rows asks more than the forced bytes leave: then nothing fits.
     const result: Pick<SolveResult, 'stop' | 'bound' | 'hasSolution' | 'values' | 'objective'> =
       form.model.variableCount === 0
-        ? { stop: 'optimal', bound: 0, hasSolution: true, values: new Float64Array(0), objective: 0 }
+        ? emptyModelResult(form.model)
         : await backend.solve(form.model, {
             // Each round needs a good R and a dual bound, not a proof: a small gap and a
             // share of the time keep the later rounds possible.
