@@ -21,6 +21,7 @@ export const BOUND_SOURCES = {
   baseCost: 'all-schedules',
   'recompute-bound': 'all-schedules',
   'closure-bound': 'all-schedules',
+  'closure-swap-bound': 'all-schedules',
   lp: 'checkmate-class',
   milp: 'checkmate-class',
 } as const satisfies Record<string, BoundScope>;
@@ -37,12 +38,14 @@ export interface ProvenBound {
 /**
  * Whether a source's bound still holds when the request allows swaps (a host link). Every
  * remat argument (recompute-bound, closure-bound, lp, milp) assumes a value leaves the
- * device only by a free, which a swap escapes; baseCost holds for every schedule.
+ * device only by a free, which a swap escapes; baseCost holds for every schedule, and
+ * closure-swap-bound is the closure bound with swaps priced by the copy stream's time.
  */
 export const BOUND_HOLDS_WITH_SWAPS = {
   baseCost: true,
   'recompute-bound': false,
   'closure-bound': false,
+  'closure-swap-bound': true,
   lp: false,
   milp: false,
 } as const satisfies Record<BoundSource, boolean>;
@@ -90,12 +93,12 @@ export const BoundSchema = z
     source: z
       .enum(Object.keys(BOUND_SOURCES) as [BoundSource, ...BoundSource[]])
       .optional()
-      .describe('What proved the bound (baseCost, recompute-bound, closure-bound, lp, milp)'),
+      .describe('What proved the bound (baseCost, recompute-bound, closure-bound, closure-swap-bound with a host link, lp, milp)'),
     scope: z
       .enum(BOUND_SCOPES)
       .optional()
       .describe(
-        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound, closure-bound), or only ' +
+        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound, closure-bound, closure-swap-bound), or only ' +
           "Checkmate's class (first computations in graph order, at most one recomputation of a node per stage: lp, milp)",
       ),
   })

@@ -286,6 +286,26 @@ describe("auto's reordered MILP with a host link", () => {
     checkPlan(graph, linked, transfer);
   }, 30_000);
 
+  it('with a host link reports the closure bound with swaps and plans no worse than without one', async () => {
+    // A slow link: swaps cost more than they save, so the remat search (guided by the remat
+    // closure bound's recomputed set, as without a link) must find the plan alone.
+    const transfer = { bandwidth: 0.5, latency: 5 };
+    for (const name of ['unet-like', 'random-layered-7']) {
+      const graph = indexGraph(namedFixtures()[name]);
+      for (const fraction of [0.6, 0.8]) {
+        const common = { budget: { fraction }, strategy: 'auto', timeLimitSeconds: 3 } as const;
+        const plain = await plan(graph, common);
+        const linked = await plan(graph, { ...common, transfer });
+        checkPlan(graph, plain);
+        checkPlan(graph, linked, transfer);
+        if (!plain.predicted) continue;
+        expect(linked.predicted!.makespan).toBeLessThanOrEqual(plain.predicted.makespan + 1e-6);
+        expect(['baseCost', 'closure-swap-bound']).toContain(linked.bound!.source);
+        expect(linked.bound!.makespan).toBeLessThanOrEqual(linked.predicted!.makespan + 1e-6);
+      }
+    }
+  }, 60_000);
+
   it('searches the graph lowered to its node options with a link too: no worse than without one', async () => {
     // 306 nodes with encodings and alternatives; at half the peak the best plans come from
     // the scale search on a lowered graph, which auto skipped with a link before.

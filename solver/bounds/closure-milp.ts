@@ -20,9 +20,18 @@
 //             <= budget, for the nodes v added by separation
 //   Each row also counts sum saving(u) z[u] as freed, over every node it may count on the
 //   device (its needed nodes and its network's), present there or not: a relaxation.
+// With a host link (options.transfer), swaps: a value swapped out and back in is off the
+// device between the two, so every node with bytes gets a discount of all its bytes,
+// z[u] = u is swapped in at least once, at no price in the objective. Each swapIn reads a
+// copy that a swapOut of u made, and both run on the one copy stream before the read, so
+// the makespan is at least the copy time of the swapped nodes as well as the compute time:
+//   minimize  extra
+//   compute:  sum_u cost(u) x[u] <= extra
+//   copy:     sum_u 2 (latency + bytes(u) / bandwidth) z[u] <= baseCost + extra
+// Every x and z exists from the start there (the two rows must hold all of them).
 // Every remat-only schedule within the budget gives a feasible point (R, and each E(v) of
 // closure.ts), so the optimum, and the solver's dual bound at any time, is a lower bound
-// on the extra compute cost. Given integral x, continuous e and p are exact: each closure
+// on the extra compute cost (with a link: on the extra time, for every schedule). Given integral x, continuous e and p are exact: each closure
 // row then asks whether a minimum cut (closure.ts) fits, and that linear program has
 // integral optima. Closure rows are added lazily: solve, take the solution's R, add the
 // rows of the nodes whose closure minimum with recomputation restricted to R exceeds the
@@ -42,6 +51,7 @@ import {
 } from '../limits.js';
 import type { MilpBackend, SolveResult } from '../milp/backend.js';
 import { highsBackend } from '../milp/highs-backend.js';
+import type { Transfer } from '../schedule/types.js';
 import { Model, type Term } from '../milp/model.js';
 import { Ancestry, type FirstComputation, firstComputation } from './ancestry.js';
 import { type ClosureNetwork, closureMinimum, closureNetwork } from './closure.js';
@@ -75,6 +85,8 @@ export interface ClosureBoundOptions {
   ancestry?: Ancestry;
   /** Per node, what an encoding saves and costs at least (relaxation.ts); absent: none. */
   discounts?: Discounts;
+  /** A host link: the bound covers every schedule that may swap (the file comment); not with `discounts`. */
+  transfer?: Transfer;
 }
 
 /** Per node: bytes an encoded form saves at most (0: none) and the least cost of making it. */
@@ -128,13 +140,38 @@ class ClosureModel {
   readonly z = new Map<number, number>();
   private readonly added = new Set<number>();
 
+  /** With a host link: every x and z made at the start; a later one would be missing from the two rows. */
+  private readonly sealed: boolean = false;
+
   constructor(
     private readonly graph: IndexedGraph,
     private readonly budget: number,
     private readonly discounts?: Discounts,
+    transfer?: Transfer,
   ) {
-    const maxCost = Math.max(0, ...graph.cost, ...(discounts?.price ?? []));
+    const copy = transfer ? graph.bytes.map((bytes) => (bytes > 0 ? 2 * (transfer.latency + bytes / transfer.bandwidth) : 0)) : [];
+    const maxCost = Math.max(0, ...graph.cost, ...(discounts?.price ?? []), ...copy, transfer ? graph.baseCost : 0);
     this.costScale = maxCost > MODEL_COST_RANGE ? maxCost / MODEL_COST_RANGE : 1;
+    if (!transfer) return;
+    // The extra time is the objective; recomputations and swaps count through the two rows.
+    const extra = this.model.addVariable('extra', { lb: 0, cost: 1 });
+    const compute: Term[] = [[extra, -1]];
+    const swaps: Term[] = [[extra, -1]];
+    for (let node = 0; node < graph.size; node++) {
+      if (graph.recomputable[node]) {
+        const variable = this.model.addBinary(`x_${node}`, 0);
+        this.x.set(node, variable);
+        compute.push([variable, graph.cost[node] / this.costScale]);
+      }
+      if (discounts && discounts.saving[node] > 0) {
+        const variable = this.model.addBinary(`z_${node}`, 0);
+        this.z.set(node, variable);
+        swaps.push([variable, copy[node] / this.costScale]);
+      }
+    }
+    this.model.addRow('compute', compute, -Infinity, 0);
+    this.model.addRow('copy', swaps, -Infinity, graph.baseCost / this.costScale);
+    this.sealed = true;
   }
 
   /** The discount terms saving(u) z[u] (scaled by the budget) of the given nodes (each once), z created on first use. */
@@ -146,6 +183,7 @@ class ClosureModel {
       if (!(discounts.saving[node] > 0)) continue;
       let variable = this.z.get(node);
       if (variable === undefined) {
+        if (this.sealed) throw new Error(`closure bound: no z for node ${node}`);
         variable = this.model.addBinary(`z_${node}`, discounts.price[node] / this.costScale);
         this.z.set(node, variable);
       }
@@ -158,6 +196,7 @@ class ClosureModel {
   variable(node: number): number {
     let variable = this.x.get(node);
     if (variable === undefined) {
+      if (this.sealed) throw new Error(`closure bound: no x for node ${node}`);
       variable = this.model.addBinary(`x_${node}`, this.graph.cost[node] / this.costScale);
       this.x.set(node, variable);
     }
@@ -278,8 +317,11 @@ export async function closureBound(
   for (const first of active) {
     if (first.forced > budgetBytes) return proof(0, 0);
   }
-  const discounts = options.discounts;
-  const form = new ClosureModel(graph, budgetBytes, discounts);
+  // With a host link every node with bytes may be swapped out: a discount of all of it.
+  const transfer = options.transfer;
+  if (transfer && options.discounts) throw new Error('closure bound: a host link and node discounts together are not supported');
+  const discounts = transfer ? { saving: Float64Array.from(graph.bytes), price: new Float64Array(graph.size) } : options.discounts;
+  const form = new ClosureModel(graph, budgetBytes, discounts, transfer);
   // Cover rows are cheap to check: the neediest start the model, the violated ones join
   // at each separation round (fewer rows are a relaxation, so every round's bound holds).
   const covers = active

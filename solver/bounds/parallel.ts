@@ -6,6 +6,7 @@
 // loop, interleaved with whatever awaits.
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_WORKER_GRACE_SECONDS, MAX_IDLE_BOUND_WORKERS } from '../limits.js';
+import type { Transfer } from '../schedule/types.js';
 import { type TaskHandle, ThreadPool } from '../util/thread-pool.js';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
@@ -55,12 +56,18 @@ function tracked(pending: PendingBound): PendingBound {
 export function startClosureBound(
   graph: IndexedGraph,
   budgetBytes: number,
-  options: { timeLimitSeconds: number; signal?: AbortSignal },
+  options: { timeLimitSeconds: number; signal?: AbortSignal; transfer?: Transfer },
 ): PendingBound {
   let task: TaskHandle<ClosureBound | undefined, string>;
   try {
     task = boundPool().run(
-      { graph: graph.graph, budgetBytes, timeLimitSeconds: options.timeLimitSeconds, maxNodes: Math.max(graph.size, 1) },
+      {
+        graph: graph.graph,
+        budgetBytes,
+        timeLimitSeconds: options.timeLimitSeconds,
+        maxNodes: Math.max(graph.size, 1),
+        transfer: options.transfer,
+      },
       { signal: options.signal },
     );
   } catch {
@@ -77,11 +84,19 @@ export function startClosureBound(
 }
 
 /** The same bound on this thread. */
-function inline(graph: IndexedGraph, budgetBytes: number, options: { timeLimitSeconds: number; signal?: AbortSignal }): PendingBound {
+function inline(
+  graph: IndexedGraph,
+  budgetBytes: number,
+  options: { timeLimitSeconds: number; signal?: AbortSignal; transfer?: Transfer },
+): PendingBound {
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   return {
-    result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal }),
+    result: closureBoundOf(graph, budgetBytes, {
+      timeLimitSeconds: options.timeLimitSeconds,
+      signal: controller.signal,
+      transfer: options.transfer,
+    }),
     stop: () => controller.abort(),
     thread: 'inline',
   };

@@ -143,6 +143,8 @@ export async function closureBoundOf(
   options: ClosureBoundOptions,
 ): Promise<ClosureBound | undefined> {
   if (!graph.hasOptions) return closureBound(graph, budgetBytes, options);
+  // Swaps and node options together (an encoding may be swapped, compressed) are not modelled.
+  if (options.transfer) return undefined;
   // A shared ancestry is the original graph's; the relaxation drops edges.
   const { ancestry, ...rest } = options;
   const priced = pricedOptionsRelaxation(graph);
