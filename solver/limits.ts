@@ -371,6 +371,14 @@ export const TIME_SHARES = {
  */
 export const CLOSURE_INLINE_MAX_NODES = 200;
 
+/**
+ * Seconds auto gives the closure bound with swaps (a host link) above CLOSURE_INLINE_MAX_NODES,
+ * before its search: it runs there, beside the remat bound's thread (llama-32 at 30 % with
+ * pcie4: 10.7 s for baseCost uncapped, gpt2-32 1.7 s, resnet50 0.2 s); when stopped it gives
+ * its best dual bound, or none.
+ */
+export const SWAP_BOUND_INLINE_MAX_SECONDS = 2;
+
 /** Seconds after a stop request after which the bound worker (solver/bounds/parallel.ts) is terminated. */
 export const BOUND_WORKER_GRACE_SECONDS = 2;
 /** Bound worker threads kept idle for the next closure bound (each holds its loader, its modules and an idle HiGHS thread). */

@@ -4,12 +4,11 @@
 // It serves the thread pool's tasks (util/thread-worker.mjs), so the thread, its loader, its
 // modules and its HiGHS thread (kept idle as on any thread, retired once its heap grows
 // large: milp/highs-backend.ts) outlive one bound, and the next bound starts at once. A
-// task's payload is {graph, budgetBytes, timeLimitSeconds, maxNodes, transfer} (the raw
-// Graph, indexed again here; a host link when swaps are allowed); its result is the bound; a stop request aborts the task's signal,
+// task's payload is {graph, budgetBytes, timeLimitSeconds, maxNodes} (the raw Graph,
+// indexed again here); its result is the bound; a stop request aborts the task's signal,
 // and the bound then returns its best dual bound.
 import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
-import type { Transfer } from '../schedule/types.js';
 import { serveTasks } from '../util/thread-worker.mjs';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
@@ -20,14 +19,9 @@ export interface BoundRequest {
   budgetBytes: number;
   timeLimitSeconds: number;
   maxNodes: number;
-  transfer?: Transfer;
 }
 
 serveTasks<BoundRequest, ClosureBound | undefined>(async (request, context) => {
   const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
-  return await closureBoundOf(graph, request.budgetBytes, {
-    timeLimitSeconds: request.timeLimitSeconds,
-    signal: context.signal,
-    transfer: request.transfer,
-  });
+  return await closureBoundOf(graph, request.budgetBytes, { timeLimitSeconds: request.timeLimitSeconds, signal: context.signal });
 });

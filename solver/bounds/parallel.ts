@@ -6,7 +6,6 @@
 // loop, interleaved with whatever awaits.
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_WORKER_GRACE_SECONDS, MAX_IDLE_BOUND_WORKERS } from '../limits.js';
-import type { Transfer } from '../schedule/types.js';
 import { type TaskHandle, ThreadPool } from '../util/thread-pool.js';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
@@ -56,18 +55,12 @@ function tracked(pending: PendingBound): PendingBound {
 export function startClosureBound(
   graph: IndexedGraph,
   budgetBytes: number,
-  options: { timeLimitSeconds: number; signal?: AbortSignal; transfer?: Transfer },
+  options: { timeLimitSeconds: number; signal?: AbortSignal },
 ): PendingBound {
   let task: TaskHandle<ClosureBound | undefined, string>;
   try {
     task = boundPool().run(
-      {
-        graph: graph.graph,
-        budgetBytes,
-        timeLimitSeconds: options.timeLimitSeconds,
-        maxNodes: Math.max(graph.size, 1),
-        transfer: options.transfer,
-      },
+      { graph: graph.graph, budgetBytes, timeLimitSeconds: options.timeLimitSeconds, maxNodes: Math.max(graph.size, 1) },
       { signal: options.signal },
     );
   } catch {
@@ -84,19 +77,11 @@ export function startClosureBound(
 }
 
 /** The same bound on this thread. */
-function inline(
-  graph: IndexedGraph,
-  budgetBytes: number,
-  options: { timeLimitSeconds: number; signal?: AbortSignal; transfer?: Transfer },
-): PendingBound {
+function inline(graph: IndexedGraph, budgetBytes: number, options: { timeLimitSeconds: number; signal?: AbortSignal }): PendingBound {
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   return {
-    result: closureBoundOf(graph, budgetBytes, {
-      timeLimitSeconds: options.timeLimitSeconds,
-      signal: controller.signal,
-      transfer: options.transfer,
-    }),
+    result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal }),
     stop: () => controller.abort(),
     thread: 'inline',
   };

@@ -18,6 +18,7 @@ import {
   MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
+  SWAP_BOUND_INLINE_MAX_SECONDS,
   TIME_SHARES,
 } from '../limits.js';
 import { buildCheckmate } from '../milp/checkmate.js';
@@ -283,8 +284,9 @@ const PHASES: readonly Phase[] = [
         });
       }
       if (transfer && !graph.hasOptions && !context.signal?.aborted) {
+        const inline = clock.ofLimit('closureInline');
         const swaps = await closureBoundOf(graph, context.budgetBytes, {
-          timeLimitSeconds: clock.ofLimit('closureInline'),
+          timeLimitSeconds: graph.size <= CLOSURE_INLINE_MAX_NODES ? inline : Math.min(inline, SWAP_BOUND_INLINE_MAX_SECONDS),
           signal: context.signal,
           transfer,
         });
