@@ -256,7 +256,8 @@ const PHASES: readonly Phase[] = [
       // With a host link the remat arguments bound nothing (a swap escapes them) but the
       // closure bound's recomputed set still guides the remat search, as without a link
       // (mobilenet_b512 at 30 %: 1.0409 with pcie4 against 1.0399 without, for want of it);
-      // the bound is the closure bound with swaps (closure-milp.ts), not on a graph with options.
+      // the bound is the closure bound with swaps (closure-milp.ts; none on a graph with
+      // node options: closureBoundOf gives none there).
       const transfer = context.transfer;
       if (!transfer) {
         const remat = recomputeBound(optionsRelaxation(graph), context.budgetBytes);
@@ -283,7 +284,7 @@ const PHASES: readonly Phase[] = [
           signal: context.signal,
         });
       }
-      if (transfer && !graph.hasOptions && !context.signal?.aborted) {
+      if (transfer && !context.signal?.aborted) {
         const inline = clock.ofLimit('closureInline');
         const swaps = await closureBoundOf(graph, context.budgetBytes, {
           timeLimitSeconds: graph.size <= CLOSURE_INLINE_MAX_NODES ? inline : Math.min(inline, SWAP_BOUND_INLINE_MAX_SECONDS),
