@@ -424,6 +424,13 @@ export const ORDER_SEED = 777;
 /** Seed of the scale search's randomized restarts. */
 export const RESTART_SEED = 12345;
 
+/**
+ * A later round of the scale search (auto's final search, again while a round finds a
+ * cheaper plan) draws its restarts and climb moves from seeds this far apart per round:
+ * with the same best plan, round 0's seeds would repeat the moves an earlier round tried.
+ */
+export const SEARCH_ROUND_SEED_STRIDE = 7919;
+
 /** Default seed of the greedy scheduler's eviction noise. */
 export const GREEDY_SEED = 1;
 

@@ -30,6 +30,7 @@ import {
   ORDER_RESTARTS,
   ORDER_SEED,
   RESTART_SEED,
+  SEARCH_ROUND_SEED_STRIDE,
   SEARCH_YIELD_MS,
   STALL_RESTARTS,
   STALL_RESTARTS_WITHOUT_PLAN,
@@ -89,6 +90,8 @@ export interface ScaleSearchOptions {
    * first (HINT_MARGINS), before the fixed variants, and the restarts draw their orders too.
    */
   hints?: readonly (readonly number[])[];
+  /** Which round of the search this is (default 0): a later one draws its restarts and climb moves from other seeds (SEARCH_ROUND_SEED_STRIDE). */
+  round?: number;
 }
 
 /** The best plan the search found, or the smallest peak it reached. */
@@ -145,6 +148,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     lastYield = Date.now();
   };
   const available = budgetBytes - graph.residentBytes;
+  const seedShift = (options.round ?? 0) * SEARCH_ROUND_SEED_STRIDE;
   let best: { sequence: number[]; cost: number; peak: number; from: string } | null = null;
   let smallestPeak = Infinity;
   let tried = 0;
@@ -303,7 +307,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       const restartsDeadline = descending
         ? Date.now() + TIME_SHARES.searchRestarts * Math.max(0, options.deadline - Date.now())
         : options.deadline;
-      const random = seededRandom(RESTART_SEED);
+      const random = seededRandom(RESTART_SEED + seedShift);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
       // The late orders join the restarts only where their cheapest plan is within the slack of
@@ -334,7 +338,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     if (descending && best !== null) await descend();
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
-      const random = seededRandom(COST_CLIMB_SEED);
+      const random = seededRandom(COST_CLIMB_SEED + seedShift);
       let current = best as { sequence: number[]; cost: number };
       let order = orderOfSequence(graph, current.sequence);
       let hot = climbNodes(graph, current.sequence);

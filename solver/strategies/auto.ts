@@ -46,20 +46,38 @@ import { vdnnAll, vdnnConv } from './vdnn.js';
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
 
-/** Runs the scale search from the best plan and the best in-order plan and offers what it finds. */
-async function improveLocally(run: PhasedRun, seconds: number): Promise<undefined> {
+/** Runs the scale search (its `round`: scale/multistart.ts) from the best plan and the best in-order plan and offers what it finds. */
+async function improveLocally(run: PhasedRun, seconds: number, round = 0): Promise<undefined> {
   const { incumbent } = run;
   run.note('local-search');
   const starts = incumbent.best ? [{ steps: incumbent.best.steps, from: incumbent.best.from }] : [];
   if (incumbent.inOrder && incumbent.inOrder.steps !== incumbent.best?.steps)
     starts.push({ steps: incumbent.inOrder.steps, from: 'in-order' });
   if (run.remat) starts.push({ steps: run.remat.steps, from: 'remat' });
-  const local = await scaleImprove(run.context, starts, seconds, true, run.guide);
+  const local = await scaleImprove(run.context, starts, seconds, true, run.guide, round);
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
   if (local.kind === 'schedule') {
     const candidate = incumbent.offer(local.steps, 'local-search');
     if (candidate.fits && (!run.remat || candidate.makespan < run.remat.makespan))
       run.remat = { steps: local.steps, makespan: candidate.makespan };
+  }
+  return undefined;
+}
+
+/**
+ * The final search: rounds of the scale search with fresh seeds until the time is up, as
+ * long as each round finds a cheaper plan. A round ends when its climb runs out of
+ * patience; with the same seeds the next would retrace the moves of the one before
+ * (mobilenet_v2 at 30 %: the final search stopped at 29 s of 60 with 1.16687; in rounds,
+ * 1.16414 by 46 s). A round without a cheaper plan ends the phase and leaves the time
+ * unused: a sweep hands it to its other budgets.
+ */
+async function improveFinally(run: PhasedRun, seconds: number): Promise<undefined> {
+  const deadline = Clock.deadline(seconds);
+  for (let round = 1; run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS); round++) {
+    const before = run.incumbent.best?.makespan ?? Infinity;
+    await improveLocally(run, Clock.secondsTo(deadline), round);
+    if (!((run.incumbent.best?.makespan ?? Infinity) < before)) break;
   }
   return undefined;
 }
@@ -424,7 +442,7 @@ const PHASES: readonly Phase[] = [
     seconds: ({ clock, context }) =>
       clock.left() - FINAL_LOCAL_SEARCH_RESERVE_SECONDS - (context.transfer ? clock.ofLimit('swapConvert') : 0),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
-    run: improveLocally,
+    run: improveFinally,
   },
   {
     name: 'swap-convert',

@@ -17,7 +17,8 @@ import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 /**
  * Improves the given plans and searches further until `seconds` from now (the scale
  * search of scale/multistart.ts); auto calls this with its incumbents. Returns a schedule
- * outcome or infeasible, with the recomputation bound without a host link.
+ * outcome or infeasible, with the recomputation bound without a host link. A later `round`
+ * draws its random moves from other seeds (scale/multistart.ts).
  */
 export async function scaleImprove(
   context: StrategyContext,
@@ -25,6 +26,7 @@ export async function scaleImprove(
   seconds: number,
   restarts = true,
   prefer?: ReadonlySet<number>,
+  round = 0,
 ): Promise<StrategyOutcome> {
   // Stopped already (a cancel, the time limit): no time for the bound; the plans found are kept.
   const proof = context.signal?.aborted ? undefined : rematBound(context);
@@ -42,6 +44,7 @@ export async function scaleImprove(
     // Above the MILP's size limit nothing follows that would use the time better.
     climb: restarts && context.graph.size > MILP_MAX_NODES,
     prefer,
+    round,
     // A sweep's plans of larger budgets (remat plans only: a swap plan is no sequence).
     hints: context.hints?.filter((steps) => !hasSwaps(steps)).map((steps) => stepsToSequence(steps)),
     signal: context.signal,
