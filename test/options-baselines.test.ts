@@ -2,7 +2,7 @@
 // (solver/schedule/lower.ts): a hand-checked Gist schedule, compressed copies, and lowered
 // plans that replay in the original graph exactly as in the lowered one.
 import { describe, expect, it } from 'vitest';
-import { chain, namedFixtures } from '../fixtures/generators.js';
+import { chain, namedFixtures, transformer } from '../fixtures/generators.js';
 import { withOptions } from '../fixtures/options.js';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
@@ -10,6 +10,9 @@ import { plan } from '../solver/plan.js';
 import { eligibleForms, lower, mapBack, preferredImplementations } from '../solver/schedule/lower.js';
 import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
 import { simulateIndexed, toSchedule } from '../solver/schedule/simulate.js';
+import { improveLoweredAgain, optionsPhase } from '../solver/strategies/options-phase.js';
+import { PhasedRun } from '../solver/strategies/phases.js';
+import type { StrategyContext } from '../solver/strategies/types.js';
 import { checkPlan } from './helpers.js';
 
 // x -> c (conv) -> r (relu, a 1/32 mask its backward user gr reads; a half-size form that
@@ -127,3 +130,48 @@ describe('lowering', () => {
 function loweredStepsOf(graph: ReturnType<typeof indexGraph>, schedule: { op: string; node: string }[]) {
   return schedule.map((step) => ({ op: step.op as 'compute', node: graph.index.get(step.node)! }));
 }
+
+describe("the options phase's later rounds", () => {
+  const contextOf = (raw: Graph, fraction: number): StrategyContext => {
+    const graph = indexGraph(raw);
+    return {
+      graph,
+      budgetBytes: Math.floor(fraction * noRematPeak(graph)),
+      timeLimitSeconds: 30,
+      relativeGap: 0,
+      formulation: 'tight',
+      startedAt: Date.now(),
+    };
+  };
+
+  it('search each lowering again from its best plan: one offer per lowering, never a dearer plan, and the best replays within the budget', async () => {
+    const context = contextOf(withOptions(transformer({ layers: 4 }), { seed: 7 }), 0.6);
+    const run = new PhasedRun(context, 0);
+    await optionsPhase.run(run, 2);
+    const before = run.incumbent.best?.makespan;
+    expect(before).toBeDefined();
+    const offered: string[] = [];
+    const offer = run.incumbent.offer.bind(run.incumbent);
+    run.incumbent.offer = (steps, from) => {
+      offered.push(from);
+      return offer(steps, from);
+    };
+    await improveLoweredAgain(run, 4, 1);
+    // Both lowerings (all forms at the fastest implementations, reader forms at the leanest).
+    expect(offered.filter((from) => from === 'local-search on the lowered graph')).toHaveLength(2);
+    const best = run.incumbent.best!;
+    expect(best.makespan).toBeLessThanOrEqual(before!);
+    const replay = simulateIndexed(context.graph, best.steps);
+    if (!replay.ok) throw new Error(replay.error.message);
+    expect(replay.figures.peakBytes).toBeLessThanOrEqual(context.budgetBytes);
+    expect(replay.figures.makespan).toBeCloseTo(best.makespan, 6);
+  });
+
+  it('do nothing on a graph without options, or before the options phase ran', async () => {
+    const plain = new PhasedRun(contextOf(transformer({ layers: 2 }), 0.6), 0);
+    expect(await improveLoweredAgain(plain, 2, 1)).toBe(false);
+    const early = new PhasedRun(contextOf(withOptions(transformer({ layers: 2 }), { seed: 7 }), 0.6), 0);
+    expect(await improveLoweredAgain(early, 2, 1)).toBe(false);
+    expect(early.incumbent.best).toBeNull();
+  });
+});

@@ -11,6 +11,7 @@ import { peakFloor } from '../graph/analysis.js';
 import { LOCAL_SEARCH_SECONDS, MILP_MAX_NODES, MIN_LOCAL_SEARCH_SECONDS } from '../limits.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { eligibleForms, type LoweringChoice, lower, mapBack, preferredImplementations } from '../schedule/lower.js';
+import { simulateIndexed } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
@@ -19,6 +20,7 @@ import { gist } from './gist.js';
 import { Incumbent } from './incumbent.js';
 import { scaleImprove } from './local-search.js';
 import type { Phase, PhasedRun } from './phases.js';
+import type { SearchStart } from '../scale/multistart.js';
 import type { StrategyContext } from './types.js';
 import { vdnnAll, vdnnConv } from './vdnn.js';
 
@@ -31,23 +33,79 @@ function loweringChoices(run: PhasedRun): LoweringChoice[] {
   ];
 }
 
+/** A lowering and what its searches found on the lowered graph, for later rounds: their starts, the best plan first, and its makespan. */
+interface LoweredSearch {
+  choice: LoweringChoice;
+  lowered: ReturnType<typeof lower>;
+  starts: SearchStart[];
+  bestMakespan: number;
+}
+
+/** Each run's lowered searches, in the order of loweringChoices. */
+const loweredSearches = new WeakMap<PhasedRun, LoweredSearch[]>();
+
+/** Offers a plan of the lowered graph, mapped back, to auto's incumbent. */
+function offerLowered(
+  run: PhasedRun,
+  choice: LoweringChoice,
+  lowered: ReturnType<typeof lower>,
+  steps: Parameters<typeof mapBack>[2],
+  from: string,
+): void {
+  const mapped = mapBack(run.graph, lowered, steps, choice, run.context.transfer);
+  if (mapped) run.incumbent.offer(mapped, `${from} on the lowered graph`);
+}
+
 /** Plans one lowering with the baselines (and the scale search without a link) and offers what maps back. */
 async function planLowered(run: PhasedRun, choice: LoweringChoice, seconds: number): Promise<void> {
-  const { context, graph, incumbent } = run;
+  const { context, graph } = run;
   const lowered = lower(graph, choice);
   const loweredContext: StrategyContext = { ...context, graph: lowered.graph, onProgress: undefined };
   const local = new Incumbent(loweredContext, { progress: false });
   const swapping = context.transfer ? [vdnnAll, vdnnConv, capuchin] : [];
   const fitting = await local.runEach([...BASELINES, ...swapping]);
-  const offer = (steps: Parameters<typeof mapBack>[2], from: string) => {
-    const mapped = mapBack(graph, lowered, steps, choice, context.transfer);
-    if (mapped) incumbent.offer(mapped, `${from} on the lowered graph`);
-  };
-  for (const candidate of fitting) offer(candidate.steps, candidate.from);
+  for (const candidate of fitting) offerLowered(run, choice, lowered, candidate.steps, candidate.from);
+  const starts = local.best ? [local.best, ...fitting.filter((candidate) => candidate !== local.best)] : [...fitting];
+  const search: LoweredSearch = { choice, lowered, starts, bestMakespan: local.best?.makespan ?? Infinity };
+  loweredSearches.set(run, [...(loweredSearches.get(run) ?? []), search]);
   // Remat plans are plans with a link too: the search runs either way.
   if (seconds < MIN_LOCAL_SEARCH_SECONDS) return;
   const searched = await scaleImprove(loweredContext, fitting, seconds);
-  if (searched.kind === 'schedule') offer(searched.steps, 'local-search');
+  if (searched.kind === 'schedule') {
+    offerLowered(run, choice, lowered, searched.steps, 'local-search');
+    keepIfCheaper(search, searched.steps, 'local-search', context);
+  }
+}
+
+/** Puts a plan of the lowered graph first among a lowering's starts when it replays faster than its best; true then. */
+function keepIfCheaper(search: LoweredSearch, steps: SearchStart['steps'], from: string, context: StrategyContext): boolean {
+  const replay = simulateIndexed(search.lowered.graph, steps, { transfer: context.transfer });
+  if (!replay.ok || replay.figures.makespan >= search.bestMakespan) return false;
+  search.starts.unshift({ steps, from });
+  search.bestMakespan = replay.figures.makespan;
+  return true;
+}
+
+/**
+ * A later round of the options phase's searches (auto's final search, scale/multistart.ts
+ * rounds): each lowering's scale search again, from its best plan so far, with that round's
+ * seeds, in an equal share of `seconds`. True when a lowering's search found a plan
+ * cheaper than its best before (on the lowered graph; what maps back is offered).
+ */
+export async function improveLoweredAgain(run: PhasedRun, seconds: number, round: number): Promise<boolean> {
+  const searches = loweredSearches.get(run) ?? [];
+  const deadline = Clock.deadline(seconds);
+  let cheaper = false;
+  for (const [at, search] of searches.entries()) {
+    const share = Clock.secondsTo(deadline) / (searches.length - at);
+    if (!run.canRun(share, MIN_LOCAL_SEARCH_SECONDS)) break;
+    const loweredContext: StrategyContext = { ...run.context, graph: search.lowered.graph, onProgress: undefined };
+    const searched = await scaleImprove(loweredContext, search.starts, share, true, undefined, round);
+    if (searched.kind !== 'schedule') continue;
+    offerLowered(run, search.choice, search.lowered, searched.steps, 'local-search');
+    if (keepIfCheaper(search, searched.steps, `local-search round ${round}`, run.context)) cheaper = true;
+  }
+  return cheaper;
 }
 
 /** The lowerings that aim at the smallest peak: reader forms, then every eligible form, both at the leanest implementations. */
