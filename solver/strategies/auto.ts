@@ -66,13 +66,14 @@ async function improveLocally(run: PhasedRun, seconds: number, round = 0): Promi
 
 /**
  * The final search: the scale search as before, then again in later rounds with fresh
- * seeds until the time is up, as long as each round after the first finds a cheaper plan. A round ends
- * when its climb runs out of patience, and the next, with the same seeds, would retrace
- * it (mobilenet_v2 at 30 %: the final search stopped at 29 s of 60 with 1.16687; a later
- * round, 1.16414). Its first round keeps the seeds of the search before it, so it plans
- * what the single final search planned (a later round's seeds alone gave resnet18-options
- * at floor x 1.1 1.2045 instead of 1.1965). After round 1, a round without a cheaper plan
- * ends the phase and leaves the time unused: a sweep hands it to its other budgets.
+ * seeds until the time is up, as long as each round after the first finds a cheaper plan.
+ * A round ends when its climb runs out of patience, and the next, with the same seeds,
+ * would retrace it (mobilenet_v2 at 30 %: the final search stopped at 29 s of 60 with
+ * 1.16687; a later round, 1.16414). Its first round keeps the seeds of the search before
+ * it, so it plans what the single final search planned (a later round's seeds alone gave
+ * resnet18-options at floor x 1.1 1.2045 instead of 1.1965). After round 1, a round
+ * without a cheaper plan ends the phase and leaves the time unused: a sweep hands it to
+ * its other budgets.
  */
 async function improveFinally(run: PhasedRun, seconds: number): Promise<undefined> {
   const deadline = Clock.deadline(seconds);
