@@ -446,7 +446,8 @@ const PHASES: readonly Phase[] = [
   },
   {
     name: 'local-search',
-    summary: 'local search with the time left',
+    summary:
+      'local search with the time left, in rounds with fresh seeds while each finds a cheaper plan (with node options also on the lowered graphs)',
     // The solvers closed early or were skipped: more local search from the best plan (with a
     // link, less the swap conversion's share).
     seconds: ({ clock, context }) =>
