@@ -33,10 +33,11 @@
 // closure.ts), so the optimum, and the solver's dual bound at any time, is a lower bound
 // on the extra compute cost (with a link: on the extra time of every schedule). Given
 // integral x, continuous e and p are exact: each closure row then asks whether a minimum
-// cut (closure.ts) fits, and that linear program has integral optima. Closure rows are added lazily: solve, take the solution's R, add the
-// rows of the nodes whose closure minimum with recomputation restricted to R exceeds the
-// budget, and solve again, while time is left. Every solve's dual bound is valid (fewer
-// rows, a relaxation), so the best of them is reported.
+// cut (closure.ts) fits, and that linear program has integral optima. Closure rows are
+// added lazily: solve, take the solution's R, add the rows of the nodes whose closure
+// minimum with recomputation restricted to R exceeds the budget, and solve again, while
+// time is left. Every solve's dual bound is valid (fewer rows, a relaxation), so the best
+// of them is reported.
 import type { IndexedGraph } from '../graph/validate.js';
 import {
   CLOSURE_CUTS_PER_ROUND,

@@ -30,6 +30,7 @@ import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import { startClosureBound } from '../bounds/parallel.js';
+import type { ClosureBound } from '../bounds/closure-milp.js';
 import { closureBoundOf, optionsRelaxation } from '../bounds/relaxation.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
@@ -256,9 +257,17 @@ async function collectBound(run: PhasedRun, waitSeconds: number): Promise<Strate
   const timer = setTimeout(() => pending.stop(), Math.max(0, run.clock.left()) * 1000);
   const closure = await pending.result;
   clearTimeout(timer);
-  // A proof arrives only where no plan can exist, so the incumbent has none. With a host
-  // link a swap escapes the argument: the bound only guides the search then.
+  return takeClosureBound(run, closure);
+}
+
+/**
+ * The remat closure bound's result, inline or from its thread: without a host link its proof
+ * that nothing fits ends the run, and its bound is offered; its recomputed set guides the
+ * search either way (with a link a swap escapes the argument, so it only guides).
+ */
+function takeClosureBound(run: PhasedRun, closure: ClosureBound | undefined): Promise<StrategyOutcome> | undefined {
   const link = run.context.transfer !== undefined;
+  // A proof arrives only where no plan can exist, so the incumbent has none.
   if (closure?.infeasible && !run.incumbent.best && !link) return provenInfeasible(run, 'the closure bound');
   if (closure && !closure.infeasible && !link) run.incumbent.offerBound(closure.makespan, 'closure-bound');
   if (closure?.recompute.length) run.guide = new Set(closure.recompute);
@@ -301,11 +310,8 @@ const PHASES: readonly Phase[] = [
           timeLimitSeconds: clock.ofLimit('closureInline'),
           signal: context.signal,
         });
-        if (!transfer) {
-          if (closure?.infeasible) return provenInfeasible(run, 'the closure bound');
-          if (closure) incumbent.offerBound(closure.makespan, 'closure-bound');
-        }
-        if (closure?.recompute.length) run.guide = new Set(closure.recompute);
+        const proof = takeClosureBound(run, closure);
+        if (proof) return proof;
       } else {
         run.pendingBound = startClosureBound(graph, context.budgetBytes, {
           timeLimitSeconds: clock.ofLimit('closure'),
