@@ -336,6 +336,8 @@ export const TIME_SHARES = {
   closure: 0.8,
   /** Of the time limit: the closure bound on a small graph, computed before the search. */
   closureInline: 0.35,
+  /** Of the time limit: the last-computation floor before the search, which proves that nothing fits when it exceeds the budget (0.4 s on a 4,000-node LSTM). */
+  lastFloor: 0.05,
   /** Of the time limit: auto's smallest-peak search when no plan fits after the scale search (it stops at a plan that fits). */
   smallestPeak: 0.2,
   /** Of the time limit: the same when the graph is too large for the MILP (the phases after it seldom find a first plan there; its climb uses the time). */

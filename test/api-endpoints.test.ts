@@ -176,7 +176,7 @@ describe('tools', () => {
     const auto = reply.json().strategies.find((strategy: { name: string }) => strategy.name === 'auto');
     // Each phase of auto, in the order it runs (solver/strategies/auto.ts).
     const phases = [
-      /recomputation bound and the closure bound/,
+      /recomputation bound, the last-computation floor \(a proof that nothing fits\) and the closure bound/,
       /baselines/,
       /scale search/,
       /smallest-peak search/,

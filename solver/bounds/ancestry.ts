@@ -97,12 +97,18 @@ export interface FirstComputation {
   needed: number[];
 }
 
+/** Device bytes while a node computes, in every schedule: residentBytes, the node with its workspace, and its inputs. */
+export function forcedBytes(graph: IndexedGraph, node: number): number {
+  let forced = graph.residentBytes + graph.bytes[node] + graph.workspace[node];
+  for (const input of new Set(graph.inputs[node])) forced += graph.bytes[input];
+  return forced;
+}
+
 /** The first-computation picture of node v. */
 export function firstComputation(ancestry: Ancestry, node: number): FirstComputation {
   const graph = ancestry.graph;
-  let forced = graph.residentBytes + graph.bytes[node] + graph.workspace[node];
+  const forced = forcedBytes(graph, node);
   const inputs = new Set(graph.inputs[node]);
-  for (const input of inputs) forced += graph.bytes[input];
   const needed: number[] = [];
   for (let member = 0; member < graph.size; member++) {
     if (member === node || inputs.has(member) || graph.bytes[member] === 0 || ancestry.isDescendant(member, node)) continue;

@@ -57,27 +57,40 @@ export interface ClosureOptions {
   depth?: number;
 }
 
-/** Per-node marks reused across calls (the floor builds one network per node); reset after each use. */
+/** Per-node marks reused across calls (the floors build one network per node); reset after each use. */
 let marks = { size: -1, role: new Uint8Array(0), local: new Int32Array(0) };
 
-/** Role marks: an input of v (on the device anyway), or a needed member. */
-const INPUT = 1;
+/** Role marks: on the device anyway (v and its inputs), or a needed member. */
+const PRESENT = 1;
 const MEMBER = 2;
 
-/** Builds v's closure network (see the file comment). */
-export function closureNetwork(ancestry: Ancestry, first: FirstComputation, options: ClosureOptions = {}): ClosureNetwork {
-  const graph = ancestry.graph;
-  const v = first.node;
+/** What a closure network is built from (closureNetwork here, lastComputationNetwork in last-computation.ts). */
+export interface ClosureParts {
+  /** The node computed at the moment looked at. */
+  node: number;
+  /** Bytes on the device whatever N and E are (forced), before the members that cannot leave. */
+  forced: number;
+  /** The nodes on the device anyway at that moment: the node and its inputs (never candidates). */
+  present: readonly number[];
+  /** The needed members of N (bytes > 0, none of them present). */
+  needed: readonly number[];
+  /** True when a node may be in E. */
+  mayLeave: (node: number) => boolean;
+  /** True when a node in E is recomputed (counted in R). */
+  recomputedIfLeaving: (node: number) => boolean;
+  /** How many input steps from the members the network follows (default unlimited). */
+  depth?: number;
+}
+
+/** Builds a closure network from its parts: the members, then what a node of E may read, step by step. */
+export function buildClosureNetwork(graph: IndexedGraph, parts: ClosureParts): ClosureNetwork {
+  const { node: v, mayLeave } = parts;
   if (marks.size !== graph.size) marks = { size: graph.size, role: new Uint8Array(graph.size), local: new Int32Array(graph.size).fill(-1) };
   const { role, local } = marks;
-  // A node may be in E when it is not an ancestor of v (computed first after v), or when it
-  // is an ancestor that may be recomputed.
-  const ancestor = (node: number) => ancestry.isAncestor(node, v);
-  const mayLeave = (node: number) => !ancestor(node) || graph.recomputable[node];
-  for (const input of graph.inputs[v]) role[input] = INPUT;
+  for (const node of parts.present) role[node] = PRESENT;
   const nodes: number[] = [];
-  let constant = first.forced;
-  for (const node of first.needed) {
+  let constant = parts.forced;
+  for (const node of parts.needed) {
     role[node] = MEMBER;
     if (mayLeave(node)) {
       local[node] = nodes.length;
@@ -89,15 +102,15 @@ export function closureNetwork(ancestry: Ancestry, first: FirstComputation, opti
   const memberCount = nodes.length;
   const reads: number[][] = [];
   let frontier = nodes.slice();
-  const maxDepth = options.depth ?? Infinity;
+  const maxDepth = parts.depth ?? Infinity;
   for (let depth = 0; frontier.length > 0 && depth < maxDepth; depth++) {
     const next: number[] = [];
     for (const node of frontier) {
       const inputs: number[] = [];
       for (const input of graph.inputs[node]) {
-        // Inputs of v are on the device anyway, zero-byte values cost nothing present, and
+        // Present nodes are on the device anyway, zero-byte values cost nothing present, and
         // needed members are paid for unless they leave themselves.
-        if (input === v || role[input] !== 0 || graph.bytes[input] === 0) continue;
+        if (role[input] !== 0 || graph.bytes[input] === 0) continue;
         let index = local[input];
         if (index < 0) {
           index = nodes.length;
@@ -118,16 +131,34 @@ export function closureNetwork(ancestry: Ancestry, first: FirstComputation, opti
   for (let index = 0; index < count; index++) {
     const node = nodes[index];
     canLeave[index] = mayLeave(node) ? 1 : 0;
-    recomputed[index] = canLeave[index] && ancestor(node) ? 1 : 0;
+    recomputed[index] = canLeave[index] && parts.recomputedIfLeaving(node) ? 1 : 0;
     readStart[index + 1] = readStart[index] + (reads[index]?.length ?? 0);
   }
   const readList = new Int32Array(readStart[count]);
   for (let index = 0; index < count; index++) if (reads[index]) readList.set(reads[index], readStart[index]);
   // Reset the marks for the next call.
-  for (const input of graph.inputs[v]) role[input] = 0;
-  for (const node of first.needed) role[node] = 0;
+  for (const node of parts.present) role[node] = 0;
+  for (const node of parts.needed) role[node] = 0;
   for (const node of nodes) local[node] = -1;
   return { node: v, constant, nodes: Int32Array.from(nodes), memberCount, canLeave, recomputed, readStart, readList };
+}
+
+/** Builds v's closure network (see the file comment). */
+export function closureNetwork(ancestry: Ancestry, first: FirstComputation, options: ClosureOptions = {}): ClosureNetwork {
+  const graph = ancestry.graph;
+  const v = first.node;
+  // A node may be in E when it is not an ancestor of v (computed first after v), or when it
+  // is an ancestor that may be recomputed; an ancestor in E is recomputed.
+  const ancestor = (node: number) => ancestry.isAncestor(node, v);
+  return buildClosureNetwork(graph, {
+    node: v,
+    forced: first.forced,
+    present: [v, ...graph.inputs[v]],
+    needed: first.needed,
+    mayLeave: (node) => !ancestor(node) || graph.recomputable[node],
+    recomputedIfLeaving: ancestor,
+    depth: options.depth,
+  });
 }
 
 /** The least bytes at v's first computation, one E reaching it, and what each blocked node's recomputation would be worth. */

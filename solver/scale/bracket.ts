@@ -1,14 +1,16 @@
 // A bracket for the smallest feasible budget of a graph: a proven floor (no legal schedule
 // peaks lower) and the smallest peak of a legal schedule found (a budget that has a plan).
 // The floor is the contract's (graph/analysis.ts: single nodes and the keep nodes at the
-// end), raised without a host link by the closure floor (bounds/closure.ts: what every
-// remat schedule holds at each node's first computation). The top is the smallest-peak
+// end), raised without a host link by the closure floors: what every remat schedule holds
+// at each node's first computation (bounds/closure.ts), and at the last computation of any
+// node of a set of wide ones (bounds/last-computation.ts), the higher of the two. The top is the smallest-peak
 // search (smallest-peak.ts), or what the caller reached already. Both are reported in
 // infeasible plans and by analyze. On a graph with node options the closure floor is
 // taken on its two relaxations (bounds/relaxation.ts: by smallest forms, and the options
 // relaxation), the higher of the two.
 import { rematFloor } from '../bounds/closure.js';
 import { firstComputations } from '../bounds/closure-milp.js';
+import { lastComputationFloor } from '../bounds/last-computation.js';
 import { formRelaxation, optionsRelaxation } from '../bounds/relaxation.js';
 import { peakFloor } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
@@ -29,16 +31,25 @@ export interface BracketOptions {
   signal?: AbortSignal;
 }
 
-/** The proven floor of a graph: the contract's, and without swaps the closure floor until `deadline`. */
+/** The proven floor of a graph: the contract's, and without swaps the closure floors until `deadline`. */
 export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number): Pick<SmallestBudget, 'floorBytes' | 'floorSource'> {
   const contract = peakFloor(graph, { swaps });
   if (swaps || graph.size > BOUND_MAX_NODES) return { floorBytes: contract, floorSource: 'contract-floor' };
   // With options, both relaxations give floors (neither is always the higher): the higher.
+  // The last-computation floor first, in half of the time: it takes a fraction of the
+  // first-computation floor's time (0.4 s against 3 s on a 4,000-node LSTM), and what it
+  // proves lets that one skip the nodes that cannot beat it.
   const relaxations = graph.hasOptions ? [formRelaxation(graph), optionsRelaxation(graph)] : [graph];
+  const now = Date.now();
+  const lastDeadline = now + (deadline - now) / 2;
   let best = { bytes: contract, witness: -1 };
   for (const relaxed of relaxations) {
+    const last = lastComputationFloor(relaxed, { above: best.bytes, deadline: lastDeadline });
+    if (last.witness >= 0) best = last;
+  }
+  for (const relaxed of relaxations) {
     const { ancestry, firsts } = firstComputations(relaxed);
-    const closure = rematFloor(ancestry, firsts, contract, deadline);
+    const closure = rematFloor(ancestry, firsts, best.bytes, deadline);
     if (closure.witness >= 0 && closure.bytes > best.bytes) best = closure;
   }
   return best.witness >= 0
