@@ -188,6 +188,9 @@ export const SMALLEST_PEAK_CLIMB_EVICTIONS = [
   { alpha: 1, costExponent: 0 },
 ] as const;
 
+/** A greedy run of the smallest-peak search gives up past this many times the computes of the best sequence so far (plus GREEDY_COMPUTE_ALLOWANCE). */
+export const SMALLEST_PEAK_COMPUTES_FACTOR = 2;
+
 /** The greedy's eviction weightings the smallest-peak search tries at each aim: with the recomputation cost, and by bytes and distance alone. */
 export const SMALLEST_PEAK_EVICTIONS = [
   { alpha: 1, costExponent: 1 },

@@ -217,12 +217,14 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
 
 /**
  * The answer when a remat argument proves that nothing fits the budget: the budget plus one
- * byte is then a proven floor, and the smallest-peak search says how far off it is.
+ * byte is then a proven floor, and the smallest-peak search says how far off it is, with
+ * the time the smallest-peak phase would have had (nothing else runs after a proof).
  */
 async function provenInfeasible(run: PhasedRun, argument: string): Promise<StrategyOutcome> {
   const { context, clock } = run;
+  const share = context.graph.size <= MILP_MAX_NODES ? 'smallestPeak' : 'smallestPeakWithoutMilp';
   const bracket = await smallestBudgetAsync(context.graph, {
-    deadline: Clock.deadline(clock.ofLimit('smallestPeak')),
+    deadline: Clock.deadline(Math.min(clock.ofLimit(share), clock.left())),
     signal: context.signal,
   });
   return {
