@@ -9,6 +9,7 @@ import { Ancestry } from '../solver/bounds/ancestry.js';
 import { rematFloor } from '../solver/bounds/closure.js';
 import { lastComputationFloor } from '../solver/bounds/last-computation.js';
 import { transformer } from '../fixtures/generators.js';
+import { peakFloor } from '../solver/graph/analysis.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { provenFloor } from '../solver/scale/bracket.js';
 import { smallestPeakSearch } from '../solver/scale/smallest-peak.js';
@@ -18,42 +19,57 @@ import { auto } from '../solver/strategies/auto.js';
 import { arbitraryGraph, minimumPeak } from './helpers.js';
 
 describe('last-computation floor on a hand-computed step', () => {
-  // x (input, 60 B) -> a (60 B) -> b (4 B); two keep nodes read a: k1 (reads a and b,
-  // 22 B, 20 B of workspace) and k2 (50 B); 11 B resident. Forced bytes (residentBytes, the
-  // node, its workspace, its inputs): a 131, k2 121, k1 117, b 75.
+  // x (input, 8 B) -> h (14 B, 17 B of workspace) -> g (keep, 4 B), and x -> w (keep, 49 B,
+  // 17 B of workspace); 4 B resident. Forced bytes (residentBytes, the node, its workspace,
+  // its inputs): w 78, h 43, g 22, x 12.
   const graph = indexGraph({
-    residentBytes: 11,
+    residentBytes: 4,
     nodes: [
-      { id: 'x', kind: 'input' as const, bytes: 60, cost: 1 },
-      { id: 'a', inputs: ['x'], bytes: 60, cost: 1 },
-      { id: 'b', inputs: ['a'], bytes: 4, cost: 1 },
-      { id: 'k1', inputs: ['a', 'b'], bytes: 22, cost: 1, workspaceBytes: 20, keep: true },
-      { id: 'k2', inputs: ['a'], bytes: 50, cost: 1, keep: true },
+      { id: 'x', kind: 'input' as const, bytes: 8, cost: 1 },
+      { id: 'h', inputs: ['x'], bytes: 14, cost: 1, workspaceBytes: 17 },
+      { id: 'g', inputs: ['h'], bytes: 4, cost: 1, keep: true },
+      { id: 'w', inputs: ['x'], bytes: 49, cost: 1, workspaceBytes: 17, keep: true },
     ],
   });
 
-  it('holds the keep node made first while the last one is made: 143 B, the least peak', () => {
-    // At a's first computation nothing else is needed yet: the closure floor is forced(a).
-    expect(rematFloor(new Ancestry(graph)).bytes).toBe(131);
-    // S = {a, k2, k1}: made last, k2 finds k1 held (121 + 22), k1 finds k2 (117 + 50), a
-    // finds both (131 + 72); the schedule picks the least, 143.
+  it('holds what the keep nodes need from the wide node made first while the last one is made: 82 B, the least peak', () => {
+    // The contract's floor is w's forced bytes (the keep nodes at the end need less: 4 + 53 +
+    // h's 14 = 71), and at first computations nothing more is needed.
+    expect(peakFloor(graph)).toBe(78);
+    expect(rematFloor(new Ancestry(graph)).bytes).toBe(78);
+    // S = {w, h}: made last, w finds g (or h) held, 78 + 4; h finds w held, 43 + 49. The
+    // schedule picks the least, 82.
     const floor = lastComputationFloor(graph);
-    expect(floor.bytes).toBe(143);
-    expect(graph.ids[floor.witness]).toBe('k2');
-    expect(minimumPeak(graph)).toBe(143);
+    expect(floor.bytes).toBe(82);
+    expect(graph.ids[floor.witness]).toBe('w');
+    expect(minimumPeak(graph)).toBe(82);
     // A floor known to be higher is kept, with no witness.
-    expect(lastComputationFloor(graph, { above: 150 })).toEqual({ bytes: 150, witness: -1 });
+    expect(lastComputationFloor(graph, { above: 90 })).toEqual({ bytes: 90, witness: -1 });
   });
 
-  it("proves auto's budget of 140 B too small, and the bracket's floor is 143 B", async () => {
-    const outcome = await auto.run({ graph, budgetBytes: 140, timeLimitSeconds: 10, relativeGap: 1e-3, formulation: 'tight', startedAt: Date.now() });
+  it("proves auto's budget of 80 B too small, and the bracket's floor is 82 B", async () => {
+    const outcome = await auto.run({
+      graph,
+      budgetBytes: 80,
+      timeLimitSeconds: 10,
+      relativeGap: 1e-3,
+      formulation: 'tight',
+      startedAt: Date.now(),
+    });
     expect(outcome.kind).toBe('infeasible');
     if (outcome.kind !== 'infeasible') return;
     expect(outcome.proven).toBe(true);
     expect(outcome.message).toContain('last-computation floor');
-    expect(outcome.smallestBudget).toMatchObject({ floorBytes: 143, foundBytes: 143 });
-    // At 143 B a plan exists, and auto finds it.
-    const fits = await auto.run({ graph, budgetBytes: 143, timeLimitSeconds: 10, relativeGap: 1e-3, formulation: 'tight', startedAt: Date.now() });
+    expect(outcome.smallestBudget).toMatchObject({ floorBytes: 82, foundBytes: 82 });
+    // At 82 B a plan exists, and auto finds it.
+    const fits = await auto.run({
+      graph,
+      budgetBytes: 82,
+      timeLimitSeconds: 10,
+      relativeGap: 1e-3,
+      formulation: 'tight',
+      startedAt: Date.now(),
+    });
     expect(fits.kind).toBe('schedule');
   });
 });

@@ -217,6 +217,28 @@ describe('the budget axis', () => {
     expect(axis.boundAt(small).makespan).toBeGreaterThanOrEqual(axis.boundAt(between).makespan);
   });
 
+  it('takes a proven floor from an infeasible answer: every budget below it is proven infeasible without a solve', async () => {
+    // The hand-computed step of test/bounds-last-computation.test.ts: the least peak is 82 B,
+    // the last-computation floor; the contract's floor is 78 B.
+    const graph = indexGraph({
+      residentBytes: 4,
+      nodes: [
+        { id: 'x', kind: 'input' as const, bytes: 8, cost: 1 },
+        { id: 'h', inputs: ['x'], bytes: 14, cost: 1, workspaceBytes: 17 },
+        { id: 'g', inputs: ['h'], bytes: 4, cost: 1, keep: true },
+        { id: 'w', inputs: ['x'], bytes: 49, cost: 1, workspaceBytes: 17, keep: true },
+      ],
+    });
+    const axis = new BudgetAxis(graph, { strategy: auto, relativeGap: 1e-4, formulation: 'tight' });
+    expect(axis.floorBytes).toBe(78);
+    const evaluation = await axis.evaluate(79, 5);
+    expect(evaluation.provenInfeasible).toBe(true);
+    expect(axis.provenInfeasible(81)).toBe(true);
+    expect(axis.provenInfeasible(82)).toBe(false);
+    expect(axis.provenFloor()).toBe(82);
+    expect(minimumPeak(graph)).toBe(82);
+  });
+
   it('seeds the strategy with the plans that fit: the plan at a budget is never slower than one from a smaller budget', async () => {
     const graph = indexGraph(randomLayered({ seed: 7, layers: 6, width: 3 }));
     // dtr alone, which does not read seeds: the axis still carries the smaller budget's plan up.

@@ -272,6 +272,11 @@ export class BudgetAxis {
           evaluation.smallestPeakBytes = outcome.smallestPeakBytes;
           if (outcome.proven) proof.infeasible = true;
           if (outcome.bound) this.takeBound(proof, outcome.bound);
+          // A proven floor above the budget (auto's bracket: the closure floors) proves every
+          // budget below it too, so points and inverse searches there need no solve.
+          const floor = outcome.smallestBudget?.floorBytes;
+          if (floor !== undefined && floor - 1 > budgetBytes)
+            this.proofs.push({ budgetBytes: floor - 1, classBounds: [], infeasible: true });
         }
       }
     } finally {
