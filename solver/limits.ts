@@ -188,6 +188,15 @@ export const SMALLEST_PEAK_CLIMB_EVICTIONS = [
   { alpha: 1, costExponent: 0 },
 ] as const;
 
+/**
+ * The last-computation floor (bounds/last-computation.ts) tries sets of wide nodes up to this
+ * size; each set costs a cut per node. Its best sets had 4 to 7 nodes on lstm-2 and vit-s,
+ * 235 and 266 on llama-32 and gpt2-32 (0.01 and 0.22 % of the peak above the contract's
+ * floor); past 300 nodes, sets reached at most the first-computation floor (swin_t,
+ * convnext_tiny) and the scan took 18 s on llama-32 (1.3 s with this limit).
+ */
+export const LAST_FLOOR_MAX_SET = 300;
+
 /** A greedy run of the smallest-peak search gives up past this many times the computes of the best sequence so far (plus GREEDY_COMPUTE_ALLOWANCE). */
 export const SMALLEST_PEAK_COMPUTES_FACTOR = 2;
 

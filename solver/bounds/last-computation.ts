@@ -27,8 +27,10 @@
 // 38.2 % of the no-remat peak (the smallest peak found is 39.5 %).
 //
 // Which S: the nodes every schedule computes whose forced bytes are at least t, for each
-// threshold t among their forced bytes (`lastComputationFloor` takes the largest floor).
+// threshold t among their forced bytes while S has at most LAST_FLOOR_MAX_SET nodes
+// (`lastComputationFloor` takes the largest floor).
 import type { IndexedGraph } from '../graph/validate.js';
+import { LAST_FLOOR_MAX_SET } from '../limits.js';
 import { forcedBytes } from './ancestry.js';
 import { buildClosureNetwork, type ClosureNetwork, closureMinimum, type RematFloor } from './closure.js';
 
@@ -92,6 +94,9 @@ export function lastComputationFloor(graph: IndexedGraph, options: LastComputati
       inS[node] = must[node] === 1 && forced[node] >= threshold ? 1 : 0;
       if (inS[node]) members.push(node);
     }
+    // The sets grow as the threshold falls; past LAST_FLOOR_MAX_SET nodes the least cut
+    // seldom beats the first-computation floor (closure.ts), and a set costs a cut per node.
+    if (members.length > LAST_FLOOR_MAX_SET) break;
     // No cut exceeds forced(s) plus every keep node: a set whose least forced bytes cannot beat the best is skipped.
     members.sort((a, b) => forced[a] - forced[b]);
     if (forced[members[0]] + keepBytes <= best.bytes) continue;
