@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Ancestry } from '../solver/bounds/ancestry.js';
 import { rematFloor } from '../solver/bounds/closure.js';
 import { lastComputationFloor } from '../solver/bounds/last-computation.js';
-import { transformer } from '../fixtures/generators.js';
+import { transformer, wideLastStep } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { provenFloor } from '../solver/scale/bracket.js';
@@ -19,18 +19,10 @@ import { auto } from '../solver/strategies/auto.js';
 import { arbitraryGraph, minimumPeak } from './helpers.js';
 
 describe('last-computation floor on a hand-computed step', () => {
-  // x (input, 8 B) -> h (14 B, 17 B of workspace) -> g (keep, 4 B), and x -> w (keep, 49 B,
-  // 17 B of workspace); 4 B resident. Forced bytes (residentBytes, the node, its workspace,
-  // its inputs): w 78, h 43, g 22, x 12.
-  const graph = indexGraph({
-    residentBytes: 4,
-    nodes: [
-      { id: 'x', kind: 'input' as const, bytes: 8, cost: 1 },
-      { id: 'h', inputs: ['x'], bytes: 14, cost: 1, workspaceBytes: 17 },
-      { id: 'g', inputs: ['h'], bytes: 4, cost: 1, keep: true },
-      { id: 'w', inputs: ['x'], bytes: 49, cost: 1, workspaceBytes: 17, keep: true },
-    ],
-  });
+  // fixtures/generators.ts: x (input, 8 B) -> h (14 B, 17 B of workspace) -> g (keep, 4 B),
+  // and x -> w (keep, 49 B, 17 B of workspace); 4 B resident. Forced bytes (residentBytes,
+  // the node, its workspace, its inputs): w 78, h 43, g 22, x 12.
+  const graph = indexGraph(wideLastStep());
 
   it('holds what the keep nodes need from the wide node made first while the last one is made: 82 B, the least peak', () => {
     // The contract's floor is w's forced bytes (the keep nodes at the end need less: 4 + 53 +

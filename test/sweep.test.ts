@@ -4,7 +4,7 @@
 // exhaustive search; auto's seeds; and the inverse questions, checked against exhaustive
 // searches on tiny graphs.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { chain, diamond, randomLayered, unetLike } from '../fixtures/generators.js';
+import { chain, diamond, randomLayered, unetLike, wideLastStep } from '../fixtures/generators.js';
 import { isMemplanError } from '../solver/errors.js';
 import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
@@ -220,15 +220,7 @@ describe('the budget axis', () => {
   it('takes a proven floor from an infeasible answer: every budget below it is proven infeasible without a solve', async () => {
     // The hand-computed step of test/bounds-last-computation.test.ts: the least peak is 82 B,
     // the last-computation floor; the contract's floor is 78 B.
-    const graph = indexGraph({
-      residentBytes: 4,
-      nodes: [
-        { id: 'x', kind: 'input' as const, bytes: 8, cost: 1 },
-        { id: 'h', inputs: ['x'], bytes: 14, cost: 1, workspaceBytes: 17 },
-        { id: 'g', inputs: ['h'], bytes: 4, cost: 1, keep: true },
-        { id: 'w', inputs: ['x'], bytes: 49, cost: 1, workspaceBytes: 17, keep: true },
-      ],
-    });
+    const graph = indexGraph(wideLastStep());
     const axis = new BudgetAxis(graph, { strategy: auto, relativeGap: 1e-4, formulation: 'tight' });
     expect(axis.floorBytes).toBe(78);
     const evaluation = await axis.evaluate(79, 5);
