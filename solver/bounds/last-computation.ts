@@ -42,17 +42,27 @@ export function computedByEvery(graph: IndexedGraph): Uint8Array {
   return must;
 }
 
+/** The keep nodes with bytes: the needed members at every last computation. */
+function keepNodesOf(graph: IndexedGraph): number[] {
+  const keep: number[] = [];
+  for (let node = 0; node < graph.size; node++) if (graph.keep[node] && graph.bytes[node] > 0) keep.push(node);
+  return keep;
+}
+
 /** The closure network at the last computation of a node of S, when that node is `node`. */
-export function lastComputationNetwork(graph: IndexedGraph, node: number, inS: Uint8Array, ancestorOfS: Uint8Array): ClosureNetwork {
+export function lastComputationNetwork(
+  graph: IndexedGraph,
+  node: number,
+  inS: Uint8Array,
+  ancestorOfS: Uint8Array,
+  keepNodes: readonly number[] = keepNodesOf(graph),
+): ClosureNetwork {
   const present = new Set([node, ...graph.inputs[node]]);
-  const needed: number[] = [];
-  for (let member = 0; member < graph.size; member++)
-    if (graph.keep[member] && graph.bytes[member] > 0 && !present.has(member)) needed.push(member);
   return buildClosureNetwork(graph, {
     node,
     forced: forcedBytes(graph, node),
     present: [...present],
-    needed,
+    needed: keepNodes.filter((member) => !present.has(member)),
     // (d) and (e): no node of S leaves, nor an ancestor of one that cannot be recomputed.
     mayLeave: (candidate) => inS[candidate] === 0 && (graph.recomputable[candidate] || ancestorOfS[candidate] === 0),
     recomputedIfLeaving: (candidate) => ancestorOfS[candidate] === 1,
@@ -82,8 +92,8 @@ export function lastComputationFloor(graph: IndexedGraph, options: LastComputati
   const must = computedByEvery(graph);
   const forced = new Float64Array(size);
   for (let node = 0; node < size; node++) forced[node] = forcedBytes(graph, node);
-  let keepBytes = 0;
-  for (let node = 0; node < size; node++) if (graph.keep[node]) keepBytes += graph.bytes[node];
+  const keepNodes = keepNodesOf(graph);
+  const keepBytes = keepNodes.reduce((sum, node) => sum + graph.bytes[node], 0);
   const thresholds = [...new Set(Array.from(forced).filter((_, node) => must[node] === 1))].sort((a, b) => b - a);
   const inS = new Uint8Array(size);
   const ancestorOfS = new Uint8Array(size);
@@ -111,7 +121,7 @@ export function lastComputationFloor(graph: IndexedGraph, options: LastComputati
         least = { bytes: -Infinity, witness: -1 };
         break;
       }
-      const { bytes } = closureMinimum(lastComputationNetwork(graph, node, inS, ancestorOfS), graph);
+      const { bytes } = closureMinimum(lastComputationNetwork(graph, node, inS, ancestorOfS, keepNodes), graph);
       if (bytes < least.bytes) least = { bytes, witness: node };
       if (least.bytes <= best.bytes) break;
     }

@@ -88,6 +88,11 @@ export function formRelaxation(graph: IndexedGraph): IndexedGraph {
   }));
 }
 
+/** The plain graphs whose remat floors are floors of `graph`: itself, or with node options both relaxations (neither is always the higher). */
+export function floorRelaxations(graph: IndexedGraph): IndexedGraph[] {
+  return graph.hasOptions ? [formRelaxation(graph), optionsRelaxation(graph)] : [graph];
+}
+
 const pricedRelaxations = new WeakMap<IndexedGraph, IndexedGraph>();
 
 /**

@@ -11,7 +11,7 @@
 import { rematFloor } from '../bounds/closure.js';
 import { firstComputations } from '../bounds/closure-milp.js';
 import { lastComputationFloor } from '../bounds/last-computation.js';
-import { formRelaxation, optionsRelaxation } from '../bounds/relaxation.js';
+import { floorRelaxations } from '../bounds/relaxation.js';
 import { peakFloor } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_MAX_NODES, BRACKET_SEARCH_MAX_NODES } from '../limits.js';
@@ -35,11 +35,11 @@ export interface BracketOptions {
 export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number): Pick<SmallestBudget, 'floorBytes' | 'floorSource'> {
   const contract = peakFloor(graph, { swaps });
   if (swaps || graph.size > BOUND_MAX_NODES) return { floorBytes: contract, floorSource: 'contract-floor' };
-  // With options, both relaxations give floors (neither is always the higher): the higher.
   // The last-computation floor first, in at most a quarter of the time: where it bites it
   // takes a fraction of the first-computation floor's time (0.7 s against 3 s on a
   // 4,000-node LSTM), and what it proves lets that one skip the nodes that cannot beat it.
-  const relaxations = graph.hasOptions ? [formRelaxation(graph), optionsRelaxation(graph)] : [graph];
+  // With options, both relaxations give floors: the higher.
+  const relaxations = floorRelaxations(graph);
   const now = Date.now();
   const lastDeadline = now + (deadline - now) / 4;
   let best = { bytes: contract, witness: -1 };

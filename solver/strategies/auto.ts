@@ -32,7 +32,7 @@ import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
 import { startClosureBound } from '../bounds/parallel.js';
 import type { ClosureBound } from '../bounds/closure-milp.js';
 import { lastComputationFloor } from '../bounds/last-computation.js';
-import { closureBoundOf, formRelaxation, optionsRelaxation } from '../bounds/relaxation.js';
+import { closureBoundOf, floorRelaxations, optionsRelaxation } from '../bounds/relaxation.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
 import { StopSignal, stopFlagsOf } from '../util/stop.js';
@@ -308,8 +308,7 @@ const PHASES: readonly Phase[] = [
         // keep nodes that depend on one are held (on a captured ViT, 38.2 % of the no-remat
         // peak against 30.5 %). It stops once a set proves that nothing fits.
         const deadline = Clock.deadline(clock.ofLimit('lastFloor'));
-        const relaxations = graph.hasOptions ? [formRelaxation(graph), optionsRelaxation(graph)] : [graph];
-        for (const relaxed of relaxations) {
+        for (const relaxed of floorRelaxations(graph)) {
           const floor = lastComputationFloor(relaxed, { above: context.budgetBytes, enough: context.budgetBytes, deadline });
           if (floor.witness >= 0) return provenInfeasible(run, 'the last-computation floor');
         }
