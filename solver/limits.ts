@@ -103,6 +103,12 @@ export const LATE_GRADIENT_ALPHAS: readonly number[] = [1, 2];
 /** At most this many lateGradientsOrder thresholds are tried per search (the largest). */
 export const LATE_GRADIENT_THRESHOLDS = 5;
 
+/** cutLateOrders' prices, as powers of 2 of the graph's bytes per unit of cost, cheapest first: 2^-14 to 2^2 in thirds. */
+export const LATE_CUT_PRICE_STEPS: readonly number[] = Array.from({ length: 49 }, (_, step) => -14 + step / 3);
+
+/** At most this many orders from cutLateOrders (distinct sets of late gradients). */
+export const LATE_CUT_MAX_ORDERS = 24;
+
 /**
  * A greedy plan on a lateGradientsOrder goes to the local search only when its cost is within
  * this factor of the best plan's so far: on decoders those plans cost twice as much and the

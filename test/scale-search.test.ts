@@ -13,6 +13,7 @@ import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.j
 import { greedySequence } from '../solver/scale/greedy.js';
 import { improveSequence } from '../solver/scale/improve.js';
 import {
+  cutLateOrders,
   deferredOrder,
   lateGradientThresholds,
   lateGradientsOrder,
@@ -274,6 +275,59 @@ describe('lateGradientsOrder', () => {
     const found = await scaleSearch(stem, budget, { deadline: Date.now() + 2000, restarts: false });
     expect(found.found).toBe(true);
     if (found.found) expect(found.cost).toBe(stem.baseCost);
+  });
+});
+
+describe('cutLateOrders', () => {
+  it.each(fixtures)('gives topological orders of %s that move keep sinks only, each set once', (_name, graph) => {
+    const seen = new Set<string>();
+    for (const order of cutLateOrders(graph)) {
+      expect(isTopological(graph, order)).toBe(true);
+      // The listed order (ascending) with a tail of keep nodes that nothing reads moved to
+      // the end: ascending up to one drop, and everything after the drop such a node.
+      const drop = order.findIndex((node, at) => at > 0 && node < order[at - 1]);
+      if (drop >= 0) {
+        expect(order.slice(drop + 1).findIndex((node, at) => node < order[drop + at])).toBe(-1);
+        for (const node of order.slice(drop)) expect(graph.keep[node] && graph.users[node].length === 0).toBe(true);
+      }
+      const key = order.join(',');
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+    }
+  });
+
+  it('on the captured googlenet at 33.9 % gives an order whose plan is far cheaper than every late-gradients order', () => {
+    // Near the floor the first layers' backward must run before most weight gradients.
+    // lateGradientsOrder moves every gradient above a size, and the greedy then makes the
+    // backward pass again for them (1.87 x baseCost at best, improved); a cut's set moves the
+    // ones cheap to make later. Measured: 1.3629 x on the cut's order.
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/zoo/googlenet.json.gz', import.meta.url))).toString('utf8'));
+    const graph = indexGraph(raw);
+    const budget = Math.round(0.339 * noRematPeak(graph));
+    const available = budget - graph.residentBytes;
+    const bestOn = (orders: number[][]) => {
+      let best: { sequence: number[]; cost: number } | undefined;
+      for (const order of orders) {
+        for (const alpha of [1, 2]) {
+          const result = greedySequence(graph, available, { order, alpha });
+          if (!result?.fits) continue;
+          const improved = improveSequence(graph, result.sequence, available);
+          if (!best || improved.cost < best.cost) best = improved;
+        }
+      }
+      return best;
+    };
+    const thresholds = lateGradientThresholds(graph);
+    const sized = bestOn(
+      thresholds.flatMap((threshold) => [lateGradientsOrder(graph, threshold), lateGradientsOrder(graph, threshold, deferredOrder(graph))]),
+    );
+    const cut = bestOn(cutLateOrders(graph));
+    expect(cut).toBeDefined();
+    const replay = simulateIndexed(graph, sequenceToSteps(graph, cut!.sequence));
+    if (!replay.ok) throw new Error(replay.error.message);
+    expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+    expect(replay.figures.makespan).toBeLessThan(1.4 * graph.baseCost);
+    expect(sized === undefined || replay.figures.makespan < sized.cost - 0.2 * graph.baseCost).toBe(true);
   });
 });
 

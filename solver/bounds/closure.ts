@@ -179,9 +179,16 @@ const shared = new FlowNetwork();
 /**
  * The least device bytes at v's first computation over every admissible N and E (see the
  * file comment). `blocked` names recomputable ancestors that are not allowed in E here
- * (not in R); the result prices them for the flow cuts of closure-milp.ts.
+ * (not in R); the result prices them for the flow cuts of closure-milp.ts. With `price`,
+ * a recomputed node in E also costs price(node) bytes' worth: the cut then trades bytes
+ * held against recomputation (the late orders of scale/order.ts), and its value is that sum.
  */
-export function closureMinimum(network: ClosureNetwork, graph: IndexedGraph, blocked?: (node: number) => boolean): ClosureMinimum {
+export function closureMinimum(
+  network: ClosureNetwork,
+  graph: IndexedGraph,
+  blocked?: (node: number) => boolean,
+  price?: (node: number) => number,
+): ClosureMinimum {
   const flow = shared;
   flow.reset();
   const { nodes, memberCount, canLeave, recomputed, readStart, readList } = network;
@@ -206,6 +213,7 @@ export function closureMinimum(network: ClosureNetwork, graph: IndexedGraph, blo
       }
     }
     if (recomputed[index] && blocked?.(nodes[index])) blockEdge[index] = flow.addEdge(leave[index], FlowNetwork.SINK, Infinity);
+    else if (recomputed[index] && price) flow.addEdge(leave[index], FlowNetwork.SINK, price(nodes[index]));
   }
   // A node in E puts each other candidate it reads in N (on the source side with it).
   for (let index = 0; index < count; index++) {

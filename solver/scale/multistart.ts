@@ -40,6 +40,7 @@ import { seededRandom } from '../util/random.js';
 import { greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
 import {
+  cutLateOrders,
   deferredOrder,
   lateGradientThresholds,
   lateGradientsOrder,
@@ -258,6 +259,8 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       lateOrders.push(lateGradientsOrder(graph, threshold, orders[0]));
       lateOrders.push(lateGradientsOrder(graph, threshold, deferredOrder(graph)));
     }
+    // The sinks a minimum cut leaves for later, at a range of prices (order.ts).
+    if (lateOrders.length > 0) lateOrders.push(...cutLateOrders(graph, orders[0]));
     const lateRuns: { sequence: number[]; cost: number }[] = [];
     for (const order of lateOrders) {
       for (const alpha of LATE_GRADIENT_ALPHAS) {
