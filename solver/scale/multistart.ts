@@ -259,8 +259,9 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       lateOrders.push(lateGradientsOrder(graph, threshold, orders[0]));
       lateOrders.push(lateGradientsOrder(graph, threshold, deferredOrder(graph)));
     }
-    // The sinks a minimum cut leaves for later, at a range of prices (order.ts).
-    if (lateOrders.length > 0) lateOrders.push(...cutLateOrders(graph, orders[0]));
+    // The sinks a minimum cut leaves for later, at a range of prices (order.ts): near the
+    // floor, where no starting plan fits (elsewhere their greedy runs cost time for nothing).
+    if (lateOrders.length > 0 && best === null) lateOrders.push(...cutLateOrders(graph, orders[0]));
     const lateRuns: { sequence: number[]; cost: number }[] = [];
     for (const order of lateOrders) {
       for (const alpha of LATE_GRADIENT_ALPHAS) {

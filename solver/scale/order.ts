@@ -166,6 +166,18 @@ export function lateGradientThresholds(graph: IndexedGraph): number[] {
  * orders, the cheapest prices first).
  */
 export function cutLateOrders(graph: IndexedGraph, base: readonly number[] = listedOrder(graph)): number[][] {
+  // The orders do not depend on the budget: the cuts are worked out once per graph and base.
+  const cached = cutOrdersCache.get(graph);
+  if (cached?.base.every((node, at) => base[at] === node)) return cached.orders;
+  const orders = cutOrders(graph, base);
+  cutOrdersCache.set(graph, { base: base.slice(), orders });
+  return orders;
+}
+
+const cutOrdersCache = new WeakMap<IndexedGraph, { base: readonly number[]; orders: number[][] }>();
+
+/** cutLateOrders without the cache. */
+function cutOrders(graph: IndexedGraph, base: readonly number[]): number[][] {
   const size = graph.size;
   const must = computedByEvery(graph);
   let widest = -1;
@@ -185,6 +197,12 @@ export function cutLateOrders(graph: IndexedGraph, base: readonly number[] = lis
   for (let node = size - 1; node >= 0; node--)
     if (inS[node] || ancestorOfS[node]) for (const input of graph.inputs[node]) ancestorOfS[input] = 1;
   const network = lastComputationNetwork(graph, widest, inS, ancestorOfS);
+  // Sinks that read the widest node's result come after it anyway: moved to the end, they
+  // would hold it (or make it again) through the other late gradients.
+  const descendant = new Uint8Array(size);
+  descendant[widest] = 1;
+  for (let node = widest; node < size; node++)
+    if (!descendant[node] && graph.inputs[node].some((input) => descendant[input])) descendant[node] = 1;
   // Prices in bytes per unit of cost, around the graph's bytes per unit of cost.
   let totalBytes = 0;
   for (let node = 0; node < size; node++) totalBytes += graph.bytes[node];
@@ -195,7 +213,7 @@ export function cutLateOrders(graph: IndexedGraph, base: readonly number[] = lis
     if (orders.length >= LATE_CUT_MAX_ORDERS) break;
     const mu = unit * 2 ** step;
     const { leaving } = closureMinimum(network, graph, undefined, (node) => mu * graph.cost[node]);
-    const late = new Set(leaving.filter((node) => graph.keep[node] && graph.users[node].length === 0));
+    const late = new Set(leaving.filter((node) => graph.keep[node] && graph.users[node].length === 0 && !descendant[node]));
     const key = [...late].join(',');
     if (late.size === 0 || seen.has(key)) continue;
     seen.add(key);
