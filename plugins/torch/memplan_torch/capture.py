@@ -399,7 +399,7 @@ class _Tracer:
     def _make_nodes(self, producer: torch.fx.Node, outs: List[Any], is_tuple: bool) -> None:
         """One contract node per group of the producer's outputs; sets the sources of the
         producer (single output) or of the getitem nodes each group serves."""
-        random = _is_random(producer.target)
+        random = _is_random(producer)
         getters = self.getters.get(producer, {})
         for cid, select, mask in _output_groups(producer, is_tuple, getters, random):
             spec = NodeSpec(id=cid, kind="forward", fx_node=producer, select=select, mask=mask, recomputable=not random)
@@ -432,9 +432,27 @@ def _exact_nodes(graph: torch.fx.Graph) -> Set[torch.fx.Node]:
     return exact
 
 
-def _is_random(target: Any) -> bool:
-    """RNG operators cannot be recomputed: a second run would draw different numbers."""
-    return torch.Tag.nondeterministic_seeded in getattr(target, "tags", ())
+def _is_random(node: torch.fx.Node) -> bool:
+    """RNG operators cannot be recomputed: a second run would draw different numbers.
+    The attention kernels carry the RNG tag for their dropout: with dropout_p 0 (every
+    decoder without attention dropout) they draw nothing and a second run is exact."""
+    if torch.Tag.nondeterministic_seeded not in getattr(node.target, "tags", ()):
+        return False
+    return _argument(node, "dropout_p") != 0
+
+
+def _argument(node: torch.fx.Node, name: str) -> Any:
+    """The value of a named argument of an ATen call (its default when not passed), or
+    None when the operator has no such argument."""
+    for index, argument in enumerate(node.target._schema.arguments):
+        if argument.name != name:
+            continue
+        if name in node.kwargs:
+            return node.kwargs[name]
+        if index < len(node.args) and not argument.kwarg_only:
+            return node.args[index]
+        return argument.default_value if argument.has_default_value() else None
+    return None
 
 
 def _is_output(node: torch.fx.Node) -> bool:
