@@ -16,7 +16,9 @@ import contextlib
 import functools
 import gc
 import operator
+import os
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -24,7 +26,7 @@ import torch
 import torch.fx
 import torch.fx.config
 from torch._functorch.aot_autograd import aot_export_module
-from torch._subclasses.fake_tensor import DataDependentOutputException, FakeTensorMode
+from torch._subclasses.fake_tensor import DataDependentOutputException, DynamicOutputShapeException, FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._pytree import tree_flatten, tree_map
@@ -227,13 +229,39 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
         return _export_branch_free(wrapper, inputs, targets, unused=unused)
 
 
+# What fake tensors raise where a value decides a shape or a branch.
+_DATA_DEPENDENT = (DataDependentOutputException, GuardOnDataDependentSymNode, DynamicOutputShapeException)
+
+
 def _export_branch_free(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple, unused: Set[str]):
-    """_export, again as if compiling when the model reads a tensor's values (see _trace)."""
+    """_export, again as if compiling when the model reads a tensor's values (see _trace).
+    A model that still reads them gets an error naming its line: the raw exception names
+    only an ATen operator (aten.nonzero, aten._local_scalar_dense) deep in fake tensors."""
     try:
         return _export(wrapper, inputs, targets, unused)
-    except (DataDependentOutputException, GuardOnDataDependentSymNode):
+    except _DATA_DEPENDENT:
+        pass
+    try:
         with _as_if_compiling():
             return _export(wrapper, inputs, targets, unused)
+    except _DATA_DEPENDENT as error:
+        operator_name = getattr(error, "func", None) or str(error).splitlines()[0]
+        raise NotImplementedError(
+            f"memplan capture: the step reads tensor values to decide a shape or a branch ({operator_name}, at "
+            f"{_model_line(error)}), also as under torch.compile; a captured step has fixed shapes and one path "
+            "(mixture-of-experts routing by nonzero, LayerDrop's torch.rand branch: turn them off or use a "
+            "static-shape variant)"
+        ) from error
+
+
+def _model_line(error: BaseException) -> str:
+    """The innermost frame of the traceback outside torch and this package: the model's line."""
+    skip = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(skip)]
+    if not frames:
+        return "an unknown line"
+    frame = frames[-1]
+    return f"{frame.filename}:{frame.lineno} {(frame.line or '').strip()}"
 
 
 @contextlib.contextmanager

@@ -166,6 +166,28 @@ def test_attention_without_dropout_is_recomputable():
     assert any(node.get("recomputable") is False and node["kind"] == "forward" for node in dropped.graph["nodes"])
 
 
+class _Routed(torch.nn.Module):
+    """Keeps the positive activations only: the output's shape depends on the values."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(16, 4)
+
+    def forward(self, inputs):
+        hidden = self.layer(inputs)
+        return hidden[hidden.sum(1) > 0]
+
+
+def test_data_dependent_shapes_are_refused_clearly():
+    # Found on HF Mixtral (experts picked by nonzero): the error was fake tensors' own
+    # "DynamicOutputShapeException: aten.nonzero.default", naming no line of the model.
+    inputs = torch.randn(8, 16)
+    with pytest.raises(NotImplementedError, match=r"fixed shapes.*") as raised:
+        mt.capture(_Routed(), inputs, lambda output: output.sum(), repeats=1)
+    message = str(raised.value)
+    assert "aten.nonzero" in message and "test_capture.py" in message and "hidden.sum(1) > 0" in message
+
+
 def test_ids_are_stable_across_captures(mlp_case):
     model, inputs, targets = mlp_case
     first = mt.capture(model, inputs, loss_fn, targets, repeats=1)
