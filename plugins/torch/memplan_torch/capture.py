@@ -16,7 +16,9 @@ import contextlib
 import functools
 import gc
 import operator
+import os
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -24,7 +26,7 @@ import torch
 import torch.fx
 import torch.fx.config
 from torch._functorch.aot_autograd import aot_export_module
-from torch._subclasses.fake_tensor import DataDependentOutputException, FakeTensorMode
+from torch._subclasses.fake_tensor import DataDependentOutputException, DynamicOutputShapeException, FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._pytree import tree_flatten, tree_map
@@ -227,13 +229,39 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
         return _export_branch_free(wrapper, inputs, targets, unused=unused)
 
 
+# What fake tensors raise where a value decides a shape or a branch.
+_DATA_DEPENDENT = (DataDependentOutputException, GuardOnDataDependentSymNode, DynamicOutputShapeException)
+
+
 def _export_branch_free(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple, unused: Set[str]):
-    """_export, again as if compiling when the model reads a tensor's values (see _trace)."""
+    """_export, again as if compiling when the model reads a tensor's values (see _trace).
+    A model that still reads them gets an error naming its line: the raw exception names
+    only an ATen operator (aten.nonzero, aten._local_scalar_dense) deep in fake tensors."""
     try:
         return _export(wrapper, inputs, targets, unused)
-    except (DataDependentOutputException, GuardOnDataDependentSymNode):
+    except _DATA_DEPENDENT:
+        pass
+    try:
         with _as_if_compiling():
             return _export(wrapper, inputs, targets, unused)
+    except _DATA_DEPENDENT as error:
+        operator_name = getattr(error, "func", None) or str(error).splitlines()[0]
+        raise NotImplementedError(
+            f"memplan capture: the step reads tensor values to decide a shape or a branch ({operator_name}, at "
+            f"{_model_line(error)}), also as under torch.compile; a captured step has fixed shapes and one path "
+            "(mixture-of-experts routing by nonzero, LayerDrop's torch.rand branch: turn them off or use a "
+            "static-shape variant)"
+        ) from error
+
+
+def _model_line(error: BaseException) -> str:
+    """The innermost frame of the traceback outside torch and this package: the model's line."""
+    skip = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(skip)]
+    if not frames:
+        return "an unknown line"
+    frame = frames[-1]
+    return f"{frame.filename}:{frame.lineno} {(frame.line or '').strip()}"
 
 
 @contextlib.contextmanager
@@ -399,7 +427,7 @@ class _Tracer:
     def _make_nodes(self, producer: torch.fx.Node, outs: List[Any], is_tuple: bool) -> None:
         """One contract node per group of the producer's outputs; sets the sources of the
         producer (single output) or of the getitem nodes each group serves."""
-        random = _is_random(producer.target)
+        random = _is_random(producer)
         getters = self.getters.get(producer, {})
         for cid, select, mask in _output_groups(producer, is_tuple, getters, random):
             spec = NodeSpec(id=cid, kind="forward", fx_node=producer, select=select, mask=mask, recomputable=not random)
@@ -432,9 +460,27 @@ def _exact_nodes(graph: torch.fx.Graph) -> Set[torch.fx.Node]:
     return exact
 
 
-def _is_random(target: Any) -> bool:
-    """RNG operators cannot be recomputed: a second run would draw different numbers."""
-    return torch.Tag.nondeterministic_seeded in getattr(target, "tags", ())
+def _is_random(node: torch.fx.Node) -> bool:
+    """RNG operators cannot be recomputed: a second run would draw different numbers.
+    The attention kernels carry the RNG tag for their dropout: with dropout_p 0 (every
+    decoder without attention dropout) they draw nothing and a second run is exact."""
+    if torch.Tag.nondeterministic_seeded not in getattr(node.target, "tags", ()):
+        return False
+    return _argument(node, "dropout_p") != 0
+
+
+def _argument(node: torch.fx.Node, name: str) -> Any:
+    """The value of a named argument of an ATen call (its default when not passed), or
+    None when the operator has no such argument."""
+    for index, argument in enumerate(node.target._schema.arguments):
+        if argument.name != name:
+            continue
+        if name in node.kwargs:
+            return node.kwargs[name]
+        if index < len(node.args) and not argument.kwarg_only:
+            return node.args[index]
+        return argument.default_value if argument.has_default_value() else None
+    return None
 
 
 def _is_output(node: torch.fx.Node) -> bool:
