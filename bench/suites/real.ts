@@ -12,9 +12,11 @@
 // auto as a baseline column: the figures of the code at BASELINE_COMMIT, read from
 // bench/baseline-real.json, or recomputed by running DIR/bin/memplan.mjs when
 // --baseline-root DIR is given (--write-baseline then rewrites the JSON; --baseline-only
-// skips auto, for producing that file). Every plan is
+// skips auto, for producing that file). The file keeps each graph's fingerprint: a graph
+// whose text changed since (captured again) has no baseline figures. Every plan is
 // re-checked by replaying its schedule ('!' marks a failed check), baseline plans too.
 // Tables go to stdout and bench/out/real.md and real.json.
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +66,8 @@ interface SuiteGraph {
   graph: IndexedGraph;
   peak: number;
   floor: number;
+  /** A hash of the graph's text: the baseline's figures are of this graph only (graphFingerprint). */
+  fingerprint: string;
 }
 
 /** One case: a graph at a budget, with or without a link. */
@@ -98,6 +102,15 @@ function readGraphText(path: string): string {
   return path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
 }
 
+/**
+ * The first 16 hex digits of the SHA-256 of a graph's text. The baseline file keeps it per
+ * graph: a graph captured again (its costs measured again, its nodes split otherwise) may
+ * keep its no-remat peak and so its case keys, and its old figures must not stand for it.
+ */
+export function graphFingerprint(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
 /** The graphs of a directory (*.json, *.json.gz), smallest first. */
 function loadSuiteGraphs(dir: string): SuiteGraph[] {
   return readdirSync(dir)
@@ -105,8 +118,10 @@ function loadSuiteGraphs(dir: string): SuiteGraph[] {
     .filter((file) => file !== 'manifest.json')
     .map((file) => {
       const path = join(dir, file);
-      const graph = importGraph(JSON.parse(readGraphText(path)));
-      return { name: file.replace(/\.json(\.gz)?$/, ''), path, graph, peak: noRematPeak(graph), floor: peakFloor(graph) };
+      const text = readGraphText(path);
+      const graph = importGraph(JSON.parse(text));
+      const name = file.replace(/\.json(\.gz)?$/, '');
+      return { name, path, graph, peak: noRematPeak(graph), floor: peakFloor(graph), fingerprint: graphFingerprint(text) };
     })
     .sort((a, b) => a.graph.size - b.graph.size || a.name.localeCompare(b.name));
 }
@@ -245,12 +260,14 @@ export async function run(args: string[]): Promise<void> {
   let graphs = dirs.flatMap((dir) => loadSuiteGraphs(dir));
   if (only) graphs = graphs.filter((entry) => only.some((part) => entry.name.includes(part)));
 
-  const stored: { commit?: string; timeLimitSeconds?: number; cases?: Record<string, CaseFigures> } = existsSync(BASELINE_FILE)
-    ? JSON.parse(readFileSync(BASELINE_FILE, 'utf8'))
-    : {};
+  const stored: { commit?: string; timeLimitSeconds?: number; graphs?: Record<string, string>; cases?: Record<string, CaseFigures> } =
+    existsSync(BASELINE_FILE) ? JSON.parse(readFileSync(BASELINE_FILE, 'utf8')) : {};
   // A baseline rewritten for every graph starts empty, so cases of older captures do not
   // linger in it; with --only it is updated in place.
   const baseline: Record<string, CaseFigures> = writeBaseline && baselineRoot && !only ? {} : { ...(stored.cases ?? {}) };
+  const fingerprints: Record<string, string> = writeBaseline && baselineRoot && !only ? {} : { ...(stored.graphs ?? {}) };
+  // A graph whose text differs from the one the baseline was measured on has no baseline figures.
+  const stale = new Set(graphs.filter((entry) => fingerprints[entry.name] !== entry.fingerprint).map((entry) => entry.name));
   const scratch = mkdtempSync(join(tmpdir(), 'memplan-real-'));
   // The baseline file is rewritten after every case, so a long run that stops keeps what it measured.
   const commit = baselineRoot
@@ -259,7 +276,8 @@ export async function run(args: string[]): Promise<void> {
   const saveBaseline = () => {
     if (!writeBaseline || !baselineRoot) return;
     const sorted = Object.fromEntries(Object.entries(baseline).sort(([a], [b]) => a.localeCompare(b)));
-    writeFileSync(BASELINE_FILE, `${JSON.stringify({ commit, timeLimitSeconds, cases: sorted }, null, 1)}\n`);
+    const graphsSorted = Object.fromEntries(Object.entries(fingerprints).sort(([a], [b]) => a.localeCompare(b)));
+    writeFileSync(BASELINE_FILE, `${JSON.stringify({ commit, timeLimitSeconds, graphs: graphsSorted, cases: sorted }, null, 1)}\n`);
   };
   const runner = new CaseRunner(1000 * (timeLimitSeconds * 1.5 + 30));
   const header = [
@@ -294,9 +312,11 @@ export async function run(args: string[]): Promise<void> {
         const key = caseKey(suiteCase);
         if (baselineRoot) {
           baseline[key] = runBaseline(baselineRoot, entry, suiteCase, timeLimitSeconds, scratch);
+          fingerprints[entry.name] = entry.fingerprint;
+          stale.delete(entry.name);
           saveBaseline();
         }
-        const reference = baseline[key];
+        const reference = stale.has(entry.name) ? undefined : baseline[key];
         const budget = suiteCase.raised
           ? `floor x ${FLOOR_FACTOR} = ${(100 * (suiteCase.budgetBytes / entry.peak)).toFixed(1)} %`
           : `${Math.round(100 * suiteCase.fraction)} %`;
