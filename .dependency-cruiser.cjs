@@ -39,7 +39,6 @@ const ENTRY_POINTS = [
   '^bench/case-worker\\.mjs$',
   '^solver/milp/highs-worker\\.mjs$',
   '^solver/bounds/bound-worker\\.mjs$',
-  '^solver/scale/search-worker\\.mjs$',
   '^bench/run\\.ts$',
   '^bench/suites/',
   '^scripts/',

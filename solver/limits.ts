@@ -401,18 +401,6 @@ export const SWAP_BOUND_INLINE_MAX_SECONDS = 2;
 
 /** Seconds after a stop request after which the bound worker (solver/bounds/parallel.ts) is terminated. */
 export const BOUND_WORKER_GRACE_SECONDS = 2;
-
-/** Seconds a search thread asked to stop may take to answer with its best plan before it is terminated. */
-export const SEARCH_WORKER_GRACE_SECONDS = 2;
-
-/** Idle search threads kept for the next search (auto's second search, parallel-search.ts). */
-export const MAX_IDLE_SEARCH_WORKERS = 1;
-
-/** The round of auto's second search (its seeds: SEARCH_ROUND_SEED_STRIDE apart from the main search's rounds 0, 1, ...). */
-export const SECOND_SEARCH_ROUND = 1000;
-
-/** auto starts its second search only for a final phase of at least this many seconds (a thread takes about 0.6 s to start). */
-export const SECOND_SEARCH_MIN_SECONDS = 5;
 /** Bound worker threads kept idle for the next closure bound (each holds its loader, its modules and an idle HiGHS thread). */
 export const MAX_IDLE_BOUND_WORKERS = 1;
 

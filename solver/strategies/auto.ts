@@ -18,8 +18,6 @@ import {
   MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
-  SECOND_SEARCH_MIN_SECONDS,
-  SECOND_SEARCH_ROUND,
   SWAP_BOUND_INLINE_MAX_SECONDS,
   TIME_SHARES,
 } from '../limits.js';
@@ -27,7 +25,6 @@ import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
 import { peakFloor } from '../graph/analysis.js';
 import { recomputeBound } from '../scale/bound.js';
-import { type PendingSearch, startSecondSearch } from '../scale/parallel-search.js';
 import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
@@ -82,41 +79,6 @@ async function improveLocally(run: PhasedRun, seconds: number, round = 0): Promi
  */
 async function improveFinally(run: PhasedRun, seconds: number): Promise<undefined> {
   const deadline = Clock.deadline(seconds);
-  // The second core, idle once the closure bound's thread is done: a search with other seeds
-  // from the same plans (scale/parallel-search.ts), its plan offered when this one ends.
-  const second = secondSearch(run, seconds);
-  try {
-    await improveInRounds(run, deadline);
-  } finally {
-    if (second) {
-      second.stop();
-      const found = await second.result;
-      if (found) run.incumbent.offer(found.steps, 'local-search (second thread)');
-    }
-  }
-  return undefined;
-}
-
-/** The second thread's search for the final phase, when the closure bound is not using that core and the phase is long enough. */
-function secondSearch(run: PhasedRun, seconds: number): PendingSearch | undefined {
-  const { context, incumbent } = run;
-  if (seconds < SECOND_SEARCH_MIN_SECONDS || context.signal?.aborted) return undefined;
-  if (run.pendingBound && !run.pendingBound.settled) return undefined;
-  const starts = [incumbent.best?.steps, incumbent.inOrder?.steps, run.remat?.steps].filter(
-    (steps, at, all): steps is IndexedStep[] => steps !== undefined && all.indexOf(steps) === at,
-  );
-  return startSecondSearch(context.graph, context.budgetBytes, {
-    seconds,
-    starts,
-    round: SECOND_SEARCH_ROUND,
-    prefer: run.guide,
-    climb: context.graph.size > MILP_MAX_NODES,
-    signal: context.signal,
-  });
-}
-
-/** The rounds of the final search (improveFinally). */
-async function improveInRounds(run: PhasedRun, deadline: number): Promise<void> {
   for (let round = 0; run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS); round++) {
     const before = run.incumbent.best?.makespan ?? Infinity;
     // With node options, from round 1 the lowered graphs' searches (options-phase.ts) get
@@ -129,6 +91,7 @@ async function improveInRounds(run: PhasedRun, deadline: number): Promise<void> 
     // search before it, found nothing (unet-options at floor x 1.1: round 0 ends at 9 s).
     if (round >= 1 && !lowered && !((run.incumbent.best?.makespan ?? Infinity) < before)) break;
   }
+  return undefined;
 }
 
 /** With a host link: the best remat plans' recomputations turned into swaps where the copy is cheaper (scale/swap-convert.ts). */
