@@ -264,10 +264,9 @@ export async function run(args: string[]): Promise<void> {
     existsSync(BASELINE_FILE) ? JSON.parse(readFileSync(BASELINE_FILE, 'utf8')) : {};
   // A baseline rewritten for every graph starts empty, so cases of older captures do not
   // linger in it; with --only it is updated in place.
-  const baseline: Record<string, CaseFigures> = writeBaseline && baselineRoot && !only ? {} : { ...(stored.cases ?? {}) };
-  const fingerprints: Record<string, string> = writeBaseline && baselineRoot && !only ? {} : { ...(stored.graphs ?? {}) };
-  // A graph whose text differs from the one the baseline was measured on has no baseline figures.
-  const stale = new Set(graphs.filter((entry) => fingerprints[entry.name] !== entry.fingerprint).map((entry) => entry.name));
+  const fresh = writeBaseline && baselineRoot && !only;
+  const baseline: Record<string, CaseFigures> = fresh ? {} : { ...(stored.cases ?? {}) };
+  const fingerprints: Record<string, string> = fresh ? {} : { ...(stored.graphs ?? {}) };
   const scratch = mkdtempSync(join(tmpdir(), 'memplan-real-'));
   // The baseline file is rewritten after every case, so a long run that stops keeps what it measured.
   const commit = baselineRoot
@@ -313,10 +312,10 @@ export async function run(args: string[]): Promise<void> {
         if (baselineRoot) {
           baseline[key] = runBaseline(baselineRoot, entry, suiteCase, timeLimitSeconds, scratch);
           fingerprints[entry.name] = entry.fingerprint;
-          stale.delete(entry.name);
           saveBaseline();
         }
-        const reference = stale.has(entry.name) ? undefined : baseline[key];
+        // A graph whose text differs from the one the baseline was measured on has no baseline figures.
+        const reference = fingerprints[entry.name] === entry.fingerprint ? baseline[key] : undefined;
         const budget = suiteCase.raised
           ? `floor x ${FLOOR_FACTOR} = ${(100 * (suiteCase.budgetBytes / entry.peak)).toFixed(1)} %`
           : `${Math.round(100 * suiteCase.fraction)} %`;

@@ -42,6 +42,13 @@ export function computedByEvery(graph: IndexedGraph): Uint8Array {
   return must;
 }
 
+/** Marks in `ancestorOfS` (cleared first) every ancestor of a node of S; the listed order is topological. */
+export function markAncestorsOfS(graph: IndexedGraph, inS: Uint8Array, ancestorOfS: Uint8Array): void {
+  ancestorOfS.fill(0);
+  for (let node = graph.size - 1; node >= 0; node--)
+    if (inS[node] || ancestorOfS[node]) for (const input of graph.inputs[node]) ancestorOfS[input] = 1;
+}
+
 /** The keep nodes with bytes: the needed members at every last computation. */
 function keepNodesOf(graph: IndexedGraph): number[] {
   const keep: number[] = [];
@@ -110,9 +117,7 @@ export function lastComputationFloor(graph: IndexedGraph, options: LastComputati
     // No cut exceeds forced(s) plus every keep node: a set whose least forced bytes cannot beat the best is skipped.
     members.sort((a, b) => forced[a] - forced[b]);
     if (forced[members[0]] + keepBytes <= best.bytes) continue;
-    ancestorOfS.fill(0);
-    for (let node = size - 1; node >= 0; node--)
-      if (inS[node] || ancestorOfS[node]) for (const input of graph.inputs[node]) ancestorOfS[input] = 1;
+    markAncestorsOfS(graph, inS, ancestorOfS);
     // The schedule picks which node of S is last: the floor of S is the least cut, so the
     // cuts stop as soon as one cannot beat the best.
     let least: RematFloor = { bytes: Infinity, witness: -1 };

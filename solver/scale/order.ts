@@ -7,7 +7,7 @@
 // node, so a graph whose listed order is already good keeps it.
 import { closureMinimum } from '../bounds/closure.js';
 import { forcedBytes } from '../bounds/ancestry.js';
-import { computedByEvery, lastComputationNetwork } from '../bounds/last-computation.js';
+import { computedByEvery, lastComputationNetwork, markAncestorsOfS } from '../bounds/last-computation.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import {
   LATE_CUT_MAX_ORDERS,
@@ -194,8 +194,7 @@ function cutOrders(graph: IndexedGraph, base: readonly number[]): number[][] {
   const inS = new Uint8Array(size);
   inS[widest] = 1;
   const ancestorOfS = new Uint8Array(size);
-  for (let node = size - 1; node >= 0; node--)
-    if (inS[node] || ancestorOfS[node]) for (const input of graph.inputs[node]) ancestorOfS[input] = 1;
+  markAncestorsOfS(graph, inS, ancestorOfS);
   const network = lastComputationNetwork(graph, widest, inS, ancestorOfS);
   // Sinks that read the widest node's result come after it anyway: moved to the end, they
   // would hold it (or make it again) through the other late gradients.
