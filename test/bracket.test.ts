@@ -165,6 +165,26 @@ describe("auto's infeasible answers", () => {
   });
 });
 
+describe("auto's infeasible answers on a captured graph", () => {
+  it('keep the floor proven while time was left: a 4,000-node LSTM at 70 %, where the search takes all of it', async () => {
+    // Nothing fits at 70 % (the smallest peak any search reached is 70.8 %), and the search
+    // runs to the time limit. The bracket at the end has what is left, under a second, and
+    // reported the contract's floor (56.8 %) where the last-computation floor is 66.6 %.
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/zoo/lstm-2.json.gz', import.meta.url))).toString('utf8'));
+    const graph = importGraph(raw);
+    const peak = noRematPeak(graph);
+    const budget = Math.round(0.7 * peak);
+    const result = await plan(graph, { budget: { bytes: budget }, strategy: 'auto', timeLimitSeconds: 30 });
+    checkPlan(graph, result);
+    expect(result.status).toBe('infeasible');
+    const floor = provenFloor(graph, false, Date.now() + 30_000);
+    expect(floor.floorBytes).toBeGreaterThan(peakFloor(graph));
+    const bracket = result.smallestBudget!;
+    expect(bracket).toMatchObject({ floorBytes: floor.floorBytes, floorSource: 'closure-floor' });
+    expect(bracket.foundBytes!).toBeGreaterThan(budget);
+  }, 120_000);
+});
+
 describe('the smallest-peak climb over orders', () => {
   /** True when `order` lists every node once, each after its inputs. */
   const topological = (graph: IndexedGraph, order: readonly number[]) => {

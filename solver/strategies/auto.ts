@@ -23,9 +23,8 @@ import {
 } from '../limits.js';
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
-import { peakFloor } from '../graph/analysis.js';
 import { recomputeBound } from '../scale/bound.js';
-import { smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
+import { provenFloor, smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
@@ -374,11 +373,14 @@ const PHASES: readonly Phase[] = [
       run.note('smallest-peak');
       // With node options the lowered graphs first (an encoding holds a saved value in fewer bytes), then the graph itself.
       const deadline = Clock.deadline(seconds);
-      if (context.graph.hasOptions) await smallestPeakWithOptions(run, seconds * TIME_SHARES.smallestPeakLowered);
+      // The proven floor while there is time for it: an infeasible answer's bracket needs it,
+      // and the search below cannot go under it.
+      run.floor = provenFloor(context.graph, context.transfer !== undefined, Clock.deadline(seconds * TIME_SHARES.smallestPeakFloor));
+      if (context.graph.hasOptions) await smallestPeakWithOptions(run, Clock.secondsTo(deadline) * TIME_SHARES.smallestPeakLowered);
       if (incumbent.best || !run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS)) return undefined;
       const found = await smallestPeakSearchAsync(context.graph, {
         deadline,
-        floorBytes: peakFloor(context.graph),
+        floorBytes: run.floor.floorBytes,
         enoughBytes: context.budgetBytes,
         // Up to MILP_MAX_NODES the MILP that follows finds the first plan at tight budgets better.
         climb: context.graph.size > MILP_MAX_NODES,
@@ -496,13 +498,16 @@ const PHASES: readonly Phase[] = [
     minSeconds: -Infinity,
     async run(run) {
       const { context, incumbent, clock } = run;
-      run.smallestBudget = smallestBudget(context.graph, {
+      const bracket = smallestBudget(context.graph, {
         deadline: Clock.deadline(Math.max(MIN_BRACKET_SECONDS, clock.left())),
         swaps: context.transfer !== undefined,
         reachedBytes: incumbent.smallestPeakBytes,
         floorOnly: true,
         signal: context.signal,
       });
+      // The floor proven earlier, with more time, when it is higher than what this one reached.
+      const earlier = run.floor;
+      run.smallestBudget = earlier && earlier.floorBytes > bracket.floorBytes ? { ...bracket, ...earlier } : bracket;
       return undefined;
     },
   },

@@ -32,6 +32,8 @@ export class PhasedRun {
   pendingBound: PendingBound | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
   smallestBudget: SmallestBudget | undefined;
+  /** A floor proven while time was left (the smallest-peak phase): the bracket at the end keeps the higher of it and its own. */
+  floor: Pick<SmallestBudget, 'floorBytes' | 'floorSource'> | undefined;
   timedOut = false;
   notes: string[] = [];
   /** Solves that failed (a WASM heap abort, a solver error): the plan says which. */
