@@ -241,15 +241,14 @@ function bracketCell(figures: CaseFigures, entry: SuiteGraph): string {
  */
 function noWorse(mine: CaseFigures, reference: CaseFigures | undefined): string {
   if (!reference) return '-';
-  if (reference.ratio === undefined) return mine.ratio !== undefined ? 'yes (only auto fits)' : 'yes (neither fits)';
-  if (mine.ratio === undefined) return 'NO (no plan)';
-  const [time, referenceTime] =
-    mine.makespan !== undefined && reference.makespan !== undefined ? [mine.makespan, reference.makespan] : [mine.ratio, reference.ratio];
-  if (time <= referenceTime * (1 + 1e-9)) return 'yes';
-  const over = `+${percent(time / referenceTime - 1)}`;
+  // A plan has both figures (figuresOf): the makespan says whether there is one.
+  if (reference.makespan === undefined) return mine.makespan !== undefined ? 'yes (only auto fits)' : 'yes (neither fits)';
+  if (mine.makespan === undefined) return 'NO (no plan)';
+  if (mine.makespan <= reference.makespan * (1 + 1e-9)) return 'yes';
+  const over = `+${percent(mine.makespan / reference.makespan - 1)}`;
   // auto stops once its proven gap is below the relative gap it was asked for: a plan slower
   // than the reference by less than that, with such a proof, is what it was asked to find.
-  const withinAsked = mine.gap !== undefined && mine.gap <= ASKED_GAP && time <= referenceTime * (1 + ASKED_GAP);
+  const withinAsked = mine.gap !== undefined && mine.gap <= ASKED_GAP && mine.makespan <= reference.makespan * (1 + ASKED_GAP);
   return withinAsked ? `yes (within the asked gap, ${over})` : `NO (${over})`;
 }
 

@@ -28,13 +28,23 @@ export interface BracketOptions {
   reachedBytes?: number;
   /** Skip the search: only the floor and `reachedBytes`. */
   floorOnly?: boolean;
+  /** A floor proven earlier (auto's smallest-peak phase): the floor is the higher of it and what this call proves. */
+  knownFloor?: ProvenFloor;
   signal?: AbortSignal;
 }
 
-/** The proven floor of a graph: the contract's, and without swaps the closure floors until `deadline`. */
-export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number): Pick<SmallestBudget, 'floorBytes' | 'floorSource'> {
+/** A proven floor and the argument that gives it. */
+export type ProvenFloor = Pick<SmallestBudget, 'floorBytes' | 'floorSource'>;
+
+/**
+ * The proven floor of a graph: the contract's, and without swaps the closure floors until
+ * `deadline`; with `known` (a floor proven earlier), the higher of it and those, the closure
+ * floors working out only what could beat it.
+ */
+export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: number, known?: ProvenFloor): ProvenFloor {
   const contract = peakFloor(graph, { swaps });
-  if (swaps || graph.size > BOUND_MAX_NODES) return { floorBytes: contract, floorSource: 'contract-floor' };
+  const start: ProvenFloor = known && known.floorBytes > contract ? known : { floorBytes: contract, floorSource: 'contract-floor' };
+  if (swaps || graph.size > BOUND_MAX_NODES) return start;
   // The last-computation floor first, in at most a quarter of the time: where it bites it
   // takes a fraction of the first-computation floor's time (0.7 s against 3 s on a
   // 4,000-node LSTM), and what it proves lets that one skip the nodes that cannot beat it.
@@ -42,7 +52,7 @@ export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: numbe
   const relaxations = floorRelaxations(graph);
   const now = Date.now();
   const lastDeadline = now + (deadline - now) / 4;
-  let best = { bytes: contract, witness: -1 };
+  let best = { bytes: start.floorBytes, witness: -1 };
   for (const relaxed of relaxations) {
     const last = lastComputationFloor(relaxed, { above: best.bytes, deadline: lastDeadline });
     if (last.witness >= 0) best = last;
@@ -52,15 +62,13 @@ export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: numbe
     const closure = rematFloor(ancestry, firsts, best.bytes, deadline);
     if (closure.witness >= 0 && closure.bytes > best.bytes) best = closure;
   }
-  return best.witness >= 0
-    ? { floorBytes: best.bytes, floorSource: 'closure-floor' }
-    : { floorBytes: contract, floorSource: 'contract-floor' };
+  return best.witness >= 0 ? { floorBytes: best.bytes, floorSource: 'closure-floor' } : start;
 }
 
 /** The bracket of the smallest feasible budget (see the file comment). */
 export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
   const now = Date.now();
-  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
+  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2, options.knownFloor);
   // One greedy run grows with the square of the size and is not cut short: past
   // BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
   const search =
@@ -73,7 +81,7 @@ export function smallestBudget(graph: IndexedGraph, options: BracketOptions): Sm
 /** The same bracket, its search handing the event loop back now and then (auto). */
 export async function smallestBudgetAsync(graph: IndexedGraph, options: BracketOptions): Promise<SmallestBudget> {
   const now = Date.now();
-  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2);
+  const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2, options.knownFloor);
   const search = options.floorOnly
     ? undefined
     : await smallestPeakSearchAsync(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
@@ -81,7 +89,7 @@ export async function smallestBudgetAsync(graph: IndexedGraph, options: BracketO
 }
 
 /** The floor with the smallest of the peaks reached as its top (none when none was). */
-function withTop(floor: Pick<SmallestBudget, 'floorBytes' | 'floorSource'>, ...peaks: (number | undefined)[]): SmallestBudget {
+function withTop(floor: ProvenFloor, ...peaks: (number | undefined)[]): SmallestBudget {
   const reached = peaks.filter((peak): peak is number => peak !== undefined);
   return reached.length ? { ...floor, foundBytes: Math.min(...reached) } : floor;
 }

@@ -498,16 +498,15 @@ const PHASES: readonly Phase[] = [
     minSeconds: -Infinity,
     async run(run) {
       const { context, incumbent, clock } = run;
-      const bracket = smallestBudget(context.graph, {
+      run.smallestBudget = smallestBudget(context.graph, {
         deadline: Clock.deadline(Math.max(MIN_BRACKET_SECONDS, clock.left())),
         swaps: context.transfer !== undefined,
         reachedBytes: incumbent.smallestPeakBytes,
         floorOnly: true,
+        // The floor proven earlier, with more time: this one only tries to beat it.
+        knownFloor: run.floor,
         signal: context.signal,
       });
-      // The floor proven earlier, with more time, when it is higher than what this one reached.
-      const earlier = run.floor;
-      run.smallestBudget = earlier && earlier.floorBytes > bracket.floorBytes ? { ...bracket, ...earlier } : bracket;
       return undefined;
     },
   },

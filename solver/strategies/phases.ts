@@ -8,6 +8,7 @@ import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
 import type { PhaseFailure, SmallestBudget, SolverInfo } from '../plan-schema.js';
 import type { IndexedStep } from '../schedule/simulate.js';
+import type { ProvenFloor } from '../scale/bracket.js';
 import { Clock } from '../util/clock.js';
 import { stopCauseOf } from '../util/stop.js';
 import { failureError, phaseFailure } from './failure.js';
@@ -32,8 +33,8 @@ export class PhasedRun {
   pendingBound: PendingBound | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
   smallestBudget: SmallestBudget | undefined;
-  /** A floor proven while time was left (the smallest-peak phase): the bracket at the end keeps the higher of it and its own. */
-  floor: Pick<SmallestBudget, 'floorBytes' | 'floorSource'> | undefined;
+  /** A floor proven while time was left (the smallest-peak phase): the bracket at the end starts from it. */
+  floor: ProvenFloor | undefined;
   timedOut = false;
   notes: string[] = [];
   /** Solves that failed (a WASM heap abort, a solver error): the plan says which. */
