@@ -1,6 +1,7 @@
 // The baselines that use node options (gist, cdma) and the lowering they run on
 // (solver/schedule/lower.ts): a hand-checked Gist schedule, compressed copies, and lowered
-// plans that replay in the original graph exactly as in the lowered one.
+// plans that replay in the original graph exactly as in the lowered one (or hold a value
+// once where the lowered plan holds it twice).
 import { describe, expect, it } from 'vitest';
 import { chain, namedFixtures, transformer } from '../fixtures/generators.js';
 import { withOptions } from '../fixtures/options.js';
@@ -123,6 +124,62 @@ describe('lowering', () => {
         });
       }
     }
+  });
+});
+
+describe('lowering, a value held twice', () => {
+  it('maps a plan that holds a value and its decode node at once to one that holds the value once', () => {
+    const graph = indexGraph(tiny);
+    const choice = { forms: new Map([[2, 0]]) };
+    const lowered = lower(graph, choice);
+    // x, c, r, loss, r#half (encode after loss), r@half (decode before gr), gr, gc.
+    expect(lowered.graph.ids).toEqual(['x', 'c', 'r', 'loss', 'r#half', 'r@half', 'gr', 'gc']);
+    const order: [string, number][] = [
+      ['compute', 0],
+      ['compute', 1],
+      ['free', 0],
+      ['compute', 2],
+      ['compute', 3],
+      ['compute', 4],
+      // The decode node arrives while r is still held, and gr reads it; r leaves last.
+      ['compute', 5],
+      ['free', 4],
+      ['compute', 6],
+      ['free', 3],
+      ['free', 5],
+      ['free', 2],
+      ['compute', 7],
+      ['free', 1],
+      ['free', 6],
+      ['free', 7],
+    ];
+    const steps = order.map(([op, node]) => ({ op: op as 'compute' | 'free', node }));
+    const twice = simulateIndexed(lowered.graph, steps);
+    if (!twice.ok) throw new Error(twice.error.message);
+    // While gr computes: c, r, loss, r@half and gr = 320 + 320 + 4 + 320 + 320.
+    expect(twice.figures.peakBytes).toBe(1284);
+    const mapped = mapBack(graph, lowered, steps, choice);
+    expect(mapped).toEqual([
+      { op: 'compute', node: 0 },
+      { op: 'compute', node: 1 },
+      { op: 'free', node: 0 },
+      { op: 'compute', node: 2 },
+      { op: 'compute', node: 3 },
+      { op: 'encode', node: 2, encoding: 0 },
+      { op: 'free', node: 2, encoding: 0 },
+      { op: 'compute', node: 4 },
+      { op: 'free', node: 3 },
+      { op: 'free', node: 2 },
+      { op: 'compute', node: 5 },
+      { op: 'free', node: 1 },
+      { op: 'free', node: 4 },
+      { op: 'free', node: 5 },
+    ]);
+    const once = simulateIndexed(graph, mapped!);
+    if (!once.ok) throw new Error(once.error.message);
+    // r once: 964 while gr computes; no decode: 39 - 1.
+    expect(once.figures.peakBytes).toBe(964);
+    expect(once.figures.computeCost).toBe(twice.figures.computeCost - 1);
   });
 });
 

@@ -8,8 +8,9 @@
 // decode node: decode; a free or a swap of either: the same step on the form it stands
 // for). An encode node's replay equals its encode's (same memory, same stream, same
 // inputs, and a reader reads the encoding when it is there). A decode node is the value
-// itself in the original graph, so a lowered plan that holds both at once, or swaps both,
-// has no image: mapBack replays the image and returns undefined for such a plan.
+// itself in the original graph: while a lowered plan holds both, the image holds the
+// value once (mapSteps). Swapping out a copy while the other is held can have no image:
+// mapBack replays the image and returns undefined for such a plan.
 import type { Graph, GraphNode } from '../graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { type IndexedStep, simulateIndexed } from './simulate.js';
@@ -137,24 +138,47 @@ export function lower(graph: IndexedGraph, choice: LoweringChoice): Lowered {
   return { graph: indexGraph(lowered, { maxNodes: nodes.length }), origins };
 }
 
-/** The schedule of the original graph a lowered schedule stands for (no replay; see mapBack). */
+/**
+ * The schedule of the original graph a lowered schedule stands for (no replay; see mapBack).
+ * A value and its decode node are one value in the original: while the lowered plan holds
+ * both, the image holds it once (the second to arrive is no step, the first to leave is no
+ * step), so its peak is no higher and its time no longer than the lowered plan's.
+ */
 export function mapSteps(lowered: Lowered, steps: readonly IndexedStep[], choice: LoweringChoice): IndexedStep[] {
-  return steps.map((step) => {
+  // Device copies held of each original value that has a decode node (the value node and the decode node).
+  const copies = new Map<number, number>();
+  for (const origin of lowered.origins) if (origin.kind === 'decode') copies.set(origin.node, 0);
+  const mapped: IndexedStep[] = [];
+  for (const step of steps) {
     const origin = lowered.origins[step.node];
-    if (origin.kind === 'value') {
-      const out: IndexedStep = { op: step.op, node: origin.node };
-      const alternative = choice.alternatives?.get(origin.node) ?? -1;
-      if (step.op === 'compute' && alternative >= 0) out.alt = alternative;
-      return out;
-    }
     if (origin.kind === 'encode') {
-      return step.op === 'compute'
-        ? { op: 'encode', node: origin.node, encoding: origin.encoding }
-        : { op: step.op, node: origin.node, encoding: origin.encoding };
+      mapped.push(
+        step.op === 'compute'
+          ? { op: 'encode', node: origin.node, encoding: origin.encoding }
+          : { op: step.op, node: origin.node, encoding: origin.encoding },
+      );
+      continue;
     }
-    // A decode node is the value again.
-    return step.op === 'compute' ? { op: 'decode', node: origin.node, encoding: origin.encoding } : { op: step.op, node: origin.node };
-  });
+    const held = copies.get(origin.node);
+    if (held !== undefined) {
+      const arrives = step.op === 'compute' || step.op === 'swapIn';
+      if (arrives) copies.set(origin.node, held + 1);
+      if (step.op === 'free') copies.set(origin.node, held - 1);
+      // The other copy stands for this one: nothing happens in the original.
+      if ((arrives && held > 0) || (step.op === 'free' && held > 1)) continue;
+    }
+    if (origin.kind === 'decode') {
+      mapped.push(
+        step.op === 'compute' ? { op: 'decode', node: origin.node, encoding: origin.encoding } : { op: step.op, node: origin.node },
+      );
+      continue;
+    }
+    const out: IndexedStep = { op: step.op, node: origin.node };
+    const alternative = choice.alternatives?.get(origin.node) ?? -1;
+    if (step.op === 'compute' && alternative >= 0) out.alt = alternative;
+    mapped.push(out);
+  }
+  return mapped;
 }
 
 /** The original schedule of a lowered one when it replays legally in the original graph; undefined otherwise. */
