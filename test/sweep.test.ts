@@ -20,7 +20,7 @@ import { BudgetAxis } from '../solver/sweep/axis.js';
 import { kneeIndex, paretoIndices } from '../solver/sweep/front.js';
 import { resolutionBytes } from '../solver/sweep/inverse.js';
 import type { SweepOptions, SweepResult } from '../solver/sweep/schema.js';
-import { sweep, sweepBudgets } from '../solver/sweep/sweep.js';
+import { neediest, sweep, sweepBudgets } from '../solver/sweep/sweep.js';
 import { checkPlan, exhaustiveOptimum, minimumPeak } from './helpers.js';
 
 afterAll(() => shutdownHighsWorkers());
@@ -317,6 +317,42 @@ describe('the time left over', () => {
     expect(last.limit).toBeGreaterThanOrEqual(REFINE_LAST_GROWTH * first.limit);
     expect(last.limit).toBeLessThan(REFINE_GROWTH * first.limit);
     expect(result.points.every((point) => point.status !== 'optimal')).toBe(true);
+  });
+});
+
+describe("a refine round's points", () => {
+  // Five open points at budgets 10..50 (index = budget / 10 - 1), each solved before with 4 s.
+  const gaps = new Map([
+    [10, Infinity],
+    [20, 0.28],
+    [30, 0.06],
+    [40, 0.001],
+    [50, 0.02],
+  ]);
+  const open = [...gaps.keys()].map((budget) => ({ budget, index: budget / 10 - 1, weight: budget === 10 ? 3 : 1 }));
+  const pick = (seconds: number, limit = 4) =>
+    neediest(
+      open,
+      seconds,
+      () => limit,
+      (budget) => gaps.get(budget)!,
+    ).map((entry) => entry.budget);
+
+  it('are the most of the neediest that each get REFINE_GROWTH times their time, in increasing budget', () => {
+    // Each share must be REFINE_GROWTH x 4 s, and the frontier takes three: just under seven
+    // shares serve the frontier and the three largest gaps (50's 0.02 before 40's 0.001),
+    // just under six the frontier and two; seven every point.
+    const share = REFINE_GROWTH * 4;
+    expect(pick(7 * share - 0.5)).toEqual([10, 20, 30, 50]);
+    expect(pick(6 * share - 0.5)).toEqual([10, 20, 30]);
+    expect(pick(7 * share)).toEqual([10, 20, 30, 40, 50]);
+  });
+
+  it('are the neediest alone with REFINE_LAST_GROWTH times its time, and none below that', () => {
+    expect(pick(REFINE_LAST_GROWTH * 4)).toEqual([10]);
+    expect(pick(REFINE_LAST_GROWTH * 4 - 0.01)).toEqual([]);
+    // Never under MIN_REFINE_SECONDS, whatever the point had.
+    expect(pick(0.9, 0)).toEqual([]);
   });
 });
 
