@@ -7,6 +7,7 @@
 // whose table says which schedules it covers.
 import { BOUND_HOLDS_WITH_SWAPS, boundHolds, boundScope, type BoundSource, type ProvenBound } from '../plan-schema.js';
 import { inListedOrder } from '../schedule/reorder.js';
+import { fastestImplementations } from '../schedule/implementations.js';
 import { type IndexedStep, simulateIndexed } from '../schedule/simulate.js';
 import { Clock } from '../util/clock.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
@@ -26,6 +27,12 @@ export interface IncumbentOptions {
   ties?: 'first' | 'lower-peak';
   /** Report improvements through the context's onProgress (default true); a baseline's sweep stays quiet. */
   progress?: boolean;
+  /**
+   * On a graph with alternatives, keep each candidate at the fastest implementations that
+   * fit where each computation runs (schedule/implementations.ts): auto's; a baseline plans
+   * the implementations it names (default false).
+   */
+  rechoose?: boolean;
 }
 
 /** The best plan, bound and smallest peak of one strategy's run; see the module comment. */
@@ -58,11 +65,28 @@ export class Incumbent {
   }
 
   /** Replays a candidate and keeps it when it is the best so far; throws on an illegal schedule (a bug in its generator). */
-  offer(steps: IndexedStep[], from: string): Candidate & { fits: boolean } {
+  offer(offered: IndexedStep[], from: string): Candidate & { fits: boolean } {
     this.tried++;
     this.givenUpInARow = 0;
-    const replay = simulateIndexed(this.context.graph, steps, { transfer: this.context.transfer });
+    const { graph, transfer, budgetBytes } = this.context;
+    let steps = offered;
+    let replay = simulateIndexed(graph, steps, { transfer });
     if (!replay.ok) throw new Error(`${from}: candidate schedule is illegal: ${replay.error.message}`);
+    // Each computation at the cheapest implementation that fits where it runs: never
+    // slower, and it may make the plan fit.
+    const rechosen = this.options.rechoose && graph.hasOptions ? fastestImplementations(graph, steps, budgetBytes, transfer) : undefined;
+    if (rechosen) {
+      const again = simulateIndexed(graph, rechosen, { transfer });
+      const fitsBefore = replay.figures.peakBytes <= budgetBytes;
+      if (
+        again.ok &&
+        (again.figures.peakBytes <= budgetBytes || !fitsBefore) &&
+        (!fitsBefore || again.figures.makespan <= replay.figures.makespan)
+      ) {
+        steps = rechosen;
+        replay = again;
+      }
+    }
     const candidate = { steps, makespan: replay.figures.makespan, peakBytes: replay.figures.peakBytes, from };
     this.notePeak(candidate.peakBytes);
     const fits = candidate.peakBytes <= this.context.budgetBytes;

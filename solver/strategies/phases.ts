@@ -47,7 +47,7 @@ export class PhasedRun {
   ) {
     this.graph = context.graph;
     this.clock = Clock.of(context, Math.min(maxMarginSeconds, TIME_SHARES.margin * context.timeLimitSeconds));
-    this.incumbent = new Incumbent(context);
+    this.incumbent = new Incumbent(context, { rechoose: true });
   }
 
   /** The one check before every phase and solve: not stopped, not yet proven within the gap, and more than `minSeconds` to spend. */
