@@ -192,13 +192,16 @@ describe('optionsRelaxation', () => {
     const cases = fc.sample(fc.tuple(arbitraryGraphWithOptions(), fc.integer({ min: 0, max: 2 })), { numRuns: 1500, seed: 20261205 });
     let informative = 0;
     let proofs = 0;
+    let fitted = 0;
     for (const [raw, step] of cases) {
       const graph = indexGraph(raw);
       if (!graph.hasOptions) continue;
-      const relaxed = optionsRelaxation(graph);
       const peak = noRematPeak(graph);
       const floor = peakFloor(graph);
       const budget = Math.floor(floor + ((peak - floor) * step) / 8);
+      // At the budget: a node whose fast implementation's workspace fits nowhere costs more.
+      const relaxed = optionsRelaxation(graph, budget);
+      if (relaxed.baseCost > graph.baseCost) fitted++;
       const optimum = exhaustiveWithOptions(graph, budget);
       const closure = await closureBound(relaxed, budget, { timeLimitSeconds: 60, maxRounds: 30 });
       const rows = recomputeBound(relaxed, budget);
@@ -218,9 +221,11 @@ describe('optionsRelaxation', () => {
       const relaxedFloor = rematFloor(ancestry, firsts, peakFloor(relaxed), Date.now() + 10_000).bytes;
       expect(exhaustiveWithOptions(graph, relaxedFloor - 1), label).toBe(Infinity);
     }
-    // The property must bite: bounds above baseCost, and proofs that nothing fits.
+    // The property must bite: bounds above baseCost, proofs that nothing fits, and budgets
+    // where an implementation's workspace fits nowhere.
     expect(informative).toBeGreaterThan(5);
     expect(proofs).toBeGreaterThan(0);
+    expect(fitted).toBeGreaterThan(5);
   });
 });
 
@@ -231,16 +236,16 @@ describe('the priced options relaxation', () => {
     let higher = 0;
     for (const [raw, step] of cases) {
       const graph = indexGraph(raw);
-      const relaxation = pricedOptionsRelaxation(graph);
-      if (!relaxation) continue;
-      priced++;
       const peak = noRematPeak(graph);
       const floor = peakFloor(graph);
       const budget = Math.floor(floor + ((peak - floor) * step) / 8);
+      const relaxation = pricedOptionsRelaxation(graph, budget);
+      if (!relaxation) continue;
+      priced++;
       const optimum = exhaustiveWithOptions(graph, budget);
       const label = JSON.stringify({ raw, budget });
       const bound = await closureBound(relaxation.graph, budget, { timeLimitSeconds: 60, maxRounds: 30, discounts: relaxation.discounts });
-      const free = await closureBound(optionsRelaxation(graph), budget, { timeLimitSeconds: 60, maxRounds: 30 });
+      const free = await closureBound(optionsRelaxation(graph, budget), budget, { timeLimitSeconds: 60, maxRounds: 30 });
       const both = await closureBoundOf(graph, budget, { timeLimitSeconds: 60, maxRounds: 30 });
       expect(bound, label).toBeDefined();
       if (bound!.infeasible) {

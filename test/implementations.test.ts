@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
+import { fittingCosts, optionsRelaxation } from '../solver/bounds/relaxation.js';
 import { fastestImplementations } from '../solver/schedule/implementations.js';
 import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { Incumbent } from '../solver/strategies/incumbent.js';
@@ -82,5 +83,19 @@ describe('implementations chosen again', () => {
     expect(
       fastestImplementations(indexGraph({ nodes: [{ id: 'x', kind: 'input', bytes: 1, cost: 0 }] }), [{ op: 'compute', node: 0 }], 1),
     ).toBeUndefined();
+  });
+});
+
+describe('fitting costs (the options relaxation at a budget)', () => {
+  it("charge a node its cheapest implementation that fits beside its inputs and output: b's fast one needs 500 bytes", () => {
+    // b holds a (100) and its output (100) while it computes: 200 + 300 of workspace.
+    expect(fittingCosts(graph, 500)).toEqual(new Map());
+    expect(fittingCosts(graph, 499)).toEqual(new Map([[b, 30]]));
+    expect(optionsRelaxation(graph, 500)).toBe(optionsRelaxation(graph));
+    // baseCost 40 (b at 10) becomes 60 below 500 bytes: every plan there runs b lean.
+    expect(optionsRelaxation(graph).baseCost).toBe(40);
+    expect(optionsRelaxation(graph, 499).baseCost).toBe(60);
+    const lean = simulateIndexed(graph, LEAN_TWICE);
+    expect(lean.ok && lean.figures.makespan).toBeGreaterThanOrEqual(60);
   });
 });

@@ -5,7 +5,9 @@
 //
 // Claim. Take a remat-only schedule S of a graph with options (no host link) within a
 // budget. Build a schedule S' of the relaxation, where
-//   - each node costs its cheapest implementation and needs its leanest workspace;
+//   - each node costs its cheapest implementation (at a budget: the cheapest whose
+//     workspace fits beside the least any computation of the node holds, see
+//     fittingCosts) and needs its leanest workspace;
 //   - each value weighs the least of its own bytes and those of its decodable encodings;
 //   - a reader of an encoding of u (a user that may read u#e instead of u) no longer reads u;
 // by keeping S's computations in S's order (encodes and decodes dropped) and holding u in S'
@@ -14,9 +16,12 @@
 // nothing of u in S'; a decode in S needs a decodable form held since a computation of u,
 // so S' holds u throughout. Every moment of S' holds at most S's bytes (u at the least of
 // the forms S holds, at most once), and S' costs at most S's compute cost (decodes and
-// encodes dropped, computations at the cheapest implementation). So every lower bound on
-// the peak or the makespan of the relaxation's remat schedules within a budget holds for
-// the original's, and the baseCost of the two is the same (the sum of cheapest costs).
+// encodes dropped, computations at the cheapest implementation, or at a budget at the
+// cheapest one that any computation within it can use). So every lower bound on the peak
+// or the makespan of the relaxation's remat schedules within a budget holds for the
+// original's. The relaxation's baseCost is the original's (the sum of cheapest costs), or
+// more at a budget where a fast implementation's workspace fits nowhere (unet-options at
+// floor x 1.1: one convolution, 0.17 of baseCost more).
 //
 // A non-decodable encoding (Gist's 1-bit ReLU mask) cannot stand in for its value, so it
 // cannot lower the value's bytes; its readers lose the input instead, which costs the bound
@@ -47,10 +52,58 @@ function relaxedGraph(
 const leanestWorkspace = (graph: IndexedGraph, index: number) =>
   Math.min(graph.workspace[index], ...graph.alternatives[index].map((alternative) => alternative.workspace));
 
+/**
+ * The nodes whose every implementation cheaper than some other needs more workspace than
+ * fits at `budgetBytes`, with the least cost among those that fit: a computation of v holds
+ * the resident bytes, v's output and each input (at the least of its bytes and those of the
+ * encodings v may read instead) besides its workspace. A node none of whose
+ * implementations fits is left out (nothing fits such a budget; other arguments say so).
+ */
+export function fittingCosts(graph: IndexedGraph, budgetBytes: number): Map<number, number> {
+  const costs = new Map<number, number>();
+  for (let node = 0; node < graph.size; node++) {
+    const alternatives = graph.alternatives[node];
+    if (alternatives.length === 0) continue;
+    let held = graph.residentBytes + graph.bytes[node];
+    for (const input of new Set(graph.inputs[node])) {
+      const readable = graph.encodings[input].filter((form) => form.readers.includes(node)).map((form) => form.bytes);
+      held += Math.min(graph.bytes[input], ...readable);
+    }
+    const implementations = [{ cost: graph.cost[node], workspace: graph.workspace[node] }, ...alternatives];
+    const cheapest = Math.min(...implementations.map((implementation) => implementation.cost));
+    const fitting = implementations.filter((implementation) => held + implementation.workspace <= budgetBytes);
+    if (fitting.length === 0) continue;
+    const cost = Math.min(...fitting.map((implementation) => implementation.cost));
+    if (cost > cheapest) costs.set(node, cost);
+  }
+  return costs;
+}
+
+/** The last relaxation taken at a budget whose fitting costs change it, per plain relaxation. */
+const atBudgets = new WeakMap<IndexedGraph, { budgetBytes: number; graph: IndexedGraph }>();
+
+/** A relaxation of `graph` with each node at its fitting cost at `budgetBytes` (the relaxation itself when none changes). */
+function atBudget(relaxed: IndexedGraph, graph: IndexedGraph, budgetBytes: number | undefined): IndexedGraph {
+  if (budgetBytes === undefined || !graph.hasOptions) return relaxed;
+  const cached = atBudgets.get(relaxed);
+  if (cached?.budgetBytes === budgetBytes) return cached.graph;
+  const costs = fittingCosts(graph, budgetBytes);
+  if (costs.size === 0) return relaxed;
+  const nodes = relaxed.graph.nodes.map((node, index) => (costs.has(index) ? { ...node, cost: costs.get(index)! } : node));
+  const priced = indexGraph({ ...relaxed.graph, nodes }, { maxNodes: relaxed.size });
+  atBudgets.set(relaxed, { budgetBytes, graph: priced });
+  return priced;
+}
+
 const optionsRelaxations = new WeakMap<IndexedGraph, IndexedGraph>();
 
-/** The options relaxation of a graph (the graph itself when it has no options); see the file comment. */
-export function optionsRelaxation(graph: IndexedGraph): IndexedGraph {
+/** The options relaxation of a graph (the graph itself when it has no options), at `budgetBytes` when given; see the file comment. */
+export function optionsRelaxation(graph: IndexedGraph, budgetBytes?: number): IndexedGraph {
+  return atBudget(plainOptionsRelaxation(graph), graph, budgetBytes);
+}
+
+/** The options relaxation at no budget (each node at its cheapest implementation). */
+function plainOptionsRelaxation(graph: IndexedGraph): IndexedGraph {
   return relaxedGraph(graph, optionsRelaxations, () => {
     // Per node, the users that may read one of its encodings (they lose it as an input).
     const readersOf = graph.encodings.map((forms) => new Set(forms.flatMap((form) => form.readers)));
@@ -108,7 +161,10 @@ const pricedRelaxations = new WeakMap<IndexedGraph, IndexedGraph>();
  * the closure bound with these discounts (closure-milp.ts) holds for the original graph.
  * Where an encoding is cheaper than a recomputation its saving is priced instead of free.
  */
-export function pricedOptionsRelaxation(graph: IndexedGraph): { graph: IndexedGraph; discounts: Discounts } | undefined {
+export function pricedOptionsRelaxation(
+  graph: IndexedGraph,
+  budgetBytes?: number,
+): { graph: IndexedGraph; discounts: Discounts } | undefined {
   const saving = new Float64Array(graph.size);
   const price = new Float64Array(graph.size);
   let any = false;
@@ -121,10 +177,10 @@ export function pricedOptionsRelaxation(graph: IndexedGraph): { graph: IndexedGr
   }
   if (!any) return undefined;
   const relaxed = relaxedGraph(graph, pricedRelaxations, () => {
-    const plain = optionsRelaxation(graph);
+    const plain = plainOptionsRelaxation(graph);
     return (_node, index) => ({ ...plain.graph.nodes[index], bytes: graph.bytes[index] });
   });
-  return { graph: relaxed, discounts: { saving, price } };
+  return { graph: atBudget(relaxed, graph, budgetBytes), discounts: { saving, price } };
 }
 
 /** The stronger of two closure bounds (a proof that nothing fits is the strongest). */
@@ -152,8 +208,8 @@ export async function closureBoundOf(
   if (options.transfer) return undefined;
   // A shared ancestry is the original graph's; the relaxation drops edges.
   const { ancestry, ...rest } = options;
-  const priced = pricedOptionsRelaxation(graph);
-  if (!priced) return closureBound(optionsRelaxation(graph), budgetBytes, rest);
+  const priced = pricedOptionsRelaxation(graph, budgetBytes);
+  if (!priced) return closureBound(optionsRelaxation(graph, budgetBytes), budgetBytes, rest);
   const started = Date.now();
   const first = await closureBound(priced.graph, budgetBytes, {
     ...rest,
@@ -163,5 +219,5 @@ export async function closureBoundOf(
   if (first?.infeasible || rest.signal?.aborted) return first;
   const left = rest.timeLimitSeconds - (Date.now() - started) / 1000;
   if (left <= 0) return first;
-  return stronger(first, await closureBound(optionsRelaxation(graph), budgetBytes, { ...rest, timeLimitSeconds: left }));
+  return stronger(first, await closureBound(optionsRelaxation(graph, budgetBytes), budgetBytes, { ...rest, timeLimitSeconds: left }));
 }

@@ -299,7 +299,7 @@ const PHASES: readonly Phase[] = [
       // node options: closureBoundOf gives none there).
       const transfer = context.transfer;
       if (!transfer) {
-        const remat = recomputeBound(optionsRelaxation(graph), context.budgetBytes);
+        const remat = recomputeBound(optionsRelaxation(graph, context.budgetBytes), context.budgetBytes);
         if (remat.infeasible) return provenInfeasible(run, 'the recomputation bound');
         incumbent.offerBound(remat.makespan, 'recompute-bound');
         // The last-computation floor (bounds/last-computation.ts) sees what the closure

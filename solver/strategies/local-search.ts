@@ -69,7 +69,7 @@ export async function scaleImprove(
 /** The recomputation bound of scale/bound.ts without a host link (swaps escape its argument), on the options relaxation of a graph with options. */
 export function rematBound(context: StrategyContext): { makespan: number; infeasible: boolean } | undefined {
   if (context.transfer) return undefined;
-  const bound = recomputeBound(optionsRelaxation(context.graph), context.budgetBytes);
+  const bound = recomputeBound(optionsRelaxation(context.graph, context.budgetBytes), context.budgetBytes);
   return { makespan: bound.makespan, infeasible: bound.infeasible };
 }
 
