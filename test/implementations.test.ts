@@ -5,6 +5,7 @@ import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
 import { fittingCosts, optionsRelaxation } from '../solver/bounds/relaxation.js';
 import { fastestImplementations } from '../solver/schedule/implementations.js';
+import { preferredImplementations } from '../solver/schedule/lower.js';
 import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { Incumbent } from '../solver/strategies/incumbent.js';
 
@@ -95,6 +96,10 @@ describe('fitting costs (the options relaxation at a budget)', () => {
     // baseCost 40 (b at 10) becomes 60 below 500 bytes: every plan there runs b lean.
     expect(optionsRelaxation(graph).baseCost).toBe(40);
     expect(optionsRelaxation(graph, 499).baseCost).toBe(60);
+    // The fast lowering at a budget takes the implementations that can run there.
+    expect(preferredImplementations(graph, 'cost')).toEqual(new Map());
+    expect(preferredImplementations(graph, 'cost', 500)).toEqual(new Map());
+    expect(preferredImplementations(graph, 'cost', 499)).toEqual(new Map([[b, 0]]));
     const lean = simulateIndexed(graph, LEAN_TWICE);
     expect(lean.ok && lean.figures.makespan).toBeGreaterThanOrEqual(60);
   });

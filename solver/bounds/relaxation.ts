@@ -26,6 +26,7 @@
 // A non-decodable encoding (Gist's 1-bit ReLU mask) cannot stand in for its value, so it
 // cannot lower the value's bytes; its readers lose the input instead, which costs the bound
 // only what the mask weighs.
+import { fittingImplementations } from '../graph/analysis.js';
 import type { Graph } from '../graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { PRICED_BOUND_SHARE } from '../limits.js';
@@ -53,27 +54,20 @@ const leanestWorkspace = (graph: IndexedGraph, index: number) =>
   Math.min(graph.workspace[index], ...graph.alternatives[index].map((alternative) => alternative.workspace));
 
 /**
- * The nodes whose every implementation cheaper than some other needs more workspace than
- * fits at `budgetBytes`, with the least cost among those that fit: a computation of v holds
- * the resident bytes, v's output and each input (at the least of its bytes and those of the
- * encodings v may read instead) besides its workspace. A node none of whose
- * implementations fits is left out (nothing fits such a budget; other arguments say so).
+ * The nodes whose cheapest implementations need more workspace than fits at `budgetBytes`
+ * (graph/analysis.ts fittingImplementations), with the least cost among those that fit. A
+ * node none of whose implementations fits is left out (nothing fits such a budget; other
+ * arguments say so).
  */
 export function fittingCosts(graph: IndexedGraph, budgetBytes: number): Map<number, number> {
   const costs = new Map<number, number>();
   for (let node = 0; node < graph.size; node++) {
-    const alternatives = graph.alternatives[node];
-    if (alternatives.length === 0) continue;
-    let held = graph.residentBytes + graph.bytes[node];
-    for (const input of new Set(graph.inputs[node])) {
-      const readable = graph.encodings[input].filter((form) => form.readers.includes(node)).map((form) => form.bytes);
-      held += Math.min(graph.bytes[input], ...readable);
-    }
-    const implementations = [{ cost: graph.cost[node], workspace: graph.workspace[node] }, ...alternatives];
-    const cheapest = Math.min(...implementations.map((implementation) => implementation.cost));
-    const fitting = implementations.filter((implementation) => held + implementation.workspace <= budgetBytes);
+    if (graph.alternatives[node].length === 0) continue;
+    const costOf = (implementation: number) => (implementation < 0 ? graph.cost[node] : graph.alternatives[node][implementation].cost);
+    const fitting = fittingImplementations(graph, node, budgetBytes);
     if (fitting.length === 0) continue;
-    const cost = Math.min(...fitting.map((implementation) => implementation.cost));
+    const cheapest = Math.min(graph.cost[node], ...graph.alternatives[node].map((alternative) => alternative.cost));
+    const cost = Math.min(...fitting.map(costOf));
     if (cost > cheapest) costs.set(node, cost);
   }
   return costs;

@@ -83,3 +83,30 @@ export function articulationPoints(graph: IndexedGraph): number[] {
   }
   return points;
 }
+
+/**
+ * The least a computation of `node` holds on the device besides its workspace: the
+ * resident bytes, its output, and each input at the least of its bytes and those of the
+ * encodings the node may read instead.
+ */
+export function leastHeldWhileComputing(graph: IndexedGraph, node: number): number {
+  let held = graph.residentBytes + graph.bytes[node];
+  for (const input of new Set(graph.inputs[node])) {
+    const readable = graph.encodings[input].filter((form) => form.readers.includes(node)).map((form) => form.bytes);
+    held += Math.min(graph.bytes[input], ...readable);
+  }
+  return held;
+}
+
+/**
+ * The implementations of `node` a plan within `budgetBytes` can run, as indices (-1 its own):
+ * those whose workspace fits beside leastHeldWhileComputing. Empty when none does.
+ */
+export function fittingImplementations(graph: IndexedGraph, node: number, budgetBytes: number): number[] {
+  const room = budgetBytes - leastHeldWhileComputing(graph, node);
+  const fitting = graph.workspace[node] <= room ? [-1] : [];
+  graph.alternatives[node].forEach((alternative, index) => {
+    if (alternative.workspace <= room) fitting.push(index);
+  });
+  return fitting;
+}

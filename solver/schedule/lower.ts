@@ -11,6 +11,7 @@
 // itself in the original graph: while a lowered plan holds both, the image holds the
 // value once (mapSteps). Swapping out a copy while the other is held can have no image:
 // mapBack replays the image and returns undefined for such a plan.
+import { fittingImplementations } from '../graph/analysis.js';
 import type { Graph, GraphNode } from '../graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { type IndexedStep, simulateIndexed } from './simulate.js';
@@ -216,19 +217,36 @@ export function eligibleForms(graph: IndexedGraph, options: { decodes: boolean }
   return forms;
 }
 
-/** The implementation of each node with the least cost (or workspace), ties to the node's own; only nodes whose choice is an alternative. */
-export function preferredImplementations(graph: IndexedGraph, by: 'cost' | 'workspace'): Map<number, number> {
+/**
+ * The implementation of each node with the least cost (or workspace), ties to the node's
+ * own; only nodes whose choice is an alternative. With `budgetBytes`, by cost among the
+ * implementations a plan within it can run (graph/analysis.ts fittingImplementations; the
+ * leanest when none can): the fastest implementation whose workspace fits nowhere at a
+ * budget only misleads a search there.
+ */
+export function preferredImplementations(graph: IndexedGraph, by: 'cost' | 'workspace', budgetBytes?: number): Map<number, number> {
   const chosen = new Map<number, number>();
   for (let node = 0; node < graph.size; node++) {
-    const key = (cost: number, workspace: number) => (by === 'cost' ? [cost, workspace] : [workspace, cost]);
-    let best = key(graph.cost[node], graph.workspace[node]);
-    graph.alternatives[node].forEach((alternative, index) => {
-      const candidate = key(alternative.cost, alternative.workspace);
-      if (candidate[0] < best[0] || (candidate[0] === best[0] && candidate[1] < best[1])) {
-        best = candidate;
-        chosen.set(node, index);
-      }
-    });
+    if (graph.alternatives[node].length === 0) continue;
+    let candidates = [-1, ...graph.alternatives[node].keys()];
+    let order = by;
+    if (budgetBytes !== undefined && by === 'cost') {
+      const fitting = fittingImplementations(graph, node, budgetBytes);
+      if (fitting.length > 0) candidates = fitting;
+      else order = 'workspace';
+    }
+    const key = (implementation: number): [number, number] => {
+      const { cost, workspace } =
+        implementation < 0 ? { cost: graph.cost[node], workspace: graph.workspace[node] } : graph.alternatives[node][implementation];
+      return order === 'cost' ? [cost, workspace] : [workspace, cost];
+    };
+    let best = candidates[0];
+    for (const implementation of candidates.slice(1)) {
+      const [first, second] = key(implementation);
+      const [bestFirst, bestSecond] = key(best);
+      if (first < bestFirst || (first === bestFirst && second < bestSecond)) best = implementation;
+    }
+    if (best >= 0) chosen.set(node, best);
   }
   return chosen;
 }

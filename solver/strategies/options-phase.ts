@@ -24,11 +24,11 @@ import type { SearchStart } from '../scale/multistart.js';
 import type { StrategyContext } from './types.js';
 import { vdnnAll, vdnnConv } from './vdnn.js';
 
-/** The lowerings auto plans: all eligible forms at the fastest implementations, and reader forms at the leanest. */
+/** The lowerings auto plans: all eligible forms at the fastest implementations that fit the budget, and reader forms at the leanest. */
 function loweringChoices(run: PhasedRun): LoweringChoice[] {
   const { graph } = run;
   return [
-    { forms: eligibleForms(graph, { decodes: true }), alternatives: preferredImplementations(graph, 'cost') },
+    { forms: eligibleForms(graph, { decodes: true }), alternatives: preferredImplementations(graph, 'cost', run.context.budgetBytes) },
     { forms: eligibleForms(graph, { decodes: false }), alternatives: preferredImplementations(graph, 'workspace') },
   ];
 }
