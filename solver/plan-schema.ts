@@ -22,6 +22,7 @@ export const BOUND_SOURCES = {
   'recompute-bound': 'all-schedules',
   'closure-bound': 'all-schedules',
   'closure-swap-bound': 'all-schedules',
+  'fitting-cost': 'all-schedules',
   lp: 'checkmate-class',
   milp: 'checkmate-class',
 } as const satisfies Record<string, BoundScope>;
@@ -38,14 +39,17 @@ export interface ProvenBound {
 /**
  * Whether a source's bound still holds when the request allows swaps (a host link). Every
  * remat argument (recompute-bound, closure-bound, lp, milp) assumes a value leaves the
- * device only by a free, which a swap escapes; baseCost holds for every schedule, and
- * closure-swap-bound is the closure bound with swaps priced by the copy stream's time.
+ * device only by a free, which a swap escapes; baseCost holds for every schedule, and so does
+ * fitting-cost (inputs, output and workspace are on the device while a node computes,
+ * swaps or not); closure-swap-bound is the closure bound with swaps priced by the copy
+ * stream's time.
  */
 export const BOUND_HOLDS_WITH_SWAPS = {
   baseCost: true,
   'recompute-bound': false,
   'closure-bound': false,
   'closure-swap-bound': true,
+  'fitting-cost': true,
   lp: false,
   milp: false,
 } as const satisfies Record<BoundSource, boolean>;
@@ -53,8 +57,8 @@ export const BOUND_HOLDS_WITH_SWAPS = {
 /**
  * The sources whose bounds account for node options (alternatives cheaper than a node's
  * own cost, encodings that stand in for recomputation): baseCost, which sums the cheapest
- * implementations, the stage formulations, which model the options of a graph that has
- * them, and the remat bounds, which are taken on the graph's options relaxation
+ * implementations, fitting-cost, which sums the cheapest that can run at the budget, the
+ * stage formulations, which model the options of a graph that has them, and the remat bounds, which are taken on the graph's options relaxation
  * (bounds/relaxation.ts) when it has options. A source not listed is not taken on such a graph.
  */
 export const OPTION_AWARE_SOURCES: ReadonlySet<BoundSource> = new Set<BoundSource>([
@@ -63,6 +67,7 @@ export const OPTION_AWARE_SOURCES: ReadonlySet<BoundSource> = new Set<BoundSourc
   'milp',
   'recompute-bound',
   'closure-bound',
+  'fitting-cost',
 ]);
 
 /** Whether a bound from `source` holds on a graph (with or without node options). */
@@ -93,12 +98,14 @@ export const BoundSchema = z
     source: z
       .enum(Object.keys(BOUND_SOURCES) as [BoundSource, ...BoundSource[]])
       .optional()
-      .describe('What proved the bound (baseCost, recompute-bound, closure-bound, closure-swap-bound with a host link, lp, milp)'),
+      .describe(
+        'What proved the bound (baseCost, recompute-bound, closure-bound, closure-swap-bound with a host link, fitting-cost with node options, lp, milp)',
+      ),
     scope: z
       .enum(BOUND_SCOPES)
       .optional()
       .describe(
-        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound, closure-bound, closure-swap-bound), or only ' +
+        'Which schedules the bound covers: every legal schedule (baseCost, recompute-bound, closure-bound, closure-swap-bound, fitting-cost), or only ' +
           "Checkmate's class (first computations in graph order, at most one recomputation of a node per stage: lp, milp)",
       ),
   })

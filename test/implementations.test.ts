@@ -8,6 +8,7 @@ import { fastestImplementations } from '../solver/schedule/implementations.js';
 import { preferredImplementations } from '../solver/schedule/lower.js';
 import { type IndexedStep, simulateIndexed } from '../solver/schedule/simulate.js';
 import { Incumbent } from '../solver/strategies/incumbent.js';
+import { plan } from '../solver/plan.js';
 
 // x -> a -> b; c reads a; d reads b and c. Every value is 100 bytes. b's own implementation
 // costs 10 with 300 bytes of workspace, its alternative 'lean' 30 with none.
@@ -102,5 +103,20 @@ describe('fitting costs (the options relaxation at a budget)', () => {
     expect(preferredImplementations(graph, 'cost', 499)).toEqual(new Map([[b, 0]]));
     const lean = simulateIndexed(graph, LEAN_TWICE);
     expect(lean.ok && lean.figures.makespan).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe('the fitting-cost bound', () => {
+  it("is auto's bound with a host link below the fast implementation's 500 bytes: 60, which the plan meets", async () => {
+    for (const transfer of ['pcie4' as const, undefined]) {
+      const result = await plan(graph, { budget: { bytes: 499 }, strategy: 'auto', timeLimitSeconds: 2, transfer });
+      expect(result.bound?.makespan).toBeGreaterThanOrEqual(60);
+      expect(result.predicted!.makespan).toBeGreaterThanOrEqual(result.bound!.makespan);
+      if (transfer) expect(result.bound?.source).toBe('fitting-cost');
+    }
+    // At 500 bytes b's fast implementation fits: baseCost (40) is the bound again, and the plan runs it.
+    const roomy = await plan(graph, { budget: { bytes: 500 }, strategy: 'auto', timeLimitSeconds: 2, transfer: 'pcie4' });
+    expect(roomy.bound).toMatchObject({ makespan: 40, source: 'baseCost' });
+    expect(roomy.predicted!.makespan).toBe(40);
   });
 });

@@ -187,13 +187,13 @@ describe('bound sources', () => {
       Object.keys(BOUND_SOURCES).filter((source) => BOUND_SOURCES[source as keyof typeof BOUND_SOURCES] === 'checkmate-class'),
     ).toEqual(['lp', 'milp']);
     expect(boundScope('recompute-bound')).toBe('all-schedules');
-    // Only baseCost and the closure bound that prices swaps hold with swaps; the remat arguments do not.
+    // Only baseCost, the fitting costs and the closure bound that prices swaps hold with swaps; the remat arguments do not.
     expect(Object.keys(BOUND_HOLDS_WITH_SWAPS).sort()).toEqual(Object.keys(BOUND_SOURCES).sort());
     expect(
       Object.entries(BOUND_HOLDS_WITH_SWAPS)
         .filter(([, holds]) => holds)
         .map(([source]) => source),
-    ).toEqual(['baseCost', 'closure-swap-bound']);
+    ).toEqual(['baseCost', 'closure-swap-bound', 'fitting-cost']);
     expect(boundScope('closure-swap-bound')).toBe('all-schedules');
     // @ts-expect-error A source missing from the table is not a BoundSource: it cannot get a scope by default.
     expect(boundScope('new-bound')).toBeUndefined();

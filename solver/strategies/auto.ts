@@ -291,6 +291,9 @@ const PHASES: readonly Phase[] = [
       // whose later rounds add what a recomputation or a late computation needs.
       // With node options both are taken on its options relaxation (bounds/relaxation.ts),
       // a plain graph with the same node indices whose remat bounds hold for the original.
+      // With node options, a node whose fast implementations' workspace fits nowhere at the
+      // budget costs at least the cheapest that fits, in every schedule, with swaps too.
+      if (graph.hasOptions) incumbent.offerBound(optionsRelaxation(graph, context.budgetBytes).baseCost, 'fitting-cost');
       if (graph.size > BOUND_MAX_NODES) return undefined;
       // With a host link the remat arguments bound nothing (a swap escapes them) but the
       // closure bound's recomputed set still guides the remat search, as without a link
