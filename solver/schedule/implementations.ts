@@ -8,7 +8,7 @@
 // workspace is scarce somewhere: unet-options at floor x 1.1 ran 48 computations on their
 // slow lean implementations, most of them where the fast one fits.
 import type { IndexedGraph } from '../graph/validate.js';
-import { type IndexedStep, simulateIndexed } from './simulate.js';
+import { type IndexedStep, simulateIndexed, type TimelineRow } from './simulate.js';
 import type { Transfer } from './types.js';
 
 /** The cost and workspace of a node's own implementation (-1) or of its alternative `alt`. */
@@ -16,10 +16,17 @@ function implementationOf(graph: IndexedGraph, node: number, alt: number): { cos
   return alt < 0 ? { cost: graph.cost[node], workspace: graph.workspace[node] } : graph.alternatives[node][alt];
 }
 
+/** The whole timeline of a schedule, or undefined when it does not replay. */
+function timelineOf(graph: IndexedGraph, steps: readonly IndexedStep[], transfer?: Transfer): readonly TimelineRow[] | undefined {
+  const replay = simulateIndexed(graph, steps, { transfer, timeline: true });
+  return replay.ok ? replay.timeline : undefined;
+}
+
 /**
  * The schedule with each computation of a node with alternatives at the cheapest
  * implementation whose workspace fits `budgetBytes` beside what that step holds (the
- * leanest where none fits, which may make a plan fit). Undefined when nothing changes or the
+ * leanest where none fits, which may make a plan fit). `timeline`: the schedule's whole
+ * timeline when the caller has replayed it already. Undefined when nothing changes or the
  * schedule does not replay.
  */
 export function fastestImplementations(
@@ -27,18 +34,18 @@ export function fastestImplementations(
   steps: readonly IndexedStep[],
   budgetBytes: number,
   transfer?: Transfer,
+  timeline?: readonly TimelineRow[],
 ): IndexedStep[] | undefined {
   if (!graph.alternatives.some((alternatives) => alternatives.length > 0)) return undefined;
-  const replay = simulateIndexed(graph, steps, { transfer, timeline: true });
-  if (!replay.ok || !replay.timeline) return undefined;
-  const timeline = replay.timeline;
+  const rows = timeline?.length === steps.length ? timeline : timelineOf(graph, steps, transfer);
+  if (!rows) return undefined;
   let changed = false;
   const chosen = steps.map((step, at) => {
     const alternatives = graph.alternatives[step.node];
     if (step.op !== 'compute' || alternatives.length === 0) return step;
     const current = step.alt ?? -1;
     // What the step holds besides its workspace.
-    const held = timeline[at].bytes - implementationOf(graph, step.node, current).workspace;
+    const held = rows[at].bytes - implementationOf(graph, step.node, current).workspace;
     let best = current;
     let bestFits = held + implementationOf(graph, step.node, current).workspace <= budgetBytes;
     for (let alt = -1; alt < alternatives.length; alt++) {

@@ -70,11 +70,12 @@ export class Incumbent {
     this.givenUpInARow = 0;
     const { graph, transfer, budgetBytes } = this.context;
     let steps = offered;
-    let replay = simulateIndexed(graph, steps, { transfer });
-    if (!replay.ok) throw new Error(`${from}: candidate schedule is illegal: ${replay.error.message}`);
     // Each computation at the cheapest implementation that fits where it runs: never
-    // slower, and it may make the plan fit.
-    const rechosen = this.options.rechoose && graph.hasOptions ? fastestImplementations(graph, steps, budgetBytes, transfer) : undefined;
+    // slower, and it may make the plan fit. It reads the timeline of this replay.
+    const rechoose = this.options.rechoose === true && graph.hasOptions;
+    let replay = simulateIndexed(graph, steps, { transfer, timeline: rechoose });
+    if (!replay.ok) throw new Error(`${from}: candidate schedule is illegal: ${replay.error.message}`);
+    const rechosen = rechoose ? fastestImplementations(graph, steps, budgetBytes, transfer, replay.timeline) : undefined;
     if (rechosen) {
       const again = simulateIndexed(graph, rechosen, { transfer });
       const fitsBefore = replay.figures.peakBytes <= budgetBytes;
