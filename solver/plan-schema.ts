@@ -58,8 +58,9 @@ export const BOUND_HOLDS_WITH_SWAPS = {
  * The sources whose bounds account for node options (alternatives cheaper than a node's
  * own cost, encodings that stand in for recomputation): baseCost, which sums the cheapest
  * implementations, fitting-cost, which sums the cheapest that can run at the budget, the
- * stage formulations, which model the options of a graph that has them, and the remat bounds, which are taken on the graph's options relaxation
- * (bounds/relaxation.ts) when it has options. A source not listed is not taken on such a graph.
+ * stage formulations, which model the options of a graph that has them, and the remat
+ * bounds, which are taken on the graph's options relaxation (bounds/relaxation.ts) when it
+ * has options. A source not listed is not taken on such a graph.
  */
 export const OPTION_AWARE_SOURCES: ReadonlySet<BoundSource> = new Set<BoundSource>([
   'baseCost',

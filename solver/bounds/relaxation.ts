@@ -26,7 +26,7 @@
 // A non-decodable encoding (Gist's 1-bit ReLU mask) cannot stand in for its value, so it
 // cannot lower the value's bytes; its readers lose the input instead, which costs the bound
 // only what the mask weighs.
-import { fittingImplementations } from '../graph/analysis.js';
+import { fittingImplementations, implementationOf } from '../graph/analysis.js';
 import type { Graph } from '../graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { PRICED_BOUND_SHARE } from '../limits.js';
@@ -63,11 +63,10 @@ export function fittingCosts(graph: IndexedGraph, budgetBytes: number): Map<numb
   const costs = new Map<number, number>();
   for (let node = 0; node < graph.size; node++) {
     if (graph.alternatives[node].length === 0) continue;
-    const costOf = (implementation: number) => (implementation < 0 ? graph.cost[node] : graph.alternatives[node][implementation].cost);
     const fitting = fittingImplementations(graph, node, budgetBytes);
     if (fitting.length === 0) continue;
     const cheapest = Math.min(graph.cost[node], ...graph.alternatives[node].map((alternative) => alternative.cost));
-    const cost = Math.min(...fitting.map(costOf));
+    const cost = Math.min(...fitting.map((implementation) => implementationOf(graph, node, implementation).cost));
     if (cost > cheapest) costs.set(node, cost);
   }
   return costs;

@@ -98,6 +98,11 @@ export function leastHeldWhileComputing(graph: IndexedGraph, node: number): numb
   return held;
 }
 
+/** The cost and workspace of a node's implementation: its own (-1) or its alternative at that index. */
+export function implementationOf(graph: IndexedGraph, node: number, implementation: number): { cost: number; workspace: number } {
+  return implementation < 0 ? { cost: graph.cost[node], workspace: graph.workspace[node] } : graph.alternatives[node][implementation];
+}
+
 /**
  * The implementations of `node` a plan within `budgetBytes` can run, as indices (-1 its own):
  * those whose workspace fits beside leastHeldWhileComputing. Empty when none does.

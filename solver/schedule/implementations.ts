@@ -7,14 +7,10 @@
 // graph (schedule/lower.ts) takes one implementation for every node, the leanest where
 // workspace is scarce somewhere: unet-options at floor x 1.1 ran 48 computations on their
 // slow lean implementations, most of them where the fast one fits.
+import { implementationOf } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { type IndexedStep, simulateIndexed, type TimelineRow } from './simulate.js';
 import type { Transfer } from './types.js';
-
-/** The cost and workspace of a node's own implementation (-1) or of its alternative `alt`. */
-function implementationOf(graph: IndexedGraph, node: number, alt: number): { cost: number; workspace: number } {
-  return alt < 0 ? { cost: graph.cost[node], workspace: graph.workspace[node] } : graph.alternatives[node][alt];
-}
 
 /** The whole timeline of a schedule, or undefined when it does not replay. */
 function timelineOf(graph: IndexedGraph, steps: readonly IndexedStep[], transfer?: Transfer): readonly TimelineRow[] | undefined {

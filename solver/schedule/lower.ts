@@ -11,7 +11,7 @@
 // itself in the original graph: while a lowered plan holds both, the image holds the
 // value once (mapSteps). Swapping out a copy while the other is held can have no image:
 // mapBack replays the image and returns undefined for such a plan.
-import { fittingImplementations } from '../graph/analysis.js';
+import { fittingImplementations, implementationOf } from '../graph/analysis.js';
 import type { Graph, GraphNode } from '../graph/schema.js';
 import { type IndexedGraph, indexGraph } from '../graph/validate.js';
 import { type IndexedStep, simulateIndexed } from './simulate.js';
@@ -107,16 +107,15 @@ export function lower(graph: IndexedGraph, choice: LoweringChoice): Lowered {
       origins.push({ kind: 'decode', node: value, encoding });
     }
     const original = graph.graph.nodes[node];
-    const alternative = choice.alternatives?.get(node) ?? -1;
-    const implementation = alternative >= 0 ? graph.alternatives[node][alternative] : undefined;
+    const implementation = implementationOf(graph, node, choice.alternatives?.get(node) ?? -1);
     nodes.push({
       id: original.id,
       kind: graph.kind[node],
       op: original.op,
       inputs: graph.inputs[node].map((input) => readsInstead.get(`${node} ${input}`) ?? graph.ids[input]),
       bytes: graph.bytes[node],
-      cost: implementation ? implementation.cost : graph.cost[node],
-      workspaceBytes: implementation ? implementation.workspace : graph.workspace[node],
+      cost: implementation.cost,
+      workspaceBytes: implementation.workspace,
       recomputable: graph.recomputable[node],
       keep: graph.keep[node],
     });
@@ -236,8 +235,7 @@ export function preferredImplementations(graph: IndexedGraph, by: 'cost' | 'work
       else order = 'workspace';
     }
     const key = (implementation: number): [number, number] => {
-      const { cost, workspace } =
-        implementation < 0 ? { cost: graph.cost[node], workspace: graph.workspace[node] } : graph.alternatives[node][implementation];
+      const { cost, workspace } = implementationOf(graph, node, implementation);
       return order === 'cost' ? [cost, workspace] : [workspace, cost];
     };
     let best = candidates[0];
