@@ -299,6 +299,13 @@ export const PRICED_BOUND_SHARE = 0.5;
 /** A separation round's MILP gets at most this share of the closure bound's time left (or CLOSURE_ROUND_SECONDS). */
 export const CLOSURE_ROUND_SHARE = 0.25;
 
+/**
+ * A closure bound whose last round left nothing to separate but stopped at its time slice
+ * solves that model once more with all its time left, when at least this many seconds are
+ * left (a captured ResNet-50 at 30 %: 1.31894 at 25 s of 48, then 1.33229).
+ */
+export const CLOSURE_RESOLVE_MIN_SECONDS = 1;
+
 /** Below this many seconds left, auto skips a solver phase. */
 export const MIN_PHASE_SECONDS = 1;
 

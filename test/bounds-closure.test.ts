@@ -14,7 +14,8 @@ import { transformer } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { indexGraph } from '../solver/graph/validate.js';
-import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
+import type { MilpBackend } from '../solver/milp/backend.js';
+import { highsBackend, shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { coveringRows } from '../solver/scale/bound.js';
 import { coveringBound } from '../solver/scale/covering.js';
 import { arbitraryGraph, exhaustiveOptimum, minimumPeak } from './helpers.js';
@@ -245,5 +246,33 @@ describe('startClosureBound', () => {
     const result = await pending.result;
     const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
     if (result) expect(result.makespan).toBeLessThanOrEqual(here!.makespan * (1 + 1e-3));
+  });
+
+  it('solves its last model again with all the time left when that round stopped at its slice', async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const budget = Math.floor(0.6 * noRematPeak(graph));
+    const exact = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+    expect(exact!.exact).toBe(true);
+    expect(exact!.makespan).toBeGreaterThan(graph.baseCost);
+    // A backend whose round-sized solves (a share of the time) stop at their limit with the
+    // right solution but half the dual bound; a solve given most of the time is left alone.
+    const real = highsBackend();
+    const limits: number[] = [];
+    const slow: MilpBackend = {
+      name: 'slow',
+      version: real.version,
+      async solve(model, options) {
+        limits.push(options.timeLimitSeconds);
+        const result = await real.solve(model, options);
+        if (options.timeLimitSeconds > 40 || result.bound === undefined) return result;
+        return { ...result, stop: 'timeLimit', optimal: false, bound: result.bound / 2 };
+      },
+    };
+    const resolved = await closureBound(graph, budget, { timeLimitSeconds: 60, backend: slow });
+    // The rounds got slices, then the same model got the rest: the bound is the exact one.
+    expect(limits[0]).toBeLessThan(40);
+    expect(limits.at(-1)).toBeGreaterThan(40);
+    expect(resolved!.exact).toBe(true);
+    expect(resolved!.makespan).toBeCloseTo(exact!.makespan, -1);
   });
 });

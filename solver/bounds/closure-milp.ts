@@ -43,6 +43,7 @@ import {
   CLOSURE_CUTS_PER_ROUND,
   CLOSURE_DEPTH,
   CLOSURE_FIRST_COVER_ROWS,
+  CLOSURE_RESOLVE_MIN_SECONDS,
   CLOSURE_ROUND_GAP,
   CLOSURE_ROUND_SECONDS,
   CLOSURE_ROUND_SHARE,
@@ -340,6 +341,8 @@ export async function closureBound(
   const maxRounds = options.maxRounds ?? Infinity;
   const rowsPerRound = options.rowsPerRound ?? CLOSURE_ROWS_PER_ROUND;
   const networks = new Map<number, ClosureNetwork>();
+  // Set when the model is solved again, unchanged, with all the time left (below).
+  let resolving = false;
   for (; rounds < maxRounds && left() > 0.05 && !options.signal?.aborted; ) {
     rounds++;
     // A model without variables (no row can be met by recomputing) has the empty R as its
@@ -350,7 +353,9 @@ export async function closureBound(
         : await backend.solve(form.model, {
             // Each round needs a good R and a dual bound, not a proof: a small gap and a
             // share of the time keep the later rounds possible.
-            timeLimitSeconds: Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left()))),
+            timeLimitSeconds: resolving
+              ? left()
+              : Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left()))),
             relativeGap: CLOSURE_ROUND_GAP,
             signal: options.signal,
           });
@@ -360,6 +365,8 @@ export async function closureBound(
       const extra = Math.max(0, result.bound) * form.costScale * (1 - COVERING_BOUND_SHAVE);
       best = Math.max(best ?? 0, extra);
     }
+    const resolved = resolving;
+    resolving = false;
     if (!result.hasSolution || !result.values) break;
     // Separation: the nodes whose closure minimum, with recomputation within the solution's R, exceeds the budget.
     const values = result.values;
@@ -402,6 +409,13 @@ export async function closureBound(
     }
     if (violated.length === 0 && coversAdded === 0) {
       exact = result.stop === 'optimal';
+      // Nothing to separate, but the round stopped at its slice: its dual bound is all
+      // there is, and the rest of the time would go unused. The same model once more, with
+      // all of it, raises the bound (and may find an R that separates again).
+      if (!exact && !resolved && left() >= CLOSURE_RESOLVE_MIN_SECONDS) {
+        resolving = true;
+        continue;
+      }
       break;
     }
     violated.sort((a, b) => b.excess - a.excess);
