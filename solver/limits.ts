@@ -300,9 +300,10 @@ export const PRICED_BOUND_SHARE = 0.5;
 export const CLOSURE_ROUND_SHARE = 0.25;
 
 /**
- * A closure bound whose last round left nothing to separate but stopped at its time slice
- * solves that model once more with all its time left, when at least this many seconds are
- * left (a captured ResNet-50 at 30 %: 1.31894 at 25 s of 48, then 1.33229).
+ * A closure bound on its own thread whose last round left nothing to separate but stopped at
+ * its time slice solves that model once more with all its time left, when at least this many
+ * seconds are left (a captured ResNet-50 at 30 %: 1.31894 at 25 s of 48, then 1.33229). The
+ * bound computed before the search on a small graph does not: that time is the search's.
  */
 export const CLOSURE_RESOLVE_MIN_SECONDS = 1;
 

@@ -268,7 +268,13 @@ describe('startClosureBound', () => {
         return { ...result, stop: 'timeLimit', optimal: false, bound: result.bound / 2 };
       },
     };
-    const resolved = await closureBound(graph, budget, { timeLimitSeconds: 60, backend: slow });
+    // Without `resolve` (the bound before the search) the last slice's bound stands.
+    const plain = await closureBound(graph, budget, { timeLimitSeconds: 60, backend: slow });
+    expect(plain!.exact).toBe(false);
+    expect(plain!.makespan).toBeLessThan(exact!.makespan);
+    expect(Math.max(...limits)).toBeLessThan(40);
+    limits.length = 0;
+    const resolved = await closureBound(graph, budget, { timeLimitSeconds: 60, backend: slow, resolve: true });
     // The rounds got slices, then the same model got the rest: the bound is the exact one.
     expect(limits[0]).toBeLessThan(40);
     expect(limits.at(-1)).toBeGreaterThan(40);

@@ -23,5 +23,11 @@ export interface BoundRequest {
 
 serveTasks<BoundRequest, ClosureBound | undefined>(async (request, context) => {
   const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
-  return await closureBoundOf(graph, request.budgetBytes, { timeLimitSeconds: request.timeLimitSeconds, signal: context.signal });
+  // This thread's time costs the search on the main thread nothing: a round that stopped at
+  // its slice is solved again with the time left (closure-milp.ts).
+  return await closureBoundOf(graph, request.budgetBytes, {
+    timeLimitSeconds: request.timeLimitSeconds,
+    signal: context.signal,
+    resolve: true,
+  });
 });

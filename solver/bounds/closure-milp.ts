@@ -89,6 +89,12 @@ export interface ClosureBoundOptions {
   discounts?: Discounts;
   /** A host link: the bound covers every schedule that may swap (the file comment); not with `discounts`. */
   transfer?: Transfer;
+  /**
+   * When the last round leaves nothing to separate but stopped at its time slice, solve that
+   * model again with all the time left (for a bound on its own thread, whose time costs the
+   * search nothing; default false).
+   */
+  resolve?: boolean;
 }
 
 /** Per node: bytes an encoded form saves at most (0: none) and the least cost of making it. */
@@ -412,7 +418,7 @@ export async function closureBound(
       // Nothing to separate, but the round stopped at its slice: its dual bound is all
       // there is, and the rest of the time would go unused. The same model once more, with
       // all of it, raises the bound (and may find an R that separates again).
-      if (!exact && !resolved && left() >= CLOSURE_RESOLVE_MIN_SECONDS) {
+      if (options.resolve && !exact && !resolved && left() >= CLOSURE_RESOLVE_MIN_SECONDS) {
         resolving = true;
         continue;
       }
