@@ -72,7 +72,7 @@ export function fittingCosts(graph: IndexedGraph, budgetBytes: number): Map<numb
   return costs;
 }
 
-/** The last relaxation taken at a budget whose fitting costs change it, per plain relaxation. */
+/** The last budget's relaxation, per plain relaxation (the plain one itself when no fitting cost changes it). */
 const atBudgets = new WeakMap<IndexedGraph, { budgetBytes: number; graph: IndexedGraph }>();
 
 /** A relaxation of `graph` with each node at its fitting cost at `budgetBytes` (the relaxation itself when none changes). */
@@ -80,10 +80,13 @@ function atBudget(relaxed: IndexedGraph, graph: IndexedGraph, budgetBytes: numbe
   if (budgetBytes === undefined || !graph.hasOptions) return relaxed;
   const cached = atBudgets.get(relaxed);
   if (cached?.budgetBytes === budgetBytes) return cached.graph;
+  // Kept when nothing changes too: a run asks for the same budget's relaxation several times.
   const costs = fittingCosts(graph, budgetBytes);
-  if (costs.size === 0) return relaxed;
-  const nodes = relaxed.graph.nodes.map((node, index) => (costs.has(index) ? { ...node, cost: costs.get(index)! } : node));
-  const priced = indexGraph({ ...relaxed.graph, nodes }, { maxNodes: relaxed.size });
+  let priced = relaxed;
+  if (costs.size > 0) {
+    const nodes = relaxed.graph.nodes.map((node, index) => (costs.has(index) ? { ...node, cost: costs.get(index)! } : node));
+    priced = indexGraph({ ...relaxed.graph, nodes }, { maxNodes: relaxed.size });
+  }
   atBudgets.set(relaxed, { budgetBytes, graph: priced });
   return priced;
 }
