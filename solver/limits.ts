@@ -307,6 +307,27 @@ export const CLOSURE_ROUND_SHARE = 0.25;
  */
 export const CLOSURE_RESOLVE_MIN_SECONDS = 1;
 
+/**
+ * Split nodes of the closure bound on its own thread (bounds/interval-closure.ts): once the
+ * plain rows are met, recomputations count per interval between their first computations,
+ * so a value recomputed twice costs twice. Two: a captured ResNet-50 at 30 % 1.33229 plain,
+ * 1.3765 with two, 1.3232 with one (48 s); more make the rounds' MILPs too slow to close.
+ */
+export const CLOSURE_SPLITS = 2;
+
+/**
+ * auto's closure bound on its own thread goes on with intervals only when it has at least
+ * this many seconds: a sweep's points have a few each, and their plain bounds and the time
+ * they leave to the other points matter more.
+ */
+export const CLOSURE_SPLIT_MIN_SECONDS = 20;
+
+/** The closure bound with intervals stops after this many rounds in a row that raised it by less than CLOSURE_INTERVAL_MIN_GAIN. */
+export const CLOSURE_INTERVAL_STALL_ROUNDS = 2;
+
+/** A raise of the closure bound with intervals smaller than this share of baseCost is a stall. */
+export const CLOSURE_INTERVAL_MIN_GAIN = 1e-3;
+
 /** Below this many seconds left, auto skips a solver phase. */
 export const MIN_PHASE_SECONDS = 1;
 

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ancestry, firstComputation } from '../solver/bounds/ancestry.js';
 import { closureMinimum, closureNetwork, rematFloor } from '../solver/bounds/closure.js';
 import { closureBound } from '../solver/bounds/closure-milp.js';
+import { CLOSURE_SPLITS } from '../solver/limits.js';
 import { FlowNetwork } from '../solver/bounds/mincut.js';
 import { boundThreadStats, shutdownBoundWorkers, startClosureBound } from '../solver/bounds/parallel.js';
 import { transformer } from '../fixtures/generators.js';
@@ -208,18 +209,24 @@ describe('closureBound on a model without variables', () => {
 });
 
 describe('startClosureBound', () => {
-  it('computes the closure bound on its own thread, equal to the bound computed here', async () => {
+  it('computes the closure bound on its own thread, with intervals: the plain bound first, then at least it', async () => {
     const graph = indexGraph(transformer({ layers: 2 }));
     const budget = Math.floor(0.6 * noRematPeak(graph));
-    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60 });
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60, splitCount: CLOSURE_SPLITS });
     expect(pending.thread).toBe('worker');
     const remote = await pending.result;
     const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+    const split = await closureBound(graph, budget, { timeLimitSeconds: 60, splitCount: CLOSURE_SPLITS });
     expect(pending.thread).toBe('worker');
     expect(remote).toBeDefined();
     expect(remote!.makespan).toBeGreaterThan(graph.baseCost);
-    // Each round stops within a small relative gap, so the two runs agree to that.
-    expect(remote!.makespan).toBeCloseTo(here!.makespan, -1);
+    // The plain bound came first, as progress: the plain rows met, as the bound here.
+    expect(pending.plain).toBeDefined();
+    expect(pending.plain!.exact).toBe(here!.exact);
+    expect(pending.plain!.makespan).toBeLessThanOrEqual(remote!.makespan);
+    // Each round stops within a small relative gap, so the runs agree to that.
+    expect(pending.plain!.makespan).toBeCloseTo(here!.makespan, -1);
+    expect(remote!.makespan).toBeCloseTo(split!.makespan, -1);
     expect(pending.settled?.value).toEqual(remote);
   });
 

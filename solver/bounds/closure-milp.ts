@@ -37,12 +37,16 @@
 // added lazily: solve, take the solution's R, add the rows of the nodes whose closure
 // minimum with recomputation restricted to R exceeds the budget, and solve again, while
 // time is left. Every solve's dual bound is valid (fewer rows, a relaxation), so the best
-// of them is reported.
+// of them is reported. With split nodes (options.splits, splitCount), once the plain rows
+// are met, the cost moves from each x to its per-interval y and interval rows join
+// (interval-closure.ts has their symbols and proof).
 import type { IndexedGraph } from '../graph/validate.js';
 import {
   CLOSURE_CUTS_PER_ROUND,
   CLOSURE_DEPTH,
   CLOSURE_FIRST_COVER_ROWS,
+  CLOSURE_INTERVAL_MIN_GAIN,
+  CLOSURE_INTERVAL_STALL_ROUNDS,
   CLOSURE_RESOLVE_MIN_SECONDS,
   CLOSURE_ROUND_GAP,
   CLOSURE_ROUND_SECONDS,
@@ -57,6 +61,7 @@ import type { Transfer } from '../schedule/types.js';
 import { Model, type Term } from '../milp/model.js';
 import { Ancestry, type FirstComputation, firstComputation } from './ancestry.js';
 import { type ClosureNetwork, closureMinimum, closureNetwork } from './closure.js';
+import { chooseSplits, type IntervalRow, Intervals, intervalRow } from './interval-closure.js';
 
 /** The result of the closure covering bound. */
 export interface ClosureBound {
@@ -95,6 +100,16 @@ export interface ClosureBoundOptions {
    * search nothing; default false).
    */
   resolve?: boolean;
+  /**
+   * Split nodes, each an ancestor of the next (interval-closure.ts): the model then counts
+   * recomputations per interval between their first computations, and adds interval rows
+   * once the plain rows are met (default none; not with `transfer`).
+   */
+  splits?: readonly number[];
+  /** Without `splits`: this many, chosen by chooseSplits (interval-closure.ts; default none). */
+  splitCount?: number;
+  /** With intervals: called once the plain rows are met, with the plain closure bound as it then stands. */
+  onPlain?: (bound: ClosureBound) => void;
 }
 
 /** Per node: bytes an encoded form saves at most (0: none) and the least cost of making it. */
@@ -147,6 +162,10 @@ class ClosureModel {
   /** z[u] per discounted node, created on first use. */
   readonly z = new Map<number, number>();
   private readonly added = new Set<number>();
+  /** y[u][0..K] per x, with intervals (interval-closure.ts): the cost is on them. */
+  readonly y = new Map<number, number[]>();
+  private readonly intervalAdded = new Set<number>();
+  private intervals?: Intervals;
 
   /** With a host link: every x and z made at the start; a later one would be missing from the two rows. */
   private readonly sealed: boolean = false;
@@ -207,8 +226,131 @@ class ClosureModel {
       if (this.sealed) throw new Error(`closure bound: no x for node ${node}`);
       variable = this.model.addBinary(`x_${node}`, this.graph.cost[node] / this.costScale);
       this.x.set(node, variable);
+      if (this.intervals) this.splitVariable(node, variable);
     }
     return variable;
+  }
+
+  /**
+   * From now on, recomputations count per interval (interval-closure.ts): every x and every
+   * later one gets its y, which carry the cost. Until then the model is the plain one.
+   */
+  splitInto(intervals: Intervals): void {
+    this.intervals = intervals;
+    for (const [node, variable] of this.x) this.splitVariable(node, variable);
+  }
+
+  /** True once the model counts recomputations per interval. */
+  get split(): boolean {
+    return this.intervals !== undefined;
+  }
+
+  /** x[u] <= sum_k y[u][k], the cost moved from x to each y. */
+  private splitVariable(node: number, variable: number): void {
+    const cost = this.graph.cost[node] / this.costScale;
+    this.model.setCost(variable, 0);
+    const ys: number[] = [];
+    const terms: Term[] = [[variable, 1]];
+    for (let k = 0; k <= this.intervals!.count; k++) {
+      ys.push(this.model.addBinary(`y_${node}_${k}`, cost));
+      terms.push([ys[k], -1]);
+    }
+    this.y.set(node, ys);
+    this.model.addRow(`any_${node}`, terms, -Infinity, 0);
+  }
+
+  /** y[u][k] (x[u] and its y created on first use). */
+  ys(node: number): number[] {
+    this.variable(node);
+    return this.y.get(node)!;
+  }
+
+  /** True when v's interval row is in the model. */
+  hasInterval(node: number): boolean {
+    return this.intervalAdded.has(node);
+  }
+
+  /** Interval rows in the model. */
+  get intervalRowCount(): number {
+    return this.intervalAdded.size;
+  }
+
+  /** The interval row of v (interval-closure.ts): its candidates leave in a window of intervals, ordered by their reads. */
+  interval(row: IntervalRow, counted: readonly number[]): void {
+    const { graph, model } = this;
+    const intervals = this.intervals!;
+    const v = row.node;
+    this.intervalAdded.add(v);
+    const scale = 1 / this.budget;
+    const lo = intervals.lo(v);
+    const { nodes, memberCount, canLeave, recomputed, inputs, hi } = row;
+    const count = nodes.length;
+    // serve[index][k] = f[v][u][k]; sparse over the candidate's window.
+    const serve: number[][] = [];
+    const present = new Int32Array(count).fill(-1);
+    const memory: Term[] = [];
+    let right = this.budget - row.constant;
+    for (let index = 0; index < count; index++) {
+      const node = nodes[index];
+      const bytes = graph.bytes[node];
+      const variables: number[] = [];
+      if (canLeave[index]) {
+        const top = index < memberCount ? hi[index] : intervals.count;
+        const ys = recomputed[index] ? this.ys(node) : undefined;
+        const once: Term[] = [];
+        for (let k = lo; k <= top; k++) {
+          const variable = model.addVariable(`f_${v}_${node}_${k}`, { lb: 0, ub: 1 });
+          variables[k] = variable;
+          once.push([variable, 1]);
+          if (ys)
+            model.addRow(
+              `serve_${v}_${node}_${k}`,
+              [
+                [variable, 1],
+                [ys[k], -1],
+              ],
+              -Infinity,
+              0,
+            );
+        }
+        if (once.length > 1) model.addRow(`once_${v}_${node}`, once, -Infinity, 1);
+      }
+      serve.push(variables);
+      if (index < memberCount) {
+        for (const variable of variables) if (variable !== undefined) memory.push([variable, -bytes * scale]);
+        right -= bytes;
+      } else {
+        present[index] = model.addVariable(`q_${v}_${node}`, { lb: 0, ub: 1 });
+        memory.push([present[index], bytes * scale]);
+      }
+    }
+    for (let index = 0; index < count; index++) {
+      if (!canLeave[index]) continue;
+      for (const input of inputs[index]) {
+        const member = input < memberCount;
+        // A member that cannot leave is on the device at tau anyway.
+        if (member && !canLeave[input]) continue;
+        serve[index].forEach((variable, k) => {
+          if (variable === undefined) return;
+          const terms: Term[] = [[variable, member ? 1 : -1]];
+          if (member) {
+            // present = 1 - sum_k' f[w][k']: f[u][k] + sum_{k' > k} f[w][k'] <= 1.
+            serve[input].forEach((other, at) => {
+              if (other !== undefined && at > k) terms.push([other, 1]);
+            });
+            if (terms.length > 1) model.addRow(`order_${v}_${nodes[index]}_${nodes[input]}_${k}`, terms, -Infinity, 1);
+          } else {
+            terms.push([present[input], 1]);
+            serve[input].forEach((other, at) => {
+              if (other !== undefined && at <= k) terms.push([other, 1]);
+            });
+            model.addRow(`order_${v}_${nodes[index]}_${nodes[input]}_${k}`, terms, 0, Infinity);
+          }
+        });
+      }
+    }
+    for (const [variable, coefficient] of this.discountTerms(counted, nodes)) memory.push([variable, -coefficient]);
+    model.addRow(`interval_${v}`, memory, -Infinity, right * scale);
   }
 
   /** The cover row of v: the needed ancestors of v outside R fit beside forced(v). */
@@ -329,6 +471,8 @@ export async function closureBound(
   const transfer = options.transfer;
   if (transfer && options.discounts) throw new Error('closure bound: a host link and node discounts together are not supported');
   const discounts = transfer ? { saving: Float64Array.from(graph.bytes), price: new Float64Array(graph.size) } : options.discounts;
+  const splits = options.splits ?? (options.splitCount ? chooseSplits(graph, options.splitCount) : []);
+  const intervals = splits.length && !transfer ? new Intervals(ancestry, splits) : undefined;
   const form = new ClosureModel(graph, budgetBytes, discounts, transfer);
   // Cover rows are cheap to check: the neediest start the model, the violated ones join
   // at each separation round (fewer rows are a relaxation, so every round's bound holds).
@@ -340,6 +484,8 @@ export async function closureBound(
   for (const row of covers.slice(0, CLOSURE_FIRST_COVER_ROWS)) form.cover(row);
   const backend = options.backend ?? highsBackend();
   let best: number | undefined;
+  // Interval rounds in a row that raised the bound by less than CLOSURE_INTERVAL_MIN_GAIN.
+  let stalled = 0;
   let exact = false;
   let rounds = 0;
   let closureRows = 0;
@@ -347,6 +493,8 @@ export async function closureBound(
   const maxRounds = options.maxRounds ?? Infinity;
   const rowsPerRound = options.rowsPerRound ?? CLOSURE_ROWS_PER_ROUND;
   const networks = new Map<number, ClosureNetwork>();
+  // Per node, the last interval each member of its row may be served in (interval rows).
+  const windows = new Map<number, Map<number, number>>();
   // Set when the model is solved again, unchanged, with all the time left (below).
   let resolving = false;
   for (; rounds < maxRounds && left() > 0.05 && !options.signal?.aborted; ) {
@@ -367,16 +515,32 @@ export async function closureBound(
           });
     if (result.stop === 'infeasible') return proof(rounds, closureRows);
     if (result.stop === 'error') break;
+    const before = best ?? 0;
     if (result.bound !== undefined && Number.isFinite(result.bound)) {
       const extra = Math.max(0, result.bound) * form.costScale * (1 - COVERING_BOUND_SHAVE);
       best = Math.max(best ?? 0, extra);
+    }
+    // Interval rows that stop raising the bound end it: their MILPs are harder than the
+    // plain ones, and the time they would take is the caller's wait (mobilenet_v2 at 30 %:
+    // none of 4 rounds raised it).
+    if (form.intervalRowCount > 0) {
+      stalled = (best ?? 0) - before < CLOSURE_INTERVAL_MIN_GAIN * graph.baseCost ? stalled + 1 : 0;
+      if (stalled >= CLOSURE_INTERVAL_STALL_ROUNDS) break;
     }
     const resolved = resolving;
     resolving = false;
     if (!result.hasSolution || !result.values) break;
     // Separation: the nodes whose closure minimum, with recomputation within the solution's R, exceeds the budget.
     const values = result.values;
+    // With intervals x may sit below its y: R is where some y is set.
+    const recomputedIn = (node: number, from: number, to: number) => {
+      const ys = form.y.get(node);
+      if (!ys) return false;
+      for (let k = from; k <= to; k++) if (values[ys[k]] > 0.5) return true;
+      return false;
+    };
     const inR = (node: number) => {
+      if (intervals && form.split) return recomputedIn(node, 0, intervals.count);
       const variable = form.x.get(node);
       return variable !== undefined && values[variable] > 0.5;
     };
@@ -413,7 +577,51 @@ export async function closureBound(
       pendingCovers.delete(row);
       coversAdded++;
     }
-    if (violated.length === 0 && coversAdded === 0) {
+    // Once the plain rows are met, the model counts recomputations per interval (the same
+    // optimum until interval rows join), and from its next solution on, the interval rows
+    // of the nodes whose closure minimum, with each recomputation allowed only in its
+    // window's intervals, exceeds the budget.
+    let intervalRows = 0;
+    if (intervals && violated.length === 0 && coversAdded === 0) {
+      if (!form.split) {
+        options.onPlain?.({
+          makespan: graph.baseCost + (best ?? 0),
+          infeasible: false,
+          rounds,
+          closureRows,
+          exact: result.stop === 'optimal',
+          recompute,
+        });
+        form.splitInto(intervals);
+        continue;
+      }
+      const late: { first: FirstComputation; excess: number }[] = [];
+      for (const first of active) {
+        if (form.hasInterval(first.node)) continue;
+        let window = windows.get(first.node);
+        if (!window) {
+          const row = intervalRow(graph, ancestry, intervals, first, 0);
+          window = new Map(row.hi.map((top, index) => [row.nodes[index], top]));
+          windows.set(first.node, window);
+        }
+        let network = networks.get(first.node);
+        if (!network) {
+          network = closureNetwork(ancestry, first, { depth });
+          networks.set(first.node, network);
+        }
+        const lo = intervals.lo(first.node);
+        const minimum = closureMinimum(network, graph, (node) => !recomputedIn(node, lo, window.get(node) ?? intervals.count));
+        const excess = minimum.bytes - budgetBytes;
+        if (excess > 0 && excess > discounted(first.needed, network.nodes)) late.push({ first, excess });
+      }
+      late.sort((a, b) => b.excess - a.excess);
+      for (const { first } of late.slice(0, rowsPerRound)) {
+        form.interval(intervalRow(graph, ancestry, intervals, first, depth), first.needed);
+        intervalRows++;
+      }
+      closureRows += intervalRows;
+    }
+    if (violated.length === 0 && coversAdded === 0 && intervalRows === 0) {
       exact = result.stop === 'optimal';
       // Nothing to separate, but the round stopped at its slice: its dual bound is all
       // there is, and the rest of the time would go unused. The same model once more, with

@@ -7,6 +7,7 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_WORKER_GRACE_SECONDS, MAX_IDLE_BOUND_WORKERS } from '../limits.js';
 import { type TaskHandle, ThreadPool } from '../util/thread-pool.js';
+import type { BoundRequest } from './bound-task.js';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
 
@@ -39,6 +40,15 @@ export interface PendingBound {
   stop(): void;
   /** Set once the result is in, so a caller can look without waiting. */
   settled?: { value: ClosureBound | undefined };
+  /**
+   * Set when the plain closure bound is in while the bound goes on with intervals
+   * (closure-milp.ts): valid, and its recomputed set guides a search before the result.
+   */
+  plain?: ClosureBound;
+  /** Resolves when `plain` is set (never, on a bound without intervals). */
+  plainReady?: Promise<void>;
+  /** Set by the caller once it has taken `plain`. */
+  plainTaken?: boolean;
   /** Where it runs: its own thread, or this one when the worker could not start. */
   thread: 'worker' | 'inline';
 }
@@ -55,13 +65,28 @@ function tracked(pending: PendingBound): PendingBound {
 export function startClosureBound(
   graph: IndexedGraph,
   budgetBytes: number,
-  options: { timeLimitSeconds: number; signal?: AbortSignal },
+  options: { timeLimitSeconds: number; signal?: AbortSignal; splitCount?: number },
 ): PendingBound {
   let task: TaskHandle<ClosureBound | undefined, string>;
+  let plain: ClosureBound | undefined;
+  let markPlain = () => {};
+  const plainReady = new Promise<void>((resolve) => (markPlain = resolve));
   try {
     task = boundPool().run(
-      { graph: graph.graph, budgetBytes, timeLimitSeconds: options.timeLimitSeconds, maxNodes: Math.max(graph.size, 1) },
-      { signal: options.signal },
+      {
+        graph: graph.graph,
+        budgetBytes,
+        timeLimitSeconds: options.timeLimitSeconds,
+        maxNodes: Math.max(graph.size, 1),
+        splitCount: options.splitCount ?? 0,
+      } satisfies BoundRequest,
+      {
+        signal: options.signal,
+        onProgress: (progress) => {
+          plain = progress as ClosureBound;
+          markPlain();
+        },
+      },
     );
   } catch {
     return tracked(inline(graph, budgetBytes, options));
@@ -73,7 +98,11 @@ export function startClosureBound(
     if (outcome.kind === 'crashed' && !task.stopReason && !options.signal?.aborted) return inline(graph, budgetBytes, options).result;
     return undefined;
   });
-  return tracked({ result, stop: () => task.stop('cancel'), thread: 'worker' });
+  const pending: PendingBound = tracked({ result, stop: () => task.stop('cancel'), thread: 'worker', plainReady });
+  void plainReady.then(() => {
+    pending.plain = plain;
+  });
+  return pending;
 }
 
 /** The same bound on this thread. */

@@ -13,6 +13,8 @@ import {
   LOCAL_SEARCH_SECONDS,
   BOUND_MAX_NODES,
   CLOSURE_INLINE_MAX_NODES,
+  CLOSURE_SPLIT_MIN_SECONDS,
+  CLOSURE_SPLITS,
   LP_MAX_NODES,
   MILP_MAX_NODES,
   MIN_BRACKET_SECONDS,
@@ -250,10 +252,18 @@ async function collectBound(run: PhasedRun, waitSeconds: number): Promise<Strate
   await new Promise((resolve) => setImmediate(resolve));
   const final = waitSeconds === Infinity;
   if (!pending.settled && !final) {
+    // The plain closure bound, when the bound goes on with intervals, is enough to guide the
+    // search: it comes when the bound without intervals would have ended.
+    const waits: Promise<unknown>[] = [pending.result];
+    if (pending.plainReady && !pending.plainTaken) waits.push(pending.plainReady);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([pending.result, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitSeconds) * 1000)))]);
+    await Promise.race([...waits, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitSeconds) * 1000)))]);
     clearTimeout(timer);
-    if (!pending.settled) return undefined;
+    if (!pending.settled) {
+      if (!pending.plain || pending.plainTaken) return undefined;
+      pending.plainTaken = true;
+      return takeClosureBound(run, pending.plain);
+    }
   }
   run.pendingBound = undefined;
   const timer = setTimeout(() => pending.stop(), Math.max(0, run.clock.left()) * 1000);
@@ -327,9 +337,14 @@ const PHASES: readonly Phase[] = [
         const proof = takeClosureBound(run, closure);
         if (proof) return proof;
       } else {
+        // With the time of a plan (not of a sweep's point), once the plain rows are met the
+        // bound goes on with intervals (bounds/interval-closure.ts). Not with a host link:
+        // there only its recomputed set counts, and the plain bound gives that.
+        const seconds = clock.ofLimit('closure');
         run.pendingBound = startClosureBound(graph, context.budgetBytes, {
-          timeLimitSeconds: clock.ofLimit('closure'),
+          timeLimitSeconds: seconds,
           signal: context.signal,
+          splitCount: !transfer && seconds >= CLOSURE_SPLIT_MIN_SECONDS ? CLOSURE_SPLITS : 0,
         });
       }
       if (transfer && !context.signal?.aborted) {
