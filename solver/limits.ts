@@ -310,8 +310,9 @@ export const CLOSURE_RESOLVE_MIN_SECONDS = 1;
 /**
  * Split nodes of the closure bound on its own thread (bounds/interval-closure.ts): once the
  * plain rows are met, recomputations count per interval between their first computations,
- * so a value recomputed twice costs twice. Two: a captured ResNet-50 at 30 % 1.33229 plain,
- * 1.3765 with two, 1.3232 with one (48 s); more make the rounds' MILPs too slow to close.
+ * so a value recomputed twice costs twice. Two: a captured ResNet-50 at 30 % (48 s) gives
+ * 1.33229 plain (re-solved), 1.3732 with two, 1.3232 with one, and with three no interval
+ * round beats the plain rows' 1.31894 in time: their MILPs are too slow to close.
  */
 export const CLOSURE_SPLITS = 2;
 

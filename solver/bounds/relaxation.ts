@@ -215,5 +215,7 @@ export async function closureBoundOf(
   if (first?.infeasible || rest.signal?.aborted) return first;
   const left = rest.timeLimitSeconds - (Date.now() - started) / 1000;
   if (left <= 0) return first;
-  return stronger(first, await closureBound(optionsRelaxation(graph, budgetBytes), budgetBytes, { ...rest, timeLimitSeconds: left }));
+  // The plain bound goes to the caller once, from the first of the two.
+  const { onPlain, ...second } = rest;
+  return stronger(first, await closureBound(optionsRelaxation(graph, budgetBytes), budgetBytes, { ...second, timeLimitSeconds: left }));
 }
