@@ -212,21 +212,23 @@ describe('startClosureBound', () => {
   it('computes the closure bound on its own thread, with intervals: the plain bound first, then at least it', async () => {
     const graph = indexGraph(transformer({ layers: 2 }));
     const budget = Math.floor(0.6 * noRematPeak(graph));
-    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60, splitCount: CLOSURE_SPLITS });
+    // A few seconds each: the rounds with intervals run until they stall or the time is up,
+    // and the slow tests beside this one share the cores.
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 4, splitCount: CLOSURE_SPLITS });
     expect(pending.thread).toBe('worker');
     const remote = await pending.result;
     const here = await closureBound(graph, budget, { timeLimitSeconds: 60 });
-    const split = await closureBound(graph, budget, { timeLimitSeconds: 60, splitCount: CLOSURE_SPLITS });
     expect(pending.thread).toBe('worker');
     expect(remote).toBeDefined();
     expect(remote!.makespan).toBeGreaterThan(graph.baseCost);
-    // The plain bound came first, as progress: the plain rows met, as the bound here.
+    // The plain bound came first, as progress, once the plain rows were met: a dual bound
+    // of the plain model, so at most its optimum (here, within the rounds' gap), and the
+    // result is at least it. Both stay below every schedule (the property tests above).
+    expect(here!.exact).toBe(true);
     expect(pending.plain).toBeDefined();
-    expect(pending.plain!.exact).toBe(here!.exact);
-    expect(pending.plain!.makespan).toBeLessThanOrEqual(remote!.makespan);
-    // Each round stops within a small relative gap, so the runs agree to that.
-    expect(pending.plain!.makespan).toBeCloseTo(here!.makespan, -1);
-    expect(remote!.makespan).toBeCloseTo(split!.makespan, -1);
+    expect(pending.plain!.makespan).toBeGreaterThan(graph.baseCost);
+    expect(pending.plain!.makespan).toBeLessThanOrEqual(here!.makespan * (1 + 1e-2));
+    expect(remote!.makespan).toBeGreaterThanOrEqual(pending.plain!.makespan);
     expect(pending.settled?.value).toEqual(remote);
   });
 

@@ -346,13 +346,6 @@ const PHASES: readonly Phase[] = [
           signal: context.signal,
           splitCount: !transfer && seconds >= CLOSURE_SPLIT_MIN_SECONDS ? CLOSURE_SPLITS : 0,
         });
-        // Intervals raise the bound of a plan. With none yet when the plain bound is in, the
-        // bound stops there (as it did before intervals) and leaves the core to the search
-        // for one and to the proven floor of an infeasible answer.
-        const pending = run.pendingBound;
-        void pending.plainReady?.then(() => {
-          if (!run.incumbent.best) pending.stop();
-        });
       }
       if (transfer && !context.signal?.aborted) {
         const inline = clock.ofLimit('closureInline');
