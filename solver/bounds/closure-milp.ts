@@ -497,6 +497,14 @@ export async function closureBound(
   const networks = new Map<number, ClosureNetwork>();
   // Per node, the last interval each member of its row may be served in (interval rows).
   const windows = new Map<number, Map<number, number>>();
+  const networkOf = (first: FirstComputation) => {
+    let network = networks.get(first.node);
+    if (!network) {
+      network = closureNetwork(ancestry, first, { depth });
+      networks.set(first.node, network);
+    }
+    return network;
+  };
   // Set when the model is solved again, unchanged, with all the time left (below).
   let resolving = false;
   for (; rounds < maxRounds && left() > 0.05 && !options.signal?.aborted; ) {
@@ -561,11 +569,7 @@ export async function closureBound(
     const violated: { network: ClosureNetwork; first: FirstComputation; excess: number; weights: Map<number, number> }[] = [];
     for (const first of active) {
       if (form.has(first.node)) continue;
-      let network = networks.get(first.node);
-      if (!network) {
-        network = closureNetwork(ancestry, first, { depth });
-        networks.set(first.node, network);
-      }
+      const network = networkOf(first);
       const minimum = closureMinimum(network, graph, (node) => !inR(node));
       const excess = minimum.bytes - budgetBytes;
       if (excess > 0 && excess > discounted(first.needed, network.nodes))
@@ -607,19 +611,20 @@ export async function closureBound(
       const late: { first: FirstComputation; excess: number }[] = [];
       for (const first of active) {
         if (form.hasInterval(first.node)) continue;
+        const network = networkOf(first);
+        const lo = intervals.lo(first.node);
+        // Members are served by their window's end, the nodes they read by the last interval.
         let window = windows.get(first.node);
         if (!window) {
-          const row = intervalRow(graph, ancestry, intervals, first, 0);
-          window = new Map(row.hi.map((top, index) => [row.nodes[index], top]));
+          window = new Map();
+          for (let index = 0; index < network.memberCount; index++) {
+            const member = network.nodes[index];
+            window.set(member, intervals.memberWindow(member, first.node));
+          }
           windows.set(first.node, window);
         }
-        let network = networks.get(first.node);
-        if (!network) {
-          network = closureNetwork(ancestry, first, { depth });
-          networks.set(first.node, network);
-        }
-        const lo = intervals.lo(first.node);
-        const minimum = closureMinimum(network, graph, (node) => !recomputedIn(node, lo, window.get(node) ?? intervals.count));
+        const served = window;
+        const minimum = closureMinimum(network, graph, (node) => !recomputedIn(node, lo, served.get(node) ?? intervals.count));
         const excess = minimum.bytes - budgetBytes;
         if (excess > 0 && excess > discounted(first.needed, network.nodes)) late.push({ first, excess });
       }

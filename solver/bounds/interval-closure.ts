@@ -77,6 +77,17 @@ export class Intervals {
     return count;
   }
 
+  /**
+   * The last interval that can serve `member` of v's row: before the first computation of
+   * its earliest reader descending from v, or the end for a keep node.
+   */
+  memberWindow(member: number, v: number): number {
+    const graph = this.ancestry.graph;
+    let top = graph.keep[member] ? this.count : Infinity;
+    for (const user of graph.users[member]) if (this.ancestry.isDescendant(user, v)) top = Math.min(top, this.hiBefore(user));
+    return top;
+  }
+
   /** The last interval that can hold a moment before the first computation of `reader`. */
   hiBefore(reader: number): number {
     let count = 0;
@@ -119,11 +130,9 @@ export function intervalRow(
       constant += graph.bytes[member];
       continue;
     }
-    let top = graph.keep[member] ? intervals.count : Infinity;
-    for (const user of graph.users[member]) if (ancestry.isDescendant(user, v)) top = Math.min(top, intervals.hiBefore(user));
     local.set(member, nodes.length);
     nodes.push(member);
-    hi.push(top);
+    hi.push(intervals.memberWindow(member, v));
   }
   const memberCount = nodes.length;
   const inputs: number[][] = [];
