@@ -203,6 +203,14 @@ export const SMALLEST_PEAK_CLIMB_EVICTIONS = [
  */
 export const LAST_FLOOR_MAX_SET = 300;
 
+/**
+ * Of the proven floor's time (scale/bracket.ts): the last-computation floor's share, before
+ * the first-computation floor takes the rest. On lstm-2 it needs 0.8 s alone and gives the
+ * floor (the first-computation floor then skips every node that cannot beat it); a quarter of
+ * auto's 3.3 s at 30 s was too little on a loaded machine, which reported a floor 4 bytes lower.
+ */
+export const LAST_FLOOR_TIME_SHARE = 0.5;
+
 /** A greedy run of the smallest-peak search gives up past this many times the computes of the best sequence so far (plus GREEDY_COMPUTE_ALLOWANCE). */
 export const SMALLEST_PEAK_COMPUTES_FACTOR = 2;
 

@@ -76,6 +76,11 @@ describe('long loops stop on the signal', () => {
     expect(dtrSchedule(graph, 1e12, { signal: running })).not.toBeNull();
     expect(greedySequence(graph, 1e12, { signal: running })).not.toBeNull();
   });
+
+  it('the greedy gives up past its deadline (null), and runs to the end before it', () => {
+    expect(greedySequence(graph, 1e12, { deadline: Date.now() - 1 })).toBeNull();
+    expect(greedySequence(graph, 1e12, { deadline: Date.now() + 60_000 })?.fits).toBe(true);
+  });
 });
 
 describe("plan() keeps the request's time limit on a huge graph", () => {

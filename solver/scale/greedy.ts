@@ -39,6 +39,11 @@ export interface GreedyOptions {
   order?: readonly number[];
   /** Give up (return null) once it aborts: the solve was stopped. */
   signal?: AbortSignal;
+  /**
+   * Give up (return null) after this Date.now(): one run grows with the square of the size,
+   * and on a 4,000-node LSTM near its floor a single run took 11 s of a search given 6.
+   */
+  deadline?: number;
 }
 
 /** A greedy run: the compute sequence, and whether every compute fit the budget. */
@@ -55,6 +60,8 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   const alpha = options.alpha ?? 1;
   const costExponent = options.costExponent ?? 1;
   const maxComputes = options.maxComputes ?? GREEDY_COMPUTES_PER_NODE * size + GREEDY_COMPUTE_ALLOWANCE;
+  const deadline = options.deadline ?? Infinity;
+  const stopped = () => options.signal?.aborted === true || Date.now() > deadline;
   const resident = new Uint8Array(size);
   const computed = new Uint8Array(size);
   const pinned = new Int32Array(size);
@@ -291,7 +298,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     open(root);
     while (stack.length) {
       // One node may recompute a long chain, each compute evicting: check the stop here too.
-      if (sequence.length > maxComputes || ((++ticks & 15) === 0 && options.signal?.aborted)) return false;
+      if (sequence.length > maxComputes || ((++ticks & 15) === 0 && stopped())) return false;
       const frame = stack[stack.length - 1];
       const inputs = graph.inputs[frame.node];
       if (frame.at < inputs.length) {
@@ -325,7 +332,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
 
   for (frontier = 0; frontier < size; frontier++) {
     // Each step costs O(size): checking the stop at every one is cheap.
-    if (options.signal?.aborted) return null;
+    if (stopped()) return null;
     // Only values on the stack are needed "now": with the stack empty, no need moves with the frontier.
     if (!materialize(order[frontier])) return null;
     sweep();

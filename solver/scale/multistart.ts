@@ -155,6 +155,9 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   let tried = 0;
   // Nothing beats baseCost without swaps, nor a proven bound: stop as soon as a plan reaches it.
   const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
+  // A greedy run stops at the deadline once a candidate was tried: until then the search goes
+  // past it, as its loops do, so that it has something to offer.
+  const greedyDeadline = () => (tried > 0 ? options.deadline : undefined);
   const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
   // An equal cost with a lower peak wins; `ties`: any equal cost wins (the climb moves along plateaus).
   // `slack`: the local search runs only when the plan costs at most slack times the best's cost.
@@ -188,7 +191,14 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       search: for (const prefer of prefers) {
         for (const alpha of EXCLUSION_ALPHAS) {
           if (stop() || Date.now() > options.deadline) return;
-          const result = greedySequence(graph, available, { alpha, order, prefer, avoid, signal: options.signal });
+          const result = greedySequence(graph, available, {
+            alpha,
+            order,
+            prefer,
+            avoid,
+            signal: options.signal,
+            deadline: greedyDeadline(),
+          });
           if (result?.fits) await consider(result.sequence, 'exclusion descent+local-search');
           if (cheaper()) break search;
         }
@@ -218,7 +228,13 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       for (const margin of HINT_MARGINS) {
         for (const alpha of EXCLUSION_ALPHAS) {
           if (stop() || (tried > 0 && Date.now() > options.deadline)) break hints;
-          const result = greedySequence(graph, Math.floor(available * margin), { alpha, order, prefer, signal: options.signal });
+          const result = greedySequence(graph, Math.floor(available * margin), {
+            alpha,
+            order,
+            prefer,
+            signal: options.signal,
+            deadline: greedyDeadline(),
+          });
           if (result?.fits) await consider(result.sequence, 'hint greedy+local-search');
         }
       }
@@ -266,7 +282,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     for (const order of lateOrders) {
       for (const alpha of LATE_GRADIENT_ALPHAS) {
         if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-        const result = greedySequence(graph, available, { alpha, order, signal: options.signal });
+        const result = greedySequence(graph, available, { alpha, order, signal: options.signal, deadline: greedyDeadline() });
         const profile = result?.fits ? profileOf(graph, result.sequence) : undefined;
         if (result && profile !== undefined && typeof profile !== 'string')
           lateRuns.push({ sequence: result.sequence, cost: profile.cost });
@@ -277,7 +293,12 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     let plainCost = best === null ? Infinity : (best as { cost: number }).cost;
     for (const order of orders) {
       if (lateRuns.length === 0 || stop() || Date.now() > options.deadline) break;
-      const result = greedySequence(graph, available, { alpha: GREEDY_VARIANTS[0].alpha, order, signal: options.signal });
+      const result = greedySequence(graph, available, {
+        alpha: GREEDY_VARIANTS[0].alpha,
+        order,
+        signal: options.signal,
+        deadline: greedyDeadline(),
+      });
       const profile = result?.fits ? profileOf(graph, result.sequence) : undefined;
       if (profile !== undefined && typeof profile !== 'string') plainCost = Math.min(plainCost, profile.cost);
     }
@@ -296,6 +317,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
             order,
             prefer,
             signal: options.signal,
+            deadline: greedyDeadline(),
           });
           if (result) await consider(result.sequence, prefer ? 'guided greedy+local-search' : 'greedy+local-search');
         }
@@ -333,6 +355,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
           order,
           prefer,
           signal: options.signal,
+          deadline: greedyDeadline(),
         });
         if (result) await consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
@@ -357,6 +380,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
           order: candidate,
           prefer,
           signal: options.signal,
+          deadline: greedyDeadline(),
         });
         if (result) await consider(result.sequence, 'order climb+local-search', true);
         const now = best as { sequence: number[]; cost: number };

@@ -127,7 +127,14 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
       const aim = Math.floor(top - (top - floor) * fraction);
       let improved = false;
       for (const { alpha, costExponent } of SMALLEST_PEAK_EVICTIONS) {
-        const result = greedySequence(graph, aim - resident, { alpha, costExponent, order, maxComputes: computesCap(best) });
+        const result = greedySequence(graph, aim - resident, {
+          alpha,
+          costExponent,
+          order,
+          maxComputes: computesCap(best),
+          deadline: options.deadline,
+          signal: options.signal,
+        });
         if (result && consider(result.sequence)) improved = true;
         yield;
         if (done()) break;
@@ -136,7 +143,15 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
     }
   }
   if (best && (options.climb ?? true))
-    yield* climbOrders(graph, { floor, resident, done, consider, best: () => best as { peak: number; sequence: number[] } });
+    yield* climbOrders(graph, {
+      floor,
+      resident,
+      done,
+      consider,
+      best: () => best as { peak: number; sequence: number[] },
+      deadline: options.deadline,
+      signal: options.signal,
+    });
   const winner = best as { peak: number; sequence: number[] } | undefined;
   return winner ? { peakBytes: winner.peak, steps: sequenceToSteps(graph, winner.sequence) } : undefined;
 }
@@ -188,6 +203,9 @@ function* climbOrders(
     done: () => boolean;
     consider: (sequence: number[], profile: SequenceProfile) => boolean;
     best: () => { peak: number; sequence: number[] };
+    /** Date.now() at which a greedy run gives up. */
+    deadline: number;
+    signal?: AbortSignal;
   },
 ): Generator<void, void> {
   const random = seededRandom(SMALLEST_PEAK_CLIMB_SEED);
@@ -206,6 +224,8 @@ function* climbOrders(
       costExponent,
       order: candidate,
       maxComputes: computesCap(search.best()),
+      deadline: search.deadline,
+      signal: search.signal,
     });
     const profile = result && profileOf(graph, result.sequence);
     if (result && profile && typeof profile !== 'string') {
