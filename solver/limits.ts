@@ -357,8 +357,9 @@ export const MIN_BRACKET_SECONDS = 0.5;
 export const ANALYZE_BRACKET_SECONDS = 2;
 
 /**
- * Past this many nodes the synchronous bracket (analyze) skips its smallest-peak search:
- * one greedy run on a graph that large takes seconds and cannot be cut short.
+ * Past this many nodes the synchronous bracket (analyze) skips its smallest-peak search: its
+ * greedy runs stop at the deadline, but the orders it starts from are built in full first,
+ * each in time that grows with the size.
  */
 export const BRACKET_SEARCH_MAX_NODES = 5000;
 

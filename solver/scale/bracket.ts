@@ -69,8 +69,8 @@ export function provenFloor(graph: IndexedGraph, swaps: boolean, deadline: numbe
 export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
   const now = Date.now();
   const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2, options.knownFloor);
-  // One greedy run grows with the square of the size and is not cut short: past
-  // BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
+  // The search builds its starting orders in full before its first check of the deadline:
+  // past BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
   const search =
     options.floorOnly || graph.size > BRACKET_SEARCH_MAX_NODES
       ? undefined
