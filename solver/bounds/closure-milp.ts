@@ -505,22 +505,34 @@ export async function closureBound(
     }
     return network;
   };
+  const windowOf = (intervals: Intervals, first: FirstComputation, network: ClosureNetwork) => {
+    let window = windows.get(first.node);
+    if (!window) {
+      window = new Map();
+      for (let index = 0; index < network.memberCount; index++) {
+        const member = network.nodes[index];
+        window.set(member, intervals.memberWindow(member, first.node));
+      }
+      windows.set(first.node, window);
+    }
+    return window;
+  };
   // Set when the model is solved again, unchanged, with all the time left (below).
   let resolving = false;
   for (; rounds < maxRounds && left() > 0.05 && !options.signal?.aborted; ) {
     rounds++;
+    // Each round needs a good R and a dual bound, not a proof: a small gap and a share of the
+    // time keep the later rounds possible. A re-solve takes all that is left; both at most roundCap.
+    const roundSeconds = resolving
+      ? left()
+      : Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left())));
     // A model without variables (no row can be met by recomputing) has the empty R as its
     // optimum, unless one of its rows asks more than the forced bytes leave: then nothing fits.
     const result: Pick<SolveResult, 'stop' | 'bound' | 'hasSolution' | 'values' | 'objective'> =
       form.model.variableCount === 0
         ? emptyModelResult(form.model)
         : await backend.solve(form.model, {
-            // Each round needs a good R and a dual bound, not a proof: a small gap and a
-            // share of the time keep the later rounds possible.
-            timeLimitSeconds: Math.min(
-              resolving ? left() : Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left()))),
-              roundCap,
-            ),
+            timeLimitSeconds: Math.min(roundSeconds, roundCap),
             relativeGap: CLOSURE_ROUND_GAP,
             signal: options.signal,
           });
@@ -614,17 +626,8 @@ export async function closureBound(
         const network = networkOf(first);
         const lo = intervals.lo(first.node);
         // Members are served by their window's end, the nodes they read by the last interval.
-        let window = windows.get(first.node);
-        if (!window) {
-          window = new Map();
-          for (let index = 0; index < network.memberCount; index++) {
-            const member = network.nodes[index];
-            window.set(member, intervals.memberWindow(member, first.node));
-          }
-          windows.set(first.node, window);
-        }
-        const served = window;
-        const minimum = closureMinimum(network, graph, (node) => !recomputedIn(node, lo, served.get(node) ?? intervals.count));
+        const window = windowOf(intervals, first, network);
+        const minimum = closureMinimum(network, graph, (node) => !recomputedIn(node, lo, window.get(node) ?? intervals.count));
         const excess = minimum.bytes - budgetBytes;
         if (excess > 0 && excess > discounted(first.needed, network.nodes)) late.push({ first, excess });
       }

@@ -37,7 +37,7 @@ import {
   TIME_SHARES,
 } from '../limits.js';
 import { seededRandom } from '../util/random.js';
-import { greedySequence } from './greedy.js';
+import { type GreedyOptions, greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
 import {
   cutLateOrders,
@@ -155,9 +155,14 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
   let tried = 0;
   // Nothing beats baseCost without swaps, nor a proven bound: stop as soon as a plan reaches it.
   const enough = Math.max(graph.baseCost, options.stopAt ?? 0);
-  // A greedy run stops at the deadline once a candidate was tried: until then the search goes
-  // past it, as its loops do, so that it has something to offer.
-  const greedyDeadline = () => (tried > 0 ? options.deadline : undefined);
+  // Every greedy run of the search stops with it, and at the deadline once a candidate was
+  // tried: until then the search goes past it, as its loops do, so that it has something to offer.
+  const greedy = (availableBytes: number, greedyOptions: GreedyOptions) =>
+    greedySequence(graph, availableBytes, {
+      ...greedyOptions,
+      signal: options.signal,
+      deadline: tried > 0 ? options.deadline : undefined,
+    });
   const stop = () => options.signal?.aborted === true || (best !== null && (best as { cost: number }).cost <= enough);
   // An equal cost with a lower peak wins; `ties`: any equal cost wins (the climb moves along plateaus).
   // `slack`: the local search runs only when the plan costs at most slack times the best's cost.
@@ -191,14 +196,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       search: for (const prefer of prefers) {
         for (const alpha of EXCLUSION_ALPHAS) {
           if (stop() || Date.now() > options.deadline) return;
-          const result = greedySequence(graph, available, {
-            alpha,
-            order,
-            prefer,
-            avoid,
-            signal: options.signal,
-            deadline: greedyDeadline(),
-          });
+          const result = greedy(available, { alpha, order, prefer, avoid });
           if (result?.fits) await consider(result.sequence, 'exclusion descent+local-search');
           if (cheaper()) break search;
         }
@@ -228,13 +226,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       for (const margin of HINT_MARGINS) {
         for (const alpha of EXCLUSION_ALPHAS) {
           if (stop() || (tried > 0 && Date.now() > options.deadline)) break hints;
-          const result = greedySequence(graph, Math.floor(available * margin), {
-            alpha,
-            order,
-            prefer,
-            signal: options.signal,
-            deadline: greedyDeadline(),
-          });
+          const result = greedy(Math.floor(available * margin), { alpha, order, prefer });
           if (result?.fits) await consider(result.sequence, 'hint greedy+local-search');
         }
       }
@@ -282,7 +274,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     for (const order of lateOrders) {
       for (const alpha of LATE_GRADIENT_ALPHAS) {
         if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-        const result = greedySequence(graph, available, { alpha, order, signal: options.signal, deadline: greedyDeadline() });
+        const result = greedy(available, { alpha, order });
         const profile = result?.fits ? profileOf(graph, result.sequence) : undefined;
         if (result && profile !== undefined && typeof profile !== 'string')
           lateRuns.push({ sequence: result.sequence, cost: profile.cost });
@@ -293,12 +285,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     let plainCost = best === null ? Infinity : (best as { cost: number }).cost;
     for (const order of orders) {
       if (lateRuns.length === 0 || stop() || Date.now() > options.deadline) break;
-      const result = greedySequence(graph, available, {
-        alpha: GREEDY_VARIANTS[0].alpha,
-        order,
-        signal: options.signal,
-        deadline: greedyDeadline(),
-      });
+      const result = greedy(available, { alpha: GREEDY_VARIANTS[0].alpha, order });
       const profile = result?.fits ? profileOf(graph, result.sequence) : undefined;
       if (profile !== undefined && typeof profile !== 'string') plainCost = Math.min(plainCost, profile.cost);
     }
@@ -312,13 +299,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       for (const variant of GREEDY_VARIANTS) {
         for (const order of orders) {
           if (stop() || (tried > 0 && Date.now() > options.deadline)) break;
-          const result = greedySequence(graph, Math.floor(available * variant.margin), {
-            alpha: variant.alpha,
-            order,
-            prefer,
-            signal: options.signal,
-            deadline: greedyDeadline(),
-          });
+          const result = greedy(Math.floor(available * variant.margin), { alpha: variant.alpha, order, prefer });
           if (result) await consider(result.sequence, prefer ? 'guided greedy+local-search' : 'greedy+local-search');
         }
       }
@@ -348,15 +329,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         // Half of the restarts follow a fresh perturbed order: the order matters as much as the evictions.
         const order = random() < 0.5 ? pool[Math.floor(random() * pool.length)] : memoryAwareOrder(graph, 'delta', random, 0.5 * random());
         const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
-        const result = greedySequence(graph, Math.floor(available * margin), {
-          alpha,
-          noise: 0.3 + 0.7 * random(),
-          seed,
-          order,
-          prefer,
-          signal: options.signal,
-          deadline: greedyDeadline(),
-        });
+        const result = greedy(Math.floor(available * margin), { alpha, noise: 0.3 + 0.7 * random(), seed, order, prefer });
         if (result) await consider(result.sequence, 'greedy+local-search');
         const after = best === null ? Infinity : (best as { cost: number }).cost;
         sinceBetter = after < before ? 0 : sinceBetter + 1;
@@ -373,14 +346,13 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       for (let idle = 0, seed = 1; idle < patience && !stop() && Date.now() < options.deadline; idle++, seed++) {
         const candidate = movedOrder(graph, order, random, hot);
         const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
-        const result = greedySequence(graph, Math.floor(available * (1 - 0.1 * random() * random())), {
+
+        const result = greedy(Math.floor(available * (1 - 0.1 * random() * random())), {
           alpha: 0.25 + 2.75 * random(),
           noise: random() < 0.5 ? 0 : 0.3 * random(),
           seed,
           order: candidate,
           prefer,
-          signal: options.signal,
-          deadline: greedyDeadline(),
         });
         if (result) await consider(result.sequence, 'order climb+local-search', true);
         const now = best as { sequence: number[]; cost: number };
