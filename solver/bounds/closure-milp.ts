@@ -523,16 +523,17 @@ export async function closureBound(
     rounds++;
     // Each round needs a good R and a dual bound, not a proof: a small gap and a share of the
     // time keep the later rounds possible. A re-solve takes all that is left; both at most roundCap.
-    const roundSeconds = resolving
-      ? left()
-      : Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left())));
+    const roundSeconds = Math.min(
+      roundCap,
+      resolving ? left() : Math.max(0.05, Math.min(left(), Math.max(CLOSURE_ROUND_SECONDS, CLOSURE_ROUND_SHARE * left()))),
+    );
     // A model without variables (no row can be met by recomputing) has the empty R as its
     // optimum, unless one of its rows asks more than the forced bytes leave: then nothing fits.
     const result: Pick<SolveResult, 'stop' | 'bound' | 'hasSolution' | 'values' | 'objective'> =
       form.model.variableCount === 0
         ? emptyModelResult(form.model)
         : await backend.solve(form.model, {
-            timeLimitSeconds: Math.min(roundSeconds, roundCap),
+            timeLimitSeconds: roundSeconds,
             relativeGap: CLOSURE_ROUND_GAP,
             signal: options.signal,
           });

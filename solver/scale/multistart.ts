@@ -346,7 +346,6 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       for (let idle = 0, seed = 1; idle < patience && !stop() && Date.now() < options.deadline; idle++, seed++) {
         const candidate = movedOrder(graph, order, random, hot);
         const prefer = options.prefer && seed % 2 === 0 ? options.prefer : undefined;
-
         const result = greedy(Math.floor(available * (1 - 0.1 * random() * random())), {
           alpha: 0.25 + 2.75 * random(),
           noise: random() < 0.5 ? 0 : 0.3 * random(),
