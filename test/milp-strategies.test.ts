@@ -288,12 +288,15 @@ describe("auto's reordered MILP with a host link", () => {
 
   it('with a host link reports the closure bound with swaps and plans no worse than without one', async () => {
     // A slow link: swaps cost more than they save, so the remat search (guided by the remat
-    // closure bound's recomputed set, as without a link) must find the plan alone.
+    // closure bound's recomputed set, as without a link) must find the plan alone. At 3 s the
+    // linked run's scale search had 0.2 s and no final search after its shorter MILP: it gave
+    // random-layered-7 at 80 % 1940.34, 1943.39 or 1947.50 by the clock; at 6 s 1940.34 in 11
+    // runs of 11, beside a busy core too.
     const transfer = { bandwidth: 0.5, latency: 5 };
     for (const name of ['unet-like', 'random-layered-7']) {
       const graph = indexGraph(namedFixtures()[name]);
       for (const fraction of [0.6, 0.8]) {
-        const common = { budget: { fraction }, strategy: 'auto', timeLimitSeconds: 3 } as const;
+        const common = { budget: { fraction }, strategy: 'auto', timeLimitSeconds: 6 } as const;
         const plain = await plan(graph, common);
         const linked = await plan(graph, { ...common, transfer });
         checkPlan(graph, plain);
@@ -304,7 +307,7 @@ describe("auto's reordered MILP with a host link", () => {
         expect(linked.bound!.makespan).toBeLessThanOrEqual(linked.predicted!.makespan + 1e-6);
       }
     }
-  }, 60_000);
+  }, 120_000);
 
   it('searches the graph lowered to its node options with a link too: no worse than without one', async () => {
     // 306 nodes with encodings and alternatives; at half the peak the best plans come from
