@@ -280,6 +280,15 @@ export const COVERING_BOUND_SHAVE = 1e-6;
 /** A plan whose proven gap is at most this is optimal (float rounding of equal figures). */
 export const OPTIMAL_GAP = 1e-12;
 
+/**
+ * Where every makespan is an integer (bounds/integral.ts), a bound is rounded up to the next
+ * integer after taking off this much of it: the solvers' float error must not round a bound
+ * that is an integer up past it (their tolerances are 1e-7 of the scaled costs, and a bound's
+ * error is a small share of them; vgg_unet's closure bound at 71.4 % is 31,916.032, whose
+ * fraction is ten times this).
+ */
+export const INTEGRAL_BOUND_SLACK = 1e-7;
+
 /** LP values are rounded to multiples of 1 / ROUNDING_GRID before rounding collects its thresholds. */
 export const ROUNDING_GRID = 1e6;
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { BudgetSchema, budgetBytes as bytesOfBudget, type ResolvedBudget } from './budget.js';
 import { MemplanError } from './errors.js';
+import { roundBoundUp } from './bounds/integral.js';
 import { assertFinite } from './finite.js';
 import { peakFloor } from './graph/analysis.js';
 import { noRematPeak } from './schedule/no-remat.js';
@@ -193,7 +194,11 @@ export function finalizePlan(
     // Nor does a proof of optimality within the class speak for it.
     if (status === 'optimal') status = 'feasible';
   }
-  const boundMakespan = Math.min(Math.max(graph.baseCost, outcomeBound?.makespan ?? 0), figures.makespan);
+  // Where every makespan is an integer a bound proves the next one (bounds/integral.ts).
+  const boundMakespan = Math.min(
+    roundBoundUp(graph, common.transfer, Math.max(graph.baseCost, outcomeBound?.makespan ?? 0)),
+    figures.makespan,
+  );
   const boundSource = outcomeBound && outcomeBound.makespan > graph.baseCost ? outcomeBound.source : 'baseCost';
   const gap = figures.makespan > 0 ? Math.max(0, (figures.makespan - boundMakespan) / figures.makespan) : 0;
   if (gap <= OPTIMAL_GAP) status = 'optimal';

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ancestry, firstComputation } from '../solver/bounds/ancestry.js';
 import { closureMinimum, closureNetwork, rematFloor } from '../solver/bounds/closure.js';
 import { closureBound } from '../solver/bounds/closure-milp.js';
+import { roundBoundUp } from '../solver/bounds/integral.js';
 import { CLOSURE_SPLITS } from '../solver/limits.js';
 import { FlowNetwork } from '../solver/bounds/mincut.js';
 import { boundThreadStats, shutdownBoundWorkers, startClosureBound } from '../solver/bounds/parallel.js';
@@ -158,6 +159,7 @@ describe('closureBound', () => {
     const cases = fc.sample(fc.tuple(arbitraryGraph(), fc.integer({ min: 0, max: 6 })), { numRuns: 400, seed: 20261203 });
     let tighter = 0;
     let proofs = 0;
+    let raised = 0;
     for (const [raw, step] of cases) {
       const graph = indexGraph(raw);
       const peak = noRematPeak(graph);
@@ -173,6 +175,10 @@ describe('closureBound', () => {
       }
       expect(bound!.makespan).toBeGreaterThanOrEqual(graph.baseCost);
       if (optimum !== Infinity) expect(bound!.makespan).toBeLessThanOrEqual(optimum + 1e-9);
+      // The costs are integers, so the bound rounded up (bounds/integral.ts) holds too.
+      const rounded = roundBoundUp(graph, undefined, bound!.makespan);
+      if (optimum !== Infinity) expect(rounded).toBeLessThanOrEqual(optimum);
+      if (rounded > bound!.makespan + 1e-6) raised++;
       const rows = coveringRows(graph, budget)!;
       const covering = rows.length ? ((await coveringBound(graph, rows, { timeLimitSeconds: 60 })) ?? graph.baseCost) : graph.baseCost;
       if (bound!.exact) expect(bound!.makespan).toBeGreaterThanOrEqual(covering - 1e-6 * graph.baseCost);
@@ -181,6 +187,7 @@ describe('closureBound', () => {
     // The property must bite: strictly tighter than the covering bound on some graphs, and some proofs.
     expect(tighter).toBeGreaterThan(5);
     expect(proofs).toBeGreaterThan(0);
+    expect(raised).toBeGreaterThan(0);
   });
 });
 

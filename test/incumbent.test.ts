@@ -154,9 +154,10 @@ describe('Incumbent: bounds and progress', () => {
     const incumbent = new Incumbent(context(30));
     incumbent.offerBound(3, 'baseCost');
     incumbent.offer(SLOW, 'slow');
+    // The costs are integers: a bound rounds up to the next integer (bounds/integral.ts).
     incumbent.offerBound(3.5, 'milp');
-    expect(incumbent.bound).toEqual({ makespan: 3.5, source: 'milp' });
-    // The swapped plan (b before a) is outside the class of the listed order and beats 3.5.
+    expect(incumbent.bound).toEqual({ makespan: 4, source: 'milp' });
+    // The swapped plan (b before a) is outside the class of the listed order and beats 4.
     incumbent.offer(SWAPPED, 'swapped');
     expect(incumbent.bound).toEqual({ makespan: 3, source: 'baseCost' });
     // A class bound above the best plan says nothing of it.

@@ -5,6 +5,7 @@
 // peak of any candidate, and the best proven bound, and reports every improvement through
 // the context's onProgress. A bound's source is a key of BOUND_SOURCES (plan-schema.ts),
 // whose table says which schedules it covers.
+import { roundBoundUp } from '../bounds/integral.js';
 import { BOUND_HOLDS_WITH_SWAPS, boundHolds, boundScope, type BoundSource, type ProvenBound } from '../plan-schema.js';
 import { inListedOrder } from '../schedule/reorder.js';
 import { fastestImplementations } from '../schedule/implementations.js';
@@ -120,7 +121,8 @@ export class Incumbent {
   offerBound(makespan: number, source: BoundSource): void {
     if (this.context.transfer && !BOUND_HOLDS_WITH_SWAPS[source]) return;
     if (!boundHolds(source, this.context.graph.hasOptions)) return;
-    const floor = Math.max(makespan, this.context.graph.baseCost);
+    // Where every makespan is an integer the bound proves the next one (bounds/integral.ts).
+    const floor = roundBoundUp(this.context.graph, this.context.transfer, Math.max(makespan, this.context.graph.baseCost));
     if (boundScope(source) === 'all-schedules') {
       if (!this.allSchedulesBound || floor > this.allSchedulesBound.makespan) this.allSchedulesBound = { makespan: floor, source };
     } else if (this.best && floor > this.best.makespan) {

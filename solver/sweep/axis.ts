@@ -11,6 +11,7 @@
 // budgets as seeds and the nearest plans of larger ones as hints, stops early once its plan
 // meets the bound carried down from larger budgets (or the caller's own stop rule), and
 // folds what it found back into the axis.
+import { roundBoundUp } from '../bounds/integral.js';
 import { peakFloor } from '../graph/analysis.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_SWEEP_EVALUATION_SECONDS, OPTIMAL_GAP, SWEEP_MAX_HINTS, SWEEP_MAX_SEEDS } from '../limits.js';
@@ -222,7 +223,7 @@ export class BudgetAxis {
     };
     const onProgress = (event: ProgressEvent) => {
       if (event.kind === 'bound' && event.bound !== undefined && isBoundSource(event.strategy)) {
-        const bound = { makespan: event.bound, source: event.strategy };
+        const bound = { makespan: roundBoundUp(this.graph, this.settings.transfer, event.bound), source: event.strategy };
         if (boundScope(bound.source) === 'all-schedules') {
           if (!proof.all || bound.makespan > proof.all.makespan) proof.all = bound;
         } else proof.classBounds.push(bound);
@@ -292,7 +293,9 @@ export class BudgetAxis {
     return evaluation;
   }
 
-  private takeBound(proof: Proof, bound: ProvenBound): void {
+  private takeBound(proof: Proof, proven: ProvenBound): void {
+    // Where every makespan is an integer a bound proves the next one (bounds/integral.ts).
+    const bound = { ...proven, makespan: roundBoundUp(this.graph, this.settings.transfer, proven.makespan) };
     if (boundScope(bound.source) === 'all-schedules') {
       if (!proof.all || bound.makespan > proof.all.makespan) proof.all = bound;
     } else proof.classBounds.push(bound);
