@@ -284,8 +284,8 @@ export const OPTIMAL_GAP = 1e-12;
  * Where every makespan is an integer (bounds/integral.ts), a bound is rounded up to the next
  * integer after taking off this much of it, so float error never rounds a bound that is an
  * integer up past it. The MILP bounds are shaved against MIP tolerances already
- * (COVERING_BOUND_SHAVE); this is a margin on top (vgg_unet's closure bound at 71.4 % is
- * 31,916.032: its fraction is ten times this of it).
+ * (COVERING_BOUND_SHAVE); this is a margin on top. vgg_unet's closure bound at 71.4 % is
+ * 31,916.032: its fraction, 0.032, is ten times this much of it, 0.0032.
  */
 export const INTEGRAL_BOUND_SLACK = 1e-7;
 
