@@ -120,7 +120,8 @@ describe('a cancel stops real solves cooperatively', () => {
   }
 
   it('auto: stops long before its 60 s limit and keeps its best plan, with its gap', async () => {
-    const graph = chain(30);
+    // Fractional costs: with integer ones the closure bound, rounded up, proves the plan in a second.
+    const graph = chain(30, { cost: () => 10.25 });
     const { id, job, seconds } = await cancelWhen(
       graph,
       { budget: { fraction: 0.45 }, strategy: 'auto', timeLimitSeconds: 60, relativeGap: 0 },
