@@ -6,7 +6,7 @@
 // (The 250 ms figure itself is measured by `npm run bench -- --suite cancel`.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { chain } from '../fixtures/generators.js';
+import { chain, fractionalChain } from '../fixtures/generators.js';
 import type { Graph } from '../solver/graph/schema.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { expectReplays, testApp, until } from './api-helpers.js';
@@ -120,8 +120,7 @@ describe('a cancel stops real solves cooperatively', () => {
   }
 
   it('auto: stops long before its 60 s limit and keeps its best plan, with its gap', async () => {
-    // Fractional costs: with integer ones the closure bound, rounded up, proves the plan in a second.
-    const graph = chain(30, { cost: () => 10.25 });
+    const graph = fractionalChain(30);
     const { id, job, seconds } = await cancelWhen(
       graph,
       { budget: { fraction: 0.45 }, strategy: 'auto', timeLimitSeconds: 60, relativeGap: 0 },

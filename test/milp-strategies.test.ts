@@ -5,7 +5,7 @@
 // improving plans and bounds, stops on request, and copes with graphs too large for the
 // formulation.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { chain, namedFixtures, randomLayered } from '../fixtures/generators.js';
+import { chain, fractionalChain, namedFixtures, randomLayered } from '../fixtures/generators.js';
 import { withOptions } from '../fixtures/options.js';
 import { noRematPeak, noRematSteps } from '../solver/schedule/no-remat.js';
 import { indexGraph } from '../solver/graph/validate.js';
@@ -166,7 +166,7 @@ describe('auto', () => {
 
   it('runs the forward-only MILP beside the full one, and stops it when the full one is done', async () => {
     // Fractional costs: with integer ones the closure bound, rounded up, meets the plan first.
-    const graph = indexGraph(chain(32, { cost: () => 10.25 }));
+    const graph = indexGraph(fractionalChain(32));
     const backend = highsBackend();
     const solve = backend.solve.bind(backend);
     // Each HiGHS solve of the run: the columns of its model and when it ran.

@@ -6,7 +6,7 @@
 // The service runs in this process (build() with two workers); a cancel's latency is the
 // DELETE /v1/jobs/{id} round trip, which answers once the worker has returned its plan.
 import type { FastifyInstance } from 'fastify';
-import { chain } from '../../fixtures/generators.js';
+import { chain, fractionalChain } from '../../fixtures/generators.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import { argValue, markdownTable, median, writeOut } from '../lib.js';
 
@@ -20,9 +20,8 @@ interface Case {
 
 const CASES: Case[] = [
   {
-    // Fractional costs: with integer ones the closure bound, rounded up, proves the plan in a second.
-    name: 'auto, chain(30) at 45 % (10.25 per node)',
-    graph: chain(30, { cost: () => 10.25 }),
+    name: 'auto, fractionalChain(30) at 45 %',
+    graph: fractionalChain(30),
     options: { budget: { fraction: 0.45 }, strategy: 'auto', relativeGap: 0 },
     afterMs: 2000,
   },

@@ -13,7 +13,7 @@
 //   (target <= 100 ms).
 // Every process is a child of this one (node src/server.ts, node bin/memplan.mjs worker).
 import type { Graph } from '../../solver/graph/schema.js';
-import { chain } from '../../fixtures/generators.js';
+import { chain, fractionalChain } from '../../fixtures/generators.js';
 import { argValue, markdownTable, median, REPO_ROOT, writeOut } from '../lib.js';
 import { type Child, freePort, freshDatabase, killChild, startNode, TestRedis } from '../services.js';
 
@@ -112,9 +112,13 @@ async function roundTrip(api: Api, graph: Graph, repeat: number, tag: string): P
 async function sseDelays(postTo: Api, streamFrom: Api, runs: number): Promise<number[]> {
   const delays: number[] = [];
   for (let run = 0; run < runs; run++) {
-    // Fractional costs: with integer ones the closure bound, rounded up, proves the plan in a second.
-    const graph = { ...chain(30, { cost: () => 10.25 }), name: `sse #${run}` };
-    const body = { graph, budget: 0.45, strategy: 'auto', timeLimitSeconds: 4, relativeGap: 0 };
+    const body = {
+      graph: { ...fractionalChain(30), name: `sse #${run}` },
+      budget: 0.45,
+      strategy: 'auto',
+      timeLimitSeconds: 4,
+      relativeGap: 0,
+    };
     const reply = await post(postTo.url, '/v1/plans?wait=0', body);
     const response = await fetch(`${streamFrom.url}/v1/jobs/${reply.body.jobId}/events`);
     const decoder = new TextDecoder();

@@ -223,7 +223,8 @@ export class BudgetAxis {
     };
     const onProgress = (event: ProgressEvent) => {
       if (event.kind === 'bound' && event.bound !== undefined && isBoundSource(event.strategy)) {
-        const bound = { makespan: roundBoundUp(this.graph, this.settings.transfer, event.bound), source: event.strategy };
+        // Rounded already where it was made: bound events come from an incumbent (bounds/integral.ts).
+        const bound = { makespan: event.bound, source: event.strategy };
         if (boundScope(bound.source) === 'all-schedules') {
           if (!proof.all || bound.makespan > proof.all.makespan) proof.all = bound;
         } else proof.classBounds.push(bound);
@@ -294,7 +295,8 @@ export class BudgetAxis {
   }
 
   private takeBound(proof: Proof, proven: ProvenBound): void {
-    // Where every makespan is an integer a bound proves the next one (bounds/integral.ts).
+    // Where every makespan is an integer a bound proves the next one (bounds/integral.ts); a
+    // strategy's outcome may carry a bound no incumbent took (local-search's recompute-bound).
     const bound = { ...proven, makespan: roundBoundUp(this.graph, this.settings.transfer, proven.makespan) };
     if (boundScope(bound.source) === 'all-schedules') {
       if (!proof.all || bound.makespan > proof.all.makespan) proof.all = bound;

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chain } from '../../fixtures/generators.js';
+import { chain, fractionalChain } from '../../fixtures/generators.js';
 import type { Graph } from '../../solver/graph/schema.js';
 import type { Plan } from '../../solver/plan-schema.js';
 import type { SweepResult } from '../../solver/sweep/schema.js';
@@ -38,8 +38,7 @@ async function call(base: string, path: string, init: { method?: string; body?: 
 
 /** A plan request that runs for a while (auto, never proven within a gap of 0). */
 function longRequest(seed: number, timeLimitSeconds: number) {
-  // Fractional costs: with integer ones the closure bound, rounded up, proves the plan in a second.
-  const graph: Graph = { ...chain(30, { cost: () => 10.25 }), name: `long #${seed}` };
+  const graph: Graph = { ...fractionalChain(30), name: `long #${seed}` };
   return { graph, budget: 0.45, strategy: 'auto', timeLimitSeconds, relativeGap: 0 };
 }
 
