@@ -178,9 +178,12 @@ describe('tools', () => {
     const phases = [
       /recomputation bound, the last-computation floor \(a proof that nothing fits\) and the closure bound/,
       /baselines/,
+      /LP relaxation started on its own thread/,
       /scale search/,
+      /scale search again guided by the recomputed set of a nearby budget's LP/,
       /smallest-peak search/,
-      /LP relaxation with two-phase rounding/,
+      /LP relaxation collected .* with two-phase rounding/,
+      /scale search again, its greedy evicting first what the LP's optimum recomputes/,
       /exact MILP warm-started from the best plan .*order/,
       /swap-milp .*host link/,
       /local search with the time left/,

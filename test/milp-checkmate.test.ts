@@ -5,7 +5,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, diamond, randomLayered, unetLike } from '../fixtures/generators.js';
 import { indexGraph, type IndexedGraph } from '../solver/graph/validate.js';
-import { runCheckmateLp, runCheckmateMilp } from '../solver/milp/checkmate-solve.js';
+import { buildCheckmate } from '../solver/milp/checkmate.js';
+import { lpRecomputed, runCheckmateLp, runCheckmateMilp } from '../solver/milp/checkmate-solve.js';
+import { LP_GUIDE_MIN_EXTRA } from '../solver/limits.js';
+import { noRematPeak } from '../solver/schedule/no-remat.js';
 import { shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { budgetsOf, exhaustiveOptimum, varied } from './exhaustive.js';
@@ -57,6 +60,33 @@ describe('checkmate MILP against exhaustive search', () => {
       expect(feasibleCases, `${name}: some budget has a plan`).toBeGreaterThan(0);
     });
   }
+});
+
+describe("the LP's recomputed set", () => {
+  it('lists the nodes whose R mass outside their own stage reaches LP_GUIDE_MIN_EXTRA, the most recomputed first', () => {
+    const graph = indexGraph(chain(6));
+    const form = buildCheckmate(graph, { budgetBytes: noRematPeak(graph), variant: 'plain' });
+    const values = new Float64Array(form.model.variableCount);
+    // Node 1 recomputed at stages 3 and 4 (half each: one recomputation), node 2 at stage 4
+    // a little, node 0 at stage 5 below the threshold, and every node in its own stage.
+    for (let stage = 0; stage < graph.size; stage++) values[form.R[stage][stage]] = 1;
+    values[form.R[3][1]] = 0.5;
+    values[form.R[4][1]] = 0.5;
+    values[form.R[4][2]] = 0.2;
+    values[form.R[5][0]] = LP_GUIDE_MIN_EXTRA / 2;
+    expect(lpRecomputed(form, values)).toEqual([1, 2]);
+  });
+
+  it('is empty where the LP recomputes nothing, and not where its bound is above baseCost', async () => {
+    const graph = indexGraph(varied(8));
+    const roomy = await runCheckmateLp({ graph, budgetBytes: noRematPeak(graph), variant: 'tight', timeLimitSeconds: 20 });
+    expect(roomy.recomputed).toEqual([]);
+    const [tight] = budgetsOf(graph, [0.5]);
+    const lp = await runCheckmateLp({ graph, budgetBytes: tight, variant: 'tight', timeLimitSeconds: 20 });
+    expect(lp.bound!).toBeGreaterThan(graph.baseCost);
+    expect(lp.recomputed!.length).toBeGreaterThan(0);
+    for (const node of lp.recomputed!) expect(graph.recomputable[node]).toBe(true);
+  });
 });
 
 describe('tight and plain variants', () => {

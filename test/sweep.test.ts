@@ -281,6 +281,34 @@ describe('hints', () => {
   });
 });
 
+describe('guides', () => {
+  it("the axis hands a strategy the recomputed set an outcome reported at the nearest budget (the larger on a tie), none before one is known", async () => {
+    const graph = indexGraph(unetLike(3));
+    const dtr = getStrategy('dtr')!;
+    const seen: { budget: number; guide: readonly number[] | undefined }[] = [];
+    const reporting: Strategy = {
+      ...dtr,
+      name: 'reporting',
+      run: async (context) => {
+        seen.push({ budget: context.budgetBytes, guide: context.guide });
+        const outcome = await dtr.run(context);
+        // Each budget reports a set of its own: its index among the calls.
+        return { ...outcome, guide: [seen.length - 1] };
+      },
+    };
+    const axis = new BudgetAxis(graph, { strategy: reporting, relativeGap: 1e-4, formulation: 'tight' });
+    const peak = axis.noRematPeakBytes;
+    // 90 % (none known), 60 % (nearest: 90 %, call 0), 70 % (60 % is nearer than 90 %: call 1),
+    // 80 % (equally near 70 % and 90 %: the larger, call 0).
+    // Even budgets, so that the one between 70 % and 90 % is a whole number of bytes.
+    const budgets = [0.9, 0.6, 0.7].map((fraction) => 2 * Math.round((fraction * peak) / 2));
+    budgets.push((budgets[0] + budgets[2]) / 2);
+    for (const budget of budgets) await axis.evaluate(budget, 1);
+    expect(seen.map((entry) => entry.budget)).toEqual(budgets);
+    expect(seen.map((entry) => entry.guide)).toEqual([undefined, [0], [1], [0]]);
+  });
+});
+
 /**
  * A strategy registered as `name` that spends its whole limit (as a solver that never closes)
  * and then plans by DTR; each call's budget and limit go to `calls`.

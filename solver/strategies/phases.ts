@@ -6,6 +6,7 @@ import type { PendingBound } from '../bounds/parallel.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
 import type { CheckmateFormulation } from '../milp/checkmate.js';
+import type { LpRun } from '../milp/checkmate-solve.js';
 import type { PhaseFailure, SmallestBudget, SolverInfo } from '../plan-schema.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import type { ProvenFloor } from '../scale/bracket.js';
@@ -29,6 +30,12 @@ export class PhasedRun {
   remat: { steps: IndexedStep[]; makespan: number } | undefined;
   /** The recomputed set of the closure bound's solution: the search evicts these first. */
   guide: ReadonlySet<number> | undefined;
+  /** The recomputed set of the LP relaxation's optimum (checkmate-solve.ts, lpRecomputed): the search after the LP evicts these first. */
+  lpGuide: ReadonlySet<number> | undefined;
+  /** Checkmate's LP relaxation solving on its HiGHS thread beside the search, until the LP phase collects it (auto). */
+  pendingLp: { result: Promise<LpRun>; stop: () => void } | undefined;
+  /** Seconds the start of that LP took on the main thread (building and sending its formulation). */
+  lpStartSeconds = 0;
   /** The closure bound running on its own thread, until a phase collects it. */
   pendingBound: PendingBound | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */

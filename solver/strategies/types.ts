@@ -53,6 +53,12 @@ export interface StrategyContext {
    * budget): auto's scale search runs its greedy in their orders; others ignore them.
    */
   hints?: readonly IndexedStep[][];
+  /**
+   * A recomputed set the caller learned at a nearby budget (a sweep's: the LP relaxation's
+   * at the nearest budget where one was solved): auto's search evicts it first when its own
+   * LP gives none; others ignore it.
+   */
+  guide?: readonly number[];
 }
 
 /** What a strategy found: a schedule to replay, or the smallest peak it could reach. */
@@ -68,6 +74,8 @@ export type StrategyOutcome =
       message?: string;
       /** Parts whose solver failed while the strategy went on with the others (auto's phases). */
       failures?: PhaseFailure[];
+      /** The LP relaxation's recomputed set, when the strategy solved it (auto): a sweep hands it to nearby budgets. */
+      guide?: number[];
     }
   | {
       kind: 'infeasible';
@@ -81,6 +89,7 @@ export type StrategyOutcome =
       solver?: SolverInfo;
       message: string;
       failures?: PhaseFailure[];
+      guide?: number[];
     };
 
 export interface Strategy {

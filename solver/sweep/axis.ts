@@ -8,7 +8,8 @@
 //   holds below it too.
 // The graph's budget-independent figures (no-remat peak, floor, the no-remat plan) are
 // computed once. Each evaluation runs the strategy at one budget with the plans of smaller
-// budgets as seeds and the nearest plans of larger ones as hints, stops early once its plan
+// budgets as seeds, the nearest plans of larger ones as hints and the recomputed set of the
+// nearest budget whose LP was solved as a guide, stops early once its plan
 // meets the bound carried down from larger budgets (or the caller's own stop rule), and
 // folds what it found back into the axis.
 import { roundBoundUp } from '../bounds/integral.js';
@@ -93,6 +94,8 @@ export class BudgetAxis {
   /** Known plans, none beaten in both peak and makespan by another, in increasing peak. */
   private plans: AxisPlan[] = [];
   private readonly proofs: Proof[] = [];
+  /** The LP relaxation's recomputed set by the budget it was solved at (a strategy outcome's guide). */
+  private readonly guides = new Map<number, number[]>();
 
   constructor(
     readonly graph: IndexedGraph,
@@ -193,6 +196,17 @@ export class BudgetAxis {
       .map((plan) => plan.steps);
   }
 
+  /** The recomputed set learned at the budget nearest `budgetBytes` (the larger on a tie), if any. */
+  private guideAt(budgetBytes: number): number[] | undefined {
+    let nearest: number | undefined;
+    for (const at of this.guides.keys()) {
+      const distance = Math.abs(at - budgetBytes);
+      const best = nearest === undefined ? Infinity : Math.abs(nearest - budgetBytes);
+      if (distance < best || (distance === best && at > (nearest ?? -Infinity))) nearest = at;
+    }
+    return nearest === undefined ? undefined : this.guides.get(nearest);
+  }
+
   /**
    * Runs the strategy at `budgetBytes` for at most `seconds`, seeded with the plans that fit,
    * and folds its plan and its proofs into the axis. It stops early once the best plan meets
@@ -248,6 +262,7 @@ export class BudgetAxis {
       startedAt: started,
       seeds: this.seedsAt(budgetBytes),
       hints: this.hintsAt(budgetBytes),
+      guide: this.guideAt(budgetBytes),
     };
     const evaluation: Evaluation = { budgetBytes, seconds: 0, limitSeconds, provenInfeasible: false, ranOut: false, stoppedEarly: false };
     try {
@@ -256,6 +271,7 @@ export class BudgetAxis {
         const outcome = await this.settings.strategy.run(context);
         evaluation.solver = outcome.solver;
         evaluation.message = outcome.message;
+        if (outcome.guide) this.guides.set(budgetBytes, outcome.guide);
         if (outcome.kind === 'schedule') {
           const replay = simulateIndexed(this.graph, outcome.steps, { transfer: this.settings.transfer });
           if (replay.ok && replay.figures.peakBytes <= budgetBytes) {
