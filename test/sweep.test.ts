@@ -282,7 +282,7 @@ describe('hints', () => {
 });
 
 describe('guides', () => {
-  it("the axis hands a strategy the recomputed set an outcome reported at the nearest budget (the larger on a tie), none before one is known", async () => {
+  it('the axis hands a strategy the recomputed set an outcome reported at the nearest budget (the larger on a tie), none before one is known', async () => {
     const graph = indexGraph(unetLike(3));
     const dtr = getStrategy('dtr')!;
     const seen: { budget: number; guide: readonly number[] | undefined }[] = [];

@@ -150,11 +150,10 @@ export function planFromValues(form: CheckmateFormulation, values: ArrayLike<num
  */
 export function lpRecomputed(form: CheckmateFormulation, values: ArrayLike<number>): number[] {
   const extra = new Float64Array(form.graph.size);
-  form.R.forEach((row, stage) =>
-    row.forEach((column, node) => {
-      if (column >= 0 && node !== stage) extra[node] += values[column];
-    }),
-  );
+  for (let stage = 0; stage < form.R.length; stage++) {
+    const row = form.R[stage];
+    for (let node = 0; node < row.length; node++) if (row[node] >= 0 && node !== stage) extra[node] += values[row[node]];
+  }
   const nodes: number[] = [];
   for (let node = 0; node < extra.length; node++) if (extra[node] >= LP_GUIDE_MIN_EXTRA) nodes.push(node);
   return nodes.sort((a, b) => extra[b] - extra[a] || a - b);

@@ -485,7 +485,7 @@ const PHASES: readonly Phase[] = [
   },
   {
     name: 'checkmate-lp',
-    summary: "the LP relaxation collected (its share of the time left at most), with two-phase rounding",
+    summary: 'the LP relaxation collected (its share of the time left at most), with two-phase rounding',
     skip: (run) => run.pendingLp === undefined,
     minSeconds: -Infinity,
     async run(run) {
