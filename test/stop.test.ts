@@ -14,7 +14,7 @@ import { allCheckpoints, scheduleCheckpoints, schedulerBase } from '../solver/st
 import { dtrSchedule } from '../solver/strategies/dtr.js';
 import { PhasedRun, runPhases, type Phase } from '../solver/strategies/phases.js';
 import type { StrategyContext } from '../solver/strategies/types.js';
-import { STOP_FLAG_VALUES, StopSignal, stopCauseOf } from '../solver/util/stop.js';
+import { childStop, STOP_FLAG_VALUES, StopSignal, stopCauseOf } from '../solver/util/stop.js';
 import { until } from './api-helpers.js';
 import { checkPlan } from './helpers.js';
 
@@ -59,6 +59,28 @@ describe('StopSignal', () => {
     Atomics.store(flag, 0, STOP_FLAG_VALUES.cancel);
     await seen;
     waiting.dispose();
+  });
+});
+
+describe('childStop', () => {
+  it("stops on its own without stopping the parent, with the parent, and reads the parent's flags", () => {
+    const parent = new StopSignal({ flags: [sharedFlag()] });
+    const own = childStop(parent);
+    own.stop();
+    expect(own.signal.aborted).toBe(true);
+    expect(parent.aborted).toBe(false);
+    own.dispose();
+    const following = childStop(parent);
+    expect(following.signal.flags).toBe(parent.flags);
+    Atomics.store(parent.flags[0], 0, STOP_FLAG_VALUES.cancel);
+    // Read synchronously, as a busy loop reads it, before any event-loop turn.
+    expect(following.signal.aborted).toBe(true);
+    following.dispose();
+    const outer = new AbortController();
+    const withParent = childStop(outer.signal);
+    outer.abort();
+    expect(withParent.signal.aborted).toBe(true);
+    withParent.dispose();
   });
 });
 

@@ -37,7 +37,7 @@ import { lastComputationFloor } from '../bounds/last-computation.js';
 import { closureBoundOf, floorRelaxations, optionsRelaxation } from '../bounds/relaxation.js';
 import { betterOrder, reorderedGraph } from '../schedule/reorder.js';
 import { Clock } from '../util/clock.js';
-import { StopSignal, stopFlagsOf } from '../util/stop.js';
+import { childStop } from '../util/stop.js';
 import { BASELINES } from './baselines.js';
 import { capuchin } from './capuchin.js';
 import { scaleImprove } from './local-search.js';
@@ -140,12 +140,9 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   // Both solves stop with the run, at the phase's deadline (from outside: two HiGHS threads
   // that start together overrun their own clocks), once the plans and bounds of both close
   // the gap, and the forward-only one once the full one is done.
-  const sibling = new AbortController();
-  const stopWithRun = () => sibling.abort();
-  context.signal?.addEventListener('abort', stopWithRun, { once: true });
-  const signal = new StopSignal({ flags: stopFlagsOf(context.signal), parent: sibling.signal, deadline: milpDeadline });
+  const { signal, stop, dispose } = childStop(context.signal, milpDeadline);
   const stopWhenClosed = () => {
-    if (incumbent.closed()) sibling.abort();
+    if (incumbent.closed()) stop();
   };
   const common = { graph: milpGraph, budgetBytes: context.budgetBytes, relativeGap: context.relativeGap, signal };
   const source = `checkmate-milp${reordered ? " (in the best plan's order)" : ''}`;
@@ -208,15 +205,14 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
     if (!reordered && milp.solve.stop === 'optimal') run.proven = true;
     run.stopped('checkmate-milp', milp.solve.stop, milp.solve.error, milp.solve.aborted);
     // The full MILP is done: the forward-only one has nothing left to add.
-    sibling.abort();
+    stop();
     const settled = await forward;
     if (settled && 'error' in settled) throw settled.error;
     if (settled) run.stopped(forwardSource, settled.done.solve.stop, settled.done.solve.error, settled.done.solve.aborted);
   } finally {
     // Nothing of this phase runs on after it (a failure of the full solve included).
-    sibling.abort();
-    context.signal?.removeEventListener('abort', stopWithRun);
-    signal.dispose();
+    stop();
+    dispose();
   }
   return undefined;
 }
@@ -245,6 +241,13 @@ async function provenInfeasible(run: PhasedRun, argument: string): Promise<Strat
   };
 }
 
+/** Waits until one of `promises` settles or `seconds` have passed, whichever comes first. */
+async function settledWithin(promises: readonly Promise<unknown>[], seconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([...promises, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, seconds) * 1000)))]);
+  clearTimeout(timer);
+}
+
 /**
  * Takes the closure bound when it is in: waiting up to `waitSeconds` for it (Infinity:
  * until the time is up, then it is asked to stop and gives its best dual bound), and
@@ -261,9 +264,7 @@ async function collectBound(run: PhasedRun, waitSeconds: number): Promise<Strate
     // search: it comes when the bound without intervals would have ended.
     const waits: Promise<unknown>[] = [pending.result];
     if (pending.plainReady && !pending.plainTaken) waits.push(pending.plainReady);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([...waits, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitSeconds) * 1000)))]);
-    clearTimeout(timer);
+    await settledWithin(waits, waitSeconds);
     if (!pending.settled) {
       if (!pending.plain || pending.plainTaken) return undefined;
       pending.plainTaken = true;
@@ -394,10 +395,7 @@ const PHASES: readonly Phase[] = [
         run.note(`checkmate-lp skipped: ${graph.size} nodes is beyond the formulation's size limit`);
         return undefined;
       }
-      const controller = new AbortController();
-      const stopWithRun = () => controller.abort();
-      context.signal?.addEventListener('abort', stopWithRun, { once: true });
-      const signal = new StopSignal({ flags: stopFlagsOf(context.signal), parent: controller.signal });
+      const { signal, stop, dispose } = childStop(context.signal);
       const result = runCheckmateLp({
         graph,
         budgetBytes: context.budgetBytes,
@@ -410,13 +408,10 @@ const PHASES: readonly Phase[] = [
         // as the LP, 12.5 s of random_layered_n100's 17 s phase), and the MILP gets that time.
         shrink: () => incumbent.best === null,
         signal,
-      }).finally(() => {
-        context.signal?.removeEventListener('abort', stopWithRun);
-        signal.dispose();
-      });
+      }).finally(dispose);
       // Settled into data at once, so that a run that ends before collecting it leaves no rejection unhandled.
       result.catch(() => undefined);
-      run.pendingLp = { result, stop: () => controller.abort() };
+      run.pendingLp = { result, stop };
       // Building and sending the formulation (0.2 s on random_layered_n100) is not the scale search's time.
       run.lpStartSeconds = (Date.now() - started) / 1000;
       return undefined;
@@ -494,10 +489,7 @@ const PHASES: readonly Phase[] = [
       run.pendingLp = undefined;
       run.note('checkmate-lp');
       // Waited for as the LP phase would have run (its share of what is left), then stopped.
-      let timer: NodeJS.Timeout | undefined;
-      const wait = run.canRun(run.clock.left()) ? Math.max(MIN_PHASE_SECONDS, run.clock.ofLeft('lp')) : 0;
-      await Promise.race([pending.result, new Promise((resolve) => (timer = setTimeout(resolve, wait * 1000)))]);
-      clearTimeout(timer);
+      await settledWithin([pending.result], run.canRun(run.clock.left()) ? Math.max(MIN_PHASE_SECONDS, run.clock.ofLeft('lp')) : 0);
       pending.stop();
       const lp = await pending.result;
       run.solver = lp.solver;

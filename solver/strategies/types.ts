@@ -55,8 +55,8 @@ export interface StrategyContext {
   hints?: readonly IndexedStep[][];
   /**
    * A recomputed set the caller learned at a nearby budget (a sweep's: the LP relaxation's
-   * at the nearest budget where one was solved): auto's search evicts it first when its own
-   * LP gives none; others ignore it.
+   * at the nearest budget where one was solved): a search of auto's right after its scale
+   * search evicts it first; others ignore it.
    */
   guide?: readonly number[];
 }

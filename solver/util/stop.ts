@@ -117,6 +117,34 @@ export function stopFlagsOf(signal: AbortSignal | undefined): readonly Int32Arra
   return signal instanceof StopSignal ? signal.flags : [];
 }
 
+/** A part of a solve with a stop of its own: see childStop. */
+export interface ChildStop {
+  signal: StopSignal;
+  /** Stops the part (the solve goes on). */
+  stop: () => void;
+  /** Detaches it from the parent; call once the part is done. */
+  dispose: () => void;
+}
+
+/**
+ * A stop for a part of a solve (a solver on another thread): it stops with `parent`, whose
+ * shared flags it reads synchronously too, at `deadline`, or on its own stop().
+ */
+export function childStop(parent: AbortSignal | undefined, deadline?: number): ChildStop {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  parent?.addEventListener('abort', stop, { once: true });
+  const signal = new StopSignal({ flags: stopFlagsOf(parent), parent: controller.signal, deadline });
+  return {
+    signal,
+    stop,
+    dispose: () => {
+      parent?.removeEventListener('abort', stop);
+      signal.dispose();
+    },
+  };
+}
+
 /** Why a signal stopped: 'deadline' for a StopSignal past its deadline, 'cancel' for any other abort, else undefined. */
 export function stopCauseOf(signal: AbortSignal | undefined): StopCause | undefined {
   if (!signal?.aborted) return undefined;
