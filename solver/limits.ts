@@ -392,6 +392,19 @@ export const LP_GUIDE_MIN_EXTRA = 0.01;
 /** Seconds auto's search guided by the LP's recomputed set takes at most (its share: TIME_SHARES.lpGuidedSearch). */
 export const LP_GUIDED_SEARCH_SECONDS = 5;
 
+/**
+ * Seconds of one round of auto's guided search beside a single MILP (strategies/auto.ts,
+ * searchBesideMilp), each from other seeds: on random_layered_n100 rounds of 2 s found the
+ * 1.02 plans, rounds of 1 s did not.
+ */
+export const BESIDE_MILP_ROUND_SECONDS = 3;
+
+/** Search rounds apart that auto's searches start in a caller's later attempt at a budget (StrategyContext.attempt). */
+export const ATTEMPT_ROUND_STRIDE = 1000;
+
+/** The least time left for which auto starts another round of the search beside the MILP. */
+export const BESIDE_MILP_MIN_ROUND_SECONDS = 1;
+
 /** Seconds local-search (and auto's scale search after the baselines) spends at most, whatever the time limit. */
 export const LOCAL_SEARCH_SECONDS = 10;
 

@@ -13,7 +13,7 @@ import { memoryAwareOrder } from '../solver/scale/order.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { firstComputations, reorderedGraph } from '../solver/schedule/reorder.js';
 import { highsBackend, shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
-import { BOUND_SOLVE_PSEUDOCOST_RELIABLE } from '../solver/limits.js';
+import { BESIDE_MILP_ROUND_SECONDS, BOUND_SOLVE_PSEUDOCOST_RELIABLE } from '../solver/limits.js';
 import { finalizePlan, plan } from '../solver/plan.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { BASELINES } from '../solver/strategies/baselines.js';
@@ -206,6 +206,50 @@ describe('auto', () => {
     expect(forward!.from).toBeLessThan(full.to);
     expect(full.from).toBeLessThan(forward!.to);
     expect(forward!.to).toBeLessThanOrEqual(full.to + 500);
+  });
+
+  it('searches beside a single MILP while that MILP solves, and stops once its rounds run dry', async () => {
+    // Forward nodes only: no forward-only MILP runs beside the full one, so the main thread searches.
+    const graph = indexGraph(randomLayered({ seed: 8, layers: 10, width: 3, backward: false }));
+    const backend = highsBackend();
+    const solve = backend.solve.bind(backend);
+    const solves: { columns: number; from: number; to: number; relaxation?: boolean }[] = [];
+    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
+      const from = Date.now();
+      const result = await solve(model, options);
+      solves.push({ columns: model.variableCount, from, to: Date.now(), relaxation: options.relaxation });
+      return result;
+    });
+    const phases: { name: string; at: number }[] = [];
+    let result: Plan;
+    try {
+      result = await plan(
+        graph,
+        { budget: { fraction: 0.7 }, strategy: 'auto', timeLimitSeconds: 20 },
+        { onProgress: (event) => event.kind === 'phase' && phases.push({ name: event.message ?? '', at: Date.now() }) },
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    const ended = Date.now();
+    checkPlan(graph, result);
+    // Checkmate's MILP has the most columns of the integer solves (the closure bound's covering MILPs have fewer).
+    const integer = solves.filter((entry) => !entry.relaxation);
+    const columns = Math.max(...integer.map((entry) => entry.columns));
+    const milps = integer.filter((entry) => entry.columns === columns);
+    expect(milps).toHaveLength(1);
+    const beside = phases.filter((phase) => phase.name.startsWith('guided search (beside the MILP)'));
+    expect(beside.length).toBeGreaterThan(0);
+    for (const round of beside) {
+      expect(round.at).toBeGreaterThanOrEqual(milps[0].from);
+      expect(round.at).toBeLessThanOrEqual(milps[0].to);
+    }
+    // Here each round takes milliseconds: two in a row without a cheaper plan end the search,
+    // where rounds until the MILP is done would number in the hundreds.
+    expect(beside.length).toBeLessThan(10);
+    // The run went on once the MILP was done: the search did not hold it.
+    expect(ended - milps[0].to).toBeLessThan(1000 * BESIDE_MILP_ROUND_SECONDS);
+    expect(ended - milps[0].from).toBeLessThan(20_000);
   });
 
   it('solves the LP once for its bound when it has a plan, where checkmate-lp alone re-solves it at shrunk budgets', async () => {

@@ -307,6 +307,25 @@ describe('guides', () => {
     expect(seen.map((entry) => entry.budget)).toEqual(budgets);
     expect(seen.map((entry) => entry.guide)).toEqual([undefined, [0], [1], [0]]);
   });
+
+  it('the axis tells a strategy how many times it solved the budget before', async () => {
+    const graph = indexGraph(unetLike(3));
+    const dtr = getStrategy('dtr')!;
+    const attempts: (number | undefined)[] = [];
+    const counting: Strategy = {
+      ...dtr,
+      name: 'counting',
+      run: (context) => {
+        attempts.push(context.attempt);
+        return dtr.run(context);
+      },
+    };
+    // A relative gap of -1 never closes a budget, so each evaluation runs the strategy.
+    const axis = new BudgetAxis(graph, { strategy: counting, relativeGap: -1, formulation: 'tight' });
+    const [high, low] = [0.9, 0.7].map((fraction) => Math.round(fraction * axis.noRematPeakBytes));
+    for (const budget of [high, low, high, high, low]) await axis.evaluate(budget, 1);
+    expect(attempts).toEqual([0, 0, 1, 2, 1]);
+  });
 });
 
 /**

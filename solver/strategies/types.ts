@@ -59,6 +59,12 @@ export interface StrategyContext {
    * search evicts it first; others ignore it.
    */
   guide?: readonly number[];
+  /**
+   * How many times the caller solved this budget before (a sweep's later rounds at a
+   * budget): auto's searches draw from other seeds than the earlier solves' (which started
+   * from the same plans and would retrace them); others ignore it.
+   */
+  attempt?: number;
 }
 
 /** What a strategy found: a schedule to replay, or the smallest peak it could reach. */

@@ -263,6 +263,7 @@ export class BudgetAxis {
       seeds: this.seedsAt(budgetBytes),
       hints: this.hintsAt(budgetBytes),
       guide: this.guideAt(budgetBytes),
+      attempt: this.evaluations.filter((earlier) => earlier.budgetBytes === budgetBytes).length,
     };
     const evaluation: Evaluation = { budgetBytes, seconds: 0, limitSeconds, provenInfeasible: false, ranOut: false, stoppedEarly: false };
     try {
