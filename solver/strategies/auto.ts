@@ -8,6 +8,8 @@
 import {
   ATTEMPT_ROUND_STRIDE,
   AUTO_MARGIN_SECONDS,
+  BESIDE_MILP_EARLY_SHARE,
+  BESIDE_MILP_IDLE_ROUNDS,
   BESIDE_MILP_MIN_ROUND_SECONDS,
   BESIDE_MILP_ROUND_SECONDS,
   AUTO_MAX_NONZEROS,
@@ -249,15 +251,15 @@ async function searchBesideMilp(run: PhasedRun, solving: Promise<unknown>, deadl
   solving.then(finished, finished);
   const guide = run.lpGuide ?? run.guide;
   try {
-    // A round that ends before its time has run out of moves; two such in a row without a
-    // cheaper plan end the search (on small graphs each round takes milliseconds).
-    for (let round = 1, idle = 0; !done && !signal.aborted && idle < 2; round++) {
+    // A round that ends well before its time has run out of moves; a few such in a row
+    // without a cheaper plan end the search (on small graphs each round takes milliseconds).
+    for (let round = 1, idle = 0; !done && !signal.aborted && idle < BESIDE_MILP_IDLE_ROUNDS; round++) {
       const seconds = Math.min(Clock.secondsTo(deadline), BESIDE_MILP_ROUND_SECONDS);
       if (seconds < BESIDE_MILP_MIN_ROUND_SECONDS) break;
       const before = run.incumbent.best?.makespan ?? Infinity;
       const started = Date.now();
       await improveLocally(run, seconds, round, guide, 'guided search (beside the MILP)', signal);
-      const early = Date.now() - started < 500 * seconds;
+      const early = Date.now() - started < BESIDE_MILP_EARLY_SHARE * seconds * 1000;
       idle = early && !((run.incumbent.best?.makespan ?? Infinity) < before) ? idle + 1 : 0;
       afterRound();
     }
