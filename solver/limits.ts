@@ -399,9 +399,6 @@ export const LP_GUIDED_SEARCH_SECONDS = 5;
  */
 export const BESIDE_MILP_ROUND_SECONDS = 3;
 
-/** Search rounds apart that auto's searches start in a caller's later attempt at a budget (StrategyContext.attempt). */
-export const ATTEMPT_ROUND_STRIDE = 1000;
-
 /** The least time left for which auto starts another round of the search beside the MILP. */
 export const BESIDE_MILP_MIN_ROUND_SECONDS = 1;
 
@@ -410,6 +407,9 @@ export const BESIDE_MILP_EARLY_SHARE = 0.5;
 
 /** Rounds in a row that run out of moves without a cheaper plan after which the search beside the MILP ends. */
 export const BESIDE_MILP_IDLE_ROUNDS = 2;
+
+/** Search rounds apart that auto's searches start in a caller's later attempt at a budget (StrategyContext.attempt). */
+export const ATTEMPT_ROUND_STRIDE = 1000;
 
 /** Seconds local-search (and auto's scale search after the baselines) spends at most, whatever the time limit. */
 export const LOCAL_SEARCH_SECONDS = 10;

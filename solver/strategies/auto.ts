@@ -242,18 +242,14 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
  * sweep's point) gets the search's plans instead of a MILP that has not started branching.
  */
 async function searchBesideMilp(run: PhasedRun, solving: Promise<unknown>, deadline: number, afterRound: () => void): Promise<void> {
+  // The search's own stop: with the run, at the deadline, or once the MILP is done.
   const { signal, stop, dispose } = childStop(run.context.signal, deadline);
-  let done = false;
-  const finished = () => {
-    done = true;
-    stop();
-  };
-  solving.then(finished, finished);
+  solving.then(stop, stop);
   const guide = run.lpGuide ?? run.guide;
   try {
     // A round that ends well before its time has run out of moves; a few such in a row
     // without a cheaper plan end the search (on small graphs each round takes milliseconds).
-    for (let round = 1, idle = 0; !done && !signal.aborted && idle < BESIDE_MILP_IDLE_ROUNDS; round++) {
+    for (let round = 1, idle = 0; !signal.aborted && idle < BESIDE_MILP_IDLE_ROUNDS; round++) {
       const seconds = Math.min(Clock.secondsTo(deadline), BESIDE_MILP_ROUND_SECONDS);
       if (seconds < BESIDE_MILP_MIN_ROUND_SECONDS) break;
       const before = run.incumbent.best?.makespan ?? Infinity;

@@ -127,8 +127,8 @@ export interface ChildStop {
 }
 
 /**
- * A stop for a part of a solve (a solver on another thread): it stops with `parent`, whose
- * shared flags it reads synchronously too, at `deadline`, or on its own stop().
+ * A stop for a part of a solve (a solver on another thread, a search beside it): it stops
+ * with `parent`, whose shared flags it reads synchronously too, at `deadline`, or on its own stop().
  */
 export function childStop(parent: AbortSignal | undefined, deadline?: number): ChildStop {
   const controller = new AbortController();
