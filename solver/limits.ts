@@ -137,6 +137,18 @@ export const STALL_RESTARTS = 400;
  * until this many orders in a row gave no cheaper plan.
  */
 export const COST_CLIMB_PATIENCE = 2000;
+
+/**
+ * The exchange descent (scale/exchange.ts): the values live at the first position over the
+ * budget that its repair tries, the most bytes per unit of cost first.
+ */
+export const EXCHANGE_CANDIDATES = 96;
+
+/** The exchange descent's repair: how many levels of inputs a split lifetime brings along (moved up or computed again). */
+export const EXCHANGE_INPUT_DEPTH = 4;
+
+/** The exchange descent's repair: lifetimes split at most per move before it gives up. */
+export const EXCHANGE_REPAIR_STEPS = 12;
 export const COST_CLIMB_SEED = 5;
 /** The greedy's eviction weightings (alpha) each exclusion move tries (the scale search's descent, multistart.ts), and each of its runs in a hint's order. */
 export const EXCLUSION_ALPHAS: readonly number[] = [1, 0.5, 2];
@@ -341,6 +353,26 @@ export const CLOSURE_SPLITS = 2;
  */
 export const CLOSURE_SPLIT_MIN_SECONDS = 30;
 
+/**
+ * The closure bound on its own thread, once it is done with its splits spread along the
+ * backward pass and has time left: split nodes at these fractions of the backward pass
+ * (bounds/bound-task.ts). At 30 % (the bound alone, 25 s):
+ * gpt2-12 1.19777 (spread) -> 1.20512, mobilenet_v2 1.13791 -> 1.14013; 0.92/0.96 gave
+ * 1.20496 and 1.13791, 0.94/0.98 1.19945 and 1.13846. On resnet50 at 30 % and the UNet at
+ * floor x 1.1 the spread splits give more (1.37320 against 1.32326, 1.18273 against 1.17461).
+ */
+export const CLOSURE_TAIL_SPLITS: readonly number[] = [0.93, 0.97];
+
+/** The least time left for which the closure bound on its own thread tries CLOSURE_TAIL_SPLITS. */
+export const CLOSURE_TAIL_MIN_SECONDS = 5;
+
+/**
+ * The closure bound tries CLOSURE_TAIL_SPLITS only where its bound with spread splits is at
+ * least this share of baseCost above it (near the floor: mobilenet_v2 and gpt2-12 at 30 %,
+ * 13.8 % and 19.8 %); at 50-70 % (resnet18 at 70 %: 2 %) auto would wait for it for nothing.
+ */
+export const CLOSURE_TAIL_MIN_EXTRA = 0.1;
+
 /** The closure bound with intervals stops after this many rounds in a row that raised it by less than CLOSURE_INTERVAL_MIN_GAIN. */
 export const CLOSURE_INTERVAL_STALL_ROUNDS = 2;
 
@@ -459,6 +491,8 @@ export const TIME_SHARES = {
   searchOrders: 0.1,
   /** Of the scale search's time left after its fixed starts: the randomized restarts, when the exclusion descent follows them (it takes the rest). */
   searchRestarts: 0.5,
+  /** Of the scale search's time left after the exclusion descent: the exchange descent (exchange.ts), before the climb (which takes the rest, then hands what it leaves to another exchange descent). */
+  searchExchange: 0.5,
   /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
   options: 0.2,
   /** Of auto's smallest-peak phase on a graph with node options: the search on the graph lowered to its encodings first. */

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ancestry } from '../solver/bounds/ancestry.js';
 import { closureBound } from '../solver/bounds/closure-milp.js';
-import { chooseSplits, Intervals } from '../solver/bounds/interval-closure.js';
+import { chooseSplits, Intervals, splitsAt } from '../solver/bounds/interval-closure.js';
+import { CLOSURE_TAIL_SPLITS } from '../solver/limits.js';
 import { chain, randomLayered } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
@@ -38,6 +39,19 @@ describe('chooseSplits', () => {
     const ancestry = new Ancestry(graph);
     for (let at = 1; at < splits.length; at++) expect(ancestry.isAncestor(splits[at - 1], splits[at])).toBe(true);
     for (const split of splits) expect(graph.kind[split]).toBe('backward');
+  });
+
+  it('splitsAt picks the backward nodes of one path at the given fractions, a repeat once', () => {
+    // chain(12): input, 12 layers, loss, 12 gradients; the gradients are the path's backward nodes.
+    const graph = indexGraph(chain(12));
+    const backward = graph.ids.filter((_, node) => graph.kind[node] === 'backward');
+    expect(backward).toHaveLength(12);
+    // 0.5 x 12 -> the 7th gradient; 0.93 x 12 = 11.16 and 0.97 x 12 = 11.64 -> the 12th, once.
+    const splits = splitsAt(graph, [0.5, 0.93, 0.97]);
+    expect(splits.map((node) => graph.ids[node])).toEqual([backward[6], backward[11]]);
+    const ancestry = new Ancestry(graph);
+    expect(ancestry.isAncestor(splits[0], splits[1])).toBe(true);
+    expect(splitsAt(graph, [])).toEqual([]);
   });
 
   it('places moments in intervals: a split is in its own interval, its ancestors before it', () => {
@@ -100,6 +114,7 @@ describe('closureBound with intervals', () => {
         for (const splits of [
           chooseSplits(graph, 1),
           chooseSplits(graph, 2),
+          splitsAt(graph, CLOSURE_TAIL_SPLITS),
           walkSplits(graph, seed % graph.size, [true, false, true, true]),
         ]) {
           for (let at = 1; at < splits.length; at++) expect(ancestry.isAncestor(splits[at - 1], splits[at])).toBe(true);
@@ -129,7 +144,12 @@ describe('closureBound with intervals', () => {
         const budget = Math.floor(floor + ((peak - floor) * step) / 10);
         const optimum = exhaustiveOptimum(graph, budget);
         for (const count of [1, 2, 3]) {
-          const bound = await closureBound(graph, budget, { timeLimitSeconds: 60, maxRounds: 40, splits: chooseSplits(graph, count) });
+          // Two splits also at the end of the backward pass (the bound's thread tries those second).
+          const bound = await closureBound(graph, budget, {
+            timeLimitSeconds: 60,
+            maxRounds: 40,
+            ...(count === 2 ? { splitFractions: CLOSURE_TAIL_SPLITS, capIntervals: false } : { splits: chooseSplits(graph, count) }),
+          });
           const plain = await closureBound(graph, budget, { timeLimitSeconds: 60, maxRounds: 40 });
           checked++;
           if (bound!.infeasible) {

@@ -11,7 +11,8 @@ import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
 import { serveTasks } from '../util/thread-worker.mjs';
 import type { ClosureBound } from './closure-milp.js';
-import { closureBoundOf } from './relaxation.js';
+import { CLOSURE_TAIL_MIN_EXTRA, CLOSURE_TAIL_MIN_SECONDS, CLOSURE_TAIL_SPLITS } from '../limits.js';
+import { closureBoundOf, stronger } from './relaxation.js';
 
 /** A request of the main thread. */
 export interface BoundRequest {
@@ -25,15 +26,32 @@ export interface BoundRequest {
 
 serveTasks<BoundRequest, ClosureBound | undefined, ClosureBound>(async (request, context) => {
   const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
+  const started = Date.now();
   // This thread's time costs the search on the main thread nothing: once the plain rows are
   // met, the bound may go on with intervals (interval-closure.ts), and a round that stopped
   // at its slice is solved again with the time left (closure-milp.ts). The plain bound, with
   // its recomputed set, goes back as progress then: the search takes its guide from it.
-  return await closureBoundOf(graph, request.budgetBytes, {
+  const spread = await closureBoundOf(graph, request.budgetBytes, {
     timeLimitSeconds: request.timeLimitSeconds,
     signal: context.signal,
     resolve: true,
     splitCount: request.splitCount,
     onPlain: (bound) => context.progress(bound),
   });
+  const left = request.timeLimitSeconds - (Date.now() - started) / 1000;
+  if (!spread || spread.infeasible || request.splitCount === 0 || context.signal.aborted || left < CLOSURE_TAIL_MIN_SECONDS) return spread;
+  // Near the floor (the bound already well above baseCost), with the time left, the bound
+  // again with its splits at the end of the backward pass, where the gradients held leave the
+  // least room and plans recompute values twice; its last solve takes all the time left.
+  // Every split set gives a valid bound: the stronger one counts (CLOSURE_TAIL_SPLITS has the
+  // figures). Elsewhere the caller would wait for it for nothing.
+  if (spread.makespan < (1 + CLOSURE_TAIL_MIN_EXTRA) * graph.baseCost) return spread;
+  const tail = await closureBoundOf(graph, request.budgetBytes, {
+    timeLimitSeconds: left,
+    signal: context.signal,
+    resolve: true,
+    splitFractions: CLOSURE_TAIL_SPLITS,
+    capIntervals: false,
+  });
+  return stronger(spread, tail);
 });

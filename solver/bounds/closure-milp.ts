@@ -61,7 +61,7 @@ import type { Transfer } from '../schedule/types.js';
 import { Model, type Term } from '../milp/model.js';
 import { Ancestry, type FirstComputation, firstComputation } from './ancestry.js';
 import { type ClosureNetwork, closureMinimum, closureNetwork } from './closure.js';
-import { chooseSplits, type IntervalRow, Intervals, intervalRow } from './interval-closure.js';
+import { chooseSplits, type IntervalRow, Intervals, intervalRow, splitsAt } from './interval-closure.js';
 
 /** The result of the closure covering bound. */
 export interface ClosureBound {
@@ -108,6 +108,13 @@ export interface ClosureBoundOptions {
   splits?: readonly number[];
   /** Without `splits`: this many, chosen by chooseSplits (interval-closure.ts; default none). */
   splitCount?: number;
+  /** Without `splits` and `splitCount`: split nodes at these fractions of the backward pass (splitsAt, interval-closure.ts). */
+  splitFractions?: readonly number[];
+  /**
+   * With intervals, a solve takes at most as long as the plain rounds took together (default
+   * true); false lets the last solve take all the time left, for a bound that nothing waits for.
+   */
+  capIntervals?: boolean;
   /** With intervals: called once the plain rows are met, with the plain closure bound as it then stands. */
   onPlain?: (bound: ClosureBound) => void;
 }
@@ -471,7 +478,9 @@ export async function closureBound(
   const transfer = options.transfer;
   if (transfer && options.discounts) throw new Error('closure bound: a host link and node discounts together are not supported');
   const discounts = transfer ? { saving: Float64Array.from(graph.bytes), price: new Float64Array(graph.size) } : options.discounts;
-  const splits = options.splits ?? (options.splitCount ? chooseSplits(graph, options.splitCount) : []);
+  const splits =
+    options.splits ??
+    (options.splitCount ? chooseSplits(graph, options.splitCount) : options.splitFractions ? splitsAt(graph, options.splitFractions) : []);
   const intervals = splits.length && !transfer ? new Intervals(ancestry, splits) : undefined;
   const form = new ClosureModel(graph, budgetBytes, discounts, transfer);
   // Cover rows are cheap to check: the neediest start the model, the violated ones join
@@ -618,7 +627,7 @@ export async function closureBound(
         // caller long for intervals that raise nothing (a captured ResNet-18 at 70 %: the
         // plain bound at 3.1 s, the bound with intervals, the same, at 10.2 s; without the
         // cap auto waited for it to 23.4 s).
-        roundCap = Math.max(CLOSURE_ROUND_SECONDS, options.timeLimitSeconds - left());
+        if (options.capIntervals ?? true) roundCap = Math.max(CLOSURE_ROUND_SECONDS, options.timeLimitSeconds - left());
         continue;
       }
       const late: { first: FirstComputation; excess: number }[] = [];

@@ -28,13 +28,8 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import type { Ancestry, FirstComputation } from './ancestry.js';
 
-/**
- * Split nodes for the interval bound: `count` backward nodes spread evenly along a longest
- * path of the graph (nodes on one path are each other's ancestors, so their first
- * computations are ordered in every schedule).
- */
-export function chooseSplits(graph: IndexedGraph, count: number): number[] {
-  if (count <= 0 || graph.size === 0) return [];
+/** A longest path of the graph, in order, and its backward nodes. */
+function longestPath(graph: IndexedGraph): { path: number[]; backward: number[] } {
   const length = new Int32Array(graph.size);
   const previous = new Int32Array(graph.size).fill(-1);
   let end = 0;
@@ -50,11 +45,37 @@ export function chooseSplits(graph: IndexedGraph, count: number): number[] {
   const path: number[] = [];
   for (let node = end; node >= 0; node = previous[node]) path.push(node);
   path.reverse();
-  const backward = path.filter((node) => graph.kind[node] === 'backward');
+  return { path, backward: path.filter((node) => graph.kind[node] === 'backward') };
+}
+
+/**
+ * Split nodes for the interval bound: `count` backward nodes spread evenly along a longest
+ * path of the graph (nodes on one path are each other's ancestors, so their first
+ * computations are ordered in every schedule).
+ */
+export function chooseSplits(graph: IndexedGraph, count: number): number[] {
+  if (count <= 0 || graph.size === 0) return [];
+  const { path, backward } = longestPath(graph);
   const pool = backward.length > count ? backward : path;
   const splits: number[] = [];
   for (let at = 1; at <= count && at <= pool.length; at++) {
     const node = pool[Math.min(pool.length - 1, Math.floor((at * pool.length) / (count + 1)))];
+    if (splits[splits.length - 1] !== node) splits.push(node);
+  }
+  return splits;
+}
+
+/**
+ * Split nodes at the given fractions (ascending, in [0, 1)) of the backward nodes of a longest
+ * path (of the whole path when it has too few backward nodes); see chooseSplits.
+ */
+export function splitsAt(graph: IndexedGraph, fractions: readonly number[]): number[] {
+  if (fractions.length === 0 || graph.size === 0) return [];
+  const { path, backward } = longestPath(graph);
+  const pool = backward.length > fractions.length ? backward : path;
+  const splits: number[] = [];
+  for (const fraction of fractions) {
+    const node = pool[Math.min(pool.length - 1, Math.floor(fraction * pool.length))];
     if (splits[splits.length - 1] !== node) splits.push(node);
   }
   return splits;

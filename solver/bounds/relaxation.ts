@@ -180,7 +180,7 @@ export function pricedOptionsRelaxation(
 }
 
 /** The stronger of two closure bounds (a proof that nothing fits is the strongest). */
-function stronger(a: ClosureBound | undefined, b: ClosureBound | undefined): ClosureBound | undefined {
+export function stronger(a: ClosureBound | undefined, b: ClosureBound | undefined): ClosureBound | undefined {
   if (!a || !b) return a ?? b;
   if (a.infeasible || b.infeasible) return a.infeasible ? a : b;
   return b.makespan > a.makespan ? b : a;

@@ -12,7 +12,9 @@
 // the plan paid for that value's recomputations is looked for elsewhere (an expensive
 // recomputation exchanged for several cheaper ones, a large-neighbourhood move that no
 // single drop or restart makes); a cheaper result is taken at once, and the descent goes on
-// from it until a whole pass over the plan's recomputed values finds nothing.
+// from it until a whole pass over the plan's recomputed values finds nothing. The exchange
+// descent (exchange.ts) follows it: a recomputation removed and the memory it saved found
+// again with cheaper recomputations elsewhere.
 // The climb: the best plan's order of first computations with a few nodes moved (those it
 // recomputes or holds at its peak), the greedy run on it, and an order kept when its plan
 // costs no more. Every fitting sequence goes through the improver; the cheapest result
@@ -37,6 +39,7 @@ import {
   TIME_SHARES,
 } from '../limits.js';
 import { seededRandom } from '../util/random.js';
+import { exchangeDescent } from './exchange.js';
 import { type GreedyOptions, greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
 import {
@@ -210,6 +213,15 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     }
   };
 
+  // The exchange descent (exchange.ts) from the best plan, until `deadline`.
+  const exchange = async (deadline: number) => {
+    if (best === null || stop() || Date.now() >= deadline) return;
+    const from = best as { sequence: number[]; cost: number };
+    const exchanged = await exchangeDescent(graph, from.sequence, available, { deadline, signal: options.signal, pause: breathe });
+    if (exchanged.cost < from.cost)
+      best = { sequence: exchanged.sequence, cost: exchanged.cost, peak: exchanged.peak, from: 'exchange descent' };
+  };
+
   for (const start of options.starts ?? []) {
     if (stop()) break;
     // Swap plans are not remat sequences; only compute/free schedules are taken.
@@ -335,7 +347,10 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }
     }
-    if (descending && best !== null) await descend();
+    if (descending && best !== null) {
+      await descend();
+      await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));
+    }
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
       const random = seededRandom(COST_CLIMB_SEED + seedShift);
@@ -363,6 +378,8 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
           hot = climbNodes(graph, current.sequence);
         }
       }
+      // The climb ran out of patience before the deadline: the exchange descent from its best plan.
+      await exchange(options.deadline);
     }
   }
   const winner = best as { sequence: number[]; cost: number; peak: number; from: string } | null;
