@@ -123,24 +123,24 @@ function repair(graph: IndexedGraph, start: number[], available: number, allowan
     if (excess.first < 0) return sequence;
     const moment = excess.first;
     // The values live across the moment that a later read needs again, the most bytes per cost first.
-    const live: { position: number; read: number }[] = [];
+    const live: number[] = [];
     for (let position = 0; position < moment; position++) {
       const node = sequence[position];
       if (!(profile.end[position] > moment) || !graph.recomputable[node] || graph.bytes[node] === 0) continue;
-      if (added + graph.cost[node] >= allowance) continue;
+      if (added + graph.cost[node] < allowance) live.push(position);
+    }
+    const worth = (node: number) => graph.bytes[node] / Math.max(graph.cost[node], Number.MIN_VALUE);
+    live.sort((a, b) => worth(sequence[b]) - worth(sequence[a]) || a - b);
+    let best: { sequence: number[]; extra: number; score: number } | undefined;
+    for (const position of live.slice(0, EXCHANGE_CANDIDATES)) {
+      // Its next read after the moment (the end of the sequence for a kept value read no more).
       let read = sequence.length;
       for (let later = moment + 1; later < sequence.length; later++) {
-        if (graph.inputs[sequence[later]].includes(node)) {
+        if (graph.inputs[sequence[later]].includes(sequence[position])) {
           read = later;
           break;
         }
       }
-      live.push({ position, read });
-    }
-    const worth = (node: number) => graph.bytes[node] / Math.max(graph.cost[node], Number.MIN_VALUE);
-    live.sort((a, b) => worth(sequence[b.position]) - worth(sequence[a.position]) || a.position - b.position);
-    let best: { sequence: number[]; extra: number; score: number } | undefined;
-    for (const { position, read } of live.slice(0, EXCHANGE_CANDIDATES)) {
       // Moving an input's later computation up costs nothing but keeps it longer; computing it again costs.
       for (const moveUp of [true, false]) {
         const split = splitLifetime(graph, sequence, profile, sequence[position], read, moment, moveUp);

@@ -62,8 +62,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   const maxComputes = options.maxComputes ?? GREEDY_COMPUTES_PER_NODE * size + GREEDY_COMPUTE_ALLOWANCE;
   const deadline = options.deadline ?? Infinity;
   const stopped = () => options.signal?.aborted === true || Date.now() > deadline;
-  const resident = new Uint8Array(size);
-  // The resident values, in no order, with each one's slot (-1 when gone): the eviction scan
+  // The resident values, in no order, with each one's slot (-1 when not resident): the eviction scan
   // looks at these only, not at every node (it took three quarters of a search's time on
   // a 650-node capture, most of it on values not on the device).
   const residentList = new Int32Array(size);
@@ -115,7 +114,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       let at = NEVER;
       if (onStack[user]) at = frontier;
       else if (!computed[user]) at = rank[user];
-      else if (!resident[user]) at = need[user];
+      else if (residentSlot[user] < 0) at = need[user];
       if (at < when) when = at;
     }
     if (graph.keep[node] && size < when) when = size;
@@ -144,7 +143,6 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     }
   };
   const release = (node: number) => {
-    resident[node] = 0;
     const at = residentSlot[node];
     const last = residentList[--residentCount];
     residentList[at] = last;
@@ -164,7 +162,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
   let generation = 0;
   const pending: number[] = [];
   const isRecoverable = (root: number): boolean => {
-    if (resident[root]) return true;
+    if (residentSlot[root] >= 0) return true;
     if (recoverableGeneration[root] === generation) return recoverable[root] === 1;
     pending.length = 0;
     pending.push(root);
@@ -176,7 +174,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       }
       let waiting = false;
       for (const input of graph.inputs[node]) {
-        if (!resident[input] && recoverableGeneration[input] !== generation) {
+        if (residentSlot[input] < 0 && recoverableGeneration[input] !== generation) {
           pending.push(input);
           waiting = true;
         }
@@ -184,7 +182,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       if (waiting) continue;
       // A value not computed yet may always be computed a first time.
       let ok = !computed[node] || graph.recomputable[node];
-      for (const input of graph.inputs[node]) if (!resident[input] && !recoverable[input]) ok = false;
+      for (const input of graph.inputs[node]) if (residentSlot[input] < 0 && !recoverable[input]) ok = false;
       recoverable[node] = ok ? 1 : 0;
       recoverableGeneration[node] = generation;
       pending.pop();
@@ -206,7 +204,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
     dirtyCount = 0;
     for (const node of candidates) isDirty[node] = 0;
     for (const node of candidates) {
-      if (resident[node] && !pinned[node] && need[node] === NEVER) {
+      if (residentSlot[node] >= 0 && !pinned[node] && need[node] === NEVER) {
         release(node);
         generation++;
       }
@@ -231,7 +229,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const node = dfs.pop()!;
       visited++;
       for (const input of graph.inputs[node]) {
-        if (resident[input] || seenStamp[input] === seenNow) continue;
+        if (residentSlot[input] >= 0 || seenStamp[input] === seenNow) continue;
         // A value that is gone and cannot be recomputed makes its users unrecoverable.
         if (!graph.recomputable[input]) {
           total = NEVER;
@@ -282,7 +280,6 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       }
     }
     sequence.push(node);
-    resident[node] = 1;
     if (residentSlot[node] < 0) {
       residentSlot[node] = residentCount;
       residentList[residentCount++] = node;
@@ -306,7 +303,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       const inputs = graph.inputs[node];
       const held = new Uint8Array(inputs.length);
       for (let index = 0; index < inputs.length; index++) {
-        if (resident[inputs[index]]) {
+        if (residentSlot[inputs[index]] >= 0) {
           pinned[inputs[index]]++;
           held[index] = 1;
         }
@@ -323,7 +320,7 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
         const input = inputs[frame.at];
         if (frame.held[frame.at]) {
           frame.at++;
-        } else if (resident[input]) {
+        } else if (residentSlot[input] >= 0) {
           pinned[input]++;
           frame.held[frame.at] = 1;
           frame.at++;
