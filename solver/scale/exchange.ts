@@ -56,6 +56,25 @@ function profiled(graph: IndexedGraph, sequence: readonly number[]): SequencePro
   return typeof profile === 'string' ? undefined : profile;
 }
 
+/** The positions at which each node is computed, in order. */
+function occurrencesOf(graph: IndexedGraph, sequence: readonly number[]): number[][] {
+  const lists: number[][] = Array.from({ length: graph.size }, () => []);
+  for (let position = 0; position < sequence.length; position++) lists[sequence[position]].push(position);
+  return lists;
+}
+
+/** The index of the first entry of an ascending list that is at least `value` (the length when none is). */
+function firstAtOrAfter(list: readonly number[], value: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (list[middle] < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /**
  * The sequence with `node` computed again just before position `at` (before the read there),
  * with the inputs that are no longer on the device at `moment` computed again, or with
@@ -67,18 +86,21 @@ function splitLifetime(
   graph: IndexedGraph,
   sequence: readonly number[],
   profile: SequenceProfile,
+  occurrences: readonly (readonly number[])[],
   node: number,
   at: number,
   moment: number,
   moveUp: boolean,
 ): { sequence: number[]; extra: number; moved: number } | undefined {
+  // The computation of a value last before `at`, and first at or after it (-1: none).
   const latestBefore = (value: number) => {
-    for (let position = at - 1; position >= 0; position--) if (sequence[position] === value) return position;
-    return -1;
+    const index = firstAtOrAfter(occurrences[value], at) - 1;
+    return index >= 0 ? occurrences[value][index] : -1;
   };
   const nextAfter = (value: number) => {
-    for (let position = at; position < sequence.length; position++) if (sequence[position] === value) return position;
-    return -1;
+    const list = occurrences[value];
+    const index = firstAtOrAfter(list, at);
+    return index < list.length ? list[index] : -1;
   };
   const chain: number[] = [];
   const moved = new Set<number>();
@@ -132,18 +154,16 @@ function repair(graph: IndexedGraph, start: number[], available: number, allowan
     const worth = (node: number) => graph.bytes[node] / Math.max(graph.cost[node], Number.MIN_VALUE);
     live.sort((a, b) => worth(sequence[b]) - worth(sequence[a]) || a - b);
     let best: { sequence: number[]; extra: number; score: number } | undefined;
+    const occurrences = occurrencesOf(graph, sequence);
+    // Each value's next read after the moment (the end of the sequence for a kept value read no more).
+    const nextRead = new Int32Array(graph.size).fill(sequence.length);
+    for (let later = sequence.length - 1; later > moment; later--)
+      for (const input of graph.inputs[sequence[later]]) nextRead[input] = later;
     for (const position of live.slice(0, EXCHANGE_CANDIDATES)) {
-      // Its next read after the moment (the end of the sequence for a kept value read no more).
-      let read = sequence.length;
-      for (let later = moment + 1; later < sequence.length; later++) {
-        if (graph.inputs[sequence[later]].includes(sequence[position])) {
-          read = later;
-          break;
-        }
-      }
+      const read = nextRead[sequence[position]];
       // Moving an input's later computation up costs nothing but keeps it longer; computing it again costs.
       for (const moveUp of [true, false]) {
-        const split = splitLifetime(graph, sequence, profile, sequence[position], read, moment, moveUp);
+        const split = splitLifetime(graph, sequence, profile, occurrences, sequence[position], read, moment, moveUp);
         if (!split || added + split.extra >= allowance) continue;
         const after = profiled(graph, split.sequence);
         if (after && after.during[moment] < profile.during[moment]) {
@@ -176,26 +196,31 @@ export async function exchangeDescent(
   let current = { sequence: input.slice(), cost: start.cost, peak: start.peak };
   let accepted = 0;
   const stopped = () => options.signal?.aborted === true || Date.now() > options.deadline;
-  for (let changed = true; changed && !stopped(); ) {
-    changed = false;
+  // After an accepted move the scan goes on from where it was (the removals before it
+  // failed a moment ago and mostly fail again): it ends once every removal of the current
+  // plan has failed in a row.
+  let resume = 0;
+  for (let moved = true; moved && !stopped(); ) {
+    moved = false;
     const profile = profiled(graph, current.sequence)!;
     // Each recomputation of the plan, the costliest first.
     const recomputations = [...current.sequence.keys()]
       .filter((position) => profile.previous[position] >= 0 && graph.cost[current.sequence[position]] > 0)
       .sort((a, b) => graph.cost[current.sequence[b]] - graph.cost[current.sequence[a]] || a - b);
-    for (const position of recomputations) {
-      if (stopped()) break;
+    for (let step = 0; step < recomputations.length && !stopped(); step++) {
+      const index = (resume + step) % recomputations.length;
+      const position = recomputations[index];
       await options.pause?.();
       const removed = current.sequence[position];
       const without = current.sequence.slice();
       without.splice(position, 1);
       const repaired = repair(graph, without, available, graph.cost[removed], options.deadline);
-      if (!repaired) continue;
-      const improved = improveSequence(graph, repaired, available, { deadline: options.deadline, signal: options.signal });
-      if (improved.cost < current.cost * (1 - Number.EPSILON * 16)) {
+      const improved = repaired && improveSequence(graph, repaired, available, { deadline: options.deadline, signal: options.signal });
+      if (improved && improved.cost < current.cost * (1 - Number.EPSILON * 16)) {
         current = { sequence: improved.sequence, cost: improved.cost, peak: improved.peak };
         accepted++;
-        changed = true;
+        resume = index;
+        moved = true;
         break;
       }
     }

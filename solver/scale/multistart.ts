@@ -185,12 +185,12 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
 
   // The exclusion descent (file comment): first improvement, going on from the next value after an improvement.
   const descending = options.descend ?? options.climb ?? false;
-  const descend = async () => {
+  const descend = async (deadline: number) => {
     let current = best as { sequence: number[]; cost: number };
     const cheaper = () => (best as { cost: number }).cost < current.cost;
     let candidates = recomputedByCost(graph, current.sequence);
     let order = orderOfSequence(graph, current.sequence);
-    for (let at = 0, idle = 0; idle < candidates.length && !stop() && Date.now() < options.deadline; at++, idle++) {
+    for (let at = 0, idle = 0; idle < candidates.length && !stop() && Date.now() < deadline; at++, idle++) {
       const excluded = candidates[at % candidates.length];
       const avoid = new Set([excluded]);
       // The plan's other recomputed values first; with a guide, the guide's too, and no preference.
@@ -198,7 +198,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       if (options.prefer) prefers.push(new Set([...options.prefer].filter((node) => node !== excluded)), undefined);
       search: for (const prefer of prefers) {
         for (const alpha of EXCLUSION_ALPHAS) {
-          if (stop() || Date.now() > options.deadline) return;
+          if (stop() || Date.now() > deadline) return;
           const result = greedy(available, { alpha, order, prefer, avoid });
           if (result?.fits) await consider(result.sequence, 'exclusion descent+local-search');
           if (cheaper()) break search;
@@ -348,7 +348,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       }
     }
     if (descending && best !== null) {
-      await descend();
+      await descend(Date.now() + TIME_SHARES.searchDescent * Math.max(0, options.deadline - Date.now()));
       await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));
     }
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
