@@ -495,7 +495,7 @@ export const TIME_SHARES = {
   searchOrders: 0.1,
   /** Of the scale search's time left after its fixed starts: the randomized restarts, when the exclusion descent follows them (it takes the rest). */
   searchRestarts: 0.5,
-  /** Of the scale search's time left after its restarts: the exclusion descent at most (it ends sooner when no exclusion helps). */
+  /** Of the scale search's time left: the exclusion descent without a cheaper plan at most (a cheaper plan gives it this share of what is left again; it ends sooner when no exclusion helps). */
   searchDescent: 0.5,
   /** Of the scale search's time left after the exclusion descent: the exchange descent (exchange.ts), before the climb (which takes the rest, then hands what it leaves to another exchange descent). */
   searchExchange: 0.5,

@@ -185,7 +185,11 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
 
   // The exclusion descent (file comment): first improvement, going on from the next value after an improvement.
   const descending = options.descend ?? options.climb ?? false;
-  const descend = async (deadline: number) => {
+  // It may take TIME_SHARES.searchDescent of the time left without a cheaper plan; each
+  // cheaper one gives it that share of what is left again.
+  const descend = async () => {
+    const share = () => Date.now() + TIME_SHARES.searchDescent * Math.max(0, options.deadline - Date.now());
+    let deadline = share();
     let current = best as { sequence: number[]; cost: number };
     const cheaper = () => (best as { cost: number }).cost < current.cost;
     let candidates = recomputedByCost(graph, current.sequence);
@@ -209,6 +213,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         candidates = recomputedByCost(graph, current.sequence);
         order = orderOfSequence(graph, current.sequence);
         idle = -1;
+        deadline = share();
       }
     }
   };
@@ -348,7 +353,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       }
     }
     if (descending && best !== null) {
-      await descend(Date.now() + TIME_SHARES.searchDescent * Math.max(0, options.deadline - Date.now()));
+      await descend();
       await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));
     }
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
