@@ -92,26 +92,19 @@ function splitLifetime(
   moment: number,
   moveUp: boolean,
 ): { sequence: number[]; extra: number; moved: number } | undefined {
-  // The computation of a value last before `at`, and first at or after it (-1: none).
-  const latestBefore = (value: number) => {
-    const index = firstAtOrAfter(occurrences[value], at) - 1;
-    return index >= 0 ? occurrences[value][index] : -1;
-  };
-  const nextAfter = (value: number) => {
-    const list = occurrences[value];
-    const index = firstAtOrAfter(list, at);
-    return index < list.length ? list[index] : -1;
-  };
   const chain: number[] = [];
   const moved = new Set<number>();
   let extra = graph.cost[node];
   const add = (value: number, depth: number): boolean => {
     for (const input of graph.inputs[value]) {
       if (chain.includes(input)) continue;
-      const latest = latestBefore(input);
+      // The input's computations last before `at` and first at or after it (-1: none).
+      const list = occurrences[input];
+      const index = firstAtOrAfter(list, at);
+      const latest = index > 0 ? list[index - 1] : -1;
       // An input still on the device at the moment is read where it is (its copy lives on to `at`).
       if (latest < 0 || profile.end[latest] >= moment || !graph.recomputable[input] || graph.bytes[input] === 0) continue;
-      const later = moveUp ? nextAfter(input) : -1;
+      const later = moveUp && index < list.length ? list[index] : -1;
       if (later >= 0 && !moved.has(later)) moved.add(later);
       else if (depth === 0) return false;
       else extra += graph.cost[input];
@@ -153,6 +146,7 @@ function repair(graph: IndexedGraph, start: number[], available: number, allowan
     }
     const worth = (node: number) => graph.bytes[node] / Math.max(graph.cost[node], Number.MIN_VALUE);
     live.sort((a, b) => worth(sequence[b]) - worth(sequence[a]) || a - b);
+    if (live.length === 0) return undefined;
     let best: { sequence: number[]; extra: number; score: number } | undefined;
     const occurrences = occurrencesOf(graph, sequence);
     // Each value's next read after the moment (the end of the sequence for a kept value read no more).

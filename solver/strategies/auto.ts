@@ -36,7 +36,7 @@ import { provenFloor, smallestBudget, smallestBudgetAsync } from '../scale/brack
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
-import { startClosureBound } from '../bounds/parallel.js';
+import { type PendingBound, startClosureBound } from '../bounds/parallel.js';
 import type { ClosureBound } from '../bounds/closure-milp.js';
 import { lastComputationFloor } from '../bounds/last-computation.js';
 import { closureBoundOf, floorRelaxations, optionsRelaxation } from '../bounds/relaxation.js';
@@ -296,6 +296,15 @@ async function settledWithin(promises: readonly Promise<unknown>[], seconds: num
 }
 
 /**
+ * What a wait for the closure bound ends on: its result, or its plain bound when the bound
+ * goes on with intervals and the plain one is not taken yet (enough to guide the search: it
+ * comes when the bound without intervals would have ended).
+ */
+function arrivals(pending: PendingBound): Promise<unknown>[] {
+  return pending.plainReady && !pending.plainTaken ? [pending.result, pending.plainReady] : [pending.result];
+}
+
+/**
  * Takes the closure bound when it is in: waiting up to `waitSeconds` for it (Infinity:
  * until the time is up, then it is asked to stop and gives its best dual bound), and
  * offers it; its recomputed set guides the search after. A proof that nothing fits ends the run.
@@ -307,11 +316,7 @@ async function collectBound(run: PhasedRun, waitSeconds: number): Promise<Strate
   await new Promise((resolve) => setImmediate(resolve));
   const final = waitSeconds === Infinity;
   if (!pending.settled && !final) {
-    // The plain closure bound, when the bound goes on with intervals, is enough to guide the
-    // search: it comes when the bound without intervals would have ended.
-    const waits: Promise<unknown>[] = [pending.result];
-    if (pending.plainReady && !pending.plainTaken) waits.push(pending.plainReady);
-    await settledWithin(waits, waitSeconds);
+    await settledWithin(arrivals(pending), waitSeconds);
     if (!pending.settled) {
       if (!pending.plain || pending.plainTaken) return undefined;
       pending.plainTaken = true;
@@ -337,10 +342,10 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
   await new Promise((resolve) => setImmediate(resolve));
   const seconds = run.clock.ofLeft('waitForBound');
   const deadline = Clock.deadline(seconds);
-  const plainWaiting = pending.plainReady !== undefined && !pending.plainTaken;
-  if (!pending.settled && !(plainWaiting && pending.plain) && run.canRun(seconds, MIN_LOCAL_SEARCH_SECONDS)) {
+  const plainIn = pending.plain !== undefined && !pending.plainTaken;
+  if (!pending.settled && !plainIn && run.canRun(seconds, MIN_LOCAL_SEARCH_SECONDS)) {
     const { signal, stop, dispose } = childStop(run.context.signal, deadline);
-    void Promise.race([pending.result, ...(plainWaiting ? [pending.plainReady!] : [])]).then(stop, stop);
+    void Promise.race(arrivals(pending)).then(stop, stop);
     try {
       await improveLocally(run, seconds, 0, run.guide, 'local-search (waiting for the bound)', signal);
     } finally {
