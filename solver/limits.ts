@@ -520,6 +520,31 @@ export const TIME_SHARES = {
 export const CLOSURE_INLINE_MAX_NODES = 200;
 
 /**
+ * On a graph of at most CLOSURE_INLINE_MAX_NODES nodes, when the MILP starts, auto runs the
+ * closure bound again on its own thread with intervals (bounds/interval-closure.ts), once per
+ * set of split nodes here (at fractions of the backward pass), each with a share of the time
+ * left; the strongest counts. The MILP's bounds hold for Checkmate's class only, and near the
+ * floor the plain rows count once what plans recompute twice. Alone, against the plain bound
+ * (s: the time each took): Checkmate's vgg_unet at 40 % 1.10740 -> 1.12467 (5.2 s) and
+ * 1.11506 (1.5 s), at 45 % 1.08386 -> 1.09279 (3.5 s) and 1.09115 (1.7 s), at 50 % 1.06370
+ * -> 1.06967 (1.9 s) and 1.06370, at 55 % 1.05306 -> 1.05552 (2.1 s) and 1.05306; segnet at
+ * 42 % 1.42168 -> 1.43677 (1.9 s) and 1.44828 (1.4 s), auto's plan there. Two spread splits
+ * gave less on each, eight spread splits and four at 0.6-0.97 were slower (vgg_unet at 40 %:
+ * 1.11209 in 20 s, 1.12519 in 12.6 s).
+ */
+export const CLOSURE_SMALL_SPLITS: readonly (readonly number[])[] = [
+  [0.8, 0.9, 0.97],
+  [0.93, 0.97],
+];
+
+/**
+ * The least time left at the MILP for which auto starts the bound of CLOSURE_SMALL_SPLITS: a
+ * third thread beside the two MILPs slows them, and with 2 s left (auto at 5 s on vgg_unet
+ * at 45 %) the MILPs' plan was 1.09692 against 1.0945 without it, and the bound came too late.
+ */
+export const CLOSURE_SMALL_SPLIT_MIN_SECONDS = 10;
+
+/**
  * Seconds auto gives the closure bound with swaps (a host link) above CLOSURE_INLINE_MAX_NODES,
  * before its search: it runs there, beside the remat bound's thread (llama-32 at 30 % with
  * pcie4: 10.7 s for baseCost uncapped, gpt2-32 1.7 s, resnet50 0.2 s); when stopped it gives

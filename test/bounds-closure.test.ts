@@ -9,13 +9,13 @@ import { Ancestry, firstComputation } from '../solver/bounds/ancestry.js';
 import { closureMinimum, closureNetwork, rematFloor } from '../solver/bounds/closure.js';
 import { closureBound } from '../solver/bounds/closure-milp.js';
 import { roundBoundUp } from '../solver/bounds/integral.js';
-import { CLOSURE_SPLITS } from '../solver/limits.js';
+import { CLOSURE_SMALL_SPLITS, CLOSURE_SPLITS } from '../solver/limits.js';
 import { FlowNetwork } from '../solver/bounds/mincut.js';
 import { boundThreadStats, shutdownBoundWorkers, startClosureBound } from '../solver/bounds/parallel.js';
-import { transformer } from '../fixtures/generators.js';
+import { chain, transformer } from '../fixtures/generators.js';
 import { peakFloor } from '../solver/graph/analysis.js';
 import { noRematPeak } from '../solver/schedule/no-remat.js';
-import { indexGraph } from '../solver/graph/validate.js';
+import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
 import type { MilpBackend } from '../solver/milp/backend.js';
 import { highsBackend, shutdownHighsWorkers } from '../solver/milp/highs-backend.js';
 import { coveringRows } from '../solver/scale/bound.js';
@@ -237,6 +237,43 @@ describe('startClosureBound', () => {
     expect(pending.plain!.makespan).toBeLessThanOrEqual(here!.makespan * (1 + 1e-2));
     expect(remote!.makespan).toBeGreaterThanOrEqual(pending.plain!.makespan);
     expect(pending.settled?.value).toEqual(remote);
+  });
+
+  it('with split sets, gives the strongest of their bounds: below the exhaustive optimum, above the plain bound near the floor', async () => {
+    const setsAlone = async (graph: IndexedGraph, budget: number) => {
+      const each = [];
+      for (const splitFractions of CLOSURE_SMALL_SPLITS)
+        each.push(await closureBound(graph, budget, { timeLimitSeconds: 60, splitFractions, capIntervals: false, resolve: true }));
+      return each;
+    };
+    // A chain small enough for the exhaustive optimum (where these splits do not bite), and a
+    // two-layer transformer near its floor (where they do, one set or the other).
+    const small = indexGraph(chain(6, { bytes: (layer) => (layer < 0 ? 10 : 100), cost: (layer) => 10 + layer }));
+    const wide = indexGraph(transformer({ layers: 2 }));
+    let above = 0;
+    let checked = 0;
+    for (const [graph, steps] of [
+      [small, [1, 2, 3, 4]],
+      [wide, [1, 2]],
+    ] as const) {
+      const floor = peakFloor(graph);
+      for (const step of steps) {
+        const budget = Math.floor(floor + ((noRematPeak(graph) - floor) * step) / 10);
+        const pending = startClosureBound(graph, budget, { timeLimitSeconds: 60, splitSets: CLOSURE_SMALL_SPLITS });
+        expect(pending.thread).toBe('worker');
+        const remote = await pending.result;
+        const each = await setsAlone(graph, budget);
+        const plain = await closureBound(graph, budget, { timeLimitSeconds: 60 });
+        expect(remote!.infeasible).toBe(false);
+        expect(remote!.makespan).toBeCloseTo(Math.max(...each.map((bound) => bound!.makespan)), 6);
+        expect(remote!.makespan).toBeGreaterThanOrEqual(plain!.makespan - 1e-9);
+        if (graph === small) expect(remote!.makespan).toBeLessThanOrEqual(exhaustiveOptimum(graph, budget) + 1e-9);
+        if (remote!.makespan > plain!.makespan + 1e-6 * graph.baseCost) above++;
+        checked++;
+      }
+    }
+    expect(checked).toBe(6);
+    expect(above).toBeGreaterThan(0);
   });
 
   it('serves the next bound on the same thread (no thread started per bound)', async () => {

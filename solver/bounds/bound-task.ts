@@ -22,11 +22,33 @@ export interface BoundRequest {
   maxNodes: number;
   /** Split nodes for intervals once the plain rows are met (closure-milp.ts; 0: none). */
   splitCount: number;
+  /**
+   * Instead of `splitCount`: sets of split nodes, each at fractions of the backward pass, one
+   * run per set in turn, each with an equal share of the time left (the last solve of each
+   * takes all of its share); the strongest bound counts (a small graph's bound beside its MILP).
+   */
+  splitSets?: readonly (readonly number[])[];
 }
 
 serveTasks<BoundRequest, ClosureBound | undefined, ClosureBound>(async (request, context) => {
   const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
   const started = Date.now();
+  if (request.splitSets?.length) {
+    let best: ClosureBound | undefined;
+    for (const [at, splitFractions] of request.splitSets.entries()) {
+      const left = request.timeLimitSeconds - (Date.now() - started) / 1000;
+      if (context.signal.aborted || left <= 0 || best?.infeasible) break;
+      const bound = await closureBoundOf(graph, request.budgetBytes, {
+        timeLimitSeconds: left / (request.splitSets.length - at),
+        signal: context.signal,
+        resolve: true,
+        splitFractions,
+        capIntervals: false,
+      });
+      best = stronger(best, bound);
+    }
+    return best;
+  }
   // This thread's time costs the search on the main thread nothing: once the plain rows are
   // met, the bound may go on with intervals (interval-closure.ts), and a round that stopped
   // at its slice is solved again with the time left (closure-milp.ts). The plain bound, with

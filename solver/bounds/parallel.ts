@@ -65,7 +65,7 @@ function tracked(pending: PendingBound): PendingBound {
 export function startClosureBound(
   graph: IndexedGraph,
   budgetBytes: number,
-  options: { timeLimitSeconds: number; signal?: AbortSignal; splitCount?: number },
+  options: { timeLimitSeconds: number; signal?: AbortSignal; splitCount?: number; splitSets?: readonly (readonly number[])[] },
 ): PendingBound {
   let task: TaskHandle<ClosureBound | undefined, string>;
   let plain: ClosureBound | undefined;
@@ -79,6 +79,7 @@ export function startClosureBound(
         timeLimitSeconds: options.timeLimitSeconds,
         maxNodes: Math.max(graph.size, 1),
         splitCount: options.splitCount ?? 0,
+        splitSets: options.splitSets,
       } satisfies BoundRequest,
       {
         signal: options.signal,
@@ -106,11 +107,18 @@ export function startClosureBound(
 }
 
 /** The same bound on this thread. */
-function inline(graph: IndexedGraph, budgetBytes: number, options: { timeLimitSeconds: number; signal?: AbortSignal }): PendingBound {
+function inline(
+  graph: IndexedGraph,
+  budgetBytes: number,
+  options: { timeLimitSeconds: number; signal?: AbortSignal; splitSets?: readonly (readonly number[])[] },
+): PendingBound {
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  // Of several split sets, the first (this thread's time is the search's).
+  const splitFractions = options.splitSets?.[0];
+  const splits = splitFractions ? { splitFractions, resolve: true, capIntervals: false } : {};
   return {
-    result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal }),
+    result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal, ...splits }),
     stop: () => controller.abort(),
     thread: 'inline',
   };
