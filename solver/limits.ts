@@ -545,6 +545,13 @@ export const CLOSURE_SMALL_SPLITS: readonly (readonly number[])[] = [
 export const CLOSURE_SMALL_SPLIT_MIN_SECONDS = 10;
 
 /**
+ * With less than CLOSURE_SMALL_SPLIT_MIN_SECONDS but at least this many left at the MILP, on a
+ * training graph, the bound of CLOSURE_SMALL_SPLITS runs in place of the full MILP, beside
+ * the forward-only one (two threads, as before).
+ */
+export const CLOSURE_SMALL_SPLIT_SHORT_SECONDS = 1;
+
+/**
  * Seconds auto gives the closure bound with swaps (a host link) above CLOSURE_INLINE_MAX_NODES,
  * before its search: it runs there, beside the remat bound's thread (llama-32 at 30 % with
  * pcie4: 10.7 s for baseCost uncapped, gpt2-32 1.7 s, resnet50 0.2 s); when stopped it gives

@@ -19,6 +19,7 @@ import {
   BOUND_MAX_NODES,
   CLOSURE_INLINE_MAX_NODES,
   CLOSURE_SMALL_SPLIT_MIN_SECONDS,
+  CLOSURE_SMALL_SPLIT_SHORT_SECONDS,
   CLOSURE_SMALL_SPLITS,
   CLOSURE_SPLIT_MIN_SECONDS,
   CLOSURE_SPLITS,
@@ -135,23 +136,18 @@ async function convertToSwaps(run: PhasedRun, seconds: number): Promise<undefine
 }
 
 /**
- * The exact MILP phase: on training graphs a forward-only MILP for plans beside the full one
- * (two HiGHS threads: the WASM solver is single-threaded, and the machine has two cores), in
- * the listed or the best plan's order.
+ * On a small training graph, the closure bound again with intervals on its own thread, beside
+ * the MILP (whose bounds hold for Checkmate's class only): near the floor it counts the values
+ * recomputed twice that the plain rows count once (CLOSURE_SMALL_SPLITS has the figures). It
+ * is offered as soon as it is in. True when it started (with at least `minSeconds` left).
  */
-/**
- * On a small graph, the closure bound again with intervals on its own thread, beside the
- * MILP (whose bounds hold for Checkmate's class only): near the floor it counts the values
- * recomputed twice that the plain rows count once (CLOSURE_SMALL_SPLITS has the figures).
- * It is offered as soon as it is in.
- */
-function startIntervalBound(run: PhasedRun): void {
+function startIntervalBound(run: PhasedRun, minSeconds: number): boolean {
   const { context, graph, clock } = run;
-  if (graph.size > CLOSURE_INLINE_MAX_NODES || context.transfer || run.pendingBound || context.signal?.aborted) return;
-  if (run.incumbent.best === null || clock.left() < CLOSURE_SMALL_SPLIT_MIN_SECONDS) return;
+  if (graph.size > CLOSURE_INLINE_MAX_NODES || context.transfer || run.pendingBound || context.signal?.aborted) return false;
+  if (run.incumbent.best === null || clock.left() < minSeconds) return false;
   // Its splits are backward nodes: on a graph without a backward pass (Moccasin's random
   // layered graphs) it raised nothing and took a core from the MILP and the search beside it.
-  if (!graph.kind.includes('backward')) return;
+  if (!graph.kind.includes('backward')) return false;
   const pending = startClosureBound(graph, context.budgetBytes, {
     timeLimitSeconds: clock.left(),
     signal: context.signal,
@@ -164,8 +160,14 @@ function startIntervalBound(run: PhasedRun): void {
     () => undefined,
   );
   run.pendingBound = pending;
+  return true;
 }
 
+/**
+ * The exact MILP phase: on training graphs a forward-only MILP for plans beside the full one
+ * (two HiGHS threads: the WASM solver is single-threaded, and the machine has two cores), in
+ * the listed or the best plan's order.
+ */
 async function milpPhase(run: PhasedRun): Promise<undefined> {
   const { context, graph, incumbent, form } = run;
   // With a host link, part of what is left goes to swap-milp.
@@ -187,8 +189,14 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   const stopWhenClosed = () => {
     if (incumbent.closed()) stop();
   };
-  // The closure bound with intervals on a small graph is offered when it arrives, and may close the gap.
-  startIntervalBound(run);
+  // The closure bound with intervals on a small training graph is offered when it arrives,
+  // and may close the gap: with CLOSURE_SMALL_SPLIT_MIN_SECONDS left beside both MILPs, with
+  // less in place of the full one's bound (below).
+  const restricted = milpGraph.recomputable.some((recomputable, node) => recomputable && milpGraph.kind[node] !== 'forward');
+  const withForward = restricted && context.formulation === 'tight';
+  const intervals =
+    startIntervalBound(run, CLOSURE_SMALL_SPLIT_MIN_SECONDS) ||
+    (withForward && reordered === undefined && startIntervalBound(run, CLOSURE_SMALL_SPLIT_SHORT_SECONDS) && 'instead');
   void run.pendingBound?.result.then(stopWhenClosed, () => undefined);
   const common = { graph: milpGraph, budgetBytes: context.budgetBytes, relativeGap: context.relativeGap, signal };
   const source = `checkmate-milp${reordered ? " (in the best plan's order)" : ''}`;
@@ -203,24 +211,32 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
     // full one's counts. It runs on its own thread beside the full one, which thus has the
     // whole phase for its bound (segnet at 41.6 %: the forward-only MILP took 22 of 58 s
     // before the full one started, when they ran one after the other).
-    const restricted = milpGraph.recomputable.some((recomputable, node) => recomputable && milpGraph.kind[node] !== 'forward');
     const forwardSource = `${source}, forward recomputation only`;
     // Settled into data at once: a failure while the full one runs is rethrown after it.
-    const forward =
-      restricted && context.formulation === 'tight'
-        ? runCheckmateMilp({
-            ...common,
-            variant: 'tight',
-            formulation: buildCheckmate(milpGraph, { budgetBytes: context.budgetBytes, variant: 'tight', recompute: 'forward' }),
-            timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, milpSeconds),
-            start,
-            onPlan,
-          }).then(
-            (done) => ({ done }),
-            (error: unknown) => ({ error }),
-          )
-        : undefined;
+    const forward = withForward
+      ? runCheckmateMilp({
+          ...common,
+          variant: 'tight',
+          formulation: buildCheckmate(milpGraph, { budgetBytes: context.budgetBytes, variant: 'tight', recompute: 'forward' }),
+          timeLimitSeconds: Math.max(MIN_PHASE_SECONDS, milpSeconds),
+          start,
+          onPlan,
+        }).then(
+          (done) => ({ done }),
+          (error: unknown) => ({ error }),
+        )
+      : undefined;
     if (forward) run.note(forwardSource);
+    if (forward && intervals === 'instead') {
+      // With little time the full MILP proves nothing here (Checkmate's graphs at 5 s: every
+      // case closed by the closure bound or baseCost), and a third thread would slow the
+      // forward-only one: the closure bound with intervals gives the bound instead.
+      const settled = await forward;
+      if ('error' in settled) throw settled.error;
+      run.solver = settled.done.solver;
+      run.stopped(forwardSource, settled.done.solve.stop, settled.done.solve.error, settled.done.solve.aborted);
+      return undefined;
+    }
     run.note(source);
     // Beside the forward-only one, the full MILP in the listed order is there for its bound:
     // HiGHS's sub-MIP heuristics, which look for plans, are off in it (vgg_unet at 55 %,
@@ -634,7 +650,7 @@ const PHASES: readonly Phase[] = [
   {
     name: 'checkmate-milp',
     summary:
-      "the exact MILP warm-started from the best plan (in that plan's order when it beats every plan in the listed order), with the closure bound with intervals on its own thread beside it on training graphs when 10 s or more are left",
+      "the exact MILP warm-started from the best plan (in that plan's order when it beats every plan in the listed order), with the closure bound with intervals on its own thread on training graphs (beside both MILPs with 10 s or more left, in place of the full one's bound with less)",
     skip: (run) => !run.form || (run.graph.size > MILP_MAX_NODES && `${run.graph.size} nodes is beyond ${MILP_MAX_NODES}`),
     seconds: ({ clock }) => clock.left(),
     run: milpPhase,
