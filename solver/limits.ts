@@ -538,9 +538,10 @@ export const CLOSURE_SMALL_SPLITS: readonly (readonly number[])[] = [
 ];
 
 /**
- * The least time left at the MILP for which auto starts the bound of CLOSURE_SMALL_SPLITS: a
- * third thread beside the two MILPs slows them, and with 2 s left (auto at 5 s on vgg_unet
- * at 45 %) the MILPs' plan was 1.09692 against 1.0945 without it, and the bound came too late.
+ * The least time left at the MILP for which auto starts the bound of CLOSURE_SMALL_SPLITS
+ * beside both MILPs (a third thread on two cores). Started before the search instead, it
+ * slowed the search beside the LP's thread: auto at 5 s on vgg_unet gave 1.10869 at 45 % and
+ * 1.08837 at 50 %, against 1.0945 and 1.0697 without it.
  */
 export const CLOSURE_SMALL_SPLIT_MIN_SECONDS = 10;
 
