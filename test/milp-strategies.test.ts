@@ -185,8 +185,9 @@ describe('auto', () => {
       return result;
     });
     try {
-      // relativeGap 0: no bound closes the run before the MILP phase.
-      const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 4, relativeGap: 0 });
+      // relativeGap 0: no bound closes the run before the MILP phase. With less than
+      // CLOSURE_SMALL_SPLIT_MIN_SECONDS left at the MILP the full one would not run (the next test).
+      const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 14, relativeGap: 0 });
       checkPlan(graph, result);
     } finally {
       spy.mockRestore();
@@ -206,6 +207,29 @@ describe('auto', () => {
     expect(forward!.from).toBeLessThan(full.to);
     expect(full.from).toBeLessThan(forward!.to);
     expect(forward!.to).toBeLessThanOrEqual(full.to + 500);
+  });
+
+  it('with little time left at the MILP, runs the closure bound with intervals in place of the full MILP, beside the forward-only one', async () => {
+    const graph = indexGraph(fractionalChain(32));
+    const backend = highsBackend();
+    const solve = backend.solve.bind(backend);
+    const solves: { columns: number; relaxation?: boolean }[] = [];
+    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
+      solves.push({ columns: model.variableCount, relaxation: options.relaxation });
+      return solve(model, options);
+    });
+    let result: Plan;
+    try {
+      result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 4, relativeGap: 0 });
+    } finally {
+      spy.mockRestore();
+    }
+    checkPlan(graph, result);
+    // This thread's HiGHS solved the LP relaxation (the most columns) and the forward-only
+    // MILP (fewer), not the full MILP; the bound ran on the bound's thread.
+    const columns = Math.max(...solves.map((entry) => entry.columns));
+    expect(solves.filter((entry) => entry.columns === columns && !entry.relaxation)).toHaveLength(0);
+    expect(solves.some((entry) => entry.columns < columns && entry.columns > columns / 4 && !entry.relaxation)).toBe(true);
   });
 
   it('searches beside a single MILP while that MILP solves, and stops once its rounds run dry', async () => {
