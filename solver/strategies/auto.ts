@@ -139,9 +139,10 @@ async function convertToSwaps(run: PhasedRun, seconds: number): Promise<undefine
  * On a small training graph, the closure bound again with intervals on its own thread, beside
  * the MILP (whose bounds hold for Checkmate's class only): near the floor it counts the values
  * recomputed twice that the plain rows count once (CLOSURE_SMALL_SPLITS has the figures). It
- * is offered as soon as it is in. True when it started (with at least `minSeconds` left).
+ * is offered as soon as it is in, then `offered` is called. True when it started (with at
+ * least `minSeconds` left).
  */
-function startIntervalBound(run: PhasedRun, minSeconds: number): boolean {
+function startIntervalBound(run: PhasedRun, minSeconds: number, offered: () => void): boolean {
   const { context, graph, clock } = run;
   if (graph.size > CLOSURE_INLINE_MAX_NODES || context.transfer || run.pendingBound || context.signal?.aborted) return false;
   if (run.incumbent.best === null || clock.left() < minSeconds) return false;
@@ -156,6 +157,7 @@ function startIntervalBound(run: PhasedRun, minSeconds: number): boolean {
   void pending.result.then(
     (intervals) => {
       if (intervals && !intervals.infeasible) run.incumbent.offerBound(intervals.makespan, 'closure-bound');
+      offered();
     },
     () => undefined,
   );
@@ -194,16 +196,51 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
   // less in place of the full one's bound (below).
   const restricted = milpGraph.recomputable.some((recomputable, node) => recomputable && milpGraph.kind[node] !== 'forward');
   const withForward = restricted && context.formulation === 'tight';
-  const intervals =
-    startIntervalBound(run, CLOSURE_SMALL_SPLIT_MIN_SECONDS) ||
-    (withForward && reordered === undefined && startIntervalBound(run, CLOSURE_SMALL_SPLIT_SHORT_SECONDS) && 'instead');
-  void run.pendingBound?.result.then(stopWhenClosed, () => undefined);
+  const besideBoth = startIntervalBound(run, CLOSURE_SMALL_SPLIT_MIN_SECONDS, stopWhenClosed);
+  const insteadOfFull =
+    !besideBoth && withForward && reordered === undefined && startIntervalBound(run, CLOSURE_SMALL_SPLIT_SHORT_SECONDS, stopWhenClosed);
   const common = { graph: milpGraph, budgetBytes: context.budgetBytes, relativeGap: context.relativeGap, signal };
   const source = `checkmate-milp${reordered ? " (in the best plan's order)" : ''}`;
   const start = reordered ? reordered.fromOriginal(best!.steps) : incumbent.inOrder?.steps;
   const onPlan = (plan: ReplayedPlan) => {
     incumbent.offer(reordered ? reordered.toOriginal(plan.steps) : plan.steps, source);
     stopWhenClosed();
+  };
+  /** The full MILP, beside the forward-only one or alone with the search beside it; stops the forward-only one when done. */
+  const fullMilp = async (): Promise<void> => {
+    run.note(source);
+    // Beside the forward-only one, the full MILP in the listed order is there for its bound:
+    // HiGHS's sub-MIP heuristics, which look for plans, are off in it (vgg_unet at 55 %,
+    // started from the optimal plan: proven in 13.7 s instead of 29 s; they took 11 s of
+    // its root node), and it trusts pseudo-costs sooner (BOUND_SOLVE_PSEUDOCOST_RELIABLE).
+    // In the best plan's order its bound is not the class's: it looks for plans.
+    const forBound = withForward && reordered === undefined;
+    const full = runCheckmateMilp({
+      ...common,
+      variant: context.formulation,
+      formulation: milpForm,
+      timeLimitSeconds: Clock.secondsTo(milpDeadline),
+      start,
+      heuristics: !forBound,
+      pseudoCostReliable: forBound ? BOUND_SOLVE_PSEUDOCOST_RELIABLE : undefined,
+      onPlan,
+      onBound: reordered
+        ? undefined
+        : (bound) => {
+            incumbent.offerBound(bound, 'milp');
+            stopWhenClosed();
+          },
+    });
+    // With one HiGHS thread at work the main thread would wait: it searches beside it.
+    if (!withForward) await searchBesideMilp(run, full, milpDeadline, stopWhenClosed);
+    // Each solve has streamed its best plan through onPlan already (runCheckmateMilp).
+    const milp = await full;
+    run.solver = milp.solver;
+    if (!reordered && milp.bound !== undefined) incumbent.offerBound(milp.bound, 'milp');
+    if (!reordered && milp.solve.stop === 'optimal') run.proven = true;
+    run.stopped('checkmate-milp', milp.solve.stop, milp.solve.error, milp.solve.aborted);
+    // The full MILP is done: the forward-only one has nothing left to add.
+    stop();
   };
   try {
     // On training graphs a MILP that recomputes forward nodes only (much smaller, often
@@ -227,51 +264,13 @@ async function milpPhase(run: PhasedRun): Promise<undefined> {
         )
       : undefined;
     if (forward) run.note(forwardSource);
-    if (forward && intervals === 'instead') {
-      // With little time the full MILP proves nothing here (Checkmate's graphs at 5 s: every
-      // case closed by the closure bound or baseCost), and a third thread would slow the
-      // forward-only one: the closure bound with intervals gives the bound instead.
-      const settled = await forward;
-      if ('error' in settled) throw settled.error;
-      run.solver = settled.done.solver;
-      run.stopped(forwardSource, settled.done.solve.stop, settled.done.solve.error, settled.done.solve.aborted);
-      return undefined;
-    }
-    run.note(source);
-    // Beside the forward-only one, the full MILP in the listed order is there for its bound:
-    // HiGHS's sub-MIP heuristics, which look for plans, are off in it (vgg_unet at 55 %,
-    // started from the optimal plan: proven in 13.7 s instead of 29 s; they took 11 s of
-    // its root node), and it trusts pseudo-costs sooner (BOUND_SOLVE_PSEUDOCOST_RELIABLE).
-    // In the best plan's order its bound is not the class's: it looks for plans.
-    const forBound = forward !== undefined && reordered === undefined;
-    const full = runCheckmateMilp({
-      ...common,
-      variant: context.formulation,
-      formulation: milpForm,
-      timeLimitSeconds: Clock.secondsTo(milpDeadline),
-      start,
-      heuristics: !forBound,
-      pseudoCostReliable: forBound ? BOUND_SOLVE_PSEUDOCOST_RELIABLE : undefined,
-      onPlan,
-      onBound: reordered
-        ? undefined
-        : (bound) => {
-            incumbent.offerBound(bound, 'milp');
-            stopWhenClosed();
-          },
-    });
-    // With one HiGHS thread at work the main thread would wait: it searches beside it.
-    if (!forward) await searchBesideMilp(run, full, milpDeadline, stopWhenClosed);
-    // Each solve has streamed its best plan through onPlan already (runCheckmateMilp).
-    const milp = await full;
-    run.solver = milp.solver;
-    if (!reordered && milp.bound !== undefined) incumbent.offerBound(milp.bound, 'milp');
-    if (!reordered && milp.solve.stop === 'optimal') run.proven = true;
-    run.stopped('checkmate-milp', milp.solve.stop, milp.solve.error, milp.solve.aborted);
-    // The full MILP is done: the forward-only one has nothing left to add.
-    stop();
+    // With little time the full MILP proves nothing here (Checkmate's graphs at 5 s: every
+    // case closed by the closure bound or baseCost), and a third thread would slow the
+    // forward-only one: the closure bound with intervals gives the bound instead.
+    if (!insteadOfFull) await fullMilp();
     const settled = await forward;
     if (settled && 'error' in settled) throw settled.error;
+    if (settled && insteadOfFull) run.solver = settled.done.solver;
     if (settled) run.stopped(forwardSource, settled.done.solve.stop, settled.done.solve.error, settled.done.solve.aborted);
   } finally {
     // Nothing of this phase runs on after it (a failure of the full solve included).
