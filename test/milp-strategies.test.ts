@@ -21,6 +21,21 @@ import { getStrategy } from '../solver/strategies/registry.js';
 import type { ProgressEvent } from '../solver/strategies/types.js';
 import { checkPlan, FRACTIONS } from './helpers.js';
 
+// Which way auto's MILP phase goes depends on the seconds left when it starts (at least
+// CLOSURE_SMALL_SPLIT_MIN_SECONDS: the full MILP; less: the closure bound in its place), and
+// those depend on the machine's speed and load (on CI two test files share two cores). The
+// tests of each way pin that threshold here; the rest see the real one.
+const splitMinSeconds = vi.hoisted(() => ({ value: undefined as number | undefined }));
+vi.mock('../solver/limits.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../solver/limits.js')>();
+  return {
+    ...actual,
+    get CLOSURE_SMALL_SPLIT_MIN_SECONDS() {
+      return splitMinSeconds.value ?? actual.CLOSURE_SMALL_SPLIT_MIN_SECONDS;
+    },
+  };
+});
+
 afterAll(async () => {
   await shutdownHighsWorkers();
 });
@@ -184,13 +199,16 @@ describe('auto', () => {
       });
       return result;
     });
+    // With less than CLOSURE_SMALL_SPLIT_MIN_SECONDS left at the MILP the full one would not
+    // run (the next test): pinned to 0, the full MILP runs whatever the machine's speed.
+    splitMinSeconds.value = 0;
     try {
-      // relativeGap 0: no bound closes the run before the MILP phase. With less than
-      // CLOSURE_SMALL_SPLIT_MIN_SECONDS left at the MILP the full one would not run (the next test).
+      // relativeGap 0: no bound closes the run before the MILP phase.
       const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 14, relativeGap: 0 });
       checkPlan(graph, result);
     } finally {
       spy.mockRestore();
+      splitMinSeconds.value = undefined;
     }
     // The full MILP and the LP relaxation have the most columns; the forward-only MILP has fewer.
     const columns = Math.max(...solves.map((entry) => entry.columns));
@@ -218,11 +236,15 @@ describe('auto', () => {
       solves.push({ columns: model.variableCount, relaxation: options.relaxation });
       return solve(model, options);
     });
+    // Pinned above the time limit: the closure bound takes the full MILP's place however fast
+    // the phases before the MILP run.
+    splitMinSeconds.value = 1000;
     let result: Plan;
     try {
       result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 4, relativeGap: 0 });
     } finally {
       spy.mockRestore();
+      splitMinSeconds.value = undefined;
     }
     checkPlan(graph, result);
     // This thread's HiGHS solved the LP relaxation (the most columns) and the forward-only
