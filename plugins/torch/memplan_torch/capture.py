@@ -1,7 +1,8 @@
 """Capture one training step of a PyTorch model as a memplan Graph (the contract JSON).
 
-The joint forward + backward graph comes from AOTAutograd (``aot_export_module`` with
-``trace_joint=True``): ATen operators, functionalized, with a signature that names the
+The joint forward + backward graph comes from AOTAutograd (what ``aot_export_module`` with
+``trace_joint=True`` returns, traced once: _export_joint_once): ATen operators,
+functionalized, with a signature that names the
 parameters, buffers, buffer updates and parameter gradients. Every operator is then run
 on real tensors once to learn which outputs alias an existing storage (views and aliases
 are folded into the tensor that owns the storage) and how many bytes each output holds;
@@ -202,9 +203,8 @@ class _StepModule(torch.nn.Module):
 def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs: Tuple, targets: Tuple):
     """The joint forward + backward fx program and its signature.
 
-    The step is traced on fake tensors (shapes, no data): aot_export_module traces the
-    module, then traces the joint graph again to flatten it, and with real tensors that
-    second trace would run a whole training step. The model's own tensors are untouched.
+    The step is traced on fake tensors (shapes, no data), so tracing runs no operator on
+    real data; the model's own tensors are untouched.
     No stack traces are recorded on the fx nodes: nothing reads them, and extracting one
     per node is a tenth of the tracing time.
 
@@ -285,8 +285,95 @@ def _export(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple, unused: Set
     fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
     state = {name: fake(tensor).detach() if name in unused else fake(tensor) for name, tensor in _state_items(wrapper)}
     fake_args = tuple(fake(tensor) for tensor in (*inputs, *targets))
-    with _reparametrize_module(wrapper, state, tie_weights=not unused), _without_stack_traces():
+    with _reparametrize_module(wrapper, state, tie_weights=not unused), _without_stack_traces(), _lazy_code():
+        if _joint_export is not None:
+            return _export_joint_once(wrapper, fake_args)
         return aot_export_module(wrapper, fake_args, trace_joint=True, output_loss_index=0)
+
+
+try:
+    # The pieces aot_export_module is made of (torch 2.13 and 2.14 alike). Where they are
+    # missing, aot_export_module itself runs, with its second trace.
+    import torch.utils._pytree as _pytree
+    from torch._functorch.aot_autograd import _aot_export_function, create_functional_call, create_graph_signature
+
+    _joint_export: Optional[Tuple[Callable[..., Any], ...]] = (_aot_export_function, create_functional_call, create_graph_signature)
+except ImportError:  # pragma: no cover - another torch
+    _joint_export = None
+
+
+def _export_joint_once(wrapper: torch.nn.Module, fake_args: Tuple):
+    """What aot_export_module(trace_joint=True, output_loss_index=0) returns, from one trace
+    of the joint graph instead of two. aot_export_module traces the joint graph, whose inputs
+    are (primals, tangents) and whose outputs are (forward outputs, a gradient or None per
+    primal), then traces it again through make_fx only to flatten that calling convention:
+    on a 32-layer Llama-style decoder that second trace was a third of the capture. Here the
+    traced graph is flattened in place (its unused tangent inputs and None gradients dropped)
+    and given the same signature."""
+    export_function, functional_call_of, graph_signature = _joint_export
+    named_parameters = dict(wrapper.named_parameters(remove_duplicate=False))
+    named_buffers = dict(wrapper.named_buffers(remove_duplicate=False))
+    state_flat, state_spec = _pytree.tree_flatten({**named_parameters, **named_buffers})
+    functional_call = functional_call_of(wrapper, state_spec, len(state_flat), store_orig_mod=True)
+    outputs_count = []
+
+    def step(*args: Any) -> Any:
+        out = functional_call(*args)
+        # The loss is output 0; the detached model output follows (_StepModule).
+        if not out[0].requires_grad or out[0].numel() != 1:
+            raise RuntimeError("memplan capture: the loss is not a scalar that requires a gradient")
+        outputs_count.append(len(out))
+        return out
+
+    full_args = (*state_flat, *fake_args)
+    gm, metadata, in_spec, out_spec = export_function(
+        step, full_args, num_params_buffers=len(state_flat), no_tangents=True, trace_joint=True
+    )
+    _flatten_joint(gm, full_args)
+    signature = graph_signature(
+        gm,
+        metadata,
+        in_spec,
+        out_spec,
+        user_args_flat=_pytree.arg_tree_leaves(*fake_args),
+        params_and_buffers_flat=list(state_flat),
+        param_names=list(named_parameters),
+        buffer_names=list(named_buffers),
+        trace_joint=True,
+        num_user_fw_outs=outputs_count[-1],
+        loss_index=0,
+    )
+    return gm, signature
+
+
+def _flatten_joint(gm: torch.fx.GraphModule, full_args: Tuple) -> None:
+    """The joint graph's inputs made the primals alone and its outputs the forward outputs
+    then the gradients of the primals that require one, as aot_export_module's second trace
+    makes them."""
+    graph = gm.graph
+    placeholders = [node for node in graph.nodes if node.op == "placeholder"]
+    if len(placeholders) < len(full_args):
+        raise AssertionError("memplan capture: the joint graph has fewer inputs than primals")
+    for tangent in placeholders[len(full_args) :]:
+        if tangent.users:
+            raise AssertionError(f"memplan capture: the joint graph reads its tangent {tangent.name}")
+        graph.erase_node(tangent)
+    output = next(node for node in reversed(graph.nodes) if node.op == "output")
+    results = list(output.args[0])
+    forward, gradients = results[: len(results) - len(full_args)], results[len(results) - len(full_args) :]
+    kept = []
+    for arg, gradient in zip(full_args, gradients):
+        if isinstance(arg, torch.Tensor) and arg.requires_grad:
+            if gradient is None:
+                # The message aot_export_module gives, which _trace looks for.
+                raise AssertionError("Found a parameter that did not receive a gradient.")
+            kept.append(gradient)
+        elif gradient is not None:
+            raise AssertionError("memplan capture: a gradient for an input that requires none")
+    output.args = ((*forward, *kept),)
+    graph._codegen = torch.fx.graph.CodeGen()
+    graph.lint()
+    gm.recompile()
 
 
 def _names_without_gradient(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple) -> Set[str]:
@@ -303,6 +390,18 @@ def _names_without_gradient(wrapper: torch.nn.Module, inputs: Tuple, targets: Tu
         loss = wrapper(*fake_args)[0]
         grads = torch.autograd.grad(loss, [state[name] for name in trainable], allow_unused=True)
     return {name for name, grad in zip(trainable, grads) if grad is None}
+
+
+def _lazy_code():
+    """Graph modules made while exporting write their Python code when it is first read, not
+    each time they are made or changed: the capture reads their nodes only, and the code of a
+    32-layer decoder's joint graph took half a second each time (torch's own switch, as
+    inductor uses it; where it is missing, nothing changes)."""
+    try:
+        from torch.fx._lazy_graph_module import _use_lazy_graph_module
+    except ImportError:  # pragma: no cover - another torch
+        return contextlib.nullcontext()
+    return _use_lazy_graph_module(True)
 
 
 @contextlib.contextmanager

@@ -224,6 +224,39 @@ def test_repeated_calls_are_timed_once(mlp_case, monkeypatch):
     assert len(timed) < len(nodes) / 2
 
 
+def test_the_joint_graph_traced_once_is_aot_export_modules(cnn_case, monkeypatch):
+    # capture() flattens the joint graph AOTAutograd traces instead of tracing it a second
+    # time as aot_export_module does: the contract graph, the gradients and the buffer
+    # updates (the CNN's batch norms) must be the same as from aot_export_module itself.
+    import importlib
+
+    capture_module = importlib.import_module("memplan_torch.capture")
+    assert capture_module._joint_export is not None, "this torch lacks the pieces of aot_export_module"
+    model, inputs, targets = cnn_case
+    traced = []
+    original = capture_module._export_joint_once
+
+    def counting(*args):
+        traced.append(True)
+        return original(*args)
+
+    monkeypatch.setattr(capture_module, "_export_joint_once", counting)
+    once = mt.capture(copy.deepcopy(model), inputs, loss_fn, targets, repeats=1)
+    monkeypatch.setattr(capture_module, "_joint_export", None)
+    twice = mt.capture(copy.deepcopy(model), inputs, loss_fn, targets, repeats=1)
+    assert len(traced) == 1
+    without_cost = lambda graph: [{key: value for key, value in node.items() if key != "cost"} for node in graph["nodes"]]  # noqa: E731
+    assert without_cost(once.graph) == without_cost(twice.graph)
+    assert {key: value for key, value in once.graph.items() if key != "nodes"}.keys() == twice.graph.keys() - {"nodes"}
+    for program in (once.program, twice.program):
+        assert program.buffer_updates and program.grad_nodes
+    assert once.program.buffer_updates.keys() == twice.program.buffer_updates.keys()
+    assert once.program.grad_nodes.keys() == twice.program.grad_nodes.keys()
+    targets_of = lambda nodes: [node.target for node in nodes.values()]  # noqa: E731
+    assert targets_of(once.program.grad_nodes) == targets_of(twice.program.grad_nodes)
+    assert once.program.loss_node.target == twice.program.loss_node.target
+
+
 class _HeadWithUnusedParts(torch.nn.Module):
     """A model as HF's masked-LM heads are built: a decoder whose weight is the embedding's
     and whose bias is also registered under a second name that forward never reads, and a
