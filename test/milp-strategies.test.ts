@@ -40,6 +40,37 @@ afterAll(async () => {
   await shutdownHighsWorkers();
 });
 
+/** One HiGHS solve on this thread: the columns of its model, when it ran, and the options these tests look at. */
+interface SolveRecord {
+  columns: number;
+  from: number;
+  to: number;
+  heuristics?: boolean;
+  reliable?: number;
+  relaxation?: boolean;
+}
+
+/** Records every solve of this thread's HiGHS backend until `restore` is called. */
+function recordSolves(): { solves: SolveRecord[]; restore: () => void } {
+  const backend = highsBackend();
+  const solve = backend.solve.bind(backend);
+  const solves: SolveRecord[] = [];
+  const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
+    const from = Date.now();
+    const result = await solve(model, options);
+    solves.push({
+      columns: model.variableCount,
+      from,
+      to: Date.now(),
+      heuristics: options.heuristics,
+      reliable: options.pseudoCostReliable,
+      relaxation: options.relaxation,
+    });
+    return result;
+  });
+  return { solves, restore: () => spy.mockRestore() };
+}
+
 const EPSILON = 1e-6;
 
 describe('registry', () => {
@@ -182,23 +213,7 @@ describe('auto', () => {
   it('runs the forward-only MILP beside the full one, and stops it when the full one is done', async () => {
     // Fractional costs: with integer ones the closure bound, rounded up, meets the plan first.
     const graph = indexGraph(fractionalChain(32));
-    const backend = highsBackend();
-    const solve = backend.solve.bind(backend);
-    // Each HiGHS solve of the run: the columns of its model and when it ran.
-    const solves: { columns: number; from: number; to: number; heuristics?: boolean; reliable?: number; relaxation?: boolean }[] = [];
-    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
-      const from = Date.now();
-      const result = await solve(model, options);
-      solves.push({
-        columns: model.variableCount,
-        from,
-        to: Date.now(),
-        heuristics: options.heuristics,
-        reliable: options.pseudoCostReliable,
-        relaxation: options.relaxation,
-      });
-      return result;
-    });
+    const { solves, restore } = recordSolves();
     // With less than CLOSURE_SMALL_SPLIT_MIN_SECONDS left at the MILP the full one would not
     // run (the next test): pinned to 0, the full MILP runs whatever the machine's speed.
     splitMinSeconds.value = 0;
@@ -207,7 +222,7 @@ describe('auto', () => {
       const result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 14, relativeGap: 0 });
       checkPlan(graph, result);
     } finally {
-      spy.mockRestore();
+      restore();
       splitMinSeconds.value = undefined;
     }
     // The full MILP and the LP relaxation have the most columns; the forward-only MILP has fewer.
@@ -229,13 +244,7 @@ describe('auto', () => {
 
   it('with little time left at the MILP, runs the closure bound with intervals in place of the full MILP, beside the forward-only one', async () => {
     const graph = indexGraph(fractionalChain(32));
-    const backend = highsBackend();
-    const solve = backend.solve.bind(backend);
-    const solves: { columns: number; relaxation?: boolean }[] = [];
-    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
-      solves.push({ columns: model.variableCount, relaxation: options.relaxation });
-      return solve(model, options);
-    });
+    const { solves, restore } = recordSolves();
     // Pinned above the time limit: the closure bound takes the full MILP's place however fast
     // the phases before the MILP run.
     splitMinSeconds.value = 1000;
@@ -243,7 +252,7 @@ describe('auto', () => {
     try {
       result = await plan(graph, { budget: { fraction: 0.6 }, strategy: 'auto', timeLimitSeconds: 4, relativeGap: 0 });
     } finally {
-      spy.mockRestore();
+      restore();
       splitMinSeconds.value = undefined;
     }
     checkPlan(graph, result);
@@ -257,15 +266,7 @@ describe('auto', () => {
   it('searches beside a single MILP while that MILP solves, and stops once its rounds run dry', async () => {
     // Forward nodes only: no forward-only MILP runs beside the full one, so the main thread searches.
     const graph = indexGraph(randomLayered({ seed: 8, layers: 10, width: 3, backward: false }));
-    const backend = highsBackend();
-    const solve = backend.solve.bind(backend);
-    const solves: { columns: number; from: number; to: number; relaxation?: boolean }[] = [];
-    const spy = vi.spyOn(backend, 'solve').mockImplementation(async (model, options) => {
-      const from = Date.now();
-      const result = await solve(model, options);
-      solves.push({ columns: model.variableCount, from, to: Date.now(), relaxation: options.relaxation });
-      return result;
-    });
+    const { solves, restore } = recordSolves();
     const phases: { name: string; at: number }[] = [];
     let result: Plan;
     try {
@@ -275,7 +276,7 @@ describe('auto', () => {
         { onProgress: (event) => event.kind === 'phase' && phases.push({ name: event.message ?? '', at: Date.now() }) },
       );
     } finally {
-      spy.mockRestore();
+      restore();
     }
     const ended = Date.now();
     checkPlan(graph, result);
