@@ -239,6 +239,36 @@ describe('startClosureBound', () => {
     expect(pending.settled?.value).toEqual(remote);
   });
 
+  it("sends each round's recomputed set before the plain bound as a guide, when it changes: the last one is the plain bound's", async () => {
+    const graph = indexGraph(transformer({ layers: 2 }));
+    const budget = Math.floor(0.6 * noRematPeak(graph));
+    // Here, the sets of every round, and the last is the result's.
+    const rounds: number[][] = [];
+    const here = await closureBound(graph, budget, { timeLimitSeconds: 60, onRound: (_, recompute) => rounds.push([...recompute]) });
+    expect(rounds.length).toBe(here!.rounds);
+    expect(rounds.at(-1)).toEqual(here!.recompute);
+    // On the bound's thread, with intervals after the plain rows: the guides as they come in.
+    const pending = startClosureBound(graph, budget, { timeLimitSeconds: 4, splitCount: CLOSURE_SPLITS });
+    const guides: number[][] = [];
+    let done = false;
+    const watch = async () => {
+      while (!done) {
+        await Promise.race([pending.nextGuide(), pending.result]);
+        if (pending.guides > guides.length) guides.push([...pending.guide!]);
+      }
+    };
+    const watching = watch();
+    await pending.result;
+    done = true;
+    await watching;
+    expect(pending.plain).toBeDefined();
+    expect(guides.length).toBeGreaterThan(0);
+    expect(guides.length).toBe(pending.guides);
+    for (let at = 1; at < guides.length; at++) expect(guides[at]).not.toEqual(guides[at - 1]);
+    for (const guide of guides) for (const node of guide) expect(graph.recomputable[node]).toBeTruthy();
+    expect(guides.at(-1)).toEqual(pending.plain!.recompute);
+  });
+
   it('with split sets, gives the strongest of their bounds: below the exhaustive optimum, above the plain bound near the floor', async () => {
     const setsAlone = async (graph: IndexedGraph, budget: number) => {
       const each = [];

@@ -5,7 +5,7 @@
 // modules and its HiGHS thread (kept idle as on any thread, retired once its heap grows
 // large: milp/highs-backend.ts) outlive one bound, and the next bound starts at once. A
 // task's payload is a BoundRequest (the raw Graph, indexed again here); its result is the
-// bound, and with intervals its one progress message the plain bound; a stop request aborts
+// bound, and its progress messages the guides of its rounds and, with intervals, the plain bound (BoundProgress); a stop request aborts
 // the task's signal, and the bound then returns its best dual bound.
 import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
@@ -30,7 +30,14 @@ export interface BoundRequest {
   splitSets?: readonly (readonly number[])[];
 }
 
-serveTasks<BoundRequest, ClosureBound | undefined, ClosureBound>(async (request, context) => {
+/**
+ * What the bound sends back before its result: each separation round's recomputed set while
+ * the plain rows are not yet met (a guide for the search, sent when it changes), and the plain
+ * bound once they are, when the bound goes on with intervals.
+ */
+export type BoundProgress = { kind: 'guide'; round: number; recompute: number[] } | { kind: 'plain'; bound: ClosureBound };
+
+serveTasks<BoundRequest, ClosureBound | undefined, BoundProgress>(async (request, context) => {
   const graph = indexGraph(request.graph, { maxNodes: request.maxNodes });
   const started = Date.now();
   if (request.splitSets?.length) {
@@ -53,12 +60,23 @@ serveTasks<BoundRequest, ClosureBound | undefined, ClosureBound>(async (request,
   // met, the bound may go on with intervals (interval-closure.ts), and a round that stopped
   // at its slice is solved again with the time left (closure-milp.ts). The plain bound, with
   // its recomputed set, goes back as progress then: the search takes its guide from it.
+  // Before that, each round's recomputed set goes back as it changes (sameGuide).
+  let plainSent = false;
+  let lastGuide: readonly number[] = [];
   const spread = await closureBoundOf(graph, request.budgetBytes, {
     timeLimitSeconds: request.timeLimitSeconds,
     signal: context.signal,
     resolve: true,
     splitCount: request.splitCount,
-    onPlain: (bound) => context.progress(bound),
+    onRound: (round, recompute) => {
+      if (plainSent || recompute.length === 0 || sameGuide(recompute, lastGuide)) return;
+      lastGuide = recompute;
+      context.progress({ kind: 'guide', round, recompute: [...recompute] });
+    },
+    onPlain: (bound) => {
+      plainSent = true;
+      context.progress({ kind: 'plain', bound });
+    },
   });
   const left = request.timeLimitSeconds - (Date.now() - started) / 1000;
   if (!spread || spread.infeasible || request.splitCount === 0 || context.signal.aborted || left < CLOSURE_TAIL_MIN_SECONDS) return spread;
@@ -77,3 +95,8 @@ serveTasks<BoundRequest, ClosureBound | undefined, ClosureBound>(async (request,
   });
   return stronger(spread, tail);
 });
+
+/** True when two ascending node lists are the same. */
+function sameGuide(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((node, at) => node === b[at]);
+}

@@ -117,6 +117,8 @@ export interface ClosureBoundOptions {
   capIntervals?: boolean;
   /** With intervals: called once the plain rows are met, with the plain closure bound as it then stands. */
   onPlain?: (bound: ClosureBound) => void;
+  /** Called after each round with its solution's recomputed set (a guide before the bound is in). */
+  onRound?: (round: number, recompute: readonly number[]) => void;
 }
 
 /** Per node: bytes an encoded form saves at most (0: none) and the least cost of making it. */
@@ -578,6 +580,7 @@ export async function closureBound(
       return variable !== undefined && values[variable] > 0.5;
     };
     recompute = [...form.x.keys()].filter(inR).sort((a, b) => a - b);
+    options.onRound?.(rounds, recompute);
     // What the solution's encoded nodes take off a row that counts `nodes` (each once).
     const discounted = (...groups: readonly (readonly number[] | Int32Array)[]) => {
       if (!discounts) return 0;

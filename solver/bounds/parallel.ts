@@ -7,7 +7,7 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import { BOUND_WORKER_GRACE_SECONDS, MAX_IDLE_BOUND_WORKERS } from '../limits.js';
 import { type TaskHandle, ThreadPool } from '../util/thread-pool.js';
-import type { BoundRequest } from './bound-task.js';
+import type { BoundProgress, BoundRequest } from './bound-task.js';
 import type { ClosureBound } from './closure-milp.js';
 import { closureBoundOf } from './relaxation.js';
 
@@ -49,6 +49,15 @@ export interface PendingBound {
   plainReady?: Promise<void>;
   /** Set by the caller once it has taken `plain`. */
   plainTaken?: boolean;
+  /**
+   * The recomputed set of the bound's latest separation round before the plain rows are met
+   * (its guide while the bound goes on; each set differs from the one before), and how many
+   * such sets came so far.
+   */
+  guide?: readonly number[];
+  guides: number;
+  /** Resolves when the next guide after the `guides`-th comes in (never, once none will). */
+  nextGuide(): Promise<void>;
   /** Where it runs: its own thread, or this one when the worker could not start. */
   thread: 'worker' | 'inline';
 }
@@ -71,6 +80,7 @@ export function startClosureBound(
   let plain: ClosureBound | undefined;
   let markPlain = () => {};
   const plainReady = new Promise<void>((resolve) => (markPlain = resolve));
+  const guides = new Guides();
   try {
     task = boundPool().run(
       {
@@ -84,7 +94,12 @@ export function startClosureBound(
       {
         signal: options.signal,
         onProgress: (progress) => {
-          plain = progress as ClosureBound;
+          const message = progress as BoundProgress;
+          if (message.kind === 'guide') {
+            guides.add(message.recompute);
+            return;
+          }
+          plain = message.bound;
           markPlain();
         },
       },
@@ -99,11 +114,44 @@ export function startClosureBound(
     if (outcome.kind === 'crashed' && !task.stopReason && !options.signal?.aborted) return inline(graph, budgetBytes, options).result;
     return undefined;
   });
-  const pending: PendingBound = tracked({ result, stop: () => task.stop('cancel'), thread: 'worker', plainReady });
+  const pending: PendingBound = tracked(guides.attach({ result, stop: () => task.stop('cancel'), thread: 'worker', plainReady }));
   void plainReady.then(() => {
     pending.plain = plain;
   });
   return pending;
+}
+
+/** The guides of a pending bound as they come in (PendingBound.guide, guides and nextGuide). */
+class Guides {
+  private pending: PendingBound | undefined;
+  private latest: readonly number[] | undefined;
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  /** Takes a round's recomputed set. */
+  add(recompute: readonly number[]): void {
+    this.latest = recompute;
+    this.count++;
+    if (this.pending) {
+      this.pending.guide = recompute;
+      this.pending.guides = this.count;
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** The pending bound with its guide fields, kept up to date from now on. */
+  attach(fields: Omit<PendingBound, 'guides' | 'nextGuide'>): PendingBound {
+    const pending: PendingBound = {
+      ...fields,
+      guide: this.latest,
+      guides: this.count,
+      nextGuide: () => new Promise<void>((resolve) => this.waiters.push(resolve)),
+    };
+    this.pending = pending;
+    return pending;
+  }
 }
 
 /** The same bound on this thread. */
@@ -117,9 +165,10 @@ function inline(
   // Of several split sets, the first (this thread's time is the search's).
   const splitFractions = options.splitSets?.[0];
   const splits = splitFractions ? { splitFractions, resolve: true, capIntervals: false } : {};
-  return {
+  // On this thread the search waits for the result itself: no guides along the way.
+  return new Guides().attach({
     result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal, ...splits }),
     stop: () => controller.abort(),
     thread: 'inline',
-  };
+  });
 }
