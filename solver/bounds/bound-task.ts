@@ -5,8 +5,9 @@
 // modules and its HiGHS thread (kept idle as on any thread, retired once its heap grows
 // large: milp/highs-backend.ts) outlive one bound, and the next bound starts at once. A
 // task's payload is a BoundRequest (the raw Graph, indexed again here); its result is the
-// bound, and its progress messages the guides of its rounds and, with intervals, the plain bound (BoundProgress); a stop request aborts
-// the task's signal, and the bound then returns its best dual bound.
+// bound, and its progress messages (BoundProgress) the guides of its rounds and, with
+// intervals, the plain bound; a stop request aborts the task's signal, and the bound then
+// returns its best dual bound.
 import type { Graph } from '../graph/schema.js';
 import { indexGraph } from '../graph/validate.js';
 import { serveTasks } from '../util/thread-worker.mjs';

@@ -389,6 +389,7 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
   if (!pending) return undefined;
   await new Promise((resolve) => setImmediate(resolve));
   const deadline = Clock.deadline(run.clock.ofLeft('waitForBound'));
+  let searched = 0;
   for (;;) {
     const plainIn = pending.plain !== undefined && !pending.plainTaken;
     if (pending.settled || plainIn || !run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS)) break;
@@ -396,12 +397,15 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
     // search then starts again with it (densenet121 at 70 %: the second round's set, at
     // 6.6 s, guided the search to 1.0121 in 3 s; the plain bound came at 17 s).
     const seen = pending.guides;
+    const again = searched > 0;
+    searched++;
     const nextGuide = pending.nextGuide();
     const guide = pending.guide ? new Set(pending.guide) : run.guide;
     const { signal, stop, dispose } = childStop(run.context.signal, deadline);
     void Promise.race([...arrivals(pending), nextGuide]).then(stop, stop);
     try {
-      await improveLocally(run, Clock.secondsTo(deadline), 0, guide, 'local-search (waiting for the bound)', signal);
+      const name = again ? "local-search (waiting for the bound, a later round's guide)" : 'local-search (waiting for the bound)';
+      await improveLocally(run, Clock.secondsTo(deadline), 0, guide, name, signal);
     } finally {
       dispose();
     }
