@@ -80,7 +80,9 @@ export function startClosureBound(
   let plain: ClosureBound | undefined;
   let markPlain = () => {};
   const plainReady = new Promise<void>((resolve) => (markPlain = resolve));
-  const guides = new Guides();
+  // A promise per guide to come, resolved when it does.
+  let guideCame = () => {};
+  let nextGuide = new Promise<void>((resolve) => (guideCame = resolve));
   try {
     task = boundPool().run(
       {
@@ -96,7 +98,12 @@ export function startClosureBound(
         onProgress: (progress) => {
           const message = progress as BoundProgress;
           if (message.kind === 'guide') {
-            guides.add(message.recompute);
+            // Messages come after this function returned: `pending` is set.
+            pending.guide = message.recompute;
+            pending.guides++;
+            const wake = guideCame;
+            nextGuide = new Promise<void>((resolve) => (guideCame = resolve));
+            wake();
             return;
           }
           plain = message.bound;
@@ -114,44 +121,18 @@ export function startClosureBound(
     if (outcome.kind === 'crashed' && !task.stopReason && !options.signal?.aborted) return inline(graph, budgetBytes, options).result;
     return undefined;
   });
-  const pending: PendingBound = tracked(guides.attach({ result, stop: () => task.stop('cancel'), thread: 'worker', plainReady }));
+  const pending: PendingBound = tracked({
+    result,
+    stop: () => task.stop('cancel'),
+    thread: 'worker',
+    plainReady,
+    guides: 0,
+    nextGuide: () => nextGuide,
+  });
   void plainReady.then(() => {
     pending.plain = plain;
   });
   return pending;
-}
-
-/** The guides of a pending bound as they come in (PendingBound.guide, guides and nextGuide). */
-class Guides {
-  private pending: PendingBound | undefined;
-  private latest: readonly number[] | undefined;
-  private count = 0;
-  private waiters: (() => void)[] = [];
-
-  /** Takes a round's recomputed set. */
-  add(recompute: readonly number[]): void {
-    this.latest = recompute;
-    this.count++;
-    if (this.pending) {
-      this.pending.guide = recompute;
-      this.pending.guides = this.count;
-    }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  /** The pending bound with its guide fields, kept up to date from now on. */
-  attach(fields: Omit<PendingBound, 'guides' | 'nextGuide'>): PendingBound {
-    const pending: PendingBound = {
-      ...fields,
-      guide: this.latest,
-      guides: this.count,
-      nextGuide: () => new Promise<void>((resolve) => this.waiters.push(resolve)),
-    };
-    this.pending = pending;
-    return pending;
-  }
 }
 
 /** The same bound on this thread. */
@@ -165,10 +146,12 @@ function inline(
   // Of several split sets, the first (this thread's time is the search's).
   const splitFractions = options.splitSets?.[0];
   const splits = splitFractions ? { splitFractions, resolve: true, capIntervals: false } : {};
-  // On this thread the search waits for the result itself: no guides along the way.
-  return new Guides().attach({
+  return {
     result: closureBoundOf(graph, budgetBytes, { timeLimitSeconds: options.timeLimitSeconds, signal: controller.signal, ...splits }),
     stop: () => controller.abort(),
     thread: 'inline',
-  });
+    // On this thread the search waits for the result itself: no guides along the way.
+    guides: 0,
+    nextGuide: () => new Promise<void>(() => undefined),
+  };
 }

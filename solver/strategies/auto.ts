@@ -389,7 +389,7 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
   if (!pending) return undefined;
   await new Promise((resolve) => setImmediate(resolve));
   const deadline = Clock.deadline(run.clock.ofLeft('waitForBound'));
-  let searched = 0;
+  let name = 'local-search (waiting for the bound)';
   for (;;) {
     const plainIn = pending.plain !== undefined && !pending.plainTaken;
     if (pending.settled || plainIn || !run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS)) break;
@@ -397,18 +397,16 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
     // search then starts again with it (densenet121 at 70 %: the second round's set, at
     // 6.6 s, guided the search to 1.0121 in 3 s; the plain bound came at 17 s).
     const seen = pending.guides;
-    const again = searched > 0;
-    searched++;
     const nextGuide = pending.nextGuide();
     const guide = pending.guide ? new Set(pending.guide) : run.guide;
     const { signal, stop, dispose } = childStop(run.context.signal, deadline);
     void Promise.race([...arrivals(pending), nextGuide]).then(stop, stop);
     try {
-      const name = again ? "local-search (waiting for the bound, a later round's guide)" : 'local-search (waiting for the bound)';
       await improveLocally(run, Clock.secondsTo(deadline), 0, guide, name, signal);
     } finally {
       dispose();
     }
+    name = "local-search (waiting for the bound, a later round's guide)";
     if (pending.guides !== seen) continue;
     // A search that ended before anything came in waits for the bound or the next guide.
     await settledWithin([...arrivals(pending), nextGuide], Clock.secondsTo(deadline));
