@@ -20,6 +20,7 @@ import operator
 import os
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -30,6 +31,7 @@ from torch._functorch.aot_autograd import aot_export_module
 from torch._subclasses.fake_tensor import DataDependentOutputException, DynamicOutputShapeException, FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from torch.nn.utils.stateless import _reparametrize_module
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 
 from .graph import to_graph
@@ -226,7 +228,9 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
     A model that branches on a tensor's values (HF's attention masks ask whether any
     position is padded) cannot be traced on fake tensors. It is traced again with
     torch.compiler.is_compiling() reading True, where libraries take the branch that does
-    not read values, as they must under torch.compile."""
+    not read values, as they must under torch.compile. Where it still reads a value for a
+    branch or a number (not for a shape), the trace follows an eager run's values
+    (_branch_values), with a warning naming the lines."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
     try:
         return _export_branch_free(wrapper, inputs, targets, unused=set())
@@ -255,23 +259,136 @@ def _export_branch_free(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple,
         with _as_if_compiling():
             return _export(wrapper, inputs, targets, unused)
     except _DATA_DEPENDENT as error:
-        operator_name = getattr(error, "func", None) or str(error).splitlines()[0]
-        raise NotImplementedError(
-            f"memplan capture: the step reads tensor values to decide a shape or a branch ({operator_name}, at "
-            f"{_model_line(error)}), also as under torch.compile; a captured step has fixed shapes and one path "
-            "(mixture-of-experts routing by nonzero, LayerDrop's torch.rand branch: turn them off or use a "
-            "static-shape variant)"
-        ) from error
+        refused = error
+    if isinstance(refused, DataDependentOutputException):
+        try:
+            with _following_eager(wrapper, inputs, targets) as lines:
+                exported = _export(wrapper, inputs, targets, unused)
+            warnings.warn(
+                "memplan capture: the step reads tensor values at "
+                + "; ".join(lines)
+                + ". The capture follows the path an eager run of the step took there (the same path with two "
+                "random seeds); its plans hold for steps that take that path",
+                stacklevel=2,
+            )
+            return exported
+        except _DATA_DEPENDENT as error:
+            refused = error
+        except _RandomPath as error:
+            raise NotImplementedError(
+                f"memplan capture: the step's path depends on a random draw ({error}), so no one graph describes "
+                "its steps (LayerDrop with a drop probability above 0: set it to 0 for the capture, or use a "
+                "variant without it)"
+            ) from None
+        except _PathMismatch:
+            pass
+    operator_name = getattr(refused, "func", None) or str(refused).splitlines()[0]
+    raise NotImplementedError(
+        f"memplan capture: the step reads tensor values to decide a shape or a branch ({operator_name}, at "
+        f"{_model_line(refused)}), also as under torch.compile; a captured step has fixed shapes and one path "
+        "(mixture-of-experts routing by nonzero: turn it off or use a static-shape variant)"
+    ) from refused
 
 
 def _model_line(error: BaseException) -> str:
     """The innermost frame of the traceback outside torch and this package: the model's line."""
+    return _innermost_model_line(traceback.extract_tb(error.__traceback__))
+
+
+def _innermost_model_line(frames: traceback.StackSummary) -> str:
+    """The innermost of `frames` outside torch and this package, as "file:line code"."""
     skip = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(skip)]
-    if not frames:
+    outside = [frame for frame in frames if not frame.filename.startswith(skip)]
+    if not outside:
         return "an unknown line"
-    frame = frames[-1]
+    frame = outside[-1]
     return f"{frame.filename}:{frame.lineno} {(frame.line or '').strip()}"
+
+
+class _RandomPath(Exception):
+    """The values a step reads differ between two eager runs with different random seeds."""
+
+
+class _PathMismatch(Exception):
+    """The trace read values where the eager run read none, or read other ones."""
+
+
+def _reading_line() -> str:
+    """The model's line that is running now (see _innermost_model_line)."""
+    return _innermost_model_line(traceback.extract_stack())
+
+
+class _ScalarReads(TorchDispatchMode):
+    """Records each value the step reads from a tensor, and the model's line that reads it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: List[Any] = []
+        self.lines: List[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func is torch.ops.aten._local_scalar_dense.default:
+            self.values.append(out)
+            self.lines.append(_reading_line())
+        return out
+
+
+def _eager_reads(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple, seed: int) -> _ScalarReads:
+    """The values one eager forward of the step reads, with the random generators seeded with
+    `seed` and restored after, and the buffers (batch norm statistics) put back as they were."""
+    buffers = [(buffer, buffer.detach().clone()) for buffer in wrapper.buffers()]
+    devices = sorted({tensor.device.index or 0 for tensor in (*inputs, *targets) if tensor.is_cuda})
+    reads = _ScalarReads()
+    try:
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            torch.manual_seed(seed)
+            with reads:
+                wrapper(*inputs, *targets)
+    finally:
+        with torch.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
+    return reads
+
+
+@contextlib.contextmanager
+def _branch_values(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple):
+    """Fake tensors answer each value read with what an eager run of the step read at the same
+    point (checked by the reading line; every trace pass reads them again, in the same order).
+    Two eager runs with different seeds must read the same values: a path that a random draw
+    decides (LayerDrop above 0) is refused. Yields the lines that read values."""
+    from torch._subclasses import fake_impls
+
+    first = _eager_reads(wrapper, inputs, targets, seed=0)
+    second = _eager_reads(wrapper, inputs, targets, seed=1)
+    if not first.values:
+        raise _PathMismatch()
+    for at, line in enumerate(first.lines):
+        if at >= len(second.lines) or second.lines[at] != line or second.values[at] != first.values[at]:
+            raise _RandomPath(line)
+    if len(second.lines) != len(first.lines):
+        raise _RandomPath(second.lines[len(first.lines)])
+    count = len(first.values)
+    reads = [0]
+
+    def replay(fake_mode, func, arg):
+        at = reads[0] % count
+        reads[0] += 1
+        if _reading_line() != first.lines[at]:
+            raise _PathMismatch()
+        return first.values[at]
+
+    table = fake_impls.op_implementations_dict
+    patched = {op: table[op] for op in (torch.ops.aten._local_scalar_dense.default, torch.ops.aten.item.default) if op in table}
+    for op in patched:
+        table[op] = replay
+    try:
+        yield list(dict.fromkeys(first.lines))
+    finally:
+        table.update(patched)
+    if reads[0] == 0 or reads[0] % count:
+        raise _PathMismatch()
 
 
 @contextlib.contextmanager
@@ -380,7 +497,29 @@ def _flatten_joint(gm: torch.fx.GraphModule, full_args: Tuple, forward_count: in
 
 def _names_without_gradient(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple) -> Set[str]:
     """The trainable parameter names (each name of a tied pair on its own) that the loss
-    does not reach, from one forward and backward on fake tensors."""
+    does not reach, from one forward and backward on fake tensors; a step that reads tensor
+    values is run as _export_branch_free exports it (none found where it cannot be)."""
+    attempts = (contextlib.nullcontext, _as_if_compiling, lambda: _following_eager(wrapper, inputs, targets))
+    for attempt in attempts:
+        try:
+            with attempt():
+                return _unreached_names(wrapper, inputs, targets)
+        except _DATA_DEPENDENT:
+            continue
+        except (_PathMismatch, _RandomPath):
+            break
+    return set()
+
+
+@contextlib.contextmanager
+def _following_eager(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple):
+    """As if compiling, with the values an eager run read (_branch_values)."""
+    with _as_if_compiling(), _branch_values(wrapper, inputs, targets) as lines:
+        yield lines
+
+
+def _unreached_names(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple) -> Set[str]:
+    """_names_without_gradient's one forward and backward on fake tensors."""
     fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
     fake = lambda tensor: fake_mode.from_tensor(tensor, static_shapes=True)  # noqa: E731
     state = {name: fake(tensor) for name, tensor in _state_items(wrapper)}

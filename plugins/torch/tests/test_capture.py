@@ -188,6 +188,52 @@ def test_data_dependent_shapes_are_refused_clearly():
     assert "aten.nonzero" in message and "test_capture.py" in message and "hidden.sum(1) > 0" in message
 
 
+class _LayerDrop(torch.nn.Module):
+    """Skips each layer when a fresh draw falls below `drop`, as HF's OPT and BART do while
+    training (they draw even when the probability is 0); a batch norm has statistics to keep."""
+
+    def __init__(self, drop: float):
+        super().__init__()
+        self.drop = drop
+        self.norm = torch.nn.BatchNorm1d(16)
+        self.widen = torch.nn.Linear(16, 64)
+        self.layers = torch.nn.ModuleList(torch.nn.Linear(64, 64) for _ in range(4))
+        self.head = torch.nn.Linear(64, 4)
+
+    def forward(self, inputs):
+        hidden = self.widen(self.norm(inputs))
+        for layer in self.layers:
+            if self.training and torch.rand([]) < self.drop:
+                continue
+            hidden = torch.tanh(layer(hidden))
+        return self.head(hidden)
+
+
+def test_a_branch_that_no_draw_changes_follows_the_eager_path():
+    # Found on HF OPT and BART at layerdrop 0: the branch read a fake tensor's value and the
+    # capture was refused, telling the user to turn off a LayerDrop that was already off.
+    from helpers import check_execution
+
+    torch.manual_seed(5)
+    model, inputs, targets = _LayerDrop(0.0), torch.randn(256, 16), torch.randint(0, 4, (256,))
+    buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}
+    with pytest.warns(UserWarning, match=r"reads tensor values at .*test_capture\.py:\d+ if self\.training and torch\.rand"):
+        captured = mt.capture(model, inputs, loss_fn, targets, repeats=1)
+    # The eager runs that read the values leave the model's statistics as they were.
+    assert all(torch.equal(buffer, buffers[name]) for name, buffer in model.named_buffers())
+    # Every layer is in the graph, and a plan of it runs as the eager step does.
+    assert sum(node["op"] == "addmm" and node["kind"] == "forward" for node in captured.graph["nodes"]) == 6
+    planned = mt.plan(captured, 0.7, strategy="auto", time_limit=5)
+    assert planned.recomputed()
+    check_execution(planned, model, inputs, targets)
+
+
+def test_a_path_that_a_draw_decides_is_refused():
+    torch.manual_seed(5)
+    with pytest.raises(NotImplementedError, match=r"depends on a random draw \(.*test_capture\.py:\d+ if self\.training"):
+        mt.capture(_LayerDrop(0.5), torch.randn(8, 16), loss_fn, torch.randint(0, 4, (8,)), repeats=1)
+
+
 def test_ids_are_stable_across_captures(mlp_case):
     model, inputs, targets = mlp_case
     first = mt.capture(model, inputs, loss_fn, targets, repeats=1)
