@@ -232,15 +232,41 @@ def _trace(model: torch.nn.Module, loss_fn: Callable[..., torch.Tensor], inputs:
     branch or a number (not for a shape), the trace follows an eager run's values
     (_branch_values), with a warning naming the lines."""
     wrapper = _StepModule(model, loss_fn, len(inputs))
+    with _reentrant_checkpoints_as_calls():
+        try:
+            return _export_branch_free(wrapper, inputs, targets, unused=set())
+        except AssertionError as error:
+            if "did not receive a gradient" not in str(error):
+                raise
+            unused = _names_without_gradient(wrapper, inputs, targets)
+            if not unused:
+                raise
+            return _export_branch_free(wrapper, inputs, targets, unused=unused)
+
+
+class _CallThrough:
+    """Stands in for torch.utils.checkpoint.CheckpointFunction while tracing: the function is called."""
+
+    @staticmethod
+    def apply(function: Callable[..., Any], preserve_rng_state: bool, *args: Any) -> Any:
+        return function(*args)
+
+
+@contextlib.contextmanager
+def _reentrant_checkpoints_as_calls():
+    """torch.utils.checkpoint's reentrant form (its default where use_reentrant is not given)
+    runs the function under no_grad and refuses autograd.grad, which tracing the joint graph
+    calls. While tracing, it calls the function plainly: the step computes the same values and
+    gradients, and the plan decides what is recomputed (the non-reentrant form is traced
+    through as it is)."""
+    import torch.utils.checkpoint as checkpointing
+
+    previous = checkpointing.CheckpointFunction
+    checkpointing.CheckpointFunction = _CallThrough
     try:
-        return _export_branch_free(wrapper, inputs, targets, unused=set())
-    except AssertionError as error:
-        if "did not receive a gradient" not in str(error):
-            raise
-        unused = _names_without_gradient(wrapper, inputs, targets)
-        if not unused:
-            raise
-        return _export_branch_free(wrapper, inputs, targets, unused=unused)
+        yield
+    finally:
+        checkpointing.CheckpointFunction = previous
 
 
 # What fake tensors raise where a value decides a shape or a branch.

@@ -234,6 +234,48 @@ def test_a_path_that_a_draw_decides_is_refused():
         mt.capture(_LayerDrop(0.5), torch.randn(8, 16), loss_fn, torch.randint(0, 4, (8,)), repeats=1)
 
 
+class _Checkpointed(torch.nn.Module):
+    """Blocks run through torch.utils.checkpoint in its reentrant form (the form torch takes
+    when use_reentrant is not given), or plainly."""
+
+    def __init__(self, reentrant):
+        super().__init__()
+        self.reentrant = reentrant
+        self.stem = torch.nn.Linear(16, 64)
+        self.blocks = torch.nn.ModuleList(torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh()) for _ in range(4))
+        self.head = torch.nn.Linear(64, 4)
+
+    def forward(self, inputs):
+        hidden = self.stem(inputs)
+        for block in self.blocks:
+            if self.reentrant is None:
+                hidden = block(hidden)
+            else:
+                hidden = torch.utils.checkpoint.checkpoint(block, hidden, use_reentrant=self.reentrant)
+        return self.head(hidden)
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_checkpointed_blocks_are_captured_as_plain_calls(reentrant):
+    # The reentrant form refused the trace ("incompatible with .grad()"); the plan decides
+    # what is recomputed, so both forms capture the step the plain model is.
+    from helpers import check_execution
+
+    inputs, targets = torch.randn(256, 16), torch.randint(0, 4, (256,))
+    graphs = []
+    for form in (None, reentrant):
+        torch.manual_seed(6)
+        model = _Checkpointed(form)
+        graphs.append(mt.capture(model, inputs, loss_fn, targets, repeats=1).graph["nodes"])
+    shape = lambda nodes: [(node["id"], node["op"], node["inputs"], node["bytes"]) for node in nodes]  # noqa: E731
+    assert shape(graphs[1]) == shape(graphs[0])
+    assert torch.utils.checkpoint.CheckpointFunction.__name__ == "CheckpointFunction"
+    captured = mt.capture(model, inputs, loss_fn, targets, repeats=1)
+    planned = mt.plan(captured, 0.7, strategy="auto", time_limit=5)
+    assert planned.recomputed()
+    check_execution(planned, model, inputs, targets)
+
+
 def test_ids_are_stable_across_captures(mlp_case):
     model, inputs, targets = mlp_case
     first = mt.capture(model, inputs, loss_fn, targets, repeats=1)
