@@ -234,6 +234,23 @@ def test_a_path_that_a_draw_decides_is_refused():
         mt.capture(_LayerDrop(0.5), torch.randn(8, 16), loss_fn, torch.randint(0, 4, (8,)), repeats=1)
 
 
+def test_a_loss_read_for_the_log_is_followed_with_dropout():
+    # A float read differs with the dropout's draw; it decides no branch, so it is followed.
+    torch.manual_seed(7)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.Dropout(0.5), torch.nn.Linear(64, 4))
+    logged = []
+
+    def logged_loss(output, targets):
+        loss = loss_fn(output, targets)
+        logged.append(loss.item())
+        return loss
+
+    with pytest.warns(UserWarning, match=r"logged\.append\(loss\.item\(\)\)"):
+        captured = mt.capture(model, torch.randn(32, 16), logged_loss, torch.randint(0, 4, (32,)), repeats=1)
+    assert all(isinstance(value, float) for value in logged)
+    assert any(node.get("recomputable") is False and node["kind"] == "forward" for node in captured.graph["nodes"])
+
+
 class _Checkpointed(torch.nn.Module):
     """Blocks run through torch.utils.checkpoint in its reentrant form (the form torch takes
     when use_reentrant is not given), or plainly."""
