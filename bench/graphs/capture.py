@@ -76,6 +76,7 @@ ZOO_MODELS = [
     "vit-s",
     "bert-6",
     "t5-4",
+    "opt-6",
     "lstm-2",
 ]
 ZOO_BATCH = {"densenet121": 4, "convnext_tiny": 4, "swin_t": 4}
@@ -225,7 +226,7 @@ def make_case(name: str) -> Case:
         return model, inputs, targets, nn.functional.cross_entropy, about
     if name in ZOO_MODELS[:8]:
         return _torchvision_case(name, ZOO_BATCH.get(name, 8))
-    if name in ("vit-s", "bert-6", "t5-4", "lstm-2"):
+    if name in ("vit-s", "bert-6", "t5-4", "opt-6", "lstm-2"):
         return _zoo_case(name)
     family, _, layers = name.partition("-")
     if family in ("gpt2", "llama") and layers.isdigit():
@@ -310,6 +311,26 @@ def _zoo_case(name: str) -> Case:
         about = {"source": "bench/graphs/capture.py 2-layer LSTM LM (256 wide)", "input": [8, 64], "loss": "cross_entropy"}
         return _LstmLM(), tokens, tokens, _flat_cross_entropy, about
     transformers = _traceable_transformers()
+    if name == "opt-6":
+        # OPT's decoder draws torch.rand for LayerDrop in training even at probability 0: the
+        # capture follows the eager run's path there (memplan_torch/capture.py, _branch_values).
+        config = transformers.OPTConfig(
+            vocab_size=VOCABULARY,
+            hidden_size=HIDDEN,
+            ffn_dim=4 * HIDDEN,
+            num_hidden_layers=6,
+            num_attention_heads=HEADS,
+            max_position_embeddings=SEQUENCE,
+            word_embed_proj_dim=HIDDEN,
+            dropout=0.0,
+            attention_dropout=0.0,
+            layerdrop=0.0,
+        )
+        config._attn_implementation = "sdpa"
+        model = CausalLM(transformers.OPTForCausalLM(config))
+        tokens = torch.randint(0, VOCABULARY, (BATCH, SEQUENCE))
+        about = {"source": f"transformers {transformers.__version__} OPTForCausalLM", "layers": 6, "input": [BATCH, SEQUENCE]}
+        return model, tokens, tokens, causal_lm_loss, {**about, "loss": "causal-LM cross_entropy"}
     if name == "bert-6":
         config = transformers.BertConfig(
             vocab_size=VOCABULARY,

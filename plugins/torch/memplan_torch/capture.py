@@ -295,7 +295,7 @@ def _export_branch_free(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple,
                 + "; ".join(lines)
                 + ". The capture follows the path an eager run of the step took there (the same path with two "
                 "random seeds); its plans hold for steps that take that path",
-                stacklevel=2,
+                stacklevel=5,
             )
             return exported
         except _DATA_DEPENDENT as error:
