@@ -387,8 +387,13 @@ def _branch_values(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple):
     that read values."""
     from torch._subclasses import fake_impls
 
-    first = _eager_reads(wrapper, inputs, targets, seed=0)
-    second = _eager_reads(wrapper, inputs, targets, seed=1)
+    try:
+        first = _eager_reads(wrapper, inputs, targets, seed=0)
+        second = _eager_reads(wrapper, inputs, targets, seed=1)
+    except Exception as error:
+        # An eager run that fails (out of memory, a model that needs gradients on) leaves the
+        # refusal as it was.
+        raise _PathMismatch() from error
     if not first.values:
         raise _PathMismatch()
     for at, line in enumerate(first.lines):
