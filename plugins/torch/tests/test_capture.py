@@ -12,7 +12,7 @@ import torch
 
 import memplan_torch as mt
 from conftest import REPO_ROOT
-from helpers import loss_fn
+from helpers import check_execution, loss_fn
 
 VIEW_OPS = {"view", "_unsafe_view", "t", "detach", "expand", "permute", "alias", "transpose", "squeeze", "unsqueeze", "reshape"}
 
@@ -212,8 +212,6 @@ class _LayerDrop(torch.nn.Module):
 def test_a_branch_that_no_draw_changes_follows_the_eager_path():
     # Found on HF OPT and BART at layerdrop 0: the branch read a fake tensor's value and the
     # capture was refused, telling the user to turn off a LayerDrop that was already off.
-    from helpers import check_execution
-
     torch.manual_seed(5)
     model, inputs, targets = _LayerDrop(0.0), torch.randn(256, 16), torch.randint(0, 4, (256,))
     buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}
@@ -276,18 +274,16 @@ class _Checkpointed(torch.nn.Module):
 def test_checkpointed_blocks_are_captured_as_plain_calls(reentrant):
     # The reentrant form refused the trace ("incompatible with .grad()"); the plan decides
     # what is recomputed, so both forms capture the step the plain model is.
-    from helpers import check_execution
-
     inputs, targets = torch.randn(256, 16), torch.randint(0, 4, (256,))
     graphs = []
     for form in (None, reentrant):
         torch.manual_seed(6)
         model = _Checkpointed(form)
-        graphs.append(mt.capture(model, inputs, loss_fn, targets, repeats=1).graph["nodes"])
+        captured = mt.capture(model, inputs, loss_fn, targets, repeats=1)
+        graphs.append(captured.graph["nodes"])
     shape = lambda nodes: [(node["id"], node["op"], node["inputs"], node["bytes"]) for node in nodes]  # noqa: E731
     assert shape(graphs[1]) == shape(graphs[0])
     assert torch.utils.checkpoint.CheckpointFunction.__name__ == "CheckpointFunction"
-    captured = mt.capture(model, inputs, loss_fn, targets, repeats=1)
     planned = mt.plan(captured, 0.7, strategy="auto", time_limit=5)
     assert planned.recomputed()
     check_execution(planned, model, inputs, targets)
