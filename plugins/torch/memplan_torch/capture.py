@@ -309,11 +309,27 @@ def _export_branch_free(wrapper: torch.nn.Module, inputs: Tuple, targets: Tuple,
         except _PathMismatch:
             pass
     operator_name = getattr(refused, "func", None) or str(refused).splitlines()[0]
+    line = _model_line(refused)
     raise NotImplementedError(
         f"memplan capture: the step reads tensor values to decide a shape or a branch ({operator_name}, at "
-        f"{_model_line(refused)}), also as under torch.compile; a captured step has fixed shapes and one path "
-        "(mixture-of-experts routing by nonzero: turn it off or use a static-shape variant)"
+        f"{line}), also as under torch.compile; a captured step has fixed shapes and one path ({_routing_hint(line)})"
     ) from refused
+
+
+def _routing_hint(line: str) -> str:
+    """What to change where a step's shapes follow its values: Hugging Face's mixture-of-experts
+    layers have a fixed-shape form that only their float32 fallback lacks."""
+    path = line.split(":", 1)[0]
+    if "transformers" in path and "moe" in os.path.basename(path):
+        # Found on HF Mixtral and Qwen2-MoE (transformers 5.18): in bfloat16 their experts run
+        # as one grouped_mm, whose shapes do not depend on the routing, and the capture holds
+        # (executed plans match eager); float32 weights take a loop over each expert's tokens.
+        return (
+            "Hugging Face's mixture-of-experts layers run their experts as one grouped_mm with fixed "
+            "shapes in bfloat16: capture the model in bfloat16 (model.to(torch.bfloat16)); in float32 "
+            "they loop over each expert's tokens"
+        )
+    return "mixture-of-experts routing by nonzero: turn it off or use a static-shape variant"
 
 
 def _model_line(error: BaseException) -> str:
