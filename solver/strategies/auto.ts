@@ -27,6 +27,8 @@ import {
   LP_MAX_NODES,
   MILP_MAX_NODES,
   MIN_BRACKET_SECONDS,
+  FINAL_SEARCH_OPEN_GAP,
+  FINAL_SEARCH_PATIENCE,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
   SWAP_BOUND_INLINE_MAX_SECONDS,
@@ -97,11 +99,14 @@ async function improveLocally(
  * 1.16687; a later round, 1.16414). Its first round keeps the seeds of the search before
  * it, so it plans what the single final search planned (a later round's seeds alone gave
  * resnet18-options at floor x 1.1 1.2045 instead of 1.1965). After round 1, a round
- * without a cheaper plan ends the phase and leaves the time unused: a sweep hands it to
- * its other budgets.
+ * without a cheaper plan ends the phase and leaves the time unused where the solve shares
+ * its time (a sweep hands it to its other budgets) or its gap is closed to
+ * FINAL_SEARCH_OPEN_GAP; otherwise the rounds go on until FINAL_SEARCH_PATIENCE in a row
+ * found nothing.
  */
 async function improveFinally(run: PhasedRun, seconds: number): Promise<undefined> {
   const deadline = Clock.deadline(seconds);
+  let fruitless = 0;
   for (let round = 0; run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS); round++) {
     const before = run.incumbent.best?.makespan ?? Infinity;
     // With node options, from round 1 the lowered graphs' searches (options-phase.ts) get
@@ -112,9 +117,16 @@ async function improveFinally(run: PhasedRun, seconds: number): Promise<undefine
     await improveLocally(run, Clock.secondsTo(deadline), round);
     // Round 1 runs either way: fresh seeds are worth one try when round 0, retracing the
     // search before it, found nothing (unet-options at floor x 1.1: round 0 ends at 9 s).
-    if (round >= 1 && !lowered && !((run.incumbent.best?.makespan ?? Infinity) < before)) break;
+    const improved = lowered || (run.incumbent.best?.makespan ?? Infinity) < before;
+    fruitless = improved ? 0 : fruitless + 1;
+    if (round >= 1 && !improved && (run.context.sharesTime || !gapOpen(run) || fruitless >= FINAL_SEARCH_PATIENCE)) break;
   }
   return undefined;
+}
+
+/** Whether the proven gap (none yet counts as open) is above FINAL_SEARCH_OPEN_GAP. */
+function gapOpen(run: PhasedRun): boolean {
+  return (run.incumbent.gap() ?? 1) > FINAL_SEARCH_OPEN_GAP;
 }
 
 /** With a host link: the best remat plans' recomputations turned into swaps where the copy is cheaper (scale/swap-convert.ts). */

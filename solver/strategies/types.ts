@@ -65,6 +65,12 @@ export interface StrategyContext {
    * from the same plans and would retrace them); others ignore it.
    */
   attempt?: number;
+  /**
+   * True where the solve's time is a share of a larger run's (a sweep's point): auto's final
+   * search stops at its first round that finds nothing cheaper, and the run hands the time
+   * left to its other budgets.
+   */
+  sharesTime?: boolean;
 }
 
 /** What a strategy found: a schedule to replay, or the smallest peak it could reach. */

@@ -264,6 +264,7 @@ export class BudgetAxis {
       hints: this.hintsAt(budgetBytes),
       guide: this.guideAt(budgetBytes),
       attempt: this.evaluations.filter((earlier) => earlier.budgetBytes === budgetBytes).length,
+      sharesTime: true,
     };
     const evaluation: Evaluation = { budgetBytes, seconds: 0, limitSeconds, provenInfeasible: false, ranOut: false, stoppedEarly: false };
     try {
