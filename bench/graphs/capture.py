@@ -26,8 +26,11 @@ shufflenet_v2_x1_0, mnasnet1_0 (batch 8), convnext_tiny and swin_t (batch 4), al
 3x224x224; vit-s, a 6-layer 256-wide VisionTransformer on 64x64 images in 8x8 patches
 (batch 16); bert-6, a 6-layer BertForMaskedLM (its tied head and an unread bias name);
 t5-4, T5ForConditionalGeneration with 4+4 layers and its own loss (relative-position
-buckets); lstm-2, a 2-layer LSTM language model over 64 steps (batch 8). The HF models use
-the decoders' sizes. `npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
+buckets); lstm-2, a 2-layer LSTM language model over 64 steps (batch 8); deeplabv3, torchvision's
+DeepLabV3 on MobileNetV3-Large (dilated, per-pixel loss over 21 classes, batch 4); wav2vec2-4,
+Wav2Vec2ForCTC with 4 layers on 2 x 1 s of 16 kHz audio (its convolutional feature encoder);
+mixtral-4, MixtralForCausalLM with 4 layers of 8 experts (2 per token) in bfloat16, where HF's
+experts run as one grouped_mm with fixed shapes. The HF models use the decoders' sizes. `npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
 
 Usage (from the repository root; costs are measured, so run it on a quiet machine):
 
@@ -78,6 +81,9 @@ ZOO_MODELS = [
     "t5-4",
     "opt-6",
     "lstm-2",
+    "deeplabv3",
+    "wav2vec2-4",
+    "mixtral-4",
 ]
 ZOO_BATCH = {"densenet121": 4, "convnext_tiny": 4, "swin_t": 4}
 HERE = Path(__file__).resolve().parent
@@ -226,7 +232,7 @@ def make_case(name: str) -> Case:
         return model, inputs, targets, nn.functional.cross_entropy, about
     if name in ZOO_MODELS[:8]:
         return _torchvision_case(name, ZOO_BATCH.get(name, 8))
-    if name in ("vit-s", "bert-6", "t5-4", "opt-6", "lstm-2"):
+    if name in ZOO_MODELS[8:]:
         return _zoo_case(name)
     family, _, layers = name.partition("-")
     if family in ("gpt2", "llama") and layers.isdigit():
@@ -291,6 +297,28 @@ class _LstmLM(nn.Module):
         return self.head(self.lstm(self.embed(tokens))[0])
 
 
+class _SegmentationOut(nn.Module):
+    """The per-pixel logits of a torchvision segmentation model (its "out" head)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.model(image)["out"]
+
+
+class _AudioLogits(nn.Module):
+    """The frame logits of an HF audio model from raw samples, averaged over time."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, samples: torch.Tensor) -> torch.Tensor:
+        return self.model(input_values=samples).logits.mean(1)
+
+
 def _flat_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
@@ -310,7 +338,52 @@ def _zoo_case(name: str) -> Case:
         tokens = torch.randint(0, 1000, (8, 64))
         about = {"source": "bench/graphs/capture.py 2-layer LSTM LM (256 wide)", "input": [8, 64], "loss": "cross_entropy"}
         return _LstmLM(), tokens, tokens, _flat_cross_entropy, about
+    if name == "deeplabv3":
+        import torchvision
+
+        model = torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=21)
+        inputs, targets = torch.randn(4, 3, 224, 224), torch.randint(0, 21, (4, 224, 224))
+        about = {"source": f"torchvision {torchvision.__version__} deeplabv3_mobilenet_v3_large", "input": [4, 3, 224, 224]}
+        return _SegmentationOut(model), inputs, targets, nn.functional.cross_entropy, {**about, "loss": "per-pixel cross_entropy"}
     transformers = _traceable_transformers()
+    if name == "wav2vec2-4":
+        # Its encoder draws torch.rand for LayerDrop in training even at probability 0, as
+        # OPT's decoder does: the capture follows the eager run's path there.
+        config = transformers.Wav2Vec2Config(
+            vocab_size=32,
+            hidden_size=HIDDEN,
+            num_hidden_layers=4,
+            num_attention_heads=HEADS,
+            intermediate_size=4 * HIDDEN,
+            layerdrop=0.0,
+            mask_time_prob=0.0,
+            hidden_dropout=0.0,
+            attention_dropout=0.0,
+            activation_dropout=0.0,
+            feat_proj_dropout=0.0,
+        )
+        samples, targets = torch.randn(2, 16000), torch.randint(0, 32, (2,))
+        about = {"source": f"transformers {transformers.__version__} Wav2Vec2ForCTC", "layers": 4, "input": [2, 16000]}
+        model = _AudioLogits(transformers.Wav2Vec2ForCTC(config))
+        return model, samples, targets, nn.functional.cross_entropy, {**about, "loss": "cross_entropy of the time-averaged logits"}
+    if name == "mixtral-4":
+        # In float32 HF's experts fall back to a loop over each expert's tokens, which the
+        # capture refuses (memplan_torch/capture.py, _routing_hint).
+        config = transformers.MixtralConfig(
+            vocab_size=VOCABULARY,
+            hidden_size=HIDDEN,
+            intermediate_size=2 * HIDDEN,
+            num_hidden_layers=4,
+            num_attention_heads=HEADS,
+            num_key_value_heads=2,
+            num_local_experts=8,
+            num_experts_per_tok=2,
+            max_position_embeddings=SEQUENCE,
+        )
+        model = CausalLM(transformers.MixtralForCausalLM(config)).to(torch.bfloat16)
+        tokens = torch.randint(0, VOCABULARY, (BATCH, SEQUENCE))
+        about = {"source": f"transformers {transformers.__version__} MixtralForCausalLM (bfloat16)", "layers": 4, "input": [BATCH, SEQUENCE]}
+        return model, tokens, tokens, causal_lm_loss, {**about, "loss": "causal-LM cross_entropy"}
     if name == "opt-6":
         # OPT's decoder draws torch.rand for LayerDrop in training even at probability 0: the
         # capture follows the eager run's path there (memplan_torch/capture.py, _branch_values).
