@@ -15,6 +15,8 @@ import {
   AUTO_MAX_NONZEROS,
   BOUND_SOLVE_PSEUDOCOST_RELIABLE,
   FINAL_LOCAL_SEARCH_RESERVE_SECONDS,
+  FINAL_SEARCH_OPEN_GAP,
+  FINAL_SEARCH_PATIENCE,
   LOCAL_SEARCH_SECONDS,
   BOUND_MAX_NODES,
   CLOSURE_INLINE_MAX_NODES,
@@ -27,8 +29,6 @@ import {
   LP_MAX_NODES,
   MILP_MAX_NODES,
   MIN_BRACKET_SECONDS,
-  FINAL_SEARCH_OPEN_GAP,
-  FINAL_SEARCH_PATIENCE,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
   SWAP_BOUND_INLINE_MAX_SECONDS,
@@ -708,7 +708,7 @@ const PHASES: readonly Phase[] = [
   {
     name: 'local-search',
     summary:
-      'local search with the time left, in rounds with fresh seeds while each finds a cheaper plan (with node options also on the lowered graphs)',
+      'local search with the time left, in rounds with fresh seeds while each finds a cheaper plan (outside a sweep, while the gap is above 1 %, until two rounds in a row find none) (with node options also on the lowered graphs)',
     // The solvers closed early or were skipped: more local search from the best plan (with a
     // link, less the swap conversion's share).
     seconds: ({ clock, context }) =>
