@@ -30,7 +30,8 @@ buckets); lstm-2, a 2-layer LSTM language model over 64 steps (batch 8); deeplab
 DeepLabV3 on MobileNetV3-Large (dilated, per-pixel loss over 21 classes, batch 4); wav2vec2-4,
 Wav2Vec2ForCTC with 4 layers on 2 x 1 s of 16 kHz audio (its convolutional feature encoder);
 mixtral-4, MixtralForCausalLM with 4 layers of 8 experts (2 per token) in bfloat16, where HF's
-experts run as one grouped_mm with fixed shapes. The HF models use the decoders' sizes. `npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
+experts run as one grouped_mm with fixed shapes. The HF models use the decoders' sizes.
+`npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
 
 Usage (from the repository root; costs are measured, so run it on a quiet machine):
 

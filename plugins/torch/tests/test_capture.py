@@ -486,5 +486,6 @@ def test_hugging_face_mixture_of_experts_captures_in_bfloat16():
     assert set(result.grads) == set(grads)
     for name, grad in grads.items():
         scale = grad.abs().max().item()
-        torch.testing.assert_close(result.grads[name], grad, rtol=1.6e-2, atol=1e-2 * scale, msg=lambda text, name=name: f"{name}: {text}")
+        where = lambda text, name=name: f"{name}: {text}"  # noqa: E731
+        torch.testing.assert_close(result.grads[name], grad, rtol=1.6e-2, atol=1e-2 * scale, msg=where)
     assert result.measured_peak_bytes == planned.predicted["peakBytes"] <= planned.budget_bytes
