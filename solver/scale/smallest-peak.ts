@@ -56,7 +56,7 @@ export interface SmallestPeakOptions {
   floorBytes?: number;
   /** Stop as soon as a peak at most this is found (a budget to meet), residentBytes included. */
   enoughBytes?: number;
-  /** Climb over orders after the walk (default true); auto leaves it to its MILP on graphs small enough for one. */
+  /** Climb over orders after the walk (default true). */
   climb?: boolean;
   signal?: AbortSignal;
 }

@@ -621,8 +621,11 @@ const PHASES: readonly Phase[] = [
         deadline,
         floorBytes: run.floor.floorBytes,
         enoughBytes: context.budgetBytes,
-        // Up to MILP_MAX_NODES the MILP that follows finds the first plan at tight budgets better.
-        climb: context.graph.size > MILP_MAX_NODES,
+        // The climb over orders runs up to MILP_MAX_NODES too: it starts only where the walk
+        // finds nothing within the budget, and stops at the first plan that fits. A captured CNN
+        // with frozen first layers reaches 73.1 % of its no-remat peak at best in the walk's
+        // orders, and the MILP in the listed order finds nothing at 70 % in 30 s; the climb
+        // reaches 64.7 %.
         signal: context.signal,
       });
       // A schedule within the budget is a plan: the phases after this one improve it.
