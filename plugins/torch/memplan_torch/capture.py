@@ -127,6 +127,7 @@ def capture(
     instead of running again; False runs every operator (the same graph, slower: for
     comparison). Options read the real outputs (signs, nonzeros), so they run every operator."""
     started = time.perf_counter()
+    _refuse_sparse_gradients(model)
     inputs, target_tuple = _as_tuple(example_inputs), _as_tuple(targets)
     gm, signature = _trace(model, loss_fn, inputs, target_tuple)
     traced = time.perf_counter()
@@ -147,6 +148,8 @@ def capture(
     reuse = reuse_repeats and not options
     try:
         program, tracer, values = run(reuse)
+    except _Unsupported:
+        raise
     except Exception:
         if not reuse:
             raise
@@ -171,6 +174,26 @@ def capture(
         capture_seconds=done - started,
         reused_calls=tracer.repeats.reused,
     )
+
+
+class _Unsupported(NotImplementedError):
+    """A value memplan cannot size or schedule: running every operator again would not help."""
+
+
+_SPARSE_ADVICE = (
+    "nn.Embedding and nn.EmbeddingBag with sparse=True make one; build them with sparse=False "
+    "(the gradient is then the dense table, which the plan counts) or freeze their weight"
+)
+
+
+def _refuse_sparse_gradients(model: torch.nn.Module) -> None:
+    """Refuses, by module name, an embedding whose weight would get a sparse gradient."""
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Embedding, torch.nn.EmbeddingBag)) and module.sparse and module.weight.requires_grad:
+            raise _Unsupported(
+                f"memplan capture: {name or type(module).__name__} ({type(module).__name__} with sparse=True) "
+                f"would get a sparse gradient; memplan sizes and schedules strided tensors only. {_SPARSE_ADVICE}"
+            )
 
 
 def _as_tuple(value: Tensors) -> Tuple[torch.Tensor, ...]:
@@ -700,6 +723,12 @@ class _Tracer:
             # No memory (an assertion, a size): the value is fixed at trace time.
             self._set(node, Constant(out), out)
             return
+        for tensor in tensors:
+            if tensor.layout != torch.strided:
+                raise _Unsupported(
+                    f"memplan capture: {node.name} ({node.target}) makes a tensor of layout {tensor.layout}; "
+                    f"memplan sizes and schedules strided tensors only. {_SPARSE_ADVICE}"
+                )
         aliased = [] if reused else [tensor for tensor in tensors if storage_key(tensor) in self.owned]
         if len(aliased) == len(tensors):
             self._set(node, View(), out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -489,3 +490,33 @@ def test_hugging_face_mixture_of_experts_captures_in_bfloat16():
         where = lambda text, name=name: f"{name}: {text}"  # noqa: E731
         torch.testing.assert_close(result.grads[name], grad, rtol=1.6e-2, atol=1e-2 * scale, msg=where)
     assert result.measured_peak_bytes == planned.predicted["peakBytes"] <= planned.budget_bytes
+
+
+class _BagOfWords(torch.nn.Module):
+    """Token embeddings averaged, then a linear classifier."""
+
+    def __init__(self, sparse: bool):
+        super().__init__()
+        self.tokens = torch.nn.Embedding(50, 16, sparse=sparse)
+        self.head = torch.nn.Linear(16, 10)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.tokens(tokens).mean(1))
+
+
+def test_an_embedding_with_sparse_gradients_is_refused_by_name(monkeypatch):
+    """A sparse gradient has no storage to size: the refusal names the module and the way
+    out, before tracing; past that check, the operator that makes one is named instead."""
+    torch.manual_seed(0)
+    tokens, targets = torch.randint(0, 50, (4, 8)), torch.randint(0, 10, (4,))
+    with pytest.raises(NotImplementedError, match=r"tokens \(Embedding with sparse=True\).*sparse=False"):
+        mt.capture(_BagOfWords(sparse=True), tokens, loss_fn, targets, repeats=1)
+    # memplan_torch.capture is also the name of the function the package exports.
+    monkeypatch.setattr(sys.modules["memplan_torch.capture"], "_refuse_sparse_gradients", lambda model: None)
+    with pytest.raises(NotImplementedError, match=r"sparse_coo_tensor.*layout torch.sparse_coo.*sparse=False"):
+        mt.capture(_BagOfWords(sparse=True), tokens, loss_fn, targets, repeats=1)
+    # Frozen, the same table has no gradient at all, and the step captures.
+    frozen = _BagOfWords(sparse=True)
+    frozen.tokens.weight.requires_grad_(False)
+    captured = mt.capture(frozen, tokens, loss_fn, targets, repeats=1)
+    assert not any("sparse" in node["op"] for node in captured.graph["nodes"])
