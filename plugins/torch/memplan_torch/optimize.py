@@ -111,7 +111,11 @@ def _is_view(op: Any) -> bool:
 
 
 def _mutates(op: Any) -> bool:
-    """Operators that write an argument (batch norm's running statistics) must not run twice."""
+    """Operators that write an argument (batch norm's running statistics) must not run twice.
+    That holds for in-place operators on the step's own values too: recomputed on a saved
+    value, one writes it again (a residual `out += x` adds x twice; letting resnet18's
+    in-place ReLUs and additions recompute gave wrong gradients), and an in-place output
+    shares its input's storage, so saving it holds nothing more than the input."""
     if _normalize(str(op).replace("aten.", "")) == "batch_norm":
         # native_batch_norm's schema does not annotate the running statistics it writes.
         return True
@@ -124,6 +128,9 @@ def _decisions(planned: Plan) -> Dict[str, List[bool]]:
     captured = planned.captured
     if captured is None:
         raise ValueError("memplan: the plan is not bound to a captured step")
+    if not planned.feasible:
+        # Without a schedule every operator would be saved: eager autograd's own memory, silently.
+        raise MemplanError(f"{infeasible_message(planned, None)}; there is nothing to export", body=planned.json)
     if planned.swapped():
         raise ValueError("memplan: only remat-only plans export to a checkpoint policy (this plan swaps)")
     recomputed = set(planned.recomputed())

@@ -51,3 +51,13 @@ def test_swap_plans_do_not_export(cnn_case):
     assert planned.swapped()
     with pytest.raises(ValueError, match="remat-only"):
         mt.checkpoint_policy(planned)
+
+
+def test_an_infeasible_plan_does_not_export(cnn_case):
+    """Without a schedule the policy would save every operator: eager autograd's memory, silently."""
+    model, inputs, targets = cnn_case
+    captured = mt.capture(model, inputs, loss_fn, targets, repeats=1)
+    planned = mt.plan(captured, 0.05, strategy="auto", time_limit=TIME_LIMIT)
+    assert not planned.feasible
+    with pytest.raises(mt.MemplanError, match="nothing to export"):
+        mt.selective_checkpoint(model, planned)
