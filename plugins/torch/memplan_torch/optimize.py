@@ -130,7 +130,9 @@ def _decisions(planned: Plan) -> Dict[str, List[bool]]:
         raise ValueError("memplan: the plan is not bound to a captured step")
     if not planned.feasible:
         # Without a schedule every operator would be saved: eager autograd's own memory, silently.
-        raise MemplanError(f"{infeasible_message(planned, None)}; there is nothing to export", body=planned.json)
+        # (No host-link hint as optimize() gives: a plan that swaps does not export either.)
+        message = planned.json.get("message", "")
+        raise MemplanError(f"memplan: no plan within the budget ({planned.status}): {message}; there is nothing to export", body=planned.json)
     if planned.swapped():
         raise ValueError("memplan: only remat-only plans export to a checkpoint policy (this plan swaps)")
     recomputed = set(planned.recomputed())
