@@ -30,7 +30,9 @@ buckets); lstm-2, a 2-layer LSTM language model over 64 steps (batch 8); deeplab
 DeepLabV3 on MobileNetV3-Large (dilated, per-pixel loss over 21 classes, batch 4); wav2vec2-4,
 Wav2Vec2ForCTC with 4 layers on 2 x 1 s of 16 kHz audio (its convolutional feature encoder);
 mixtral-4, MixtralForCausalLM with 4 layers of 8 experts (2 per token) in bfloat16, where HF's
-experts run as one grouped_mm with fixed shapes. The HF models use the decoders' sizes.
+experts run as one grouped_mm with fixed shapes; llama-lora-8, the 8-layer Llama-style
+decoder fine-tuned with LoRA (its weights frozen, rank-8 adapters on the attention's query
+and value projections, as PEFT's default). The HF models use the decoders' sizes.
 `npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
 
 Usage (from the repository root; costs are measured, so run it on a quiet machine):
@@ -85,6 +87,7 @@ ZOO_MODELS = [
     "deeplabv3",
     "wav2vec2-4",
     "mixtral-4",
+    "llama-lora-8",
 ]
 ZOO_BATCH = {"densenet121": 4, "convnext_tiny": 4, "swin_t": 4}
 HERE = Path(__file__).resolve().parent
@@ -320,6 +323,20 @@ class _AudioLogits(nn.Module):
         return self.model(input_values=samples).logits.mean(1)
 
 
+class _LowRankAdapted(nn.Module):
+    """A frozen linear layer plus a trainable low-rank update (LoRA): base(x) + (x A^T) B^T,
+    with B zero at the start as LoRA initializes it."""
+
+    def __init__(self, base: nn.Linear, rank: int):
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.down = nn.Parameter(torch.randn(rank, base.in_features) / base.in_features**0.5)
+        self.up = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.base(hidden) + (hidden @ self.down.t()) @ self.up.t()
+
+
 def _flat_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
@@ -367,6 +384,15 @@ def _zoo_case(name: str) -> Case:
         about = {"source": f"transformers {transformers.__version__} Wav2Vec2ForCTC", "layers": 4, "input": [2, 16000]}
         model = _AudioLogits(transformers.Wav2Vec2ForCTC(config))
         return model, samples, targets, nn.functional.cross_entropy, {**about, "loss": "cross_entropy of the time-averaged logits"}
+    if name == "llama-lora-8":
+        model = make_decoder("llama", 8).requires_grad_(False)
+        for layer in model.model.model.layers:
+            attention = layer.self_attn
+            attention.q_proj = _LowRankAdapted(attention.q_proj, 8)
+            attention.v_proj = _LowRankAdapted(attention.v_proj, 8)
+        tokens = torch.randint(0, VOCABULARY, (BATCH, SEQUENCE))
+        about = {"source": f"transformers {transformers.__version__} LlamaForCausalLM, LoRA rank 8 on q_proj and v_proj", "layers": 8}
+        return model, tokens, tokens, causal_lm_loss, {**about, "input": [BATCH, SEQUENCE], "loss": "causal-LM cross_entropy"}
     if name == "mixtral-4":
         # In float32 HF's experts fall back to a loop over each expert's tokens, which the
         # capture refuses (memplan_torch/capture.py, _routing_hint).
