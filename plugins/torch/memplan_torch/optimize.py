@@ -81,11 +81,11 @@ def optimize(
     return MemplanStep(captured, planned)
 
 
-def infeasible_message(planned: Plan, transfer: Union[None, str, Dict[str, float]]) -> str:
-    """Why no plan fits, and what to try: a host link when the budget is above the floor."""
+def infeasible_message(planned: Plan, transfer: Union[None, str, Dict[str, float]], hint: bool = True) -> str:
+    """Why no plan fits, and (with hint) what to try: a host link when the budget is above the floor."""
     text = f"memplan: no plan within the budget ({planned.status}): {planned.json.get('message', '')}"
     floor = planned.json.get("floorBytes")
-    if transfer is None and floor is not None and planned.budget_bytes >= floor:
+    if hint and transfer is None and floor is not None and planned.budget_bytes >= floor:
         # Recomputation cannot move keep nodes (parameter gradients); a host link can.
         text += (
             "; only recomputation was allowed: with transfer=\"pcie4\" (or your link's bandwidth "
@@ -130,9 +130,8 @@ def _decisions(planned: Plan) -> Dict[str, List[bool]]:
         raise ValueError("memplan: the plan is not bound to a captured step")
     if not planned.feasible:
         # Without a schedule every operator would be saved: eager autograd's own memory, silently.
-        # (No host-link hint as optimize() gives: a plan that swaps does not export either.)
-        message = planned.json.get("message", "")
-        raise MemplanError(f"memplan: no plan within the budget ({planned.status}): {message}; there is nothing to export", body=planned.json)
+        # No host-link hint: a plan that swaps does not export either.
+        raise MemplanError(f"{infeasible_message(planned, None, hint=False)}; there is nothing to export", body=planned.json)
     if planned.swapped():
         raise ValueError("memplan: only remat-only plans export to a checkpoint policy (this plan swaps)")
     recomputed = set(planned.recomputed())
