@@ -32,7 +32,9 @@ Wav2Vec2ForCTC with 4 layers on 2 x 1 s of 16 kHz audio (its convolutional featu
 mixtral-4, MixtralForCausalLM with 4 layers of 8 experts (2 per token) in bfloat16, where HF's
 experts run as one grouped_mm with fixed shapes; llama-lora-8, the 8-layer Llama-style
 decoder fine-tuned with LoRA (its weights frozen, rank-8 adapters on the attention's query
-and value projections, as PEFT's default). The HF models use the decoders' sizes.
+and value projections, as PEFT's default); inception_v3, torchvision's Inception-v3 at
+4x3x299x299 with its auxiliary classifier's loss (0.4x), as its reference training adds it.
+The HF models use the decoders' sizes.
 `npm run bench -- --suite real --graphs bench/graphs/zoo` plans them.
 
 Usage (from the repository root; costs are measured, so run it on a quiet machine):
@@ -59,7 +61,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -88,6 +90,7 @@ ZOO_MODELS = [
     "wav2vec2-4",
     "mixtral-4",
     "llama-lora-8",
+    "inception_v3",
 ]
 ZOO_BATCH = {"densenet121": 4, "convnext_tiny": 4, "swin_t": 4}
 HERE = Path(__file__).resolve().parent
@@ -341,6 +344,12 @@ def _flat_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Te
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
+def _inception_loss(output: Any, targets: torch.Tensor) -> torch.Tensor:
+    """Inception-v3's training loss: the main logits' cross entropy plus 0.4 times the auxiliary head's."""
+    main = nn.functional.cross_entropy(output.logits, targets)
+    return main + 0.4 * nn.functional.cross_entropy(output.aux_logits, targets)
+
+
 def _zoo_case(name: str) -> Case:
     """The zoo's models that are not torchvision classifiers."""
     if name == "vit-s":
@@ -363,6 +372,15 @@ def _zoo_case(name: str) -> Case:
         inputs, targets = torch.randn(4, 3, 224, 224), torch.randint(0, 21, (4, 224, 224))
         about = {"source": f"torchvision {torchvision.__version__} deeplabv3_mobilenet_v3_large", "input": [4, 3, 224, 224]}
         return _SegmentationOut(model), inputs, targets, nn.functional.cross_entropy, {**about, "loss": "per-pixel cross_entropy"}
+    if name == "inception_v3":
+        import torchvision
+
+        # Trained as torchvision's reference script trains it: 299 x 299 inputs, and the
+        # auxiliary classifier's loss weighted 0.4 beside the main one.
+        model = torchvision.models.inception_v3(weights=None, init_weights=False)
+        inputs, targets = torch.randn(4, 3, 299, 299), torch.randint(0, 1000, (4,))
+        about = {"source": f"torchvision {torchvision.__version__} inception_v3", "input": [4, 3, 299, 299]}
+        return model, inputs, targets, _inception_loss, {**about, "loss": "cross_entropy + 0.4 x auxiliary cross_entropy"}
     transformers = _traceable_transformers()
     if name == "wav2vec2-4":
         # Its encoder draws torch.rand for LayerDrop in training even at probability 0, as

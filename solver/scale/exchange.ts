@@ -78,9 +78,9 @@ function firstAtOrAfter(list: readonly number[], value: number): number {
 /**
  * The sequence with `node` computed again just before position `at` (before the read there),
  * with the inputs that are no longer on the device at `moment` computed again, or with
- * `moveUp` moved up from a later computation where there is one (up to EXCHANGE_INPUT_DEPTH
- * levels); undefined when an input lies deeper. `extra` is the compute cost it adds, `moved`
- * how many computations moved up.
+ * `moveUp` moved up from a later computation where there is one (up to `depth` levels);
+ * undefined when an input lies deeper. `extra` is the compute cost it adds, `moved` how many
+ * computations moved up.
  */
 function splitLifetime(
   graph: IndexedGraph,
@@ -91,6 +91,7 @@ function splitLifetime(
   at: number,
   moment: number,
   moveUp: boolean,
+  depth: number,
 ): { sequence: number[]; extra: number; moved: number } | undefined {
   const chain: number[] = [];
   const moved = new Set<number>();
@@ -113,7 +114,7 @@ function splitLifetime(
     chain.push(value);
     return true;
   };
-  if (!add(node, EXCHANGE_INPUT_DEPTH)) return undefined;
+  if (!add(node, depth)) return undefined;
   const result: number[] = [];
   for (let position = 0; position < sequence.length; position++) {
     if (position === at) result.push(...chain);
@@ -123,15 +124,32 @@ function splitLifetime(
   return { sequence: result, extra, moved: moved.size };
 }
 
+/** How far a repair may go: the levels of inputs a split brings along, and the splits it makes at most. */
+export interface RepairLimits {
+  inputDepth: number;
+  steps: number;
+}
+
+/** The exchange descent's limits: a move is small, and gives up soon. */
+const EXCHANGE_REPAIR: RepairLimits = { inputDepth: EXCHANGE_INPUT_DEPTH, steps: EXCHANGE_REPAIR_STEPS };
+
 /**
  * Brings a sequence that exceeds `available` back within it by splitting lifetimes (file
  * comment), adding less than `allowance` of compute cost; undefined when it cannot (or the deadline passed).
  */
-function repair(graph: IndexedGraph, start: number[], available: number, allowance: number, deadline: number): number[] | undefined {
+export function repair(
+  graph: IndexedGraph,
+  start: number[],
+  available: number,
+  allowance: number,
+  deadline: number,
+  limits: RepairLimits = EXCHANGE_REPAIR,
+  signal?: AbortSignal,
+): number[] | undefined {
   let sequence = start;
   let added = 0;
   // One step profiles the sequence once per candidate: on a 4,000-node graph that is a second.
-  for (let step = 0; step < EXCHANGE_REPAIR_STEPS && Date.now() <= deadline; step++) {
+  for (let step = 0; step < limits.steps && Date.now() <= deadline && signal?.aborted !== true; step++) {
     const profile = profiled(graph, sequence);
     if (!profile) return undefined;
     const excess = excessOf(profile, available);
@@ -157,7 +175,7 @@ function repair(graph: IndexedGraph, start: number[], available: number, allowan
       const read = nextRead[sequence[position]];
       // Moving an input's later computation up costs nothing but keeps it longer; computing it again costs.
       for (const moveUp of [true, false]) {
-        const split = splitLifetime(graph, sequence, profile, occurrences, sequence[position], read, moment, moveUp);
+        const split = splitLifetime(graph, sequence, profile, occurrences, sequence[position], read, moment, moveUp, limits.inputDepth);
         if (!split || added + split.extra >= allowance) continue;
         const after = profiled(graph, split.sequence);
         if (after && after.during[moment] < profile.during[moment]) {

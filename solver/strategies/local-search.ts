@@ -14,20 +14,30 @@ import { BASELINES } from './baselines.js';
 import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
+/** What scaleImprove's search does beyond improving its starts. */
+export interface ScaleImproveOptions {
+  /** Randomized restarts (default true). */
+  restarts?: boolean;
+  /** Values the greedy evicts first (a bound's recomputed set). */
+  prefer?: ReadonlySet<number>;
+  /** A later round draws its random moves from other seeds (scale/multistart.ts; default 0). */
+  round?: number;
+  /** The repair descent (scale/descent.ts; default false). */
+  repairDescent?: boolean;
+}
+
 /**
  * Improves the given plans and searches further until `seconds` from now (the scale
  * search of scale/multistart.ts); auto calls this with its incumbents. Returns a schedule
- * outcome or infeasible, with the recomputation bound without a host link. A later `round`
- * draws its random moves from other seeds (scale/multistart.ts).
+ * outcome or infeasible, with the recomputation bound without a host link.
  */
 export async function scaleImprove(
   context: StrategyContext,
   starts: readonly SearchStart[],
   seconds: number,
-  restarts = true,
-  prefer?: ReadonlySet<number>,
-  round = 0,
+  search: ScaleImproveOptions = {},
 ): Promise<StrategyOutcome> {
+  const restarts = search.restarts ?? true;
   // Stopped already (a cancel, the time limit): no time for the bound; the plans found are kept.
   const proof = context.signal?.aborted ? undefined : rematBound(context);
   if (proof?.infeasible) {
@@ -43,8 +53,9 @@ export async function scaleImprove(
     restarts,
     // Above the MILP's size limit nothing follows that would use the time better.
     climb: restarts && context.graph.size > MILP_MAX_NODES,
-    prefer,
-    round,
+    prefer: search.prefer,
+    round: search.round,
+    repairDescent: search.repairDescent,
     // A sweep's plans of larger budgets (remat plans only: a swap plan is no sequence).
     hints: context.hints?.filter((steps) => !hasSwaps(steps)).map((steps) => stepsToSequence(steps)),
     signal: context.signal,
@@ -80,7 +91,7 @@ export const greedyRemat: Strategy = {
     'remove recomputations that still fit (local search)',
   options: [],
   run(context) {
-    return scaleImprove(context, [], Math.min(GREEDY_REMAT_SECONDS, context.timeLimitSeconds), false);
+    return scaleImprove(context, [], Math.min(GREEDY_REMAT_SECONDS, context.timeLimitSeconds), { restarts: false });
   },
 };
 
@@ -88,13 +99,13 @@ export const localSearch: Strategy = {
   name: 'local-search',
   description:
     'The baselines and greedy-remat, each improved by a local search that removes recomputations while the simulator says the plan ' +
-    'fits, then randomized restarts within the time limit (at most 10 s)',
+    'fits (where none fits, the repair descent from the no-remat plan), then randomized restarts within the time limit (at most 10 s)',
   options: ['timeLimitSeconds'],
   async run(context) {
     // The baselines' plans that fit are the search's starting points, in their order.
     const incumbent = new Incumbent(context, { progress: false });
     const starts = await incumbent.runEach(BASELINES);
     const seconds = Math.min(LOCAL_SEARCH_SECONDS, context.timeLimitSeconds) - incumbent.clock.elapsed();
-    return scaleImprove(context, starts, seconds);
+    return scaleImprove(context, starts, seconds, { repairDescent: true });
   },
 };

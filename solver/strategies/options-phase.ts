@@ -100,7 +100,7 @@ export async function improveLoweredAgain(run: PhasedRun, seconds: number, round
     const share = Clock.secondsTo(deadline) / (searches.length - at);
     if (!run.canRun(share, MIN_LOCAL_SEARCH_SECONDS)) break;
     const loweredContext: StrategyContext = { ...run.context, graph: search.lowered.graph, onProgress: undefined };
-    const searched = await scaleImprove(loweredContext, search.starts, share, true, undefined, round);
+    const searched = await scaleImprove(loweredContext, search.starts, share, { round });
     if (searched.kind !== 'schedule') continue;
     offerLowered(run, search.choice, search.lowered, searched.steps, 'local-search');
     if (keepIfCheaper(search, searched.steps, `local-search round ${round}`, run.context)) cheaper = true;

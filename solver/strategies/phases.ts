@@ -40,6 +40,8 @@ export class PhasedRun {
   pendingBound: PendingBound | undefined;
   /** A bracket for the smallest feasible budget, for an infeasible answer (set by a phase). */
   smallestBudget: SmallestBudget | undefined;
+  /** Whether a scale search of this run has made the repair descent (scale/descent.ts; once per run). */
+  descended = false;
   /** A floor proven while time was left (the smallest-peak phase): the bracket at the end starts from it. */
   floor: ProvenFloor | undefined;
   timedOut = false;
