@@ -22,8 +22,8 @@ import {
   REPAIR_DESCENT_MIN_SPLITS,
   REPAIR_DESCENT_MIN_STEP,
   REPAIR_DESCENT_SPLITS,
-  SEARCH_YIELD_MS,
 } from '../limits.js';
+import { runYielding } from '../util/yielding.js';
 import { repair } from './exchange.js';
 import { improveSequence } from './improve.js';
 import { listedOrder } from './order.js';
@@ -85,14 +85,6 @@ export function* descentSteps(graph: IndexedGraph, available: number, options: D
  * undefined when the start is not a legal sequence. It hands the event loop back every
  * SEARCH_YIELD_MS.
  */
-export async function repairDescent(graph: IndexedGraph, available: number, options: DescentOptions): Promise<Descended | undefined> {
-  const steps = descentSteps(graph, available, options);
-  let lastYield = Date.now();
-  for (let step = steps.next(); ; step = steps.next()) {
-    if (step.done) return step.value;
-    if (Date.now() - lastYield >= SEARCH_YIELD_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      lastYield = Date.now();
-    }
-  }
+export function repairDescent(graph: IndexedGraph, available: number, options: DescentOptions): Promise<Descended | undefined> {
+  return runYielding(descentSteps(graph, available, options));
 }

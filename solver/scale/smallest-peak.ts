@@ -16,7 +16,6 @@
 import type { IndexedGraph } from '../graph/validate.js';
 import {
   GREEDY_COMPUTE_ALLOWANCE,
-  SEARCH_YIELD_MS,
   SMALLEST_PEAK_CLIMB_AIM,
   SMALLEST_PEAK_CLIMB_EVICTIONS,
   SMALLEST_PEAK_CLIMB_HOT,
@@ -31,6 +30,7 @@ import {
 } from '../limits.js';
 import type { IndexedStep } from '../schedule/simulate.js';
 import { seededRandom } from '../util/random.js';
+import { runYielding } from '../util/yielding.js';
 import { descentSteps } from './descent.js';
 import { greedySequence } from './greedy.js';
 import {
@@ -73,16 +73,8 @@ export function smallestPeakSearch(graph: IndexedGraph, options: SmallestPeakOpt
 }
 
 /** The same search, handing the event loop back every SEARCH_YIELD_MS (a stop request can come in). */
-export async function smallestPeakSearchAsync(graph: IndexedGraph, options: SmallestPeakOptions): Promise<SmallestPeak | undefined> {
-  const search = smallestPeakRuns(graph, options);
-  let lastYield = Date.now();
-  for (let step = search.next(); ; step = search.next()) {
-    if (step.done) return step.value;
-    if (Date.now() - lastYield >= SEARCH_YIELD_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      lastYield = Date.now();
-    }
-  }
+export function smallestPeakSearchAsync(graph: IndexedGraph, options: SmallestPeakOptions): Promise<SmallestPeak | undefined> {
+  return runYielding(smallestPeakRuns(graph, options));
 }
 
 /**
