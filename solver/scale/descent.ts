@@ -54,8 +54,9 @@ export function* descentSteps(graph: IndexedGraph, available: number, options: D
   let current = { sequence: from.slice(), peak: start.peak, cost: start.cost };
   const firstStep = Math.max(1, Math.floor(start.peak * REPAIR_DESCENT_FIRST_STEP));
   const minStep = Math.max(1, Math.floor(start.peak * REPAIR_DESCENT_MIN_STEP));
-  // A repair's splits at most, in proportion to its step: a stuck descent fails its smaller
-  // steps sooner (on a 4,000-node LSTM each split profiles the whole sequence dozens of times).
+  // A repair's splits at most, in proportion to the square root of its step: a stuck descent
+  // fails its smaller steps sooner (on a 4,000-node LSTM each split profiles the whole
+  // sequence dozens of times).
   const limits = (step: number) => ({
     inputDepth: REPAIR_DESCENT_INPUT_DEPTH,
     steps: Math.max(REPAIR_DESCENT_MIN_SPLITS, Math.round(REPAIR_DESCENT_SPLITS * Math.sqrt(step / firstStep))),
