@@ -94,6 +94,34 @@ describe('repairDescent', () => {
       signal: controller.signal,
     });
     expect(stopped!.reached).toBe(false);
+    expect(stopped!.stuck).toBe(false);
     expect(stopped!.sequence).toEqual(listedOrder(graph));
+  });
+
+  it('says when it is stuck; from there it gets no lower, and the smallest-peak search takes its sequence over', async () => {
+    const cases = fc.sample(arbitraryGraph(), { numRuns: 100, seed: 20261208 });
+    let stuck = 0;
+    for (const raw of cases) {
+      const graph = indexGraph(raw);
+      const floor = minimumPeak(graph);
+      if (!Number.isFinite(floor)) continue;
+      // Below the least peak of every schedule: the descent cannot reach it.
+      const available = floor - 1 - graph.residentBytes;
+      const result = await repairDescent(graph, available, { deadline: Date.now() + 10_000 });
+      expect(result!.reached).toBe(false);
+      expect(result!.stuck).toBe(true);
+      expect(result!.available).toBe(available);
+      stuck++;
+      const again = await repairDescent(graph, available, { deadline: Date.now() + 10_000, from: result!.sequence });
+      expect(again!.peak).toBe(result!.peak);
+      expect(again!.stuck).toBe(true);
+      // With no time left for a walk of its own, the search answers with the earlier descent's sequence.
+      const found = smallestPeakSearch(graph, { deadline: Date.now() - 1, descentFrom: result! });
+      expect(found!.peakBytes).toBe(result!.peak + graph.residentBytes);
+      const replay = simulateIndexed(graph, found!.steps);
+      if (!replay.ok) throw new Error(replay.error.message);
+      expect(replay.figures.peakBytes).toBe(found!.peakBytes);
+    }
+    expect(stuck).toBeGreaterThan(50);
   });
 });

@@ -44,6 +44,14 @@ export interface Descended {
   peak: number;
   cost: number;
   reached: boolean;
+  /**
+   * True when it stopped short of the target because even the smallest step's repair failed
+   * (not for want of time): a descent from its sequence to the same target would fail the
+   * same way, as the descent is deterministic, and a lower target asks more of each step.
+   */
+  stuck: boolean;
+  /** The target it descended towards (device bytes, residentBytes excluded). */
+  available: number;
 }
 
 /** The descent as a generator that pauses after each step; see repairDescent. */
@@ -63,6 +71,7 @@ export function* descentSteps(graph: IndexedGraph, available: number, options: D
   });
   const stopped = () => options.signal?.aborted === true || Date.now() > options.deadline;
   let step = firstStep;
+  let stuck = false;
   while (current.peak > available && !stopped()) {
     const aim = Math.max(available, current.peak - step);
     const repaired = repair(graph, current.sequence, aim, Infinity, options.deadline, limits(step), options.signal);
@@ -73,11 +82,14 @@ export function* descentSteps(graph: IndexedGraph, available: number, options: D
     } else {
       // A smaller step asks less of one repair; below the smallest the descent is stuck.
       step = Math.floor(step / 2);
-      if (step < minStep) break;
+      if (step < minStep) {
+        stuck = true;
+        break;
+      }
     }
     yield;
   }
-  return { ...current, reached: current.peak <= available };
+  return { ...current, reached: current.peak <= available, stuck, available };
 }
 
 /**

@@ -39,7 +39,7 @@ import {
   TIME_SHARES,
 } from '../limits.js';
 import { seededRandom } from '../util/random.js';
-import { repairDescent } from './descent.js';
+import { type Descended, repairDescent } from './descent.js';
 import { exchangeDescent } from './exchange.js';
 import { type GreedyOptions, greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
@@ -103,6 +103,8 @@ export interface ScaleSearchOptions {
    * the caller asks once per budget).
    */
   repairDescent?: boolean;
+  /** Called with where each repair descent got when it did not reach the budget (auto hands the lowest to its smallest-peak search). */
+  onDescended?: (descended: Descended) => void;
 }
 
 /** The best plan the search found, or the smallest peak it reached. */
@@ -350,7 +352,10 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         if (stop() || Date.now() > descentDeadline) break;
         const descended = await repairDescent(graph, available, { deadline: descentDeadline, signal: options.signal, from });
         if (descended?.reached) await consider(descended.sequence, 'repair descent+local-search');
-        else if (descended) smallestPeak = Math.min(smallestPeak, descended.peak + graph.residentBytes);
+        else if (descended) {
+          smallestPeak = Math.min(smallestPeak, descended.peak + graph.residentBytes);
+          options.onDescended?.(descended);
+        }
       }
     }
     if (options.restarts ?? true) {

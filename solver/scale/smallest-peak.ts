@@ -31,7 +31,7 @@ import {
 import type { IndexedStep } from '../schedule/simulate.js';
 import { seededRandom } from '../util/random.js';
 import { runYielding } from '../util/yielding.js';
-import { descentSteps } from './descent.js';
+import { type Descended, descentSteps } from './descent.js';
 import { greedySequence } from './greedy.js';
 import {
   deferredOrder,
@@ -61,6 +61,12 @@ export interface SmallestPeakOptions {
   enoughBytes?: number;
   /** The repair descent after the walk (default true). */
   descent?: boolean;
+  /**
+   * Where an earlier descent on this graph stopped short of its target: the descent starts
+   * from its sequence instead of the no-remat plan, and is not run again where it was stuck
+   * at a target no higher than this search's.
+   */
+  descentFrom?: Descended;
   /** Climb over orders after the walk (default true). */
   climb?: boolean;
   signal?: AbortSignal;
@@ -143,11 +149,17 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
   // budget to meet, with a share of the time left: on a captured Inception-v3 it reaches
   // 39.1 % of the no-remat peak, where the walk and the climb stop at 42.9 %. After the
   // walk, which is quick where it does well (random layered graphs, an LSTM).
-  if ((options.descent ?? true) && !done()) {
+  // An earlier descent's sequence goes on from where it stopped (a stuck one, again, would
+  // retrace its path).
+  const target = Math.max(floor, options.enoughBytes ?? 0) - resident;
+  const earlier = options.descentFrom;
+  if (earlier) consider(earlier.sequence);
+  if ((options.descent ?? true) && !done() && !(earlier?.stuck && target <= earlier.available)) {
     const descentDeadline = Date.now() + TIME_SHARES.smallestPeakDescent * Math.max(0, options.deadline - Date.now());
-    const descended = yield* descentSteps(graph, Math.max(floor, options.enoughBytes ?? 0) - resident, {
+    const descended = yield* descentSteps(graph, target, {
       deadline: descentDeadline,
       signal: options.signal,
+      from: earlier?.sequence,
     });
     if (descended) consider(descended.sequence);
   }

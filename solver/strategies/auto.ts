@@ -89,6 +89,9 @@ async function improveLocally(
     prefer: guide,
     round: round + (run.context.attempt ?? 0) * ATTEMPT_ROUND_STRIDE,
     repairDescent,
+    onDescended: (descended) => {
+      if (!run.lowestDescent || descended.peak < run.lowestDescent.peak) run.lowestDescent = descended;
+    },
   });
   if (local.bound) incumbent.offerBound(local.bound.makespan, local.bound.source);
   if (local.kind === 'schedule') {
@@ -630,6 +633,8 @@ const PHASES: readonly Phase[] = [
         deadline,
         floorBytes: run.floor.floorBytes,
         enoughBytes: context.budgetBytes,
+        // The scale search's descent, where it ran and stopped short: from there, not again from the no-remat plan.
+        descentFrom: run.lowestDescent,
         // The climb over orders runs up to MILP_MAX_NODES too: it starts only where the walk
         // finds nothing within the budget, and stops at the first plan that fits. A captured CNN
         // with frozen first layers reaches 73.1 % of its no-remat peak at best in the walk's

@@ -7,6 +7,7 @@
 import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP, MILP_MAX_NODES } from '../limits.js';
 import { optionsRelaxation } from '../bounds/relaxation.js';
 import { recomputeBound } from '../scale/bound.js';
+import type { Descended } from '../scale/descent.js';
 import { scaleSearch, type SearchStart } from '../scale/multistart.js';
 import { stepsToSequence } from '../scale/sequence.js';
 import { hasSwaps } from '../schedule/simulate.js';
@@ -24,6 +25,8 @@ export interface ScaleImproveOptions {
   round?: number;
   /** The repair descent (scale/descent.ts; default false). */
   repairDescent?: boolean;
+  /** Called with where each repair descent got when it did not reach the budget. */
+  onDescended?: (descended: Descended) => void;
 }
 
 /**
@@ -56,6 +59,7 @@ export async function scaleImprove(
     prefer: search.prefer,
     round: search.round,
     repairDescent: search.repairDescent,
+    onDescended: search.onDescended,
     // A sweep's plans of larger budgets (remat plans only: a swap plan is no sequence).
     hints: context.hints?.filter((steps) => !hasSwaps(steps)).map((steps) => stepsToSequence(steps)),
     signal: context.signal,

@@ -2,6 +2,7 @@
 // its incumbent, the formulation and solver info the phases share, notes), the one check
 // every phase and solve passes (canRun), and the loop that runs the phases in order and
 // turns the incumbent into the outcome.
+import type { Descended } from '../scale/descent.js';
 import type { PendingBound } from '../bounds/parallel.js';
 import type { IndexedGraph } from '../graph/validate.js';
 import { MIN_PHASE_SECONDS, TIME_SHARES } from '../limits.js';
@@ -42,6 +43,8 @@ export class PhasedRun {
   smallestBudget: SmallestBudget | undefined;
   /** Whether a scale search of this run has made the repair descent (scale/descent.ts; once per run). */
   descended = false;
+  /** The lowest sequence that descent reached short of the budget: the smallest-peak phase starts its own descent there. */
+  lowestDescent: Descended | undefined;
   /** A floor proven while time was left (the smallest-peak phase): the bracket at the end starts from it. */
   floor: ProvenFloor | undefined;
   timedOut = false;
