@@ -524,8 +524,10 @@ export const TIME_SHARES = {
   milpWithLink: 0.5,
   /** Of the time left: swap-milp's exact remat MILP, before the swap model. */
   swapMilpRemat: 0.5,
-  /** Of the smallest-peak search's time left after its walk (scale/smallest-peak.ts): the repair descent. */
+  /** Of the smallest-peak search's time left after its walk (scale/smallest-peak.ts): the repair descent, where there is no budget to meet. */
   smallestPeakDescent: 0.25,
+  /** Of the smallest-peak search's time left at its start: the repair descent, before the walk, where there is a budget to meet (auto). */
+  smallestPeakDescentFirst: 0.5,
   /** Of the scale search's time left after its greedy's fixed variants when none fits: the repair descent (scale/descent.ts), when asked for. */
   searchRepairDescent: 0.5,
   /** Of the scale search's time: its perturbed memory-aware orders. */

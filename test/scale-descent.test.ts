@@ -71,6 +71,25 @@ describe('repairDescent', () => {
     expect(replay.figures.makespan).toBeCloseTo(result!.cost, 3);
   });
 
+  it('goes first in the smallest-peak search when there is a budget to meet, after the walk when there is none', async () => {
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/zoo/inception_v3.json.gz', import.meta.url))).toString('utf8'));
+    const graph = importGraph(raw);
+    const budget = Math.floor(0.45 * noRematPeak(graph));
+    const descended = await repairDescent(graph, budget - graph.residentBytes, { deadline: Date.now() + 60_000 });
+    expect(descended!.reached).toBe(true);
+    const steps = sequenceToSteps(graph, descended!.sequence);
+    // With a budget to meet, the search stops at the descent's plan.
+    const met = smallestPeakSearch(graph, { deadline: Date.now() + 60_000, enoughBytes: budget });
+    expect(met!.steps).toEqual(steps);
+    const replay = simulateIndexed(graph, met!.steps);
+    if (!replay.ok) throw new Error(replay.error.message);
+    expect(replay.figures.peakBytes).toBe(met!.peakBytes);
+    expect(met!.peakBytes).toBeLessThanOrEqual(budget);
+    // Without one, the walk comes first and ends elsewhere.
+    const walked = smallestPeakSearch(graph, { deadline: Date.now() + 3000, climb: false });
+    expect(walked!.steps).not.toEqual(steps);
+  });
+
   it('descends from a given sequence, and stops at once when it stops', async () => {
     const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/zoo/inception_v3.json.gz', import.meta.url))).toString('utf8'));
     const graph = importGraph(raw);

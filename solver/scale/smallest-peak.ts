@@ -5,9 +5,9 @@
 // order of first computations (large gradients late over the listed, saved-values-late and
 // memory-aware orders, every gradient above a size threshold last, then those orders alone)
 // is walked down: aim below the best peak so far, keep a lower legal peak, and move on once
-// even a short step finds nothing. Then the repair descent (descent.ts) goes down from the
-// no-remat plan. Figures are exact (sequence.ts); the caller replays what
-// it keeps. Then, until the deadline, it climbs over orders: a few nodes of the best
+// even a short step finds nothing. The repair descent (descent.ts) goes down from the
+// no-remat plan: before the walk where there is a budget to meet, after it where there is
+// none. Figures are exact (sequence.ts); the caller replays what it keeps. Then, until the deadline, it climbs over orders: a few nodes of the best
 // sequence's order of first computations move within their topological windows, and the
 // greedy aims just below the best peak on the new order; an order that peaks no higher
 // becomes the one moved next (plateaus are wide), a lower peak is kept. The walk stops where one order's greedy can go no lower; the binding step is
@@ -119,6 +119,27 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
     best = { peak, sequence };
     return true;
   };
+  // The repair descent (descent.ts) from the no-remat plan, down to the floor or the budget
+  // to meet, with a share of the time left: on a captured Inception-v3 it reaches 39.1 % of
+  // the no-remat peak, where the walk and the climb stop at 42.9 %. An earlier descent's
+  // sequence goes on from where it stopped (a stuck one, again, would retrace its path).
+  const target = Math.max(floor, options.enoughBytes ?? 0) - resident;
+  const earlier = options.descentFrom;
+  if (earlier) consider(earlier.sequence);
+  const descend = (options.descent ?? true) && !(earlier?.stuck && target <= earlier.available);
+  function* descent(share: number): Generator<void, void> {
+    if (done()) return;
+    const descentDeadline = Date.now() + share * Math.max(0, options.deadline - Date.now());
+    const descended = yield* descentSteps(graph, target, { deadline: descentDeadline, signal: options.signal, from: earlier?.sequence });
+    if (descended) consider(descended.sequence);
+  }
+  // With a budget to meet (auto, where nothing fits), the descent goes first: near the floor
+  // of a large CNN it is what meets it, and the walk's greedy runs there may take the time
+  // (Inception-v3 at 40 % with 15 s: nothing below 43.7 % when the walk went first). Without
+  // one (the bracket), after the walk, which is quick where it does well (random layered
+  // graphs, an LSTM) and leaves the descent the time it does not use.
+  const descentFirst = options.enoughBytes !== undefined;
+  if (descend && descentFirst) yield* descent(TIME_SHARES.smallestPeakDescentFirst);
   for (const order of orders) {
     if (done()) break;
     // Each order's own no-remat plan, then aims walked down from the best peak so far: half
@@ -145,24 +166,7 @@ function* smallestPeakRuns(graph: IndexedGraph, options: SmallestPeakOptions): G
       fraction = improved ? SMALLEST_PEAK_FIRST_STEP : fraction / 2;
     }
   }
-  // Then the repair descent (descent.ts) from the no-remat plan, down to the floor or the
-  // budget to meet, with a share of the time left: on a captured Inception-v3 it reaches
-  // 39.1 % of the no-remat peak, where the walk and the climb stop at 42.9 %. After the
-  // walk, which is quick where it does well (random layered graphs, an LSTM).
-  // An earlier descent's sequence goes on from where it stopped (a stuck one, again, would
-  // retrace its path).
-  const target = Math.max(floor, options.enoughBytes ?? 0) - resident;
-  const earlier = options.descentFrom;
-  if (earlier) consider(earlier.sequence);
-  if ((options.descent ?? true) && !done() && !(earlier?.stuck && target <= earlier.available)) {
-    const descentDeadline = Date.now() + TIME_SHARES.smallestPeakDescent * Math.max(0, options.deadline - Date.now());
-    const descended = yield* descentSteps(graph, target, {
-      deadline: descentDeadline,
-      signal: options.signal,
-      from: earlier?.sequence,
-    });
-    if (descended) consider(descended.sequence);
-  }
+  if (descend && !descentFirst) yield* descent(TIME_SHARES.smallestPeakDescent);
   if (best && (options.climb ?? true))
     yield* climbOrders(graph, {
       floor,

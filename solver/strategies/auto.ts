@@ -614,7 +614,7 @@ const PHASES: readonly Phase[] = [
   {
     name: 'smallest-peak',
     summary:
-      'when nothing fits yet, the smallest-peak search (walking the greedy down from the best peak, in several orders, then climbing over orders)',
+      'when nothing fits yet, the smallest-peak search (the repair descent towards the budget, walking the greedy down from the best peak, in several orders, then climbing over orders)',
     skip: (run) => run.incumbent.best !== null,
     seconds: ({ clock, graph }) =>
       Math.min(clock.ofLimit(graph.size <= MILP_MAX_NODES ? 'smallestPeak' : 'smallestPeakWithoutMilp'), clock.left()),
