@@ -7,12 +7,13 @@
 // is walked down: aim below the best peak so far, keep a lower legal peak, and move on once
 // even a short step finds nothing. The repair descent (descent.ts) goes down from the
 // no-remat plan: before the walk where there is a budget to meet, after it where there is
-// none. Figures are exact (sequence.ts); the caller replays what it keeps. Then, until the deadline, it climbs over orders: a few nodes of the best
-// sequence's order of first computations move within their topological windows, and the
-// greedy aims just below the best peak on the new order; an order that peaks no higher
-// becomes the one moved next (plateaus are wide), a lower peak is kept. The walk stops where one order's greedy can go no lower; the binding step is
-// often fixed by which gradients and activations the order puts beside it, which the
-// climb moves.
+// none. Figures are exact (sequence.ts); the caller replays what it keeps. Then, until
+// the deadline, it climbs over orders: a few nodes of the best sequence's order of first
+// computations move within their topological windows, and the greedy aims just below the
+// best peak on the new order; an order that peaks no higher becomes the one moved next
+// (plateaus are wide), a lower peak is kept. The walk stops where one order's greedy can
+// go no lower; the binding step is often fixed by which gradients and activations the
+// order puts beside it, which the climb moves.
 import type { IndexedGraph } from '../graph/validate.js';
 import {
   GREEDY_COMPUTE_ALLOWANCE,
@@ -59,7 +60,7 @@ export interface SmallestPeakOptions {
   floorBytes?: number;
   /** Stop as soon as a peak at most this is found (a budget to meet), residentBytes included. */
   enoughBytes?: number;
-  /** The repair descent after the walk (default true). */
+  /** The repair descent (default true): before the walk with `enoughBytes`, after it without. */
   descent?: boolean;
   /**
    * Where an earlier descent on this graph stopped short of its target: the descent starts
