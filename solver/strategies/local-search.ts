@@ -7,27 +7,15 @@
 import { GREEDY_REMAT_SECONDS, LOCAL_SEARCH_SECONDS, MAX_SEARCH_STOP_GAP, MILP_MAX_NODES } from '../limits.js';
 import { optionsRelaxation } from '../bounds/relaxation.js';
 import { recomputeBound } from '../scale/bound.js';
-import type { Descended } from '../scale/descent.js';
-import { scaleSearch, type SearchStart } from '../scale/multistart.js';
+import { type ScaleSearchOptions, scaleSearch, type SearchStart } from '../scale/multistart.js';
 import { stepsToSequence } from '../scale/sequence.js';
 import { hasSwaps } from '../schedule/simulate.js';
 import { BASELINES } from './baselines.js';
 import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
-/** What scaleImprove's search does beyond improving its starts. */
-export interface ScaleImproveOptions {
-  /** Randomized restarts (default true). */
-  restarts?: boolean;
-  /** Values the greedy evicts first (a bound's recomputed set). */
-  prefer?: ReadonlySet<number>;
-  /** A later round draws its random moves from other seeds (scale/multistart.ts; default 0). */
-  round?: number;
-  /** The repair descent (scale/descent.ts; default false). */
-  repairDescent?: boolean;
-  /** Called with where each repair descent got when it did not reach the budget. */
-  onDescended?: (descended: Descended) => void;
-}
+/** What scaleImprove's search does beyond improving its starts: the scale search's options of those names, passed through. */
+export type ScaleImproveOptions = Pick<ScaleSearchOptions, 'restarts' | 'prefer' | 'round' | 'repairDescent' | 'onDescended'>;
 
 /**
  * Improves the given plans and searches further until `seconds` from now (the scale
@@ -51,15 +39,12 @@ export async function scaleImprove(
     };
   }
   const result = await scaleSearch(context.graph, context.budgetBytes, {
+    ...search,
     deadline: Date.now() + Math.max(0, seconds) * 1000,
     starts,
     restarts,
     // Above the MILP's size limit nothing follows that would use the time better.
     climb: restarts && context.graph.size > MILP_MAX_NODES,
-    prefer: search.prefer,
-    round: search.round,
-    repairDescent: search.repairDescent,
-    onDescended: search.onDescended,
     // A sweep's plans of larger budgets (remat plans only: a swap plan is no sequence).
     hints: context.hints?.filter((steps) => !hasSwaps(steps)).map((steps) => stepsToSequence(steps)),
     signal: context.signal,
