@@ -148,6 +148,18 @@ export const COST_CLIMB_PATIENCE = 2000;
  */
 export const EXCHANGE_CANDIDATES = 24;
 
+/**
+ * Ruin and recreate (scale/ruin.ts): each move removes a window of the plan's recomputations,
+ * between these shares of them, drawn uniformly. From auto's 60 s plan of resnet50 at 30 %,
+ * the accepted windows held 11 to 64 of its 453 recomputations; windows of at most 16 % or
+ * 10 % did no better over 20 s on six captures.
+ */
+export const RUIN_MIN_SHARE = 0.02;
+export const RUIN_MAX_SHARE = 0.32;
+
+/** Seed of ruin and recreate's window draws. */
+export const RUIN_SEED = 31;
+
 /** The exchange descent's repair: how many levels of inputs a split lifetime brings along (moved up or computed again). */
 export const EXCHANGE_INPUT_DEPTH = 4;
 
@@ -538,6 +550,8 @@ export const TIME_SHARES = {
   searchDescent: 0.5,
   /** Of the scale search's time left after the exclusion descent: the exchange descent (exchange.ts), before the climb (which takes the rest, then hands what it leaves to another exchange descent). */
   searchExchange: 0.5,
+  /** Of the scale search's time left after the first exchange descent: ruin and recreate (scale/ruin.ts) without a cheaper plan at most, before the climb (a cheaper plan gives it this share of what is left again). */
+  searchRuin: 0.5,
   /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
   options: 0.2,
   /** Of auto's smallest-peak phase on a graph with node options: the search on the graph lowered to its encodings first. */

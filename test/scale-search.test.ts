@@ -364,9 +364,16 @@ describe('the scale search climbing over orders', () => {
     const peak = noRematPeak(graph);
     for (const fraction of [0.7, 0.8]) {
       const budget = Math.floor(fraction * peak);
-      // No restarts and a patience instead of a deadline: both searches are deterministic.
+      // No restarts, no ruin and recreate (it runs until its share of the time passes), and a
+      // patience instead of a deadline: both searches are deterministic.
       const plain = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
-      const climbed = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false, climb: true, climbPatience: 100 });
+      const climbed = await scaleSearch(graph, budget, {
+        deadline: Date.now() + 60_000,
+        restarts: false,
+        ruin: false,
+        climb: true,
+        climbPatience: 100,
+      });
       expect(plain.found && climbed.found).toBe(true);
       if (!plain.found || !climbed.found) continue;
       expect(climbed.cost).toBeLessThanOrEqual(plain.cost);
@@ -383,8 +390,9 @@ describe('the scale search in later rounds', () => {
     const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/resnet18.json.gz', import.meta.url))).toString('utf8'));
     const graph = indexGraph(raw);
     const budget = Math.floor(0.6 * noRematPeak(graph));
-    // No restarts and a patience instead of a deadline: each round is deterministic.
-    const options = { deadline: Date.now() + 60_000, restarts: false, climb: true, climbPatience: 100 };
+    // No restarts, no ruin and recreate (it runs until its share of the time passes), and a
+    // patience instead of a deadline: each round is deterministic.
+    const options = { deadline: Date.now() + 60_000, restarts: false, ruin: false, climb: true, climbPatience: 100 };
     const first = await scaleSearch(graph, budget, options);
     expect(first.found).toBe(true);
     if (!first.found) return;

@@ -14,7 +14,9 @@
 // single drop or restart makes); a cheaper result is taken at once, and the descent goes on
 // from it until a whole pass over the plan's recomputed values finds nothing. The exchange
 // descent (exchange.ts) follows it: a recomputation removed and the memory it saved found
-// again with cheaper recomputations elsewhere.
+// again with cheaper recomputations elsewhere. Ruin and recreate (ruin.ts) comes next: a
+// window of the plan's recomputations removed at once and the plan brought back within the
+// budget by the repair descent, for as long as it keeps finding cheaper plans.
 // The climb: the best plan's order of first computations with a few nodes moved (those it
 // recomputes or holds at its peak), the greedy run on it, and an order kept when its plan
 // costs no more. Every fitting sequence goes through the improver; the cheapest result
@@ -41,6 +43,7 @@ import {
 import { seededRandom } from '../util/random.js';
 import { type Descended, repairDescent } from './descent.js';
 import { exchangeDescent } from './exchange.js';
+import { ruinAndRecreate } from './ruin.js';
 import { type GreedyOptions, greedySequence } from './greedy.js';
 import { improveSequence } from './improve.js';
 import {
@@ -82,6 +85,8 @@ export interface ScaleSearchOptions {
   climb?: boolean;
   /** The exclusion descent before the climb (default: when climbing). */
   descend?: boolean;
+  /** Ruin and recreate (ruin.ts) after the exchange descent, before the climb (default: when climbing). */
+  ruin?: boolean;
   /** Orders in a row without a cheaper plan after which the climb stops (default COST_CLIMB_PATIENCE). */
   climbPatience?: number;
   /**
@@ -236,6 +241,25 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       best = { sequence: exchanged.sequence, cost: exchanged.cost, peak: exchanged.peak, from: 'exchange descent' };
   };
 
+  // Ruin and recreate (ruin.ts) from the best plan, with TIME_SHARES.searchRuin of the time
+  // left without a cheaper plan; each cheaper one gives it that share of what is left again.
+  const ruin = async () => {
+    for (let pass = 0; best !== null && !stop(); pass++) {
+      const deadline = Date.now() + TIME_SHARES.searchRuin * Math.max(0, options.deadline - Date.now());
+      const from = best as { sequence: number[]; cost: number };
+      const ruined = await ruinAndRecreate(graph, from.sequence, available, {
+        deadline,
+        signal: options.signal,
+        seed: seedShift + pass,
+        stopAt: enough,
+        maxAccepted: 1,
+        pause: breathe,
+      });
+      if (ruined.cost >= from.cost) return;
+      best = { sequence: ruined.sequence, cost: ruined.cost, peak: ruined.peak, from: 'ruin and recreate' };
+    }
+  };
+
   for (const start of options.starts ?? []) {
     if (stop()) break;
     // Swap plans are not remat sequences; only compute/free schedules are taken.
@@ -388,6 +412,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       await descend();
       await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));
     }
+    if (options.ruin ?? options.climb ?? false) await ruin();
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
       const random = seededRandom(COST_CLIMB_SEED + seedShift);
