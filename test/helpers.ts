@@ -4,9 +4,11 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { peakFloor } from '../solver/graph/analysis.js';
 import type { Graph } from '../solver/graph/schema.js';
-import type { IndexedGraph } from '../solver/graph/validate.js';
+import { type IndexedGraph, indexGraph } from '../solver/graph/validate.js';
 import type { Plan } from '../solver/plan-schema.js';
 import { PlanSchema } from '../solver/plan-schema.js';
+import { greedySequence } from '../solver/scale/greedy.js';
+import { profileOf } from '../solver/scale/sequence.js';
 import { simulate, type ReplayOk } from '../solver/schedule/simulate.js';
 import type { Transfer } from '../solver/schedule/types.js';
 
@@ -259,4 +261,34 @@ export function arbitraryGraph(): fc.Arbitrary<Graph> {
         })),
       })),
   );
+}
+
+/** A random small graph with a budget and the greedy's plan within it: the start the local moves' tests improve. */
+export interface GreedyStart {
+  graph: IndexedGraph;
+  budget: number;
+  available: number;
+  sequence: number[];
+  cost: number;
+}
+
+/**
+ * Random small graphs (`numRuns` drawn from `seed`), each at a budget between its least
+ * peak and 1.5 times it, with the greedy's plan (alpha 1) where that fits.
+ */
+export function greedyStarts(seed: number, numRuns = 300): GreedyStart[] {
+  const starts: GreedyStart[] = [];
+  for (const [raw, share] of fc.sample(fc.tuple(arbitraryGraph(), fc.double({ min: 0, max: 1, noNaN: true })), { numRuns, seed })) {
+    const graph = indexGraph(raw);
+    const floor = minimumPeak(graph);
+    if (!Number.isFinite(floor)) continue;
+    const budget = Math.round(floor + share * (floor * 0.5));
+    const available = budget - graph.residentBytes;
+    const greedy = greedySequence(graph, available, { alpha: 1 });
+    if (!greedy?.fits) continue;
+    const profile = profileOf(graph, greedy.sequence);
+    if (typeof profile === 'string' || profile.peak > available) continue;
+    starts.push({ graph, budget, available, sequence: greedy.sequence, cost: profile.cost });
+  }
+  return starts;
 }
