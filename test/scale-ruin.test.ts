@@ -80,4 +80,31 @@ describe('ruinAndRecreate on a capture', () => {
     expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
     expect(replay.figures.makespan).toBeCloseTo(result.cost, 6);
   });
+
+  it('runs before the descents in a search asked to (ruinFirst): its plan is the first one cheaper than the start', async () => {
+    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/unet.json.gz', import.meta.url))).toString('utf8'));
+    const graph = indexGraph(raw);
+    const budget = Math.floor(0.45 * noRematPeak(graph));
+    const available = budget - graph.residentBytes;
+    const found = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
+    if (!found.found) throw new Error('the scale search plans unet at 45 %');
+    const exchanged = await exchangeDescent(graph, stepsToSequence(found.steps), available, { deadline: Date.now() + 60_000 });
+    // A search from that plan that stops at the first plan 0.1 % cheaper: without ruinFirst
+    // the exclusion descent would run first and find one (the search that made the start
+    // ran none: its restarts were off, and they come before it).
+    const stopAt = exchanged.cost - 1e-3 * graph.baseCost;
+    const options = { deadline: Date.now() + 60_000, restarts: false, descend: true, ruin: true, stopAt };
+    const starts = [{ steps: sequenceToSteps(graph, exchanged.sequence), from: 'exchange descent' }];
+    const first = await scaleSearch(graph, budget, { ...options, starts, ruinFirst: true });
+    const plain = await scaleSearch(graph, budget, { ...options, starts });
+    expect(first.found && plain.found).toBe(true);
+    if (!first.found || !plain.found) return;
+    expect(first.from).toBe('ruin and recreate');
+    expect(plain.from).not.toBe('ruin and recreate');
+    expect(first.cost).toBeLessThanOrEqual(stopAt);
+    const replay = simulateIndexed(graph, first.steps);
+    if (!replay.ok) throw new Error(replay.error.message);
+    expect(replay.figures.peakBytes).toBeLessThanOrEqual(budget);
+    expect(replay.figures.makespan).toBeCloseTo(first.cost, 6);
+  });
 });

@@ -16,7 +16,8 @@
 // descent (exchange.ts) follows it: a recomputation removed and the memory it saved found
 // again with cheaper recomputations elsewhere. Ruin and recreate (ruin.ts) comes next: a
 // window of the plan's recomputations removed at once and the plan brought back within the
-// budget by the repair descent, for as long as it keeps finding cheaper plans.
+// budget by the repair descent, for as long as it keeps finding cheaper plans. A search from
+// a plan that was descended already (auto's final search) runs it before the descents too.
 // The climb: the best plan's order of first computations with a few nodes moved (those it
 // recomputes or holds at its peak), the greedy run on it, and an order kept when its plan
 // costs no more. Every fitting sequence goes through the improver; the cheapest result
@@ -87,6 +88,12 @@ export interface ScaleSearchOptions {
   descend?: boolean;
   /** Ruin and recreate (ruin.ts) after the exchange descent, before the climb (default: when climbing). */
   ruin?: boolean;
+  /**
+   * Ruin and recreate before the exclusion descent too, right after the restarts (default
+   * false): for a search whose start an earlier search of the same budget already descended
+   * (auto's final search), where the descent finds little and the move much.
+   */
+  ruinFirst?: boolean;
   /** Orders in a row without a cheaper plan after which the climb stops (default COST_CLIMB_PATIENCE). */
   climbPatience?: number;
   /**
@@ -243,14 +250,16 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
 
   // Ruin and recreate (ruin.ts) from the best plan, with TIME_SHARES.searchRuin of the time
   // left without a cheaper plan; each cheaper one gives it that share of what is left again.
+  // Each pass draws its windows from its own seed, over both runs of the move (ruinFirst).
+  let ruinPass = 0;
   const ruin = async () => {
-    for (let pass = 0; best !== null && !stop(); pass++) {
+    while (best !== null && !stop()) {
       const deadline = Date.now() + TIME_SHARES.searchRuin * Math.max(0, options.deadline - Date.now());
       const from = best as { sequence: number[]; cost: number };
       const ruined = await ruinAndRecreate(graph, from.sequence, available, {
         deadline,
         signal: options.signal,
-        seed: seedShift + pass,
+        seed: seedShift + ruinPass++,
         stopAt: enough,
         maxAccepted: 1,
         pause: breathe,
@@ -408,11 +417,13 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }
     }
+    const ruining = options.ruin ?? options.climb ?? false;
+    if (ruining && options.ruinFirst) await ruin();
     if (descending && best !== null) {
       await descend();
       await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));
     }
-    if (options.ruin ?? options.climb ?? false) await ruin();
+    if (ruining) await ruin();
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
       const random = seededRandom(COST_CLIMB_SEED + seedShift);

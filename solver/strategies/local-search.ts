@@ -15,7 +15,7 @@ import { Incumbent } from './incumbent.js';
 import type { Strategy, StrategyContext, StrategyOutcome } from './types.js';
 
 /** What scaleImprove's search does beyond improving its starts: the scale search's options of those names, passed through. */
-export type ScaleImproveOptions = Pick<ScaleSearchOptions, 'restarts' | 'prefer' | 'round' | 'repairDescent' | 'onDescended'>;
+export type ScaleImproveOptions = Pick<ScaleSearchOptions, 'restarts' | 'prefer' | 'round' | 'repairDescent' | 'onDescended' | 'ruinFirst'>;
 
 /**
  * Improves the given plans and searches further until `seconds` from now (the scale
