@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../solver/graph/schema.js';
 import { indexGraph } from '../solver/graph/validate.js';
-import { exchangeDescent } from '../solver/scale/exchange.js';
+import { candidateSplits, exchangeDescent, excessOf, splitSequence } from '../solver/scale/exchange.js';
 import { improveSequence } from '../solver/scale/improve.js';
-import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
+import { profileOf, type SequenceProfile, sequenceToSteps } from '../solver/scale/sequence.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
 import { exhaustiveOptimum, greedyStarts } from './helpers.js';
 
@@ -82,5 +82,65 @@ describe('exchangeDescent', () => {
     // The sample must exercise the descent: plans were tried and some got cheaper.
     expect(tried).toBeGreaterThan(100);
     expect(cheaper).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * Checks every split of a repair step on `sequence` (over `available`): its profiled score
+ * is at most its bound, which the repair relies on to skip profiling it. Returns how many
+ * splits it checked.
+ */
+function checkSplitBounds(graph: ReturnType<typeof indexGraph>, sequence: number[], available: number): number {
+  const profile = profileOf(graph, sequence) as SequenceProfile;
+  const excess = excessOf(profile, available);
+  if (excess.first < 0) return 0;
+  // The repair's candidates: recomputable values with bytes, live across the moment.
+  const positions = [...sequence.keys()].filter(
+    (position) =>
+      position < excess.first &&
+      profile.end[position] > excess.first &&
+      graph.recomputable[sequence[position]] &&
+      graph.bytes[sequence[position]] > 0,
+  );
+  const splits = candidateSplits(
+    graph,
+    sequence,
+    profile,
+    available,
+    excess.first,
+    positions,
+    { added: 0, allowance: Infinity },
+    {
+      inputDepth: 4,
+      steps: 12,
+    },
+  );
+  let checked = 0;
+  for (const { split, bound } of splits) {
+    const after = profileOf(graph, splitSequence(sequence, split));
+    if (typeof after === 'string') throw new Error(after);
+    checked++;
+    const score = (excess.total - excessOf(after, available).total) / Math.max(split.extra, Number.MIN_VALUE);
+    expect(score).toBeLessThanOrEqual(bound);
+  }
+  return checked;
+}
+
+describe('the repair step', () => {
+  it("profiles only splits that may beat the best: no split's score exceeds its bound (random small graphs, each recomputation removed in turn)", () => {
+    let checked = 0;
+    for (const { graph, available, sequence } of greedyStarts(20261207, 600)) {
+      const profile = profileOf(graph, sequence) as SequenceProfile;
+      for (let position = 0; position < sequence.length; position++) {
+        if (profile.previous[position] < 0) continue;
+        const without = sequence.filter((_, at) => at !== position);
+        // The budget lowered too, so that splits have excess to remove without recomputations as well.
+        for (const target of [available, Math.floor(0.8 * available), Math.floor(0.6 * available)])
+          checked += checkSplitBounds(graph, without, target);
+      }
+      checked += checkSplitBounds(graph, sequence, Math.floor(0.7 * available));
+    }
+    // Measured: a few thousand splits.
+    expect(checked).toBeGreaterThan(500);
   });
 });

@@ -6,7 +6,8 @@
 // copy goes after its last read before that position. When that copy's inputs are no longer
 // on the device there, they come too: a later computation of an input is moved up (no extra
 // cost), or the input is computed once more. The repair takes at each step the split that
-// lowers the excess the most per unit of cost, until the sequence fits, and gives up once
+// lowers the excess the most per unit of cost (profiling a split only when a bound on that,
+// reductionBound, beats the best so far), until the sequence fits, and gives up once
 // what it added costs as much as what was removed. The local search of improve.ts then
 // removes what the new sequence no longer needs, and the result replaces the plan when it is
 // cheaper (first improvement: the pass starts again from the new plan).
@@ -38,7 +39,7 @@ export interface Exchanged {
 }
 
 /** The bytes by which a profile exceeds `available`, summed over positions, and the first such position (-1: none). */
-function excessOf(profile: SequenceProfile, available: number): { total: number; first: number } {
+export function excessOf(profile: SequenceProfile, available: number): { total: number; first: number } {
   let total = 0;
   let first = -1;
   for (let position = 0; position < profile.during.length; position++) {
@@ -76,15 +77,14 @@ function firstAtOrAfter(list: readonly number[], value: number): number {
 }
 
 /**
- * The sequence with `node` computed again just before position `at` (before the read there),
- * with the inputs that are no longer on the device at `moment` computed again, or with
- * `moveUp` moved up from a later computation where there is one (up to `depth` levels);
- * undefined when an input lies deeper. `extra` is the compute cost it adds, `moved` how many
- * computations moved up.
+ * The split of `node`'s lifetime: computed again just before position `at` (before the read
+ * there), with the inputs that are no longer on the device at `moment` computed again, or
+ * with `moveUp` moved up from a later computation where there is one (up to `depth` levels);
+ * undefined when an input lies deeper. `extra` is the compute cost it adds, `moved` the
+ * positions of the computations moved up (splitSequence builds the sequence).
  */
 function splitLifetime(
   graph: IndexedGraph,
-  sequence: readonly number[],
   profile: SequenceProfile,
   occurrences: readonly (readonly number[])[],
   node: number,
@@ -92,7 +92,7 @@ function splitLifetime(
   moment: number,
   moveUp: boolean,
   depth: number,
-): { sequence: number[]; extra: number; moved: number } | undefined {
+): Split | undefined {
   const chain: number[] = [];
   const moved = new Set<number>();
   let extra = graph.cost[node];
@@ -115,13 +115,119 @@ function splitLifetime(
     return true;
   };
   if (!add(node, depth)) return undefined;
+  return { chain, at, extra, moved };
+}
+
+/** A split of splitLifetime: `chain` computed just before position `at`, the positions in `moved` taken out, `extra` the compute cost it adds. */
+export interface Split {
+  chain: number[];
+  at: number;
+  extra: number;
+  moved: Set<number>;
+}
+
+/** The sequence of a split. */
+export function splitSequence(sequence: readonly number[], split: Split): number[] {
   const result: number[] = [];
   for (let position = 0; position < sequence.length; position++) {
-    if (position === at) result.push(...chain);
-    if (!moved.has(position)) result.push(sequence[position]);
+    if (position === split.at) result.push(...split.chain);
+    if (!split.moved.has(position)) result.push(sequence[position]);
   }
-  if (at === sequence.length) result.push(...chain);
-  return { sequence: result, extra, moved: moved.size };
+  if (split.at === sequence.length) result.push(...split.chain);
+  return result;
+}
+
+/**
+ * For each position up to `moment`, the last position up to `moment` that reads the value
+ * it computes (the position itself when none does).
+ */
+function lastReadsUpTo(graph: IndexedGraph, sequence: readonly number[], moment: number): Int32Array {
+  const lastRead = new Int32Array(moment + 1);
+  const latest = new Int32Array(graph.size).fill(-1);
+  for (let position = 0; position <= moment; position++) {
+    const node = sequence[position];
+    for (const input of graph.inputs[node]) if (latest[input] >= 0) lastRead[latest[input]] = position;
+    lastRead[position] = position;
+    latest[node] = position;
+  }
+  return lastRead;
+}
+
+/**
+ * An upper bound on how much a split lowers the summed excess over `available`, without
+ * profiling its sequence. Only two things in it lower the memory at a position: the split
+ * value's earlier copy goes after its last read up to the moment instead of at its next
+ * read, and a computation moved up leaves its position (its own excess goes) and reads its
+ * inputs earlier (their copies may go sooner, between the read and where it was). Everything
+ * else a split does (the chain's new copies, inputs kept to the chain) only adds memory.
+ * Each position's decrease is capped by its excess.
+ */
+function reductionBound(
+  graph: IndexedGraph,
+  sequence: readonly number[],
+  profile: SequenceProfile,
+  available: number,
+  split: Split,
+  position: number,
+  lastRead: Int32Array,
+): number {
+  const over = (at: number) => Math.max(0, profile.during[at] - available);
+  const capped = (from: number, to: number, bytes: number) => {
+    let sum = 0;
+    for (let at = from; at <= to; at++) sum += Math.min(bytes, over(at));
+    return sum;
+  };
+  let bound = capped(lastRead[position] + 1, Math.min(profile.end[position], split.at - 1), graph.bytes[sequence[position]]);
+  for (const moved of split.moved) {
+    let inputBytes = 0;
+    for (const input of graph.inputs[sequence[moved]]) inputBytes += graph.bytes[input];
+    bound += over(moved) + capped(split.at, moved - 1, inputBytes);
+  }
+  return bound;
+}
+
+/** A split a repair step may take, with an upper bound on its score (reductionBound over its extra cost) and its rank in candidate order. */
+export interface CandidateSplit {
+  split: Split;
+  bound: number;
+  rank: number;
+}
+
+/**
+ * The splits of a repair step at `moment` (the first position over `available`) for the
+ * values computed at `positions`, in candidate order: each split's value is computed again
+ * before its next read after the moment, moving its inputs' later computations up where it
+ * can and computing them again otherwise (both when they differ), each with a compute cost
+ * that keeps `cost.added` (what the repair added so far) under `cost.allowance`.
+ */
+export function candidateSplits(
+  graph: IndexedGraph,
+  sequence: readonly number[],
+  profile: SequenceProfile,
+  available: number,
+  moment: number,
+  positions: readonly number[],
+  cost: { added: number; allowance: number },
+  limits: RepairLimits,
+): CandidateSplit[] {
+  const occurrences = occurrencesOf(graph, sequence);
+  const lastRead = lastReadsUpTo(graph, sequence, moment);
+  // Each value's next read after the moment (the end of the sequence for a kept value read no more).
+  const nextRead = new Int32Array(graph.size).fill(sequence.length);
+  for (let later = sequence.length - 1; later > moment; later--) for (const input of graph.inputs[sequence[later]]) nextRead[input] = later;
+  const splits: CandidateSplit[] = [];
+  for (const position of positions) {
+    const read = nextRead[sequence[position]];
+    // Moving an input's later computation up costs nothing but keeps it longer; computing it again costs.
+    for (const moveUp of [true, false]) {
+      const split = splitLifetime(graph, profile, occurrences, sequence[position], read, moment, moveUp, limits.inputDepth);
+      if (!split || cost.added + split.extra >= cost.allowance) continue;
+      const reduction = reductionBound(graph, sequence, profile, available, split, position, lastRead);
+      splits.push({ split, bound: reduction / Math.max(split.extra, Number.MIN_VALUE), rank: splits.length });
+      if (split.moved.size === 0) break;
+    }
+  }
+  return splits;
 }
 
 /** How far a repair may go: the levels of inputs a split brings along, and the splits it makes at most. */
@@ -165,24 +271,29 @@ export function repair(
     const worth = (node: number) => graph.bytes[node] / Math.max(graph.cost[node], Number.MIN_VALUE);
     live.sort((a, b) => worth(sequence[b]) - worth(sequence[a]) || a - b);
     if (live.length === 0) return undefined;
-    let best: { sequence: number[]; extra: number; score: number } | undefined;
-    const occurrences = occurrencesOf(graph, sequence);
-    // Each value's next read after the moment (the end of the sequence for a kept value read no more).
-    const nextRead = new Int32Array(graph.size).fill(sequence.length);
-    for (let later = sequence.length - 1; later > moment; later--)
-      for (const input of graph.inputs[sequence[later]]) nextRead[input] = later;
-    for (const position of live.slice(0, EXCHANGE_CANDIDATES)) {
-      const read = nextRead[sequence[position]];
-      // Moving an input's later computation up costs nothing but keeps it longer; computing it again costs.
-      for (const moveUp of [true, false]) {
-        const split = splitLifetime(graph, sequence, profile, occurrences, sequence[position], read, moment, moveUp, limits.inputDepth);
-        if (!split || added + split.extra >= allowance) continue;
-        const after = profiled(graph, split.sequence);
-        if (after && after.during[moment] < profile.during[moment]) {
-          const score = (excess.total - excessOf(after, available).total) / Math.max(split.extra, Number.MIN_VALUE);
-          if (!best || score > best.score) best = { sequence: split.sequence, extra: split.extra, score };
-        }
-        if (split.moved === 0) break;
+    const splits = candidateSplits(
+      graph,
+      sequence,
+      profile,
+      available,
+      moment,
+      live.slice(0, EXCHANGE_CANDIDATES),
+      { added, allowance },
+      limits,
+    );
+    // Profiled in decreasing bound, each only while it may beat the best so far: the highest
+    // score wins, the earliest in candidate order among equals, as when every split was
+    // profiled (profiling is most of a repair's time).
+    splits.sort((a, b) => b.bound - a.bound || a.rank - b.rank);
+    let best: { sequence: number[]; extra: number; score: number; rank: number } | undefined;
+    for (const { split, bound, rank } of splits) {
+      if (best && (bound < best.score || (bound === best.score && rank > best.rank))) break;
+      const candidate = splitSequence(sequence, split);
+      const after = profiled(graph, candidate);
+      if (after && after.during[moment] < profile.during[moment]) {
+        const score = (excess.total - excessOf(after, available).total) / Math.max(split.extra, Number.MIN_VALUE);
+        if (!best || score > best.score || (score === best.score && rank < best.rank))
+          best = { sequence: candidate, extra: split.extra, score, rank };
       }
     }
     if (!best) return undefined;
