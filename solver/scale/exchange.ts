@@ -158,7 +158,7 @@ function lastReadsUpTo(graph: IndexedGraph, sequence: readonly number[], moment:
  * profiling its sequence. Only two things in it lower the memory at a position: the split
  * value's earlier copy goes after its last read up to the moment instead of at its next
  * read, and a computation moved up leaves its position (its own excess goes) and reads its
- * inputs earlier (their copies may go sooner, between the read and where it was). Everything
+ * inputs earlier (the copies it read last may go sooner, between the read and where it was). Everything
  * else a split does (the chain's new copies, inputs kept to the chain) only adds memory.
  * Each position's decrease is capped by its excess.
  */
@@ -170,6 +170,7 @@ function reductionBound(
   split: Split,
   position: number,
   lastRead: Int32Array,
+  occurrences: readonly (readonly number[])[],
 ): number {
   const over = (at: number) => Math.max(0, profile.during[at] - available);
   const capped = (from: number, to: number, bytes: number) => {
@@ -179,8 +180,13 @@ function reductionBound(
   };
   let bound = capped(lastRead[position] + 1, Math.min(profile.end[position], split.at - 1), graph.bytes[sequence[position]]);
   for (const moved of split.moved) {
+    // Only an input copy whose last read was the moved computation can go sooner.
     let inputBytes = 0;
-    for (const input of graph.inputs[sequence[moved]]) inputBytes += graph.bytes[input];
+    for (const input of graph.inputs[sequence[moved]]) {
+      const list = occurrences[input];
+      const instance = list[firstAtOrAfter(list, moved) - 1];
+      if (instance !== undefined && profile.end[instance] === moved) inputBytes += graph.bytes[input];
+    }
     bound += over(moved) + capped(split.at, moved - 1, inputBytes);
   }
   return bound;
@@ -222,7 +228,7 @@ export function candidateSplits(
     for (const moveUp of [true, false]) {
       const split = splitLifetime(graph, profile, occurrences, sequence[position], read, moment, moveUp, limits.inputDepth);
       if (!split || cost.added + split.extra >= cost.allowance) continue;
-      const reduction = reductionBound(graph, sequence, profile, available, split, position, lastRead);
+      const reduction = reductionBound(graph, sequence, profile, available, split, position, lastRead, occurrences);
       splits.push({ split, bound: reduction / Math.max(split.extra, Number.MIN_VALUE), rank: splits.length });
       if (split.moved.size === 0) break;
     }
@@ -254,9 +260,11 @@ export function repair(
 ): number[] | undefined {
   let sequence = start;
   let added = 0;
+  // Each step starts from the profile of the split the step before took.
+  let current = profiled(graph, sequence);
   // One step profiles the sequence once per candidate: on a 4,000-node graph that is a second.
   for (let step = 0; step < limits.steps && Date.now() <= deadline && signal?.aborted !== true; step++) {
-    const profile = profiled(graph, sequence);
+    const profile = current;
     if (!profile) return undefined;
     const excess = excessOf(profile, available);
     if (excess.first < 0) return sequence;
@@ -285,7 +293,7 @@ export function repair(
     // score wins, the earliest in candidate order among equals, as when every split was
     // profiled (profiling is most of a repair's time).
     splits.sort((a, b) => b.bound - a.bound || a.rank - b.rank);
-    let best: { sequence: number[]; extra: number; score: number; rank: number } | undefined;
+    let best: { sequence: number[]; profile: SequenceProfile; extra: number; score: number; rank: number } | undefined;
     for (const { split, bound, rank } of splits) {
       if (best && (bound < best.score || (bound === best.score && rank > best.rank))) break;
       const candidate = splitSequence(sequence, split);
@@ -293,11 +301,12 @@ export function repair(
       if (after && after.during[moment] < profile.during[moment]) {
         const score = (excess.total - excessOf(after, available).total) / Math.max(split.extra, Number.MIN_VALUE);
         if (!best || score > best.score || (score === best.score && rank < best.rank))
-          best = { sequence: candidate, extra: split.extra, score, rank };
+          best = { sequence: candidate, profile: after, extra: split.extra, score, rank };
       }
     }
     if (!best) return undefined;
     sequence = best.sequence;
+    current = best.profile;
     added += best.extra;
   }
   return undefined;
