@@ -61,16 +61,21 @@ describe('ruinAndRecreate', () => {
   });
 });
 
+/** The captured unet at 45 % and the plan both tests start from: the scale search's without restarts, then the exchange descent to its end. */
+async function unetExchanged() {
+  const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/unet.json.gz', import.meta.url))).toString('utf8'));
+  const graph = indexGraph(raw);
+  const budget = Math.floor(0.45 * noRematPeak(graph));
+  const available = budget - graph.residentBytes;
+  const found = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
+  if (!found.found) throw new Error('the scale search plans unet at 45 %');
+  const exchanged = await exchangeDescent(graph, stepsToSequence(found.steps), available, { deadline: Date.now() + 60_000 });
+  return { graph, budget, available, exchanged };
+}
+
 describe('ruinAndRecreate on a capture', () => {
   it('finds cheaper plans than the exchange descent left on the captured unet at 45 %, and they replay within the budget', async () => {
-    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/unet.json.gz', import.meta.url))).toString('utf8'));
-    const graph = indexGraph(raw);
-    const budget = Math.floor(0.45 * noRematPeak(graph));
-    const available = budget - graph.residentBytes;
-    // The scale search's plan without restarts, then the exchange descent to its end.
-    const found = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
-    if (!found.found) throw new Error('the scale search plans unet at 45 %');
-    const exchanged = await exchangeDescent(graph, stepsToSequence(found.steps), available, { deadline: Date.now() + 60_000 });
+    const { graph, budget, available, exchanged } = await unetExchanged();
     const result = await ruinAndRecreate(graph, exchanged.sequence, available, { deadline: Date.now() + 60_000, maxMoves: 200 });
     // Measured: 1.2667 -> 1.2348 of baseCost, 3 of the 200 moves accepted.
     expect(result.accepted).toBeGreaterThan(0);
@@ -82,13 +87,7 @@ describe('ruinAndRecreate on a capture', () => {
   });
 
   it('runs before the descents in a search asked to (ruinFirst): its plan is the first one cheaper than the start', async () => {
-    const raw = JSON.parse(gunzipSync(readFileSync(new URL('../bench/graphs/unet.json.gz', import.meta.url))).toString('utf8'));
-    const graph = indexGraph(raw);
-    const budget = Math.floor(0.45 * noRematPeak(graph));
-    const available = budget - graph.residentBytes;
-    const found = await scaleSearch(graph, budget, { deadline: Date.now() + 60_000, restarts: false });
-    if (!found.found) throw new Error('the scale search plans unet at 45 %');
-    const exchanged = await exchangeDescent(graph, stepsToSequence(found.steps), available, { deadline: Date.now() + 60_000 });
+    const { graph, budget, exchanged } = await unetExchanged();
     // A search from that plan that stops at the first plan 0.1 % cheaper: without ruinFirst
     // the exclusion descent would run first and find one (the search that made the start
     // ran none: its restarts were off, and they come before it).

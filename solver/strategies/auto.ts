@@ -128,8 +128,9 @@ async function improveFinally(run: PhasedRun, seconds: number): Promise<undefine
     // -> 1.92947; both ended their 60 s with the lowered searches' 6 s, at 57 s and 9 s).
     const lowered = round >= 1 && run.graph.hasOptions && (await improveLoweredAgain(run, Clock.secondsTo(deadline) / 2, round));
     // Ruin and recreate before the descents: the searches before this one descended the
-    // plan it starts from already (resnet50 at 30 %: 1.7566 -> 1.7273 in 60 s, unet-options
-    // at floor x 1.1 1.6357 -> 1.5977; gpt2-12, whose plan comes from the descents, the same).
+    // plan it starts from already (at 60 s, resnet50 at 30 %: 1.7566 -> 1.7273 and 1.7420 in
+    // two runs; unet-options at floor x 1.1 1.6357 -> 1.5977 in one run of two; gpt2-12,
+    // whose plan comes from the descents, the same).
     await improveLocally(run, Clock.secondsTo(deadline), round, run.guide, 'local-search', run.context.signal, true);
     // Round 1 runs either way: fresh seeds are worth one try when round 0, retracing the
     // search before it, found nothing (unet-options at floor x 1.1: round 0 ends at 9 s).
