@@ -60,20 +60,23 @@ import { vdnnAll, vdnnConv } from './vdnn.js';
 /** The baselines auto starts from: heuristics, and the swap heuristics when a link is given. */
 export const AUTO_BASELINES: readonly Strategy[] = [...BASELINES, vdnnAll, vdnnConv, capuchin];
 
-/**
- * Runs the scale search (its `round`: scale/multistart.ts) from the best plan and the best
- * in-order plan and offers what it finds; the greedy evicts `guide` first (default the
- * closure bound's recomputed set). `ruinFirst`: the scale search's option of that name.
- */
-async function improveLocally(
-  run: PhasedRun,
-  seconds: number,
-  round = 0,
-  guide = run.guide,
-  name = 'local-search',
-  signal: AbortSignal | undefined = run.context.signal,
-  ruinFirst = false,
-): Promise<undefined> {
+/** How auto runs one scale search (improveLocally); every field has a default. */
+interface LocalSearchOptions {
+  /** The scale search's round (scale/multistart.ts; default 0). */
+  round?: number;
+  /** What the greedy evicts first (default the closure bound's recomputed set, run.guide). */
+  guide?: ReadonlySet<number>;
+  /** The phase's name in the plan's message (default 'local-search'). */
+  name?: string;
+  /** Stops the search (default the solve's). */
+  signal?: AbortSignal;
+  /** The scale search's option of that name (default false). */
+  ruinFirst?: boolean;
+}
+
+/** Runs the scale search from the best plan and the best in-order plan and offers what it finds. */
+async function improveLocally(run: PhasedRun, seconds: number, options: LocalSearchOptions = {}): Promise<undefined> {
+  const { round = 0, guide = run.guide, name = 'local-search', signal = run.context.signal, ruinFirst = false } = options;
   const { incumbent } = run;
   run.note(name);
   const starts = incumbent.best ? [{ steps: incumbent.best.steps, from: incumbent.best.from }] : [];
@@ -131,7 +134,7 @@ async function improveFinally(run: PhasedRun, seconds: number): Promise<undefine
     // plan it starts from already (at 60 s, resnet50 at 30 %: 1.7566 -> 1.7273 and 1.7420 in
     // two runs; unet-options at floor x 1.1 1.6357 -> 1.5977 in one run of two; gpt2-12,
     // whose plan comes from the descents, the same).
-    await improveLocally(run, Clock.secondsTo(deadline), round, run.guide, 'local-search', run.context.signal, true);
+    await improveLocally(run, Clock.secondsTo(deadline), { round, ruinFirst: true });
     // Round 1 runs either way: fresh seeds are worth one try when round 0, retracing the
     // search before it, found nothing (unet-options at floor x 1.1: round 0 ends at 9 s).
     const improved = lowered || (run.incumbent.best?.makespan ?? Infinity) < before;
@@ -330,7 +333,7 @@ async function searchBesideMilp(run: PhasedRun, solving: Promise<unknown>, deadl
       if (seconds < BESIDE_MILP_MIN_ROUND_SECONDS) break;
       const before = run.incumbent.best?.makespan ?? Infinity;
       const started = Date.now();
-      await improveLocally(run, seconds, round, guide, 'guided search (beside the MILP)', signal);
+      await improveLocally(run, seconds, { round, guide, name: 'guided search (beside the MILP)', signal });
       const early = Date.now() - started < BESIDE_MILP_EARLY_SHARE * seconds * 1000;
       idle = early && !((run.incumbent.best?.makespan ?? Infinity) < before) ? idle + 1 : 0;
       afterRound();
@@ -431,7 +434,7 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
     const { signal, stop, dispose } = childStop(run.context.signal, deadline);
     void Promise.race([...arrivals(pending), nextGuide]).then(stop, stop);
     try {
-      await improveLocally(run, Clock.secondsTo(deadline), 0, guide, name, signal);
+      await improveLocally(run, Clock.secondsTo(deadline), { guide, name, signal });
     } finally {
       dispose();
     }
@@ -614,7 +617,7 @@ const PHASES: readonly Phase[] = [
     skip: (run) => !run.context.guide?.length || run.graph.size > LP_MAX_NODES,
     seconds: ({ clock }) => Math.min(LP_GUIDED_SEARCH_SECONDS, clock.ofLeft('lpGuidedSearch')),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
-    run: (run, seconds) => improveLocally(run, seconds, 0, new Set(run.context.guide), 'guided search (nearby budget)'),
+    run: (run, seconds) => improveLocally(run, seconds, { guide: new Set(run.context.guide), name: 'guided search (nearby budget)' }),
   },
   optionsPhase,
   {
@@ -692,7 +695,7 @@ const PHASES: readonly Phase[] = [
     skip: (run) => run.lpGuide === undefined || sameSet(run.lpGuide, run.context.guide),
     seconds: ({ clock }) => Math.min(LP_GUIDED_SEARCH_SECONDS, clock.ofLeft('lpGuidedSearch')),
     minSeconds: MIN_LOCAL_SEARCH_SECONDS,
-    run: (run, seconds) => improveLocally(run, seconds, 0, run.lpGuide, 'lp-guided search'),
+    run: (run, seconds) => improveLocally(run, seconds, { guide: run.lpGuide, name: 'lp-guided search' }),
   },
   {
     name: 'checkmate-milp',
