@@ -9,8 +9,8 @@
 // resnet50 at 30 % of its no-remat peak, the plans of auto's search recompute the
 // backward pass of the last stages once more, to make weight gradients after the first
 // stages' backward; 60 s of ruin and recreate from such a plan (1.7566 x baseCost) reached
-// 1.6820, where 240 s of the other moves reached 1.7478. Within auto's 60 s there, the scale
-// search leaves it a few seconds after its other moves, and auto's plan stays 1.7566.
+// 1.6820, where 240 s of the other moves reached 1.7478. auto's final search runs it before
+// its descents too (multistart.ts, ruinFirst): there auto's 60 s plan is 1.7055.
 import type { IndexedGraph } from '../graph/validate.js';
 import { RUIN_MAX_SHARE, RUIN_MIN_SHARE, RUIN_SEED } from '../limits.js';
 import { seededRandom } from '../util/random.js';
@@ -79,9 +79,10 @@ export async function ruinAndRecreate(
     best.cost <= (options.stopAt ?? 0) ||
     tried >= (options.maxMoves ?? Infinity) ||
     accepted >= (options.maxAccepted ?? Infinity);
+  // The best plan's recomputed positions, found again only when a move replaces it.
+  let again = recomputedPositions(best.sequence);
   while (!stopped()) {
     await options.pause?.();
-    const again = recomputedPositions(best.sequence);
     if (again.length === 0) break;
     tried++;
     const share = RUIN_MIN_SHARE + (RUIN_MAX_SHARE - RUIN_MIN_SHARE) * random();
@@ -103,6 +104,7 @@ export async function ruinAndRecreate(
     const recreated = improveSequence(graph, descended.sequence, available, { deadline: options.deadline, signal: options.signal });
     if (recreated.cost < best.cost * (1 - Number.EPSILON * 16) && recreated.peak <= available) {
       best = { sequence: recreated.sequence, cost: recreated.cost, peak: recreated.peak };
+      again = recomputedPositions(best.sequence);
       accepted++;
     }
   }
