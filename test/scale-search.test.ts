@@ -141,6 +141,32 @@ describe('greedySequence', () => {
     expect(fewer).toBeGreaterThan(10);
     expect(fewer).toBeGreaterThan(3 * more);
   });
+
+  it('lets prefer win over avoid for a node in both, and stays legal with noise and a fractional alpha', () => {
+    let differs = 0;
+    for (const graph of [...randomGraphs, ...fixtures.map(([, graph]) => graph)]) {
+      const peak = noRematPeak(graph);
+      const every = [...Array(graph.size).keys()];
+      const chosen = new Set(every.filter((node) => node % 3 === 0));
+      for (const fraction of [0.7, 0.5, 0.35]) {
+        const available = Math.floor(fraction * peak) - graph.residentBytes;
+        const options = { alpha: 1.7, noise: 0.4, seed: 5 };
+        const preferred = greedySequence(graph, available, { ...options, prefer: chosen });
+        const both = greedySequence(graph, available, { ...options, prefer: chosen, avoid: chosen });
+        const avoided = greedySequence(graph, available, { ...options, avoid: chosen });
+        expect(both?.sequence).toEqual(preferred?.sequence);
+        if (avoided && JSON.stringify(avoided.sequence) !== JSON.stringify(preferred?.sequence)) differs++;
+        for (const result of [preferred, avoided]) {
+          if (!result) continue;
+          const profile = profileOf(graph, result.sequence);
+          if (typeof profile === 'string') throw new Error(profile);
+          if (result.fits) expect(profile.peak).toBeLessThanOrEqual(available);
+        }
+      }
+    }
+    // The two options do act: preferring and avoiding the same nodes schedule differently.
+    expect(differs).toBeGreaterThan(5);
+  });
 });
 
 describe('memoryAwareOrder', () => {
