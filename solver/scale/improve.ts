@@ -105,9 +105,10 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
     // compute die earlier. Try the moves again with the exact test, dearest first, and take
     // the first that fits.
     let exact: number[] | null = null;
+    const reads = readsOf(graph, sequence);
     for (const position of candidates) {
       if ((options.deadline !== undefined && Date.now() > options.deadline) || options.signal?.aborted) break;
-      if (fitsWithout(graph, sequence, profile, position, available)) {
+      if (fitsWithout(graph, sequence, profile, position, available, reads)) {
         exact = sequence.slice(0, position).concat(sequence.slice(position + 1));
         break;
       }
@@ -122,13 +123,49 @@ export function improveSequence(graph: IndexedGraph, input: readonly number[], a
 }
 
 /**
+ * For each position and each input its compute reads: the position of the copy it reads
+ * and that copy's read before this one (-1 when this is its first), flattened by
+ * `start` (the reads of position p are start[p] .. start[p + 1] - 1). One pass over the
+ * sequence; fitsWithout reads it instead of walking back from every move it tests.
+ */
+export interface SequenceReads {
+  start: Int32Array;
+  copy: Int32Array;
+  readBefore: Int32Array;
+}
+
+/** The reads of a legal compute sequence (SequenceReads). */
+export function readsOf(graph: IndexedGraph, sequence: readonly number[]): SequenceReads {
+  const start = new Int32Array(sequence.length + 1);
+  for (let position = 0; position < sequence.length; position++)
+    start[position + 1] = start[position] + graph.inputs[sequence[position]].length;
+  const copy = new Int32Array(start[sequence.length]);
+  const readBefore = new Int32Array(start[sequence.length]);
+  const latest = new Int32Array(graph.size).fill(-1);
+  // The last read so far of the copy made at each position.
+  const lastRead = new Int32Array(sequence.length).fill(-1);
+  for (let position = 0; position < sequence.length; position++) {
+    const node = sequence[position];
+    const inputs = graph.inputs[node];
+    for (let index = 0; index < inputs.length; index++) {
+      const made = latest[inputs[index]];
+      copy[start[position] + index] = made;
+      readBefore[start[position] + index] = made >= 0 ? lastRead[made] : -1;
+      if (made >= 0) lastRead[made] = position;
+    }
+    latest[node] = position;
+  }
+  return { start, copy, readBefore };
+}
+
+/**
  * True when the sequence without its recomputation at `position` stays within `available`
  * (the sequence itself must fit): the exact peak of that sequence, as profileOf would give
  * it, without building it. When the removed copy is read, the earlier copy of the node
  * lives on from its last read to `position` (those positions gain its bytes); an input whose
- * copy was last read at `position` dies at its previous read (or where it was made), so the
+ * copy was last read at `position` dies at its read before (or where it was made), so the
  * positions from there to `position` lose its bytes; every other position keeps its memory,
- * and `position` itself goes.
+ * and `position` itself goes. `reads` (readsOf) may be shared by the tests of one sequence.
  */
 export function fitsWithout(
   graph: IndexedGraph,
@@ -136,6 +173,7 @@ export function fitsWithout(
   profile: Pick<SequenceProfile, 'during' | 'end' | 'previous'>,
   position: number,
   available: number,
+  reads: SequenceReads = readsOf(graph, sequence),
 ): boolean {
   const { during, end, previous } = profile;
   const node = sequence[position];
@@ -151,28 +189,16 @@ export function fitsWithout(
   let inputBytes = 0;
   for (const input of inputs) inputBytes += graph.bytes[input];
   for (let at = from; at < position; at++) if (during[at] + bytes - inputBytes > available) return false;
-  // Walk back from the removed compute: the first copy of an input met is the one it read;
-  // the first read of that input met is its last read before `position`.
-  const lastRead = new Int32Array(inputs.length).fill(-1);
+  // An input copy dies at `position` only when nothing after it reads it; without the
+  // removed compute it dies at its read before, or where it was made when none.
   const dyingAt: number[] = [];
   const dyingBytes: number[] = [];
-  let open = inputs.length;
-  const resolved = new Uint8Array(inputs.length);
-  for (let at = position - 1; at >= 0 && open > 0; at--) {
-    const made = sequence[at];
-    for (let index = 0; index < inputs.length; index++) {
-      if (resolved[index]) continue;
-      const input = inputs[index];
-      if (made === input) {
-        resolved[index] = 1;
-        open--;
-        // This copy dies at `position` only when nothing after it reads it.
-        if (end[at] === position) {
-          dyingAt.push(lastRead[index] >= 0 ? lastRead[index] : at);
-          dyingBytes.push(graph.bytes[input]);
-        }
-      } else if (lastRead[index] < 0 && graph.inputs[made].includes(input)) lastRead[index] = at;
-    }
+  for (let index = 0; index < inputs.length; index++) {
+    const made = reads.copy[reads.start[position] + index];
+    if (end[made] !== position) continue;
+    const readBefore = reads.readBefore[reads.start[position] + index];
+    dyingAt.push(readBefore >= 0 ? readBefore : made);
+    dyingBytes.push(graph.bytes[inputs[index]]);
   }
   for (let at = from; at < position; at++) {
     let bytesAt = during[at] + bytes;
