@@ -307,10 +307,9 @@ export function greedySequence(graph: IndexedGraph, available: number, options: 
       }
     }
     sequence.push(node);
-    if (residentSlot[node] < 0 && !evictable[node]) residentSlot[node] = UNLISTED;
-    else if (residentSlot[node] < 0) {
-      residentSlot[node] = residentCount;
-      residentList[residentCount++] = node;
+    if (residentSlot[node] < 0) {
+      residentSlot[node] = evictable[node] ? residentCount : UNLISTED;
+      if (evictable[node]) residentList[residentCount++] = node;
     }
     computed[node] = 1;
     touch(node);

@@ -10,7 +10,7 @@
 // backward pass of the last stages once more, to make weight gradients after the first
 // stages' backward; 60 s of ruin and recreate from such a plan (1.7566 x baseCost) reached
 // 1.6820, where 240 s of the other moves reached 1.7478. auto's final search runs it before
-// its descents too (multistart.ts, ruinFirst): there auto's 60 s plan is 1.7055.
+// its descents too (multistart.ts, ruinFirst): there auto's 60 s plans were 1.67-1.72.
 import type { IndexedGraph } from '../graph/validate.js';
 import { RUIN_MAX_SHARE, RUIN_MIN_SHARE, RUIN_SEED } from '../limits.js';
 import { seededRandom } from '../util/random.js';
