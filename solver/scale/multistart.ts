@@ -91,7 +91,9 @@ export interface ScaleSearchOptions {
   /**
    * Ruin and recreate before the exclusion descent too, right after the restarts (default
    * false): for a search whose start an earlier search of the same budget already descended
-   * (auto's final search), where the descent finds little and the move much.
+   * (auto's search while it waits for the closure bound, and its final search), where the
+   * descent finds little and the move much. The restarts before it then get
+   * TIME_SHARES.searchRestartsBeforeRuin of the time, and it TIME_SHARES.searchRuinFirst.
    */
   ruinFirst?: boolean;
   /** Orders in a row without a cheaper plan after which the climb stops (default COST_CLIMB_PATIENCE). */
@@ -248,13 +250,13 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
       best = { sequence: exchanged.sequence, cost: exchanged.cost, peak: exchanged.peak, from: 'exchange descent' };
   };
 
-  // Ruin and recreate (ruin.ts) from the best plan, with TIME_SHARES.searchRuin of the time
-  // left without a cheaper plan; each cheaper one gives it that share of what is left again.
-  // Each pass draws its windows from its own seed, over both runs of the move (ruinFirst).
+  // Ruin and recreate (ruin.ts) from the best plan, with `share` of the time left without a
+  // cheaper plan; each cheaper one gives it that share of what is left again. Each pass draws
+  // its windows from its own seed, over both runs of the move (ruinFirst).
   let ruinPass = 0;
-  const ruin = async () => {
+  const ruin = async (share: number) => {
     while (best !== null && !stop()) {
-      const deadline = Date.now() + TIME_SHARES.searchRuin * Math.max(0, options.deadline - Date.now());
+      const deadline = Date.now() + share * Math.max(0, options.deadline - Date.now());
       const from = best as { sequence: number[]; cost: number };
       const ruined = await ruinAndRecreate(graph, from.sequence, available, {
         deadline,
@@ -391,11 +393,12 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         }
       }
     }
+    const ruining = options.ruin ?? options.climb ?? false;
     if (options.restarts ?? true) {
-      // With a descent to follow, the restarts leave it a share of the time.
-      const restartsDeadline = descending
-        ? Date.now() + TIME_SHARES.searchRestarts * Math.max(0, options.deadline - Date.now())
-        : options.deadline;
+      // With a descent to follow, the restarts leave it a share of the time (most of it when
+      // ruin and recreate comes first).
+      const restartsShare = ruining && options.ruinFirst ? TIME_SHARES.searchRestartsBeforeRuin : TIME_SHARES.searchRestarts;
+      const restartsDeadline = descending ? Date.now() + restartsShare * Math.max(0, options.deadline - Date.now()) : options.deadline;
       const random = seededRandom(RESTART_SEED + seedShift);
       let sinceBetter = 0;
       const stalled = () => sinceBetter >= (best === null ? STALL_RESTARTS_WITHOUT_PLAN : STALL_RESTARTS);
@@ -417,13 +420,12 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }
     }
-    const ruining = options.ruin ?? options.climb ?? false;
-    if (ruining && options.ruinFirst) await ruin();
+    if (ruining && options.ruinFirst) await ruin(TIME_SHARES.searchRuinFirst);
     if (descending && best !== null) {
       await descend();
       await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));
     }
-    if (ruining) await ruin();
+    if (ruining) await ruin(TIME_SHARES.searchRuin);
     // The restarts draw orders afresh; the climb perturbs the best plan's own order instead.
     if (options.climb && best !== null) {
       const random = seededRandom(COST_CLIMB_SEED + seedShift);

@@ -9,8 +9,9 @@
 // resnet50 at 30 % of its no-remat peak, the plans of auto's search recompute the
 // backward pass of the last stages once more, to make weight gradients after the first
 // stages' backward; 60 s of ruin and recreate from such a plan (1.7566 x baseCost) reached
-// 1.6820, where 240 s of the other moves reached 1.7478. auto's final search runs it before
-// its descents too (multistart.ts, ruinFirst): there auto's 60 s plans were 1.67-1.72.
+// 1.6820, where 240 s of the other moves reached 1.7478. auto's search while it waits for
+// the closure bound and its final search run it before their descents too, with most of
+// their time (multistart.ts, ruinFirst): there auto's 60 s plans were 1.65-1.71.
 import type { IndexedGraph } from '../graph/validate.js';
 import { RUIN_MAX_SHARE, RUIN_MIN_SHARE, RUIN_SEED } from '../limits.js';
 import { seededRandom } from '../util/random.js';
