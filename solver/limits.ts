@@ -564,7 +564,8 @@ export const TIME_SHARES = {
    * plan at most, when it comes before the descents (ruinFirst; a cheaper plan gives it this
    * share of what is left again). On a captured GoogLeNet at floor x 1.1, a window that turns
    * the plan from 1.55 to 1.42 x baseCost turned up after 0.3-6.8 s of moves in 6 of 11
-   * seeds, and not in 15 s in the others; ResNet-50's plans at 30 % kept improving for 60 s.
+   * seeds, and not in 15-20 s in the others; on ResNet-50 at 30 %, 60 s of the move from
+   * auto's first plan (1.7626) kept finding cheaper ones to the end (1.6635).
    */
   searchRuinFirst: 0.7,
   /** Of the time limit: auto's phase for node options, on graphs that have them (at most LOCAL_SEARCH_SECONDS). */
