@@ -35,6 +35,7 @@ import {
   ORDER_RESTARTS,
   ORDER_SEED,
   RESTART_SEED,
+  RUIN_FIRST_MIN_SECONDS,
   SEARCH_ROUND_SEED_STRIDE,
   SEARCH_YIELD_MS,
   STALL_RESTARTS,
@@ -92,8 +93,9 @@ export interface ScaleSearchOptions {
    * Ruin and recreate before the exclusion descent too, right after the restarts (default
    * false): for a search whose start an earlier search of the same budget already descended
    * (auto's search while it waits for the closure bound, and its final search), where the
-   * descent finds little and the move much. The restarts before it then get
-   * TIME_SHARES.searchRestartsBeforeRuin of the time, and it TIME_SHARES.searchRuinFirst.
+   * descent finds little and the move much. With RUIN_FIRST_MIN_SECONDS or more, the restarts
+   * before it then get TIME_SHARES.searchRestartsBeforeRuin of the time, and it
+   * TIME_SHARES.searchRuinFirst (with less, searchRestarts and searchRuin).
    */
   ruinFirst?: boolean;
   /** Orders in a row without a cheaper plan after which the climb stops (default COST_CLIMB_PATIENCE). */
@@ -169,6 +171,8 @@ export const GREEDY_VARIANTS: readonly { alpha: number; margin: number }[] = [
  */
 export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, options: ScaleSearchOptions): Promise<ScaleSearchResult> {
   let lastYield = Date.now();
+  // With time enough, ruin and recreate first takes most of it (RUIN_FIRST_MIN_SECONDS).
+  const ruinFirstLong = options.ruinFirst === true && options.deadline - Date.now() >= RUIN_FIRST_MIN_SECONDS * 1000;
   const breathe = async () => {
     if (Date.now() - lastYield < SEARCH_YIELD_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
@@ -397,7 +401,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
     if (options.restarts ?? true) {
       // With a descent to follow, the restarts leave it a share of the time (most of it when
       // ruin and recreate comes first).
-      const restartsShare = ruining && options.ruinFirst ? TIME_SHARES.searchRestartsBeforeRuin : TIME_SHARES.searchRestarts;
+      const restartsShare = ruining && ruinFirstLong ? TIME_SHARES.searchRestartsBeforeRuin : TIME_SHARES.searchRestarts;
       const restartsDeadline = descending ? Date.now() + restartsShare * Math.max(0, options.deadline - Date.now()) : options.deadline;
       const random = seededRandom(RESTART_SEED + seedShift);
       let sinceBetter = 0;
@@ -420,7 +424,7 @@ export async function scaleSearch(graph: IndexedGraph, budgetBytes: number, opti
         sinceBetter = after < before ? 0 : sinceBetter + 1;
       }
     }
-    if (ruining && options.ruinFirst) await ruin(TIME_SHARES.searchRuinFirst);
+    if (ruining && options.ruinFirst) await ruin(ruinFirstLong ? TIME_SHARES.searchRuinFirst : TIME_SHARES.searchRuin);
     if (descending && best !== null) {
       await descend();
       await exchange(Date.now() + TIME_SHARES.searchExchange * Math.max(0, options.deadline - Date.now()));

@@ -31,6 +31,7 @@ import {
   MIN_BRACKET_SECONDS,
   MIN_LOCAL_SEARCH_SECONDS,
   MIN_PHASE_SECONDS,
+  RUIN_FIRST_MIN_SECONDS,
   SWAP_BOUND_INLINE_MAX_SECONDS,
   TIME_SHARES,
 } from '../limits.js';
@@ -434,10 +435,12 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
     const { signal, stop, dispose } = childStop(run.context.signal, deadline);
     void Promise.race([...arrivals(pending), nextGuide]).then(stop, stop);
     try {
-      // Ruin and recreate first, as in the final search: the plan comes from a search that
-      // descended it already, and the move needs time (resnet50 at 30 %: this wait is 10-24 s
-      // of 60, where the descents found nothing and ruin and recreate 1.7596 -> 1.7061).
-      await improveLocally(run, Clock.secondsTo(deadline), { guide, name, signal, ruinFirst: true });
+      // Ruin and recreate first, as in the final search, where there is time for it: the plan
+      // comes from a search that descended it already, and the move needs seconds (resnet50 at
+      // 30 %: this wait is 10-24 s of 60, where the descents found nothing and ruin and
+      // recreate 1.7596 -> 1.7061).
+      const ruinFirst = Clock.secondsTo(deadline) >= RUIN_FIRST_MIN_SECONDS;
+      await improveLocally(run, Clock.secondsTo(deadline), { guide, name, signal, ruinFirst });
     } finally {
       dispose();
     }
