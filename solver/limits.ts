@@ -165,9 +165,9 @@ export const RUIN_SEED = 31;
  * The least time a search that runs ruin and recreate first (ruinFirst) must have for the
  * move to get most of it (TIME_SHARES.searchRestartsBeforeRuin, searchRuinFirst), and for
  * auto's search while it waits for the closure bound to run it first at all. The move needs
- * seconds to find its windows; a sweep's short solves (resnet50's points below 46 % get 13 s
- * each, their final searches a few) planned 4 of 5 points dearer with it, and their restarts
- * do better there.
+ * seconds to find its windows: a sweep's short solves (resnet50's points below 46 % get 13 s
+ * each, their final searches a few) planned 4 of those 5 points dearer when the move had
+ * most of their time, and as before with this limit.
  */
 export const RUIN_FIRST_MIN_SECONDS = 5;
 
