@@ -439,8 +439,8 @@ async function searchWhileWaiting(run: PhasedRun): Promise<StrategyOutcome | und
       // comes from a search that descended it already, and the move needs seconds (resnet50 at
       // 30 %: this wait is 10-24 s of 60, where the descents found nothing and ruin and
       // recreate 1.7596 -> 1.7061).
-      const ruinFirst = Clock.secondsTo(deadline) >= RUIN_FIRST_MIN_SECONDS;
-      await improveLocally(run, Clock.secondsTo(deadline), { guide, name, signal, ruinFirst });
+      const seconds = Clock.secondsTo(deadline);
+      await improveLocally(run, seconds, { guide, name, signal, ruinFirst: seconds >= RUIN_FIRST_MIN_SECONDS });
     } finally {
       dispose();
     }
