@@ -116,8 +116,10 @@ export const SmallestBudgetSchema = z
   .object({
     floorBytes: z.number().describe('Proven: no legal schedule peaks lower (without a host link: no remat schedule)'),
     floorSource: z
-      .enum(['contract-floor', 'closure-floor'])
-      .describe("What proved the floor: the contract's (single nodes, keep nodes at the end) or the closure argument (solver/bounds)"),
+      .enum(['contract-floor', 'closure-floor', 'arrival-floor'])
+      .describe(
+        "What proved the floor: the contract's (single nodes, keep nodes at the end), the closure argument, or the last-arrival argument (the nodes a node's computation needs at once, traced back to the sources; solver/bounds)",
+      ),
     foundBytes: z.number().optional().describe('The smallest peak of a legal schedule found: a budget that has a plan'),
   })
   .meta({ id: 'SmallestBudget' });

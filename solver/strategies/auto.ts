@@ -38,7 +38,7 @@ import {
 import { buildCheckmate } from '../milp/checkmate.js';
 import { buildWithin, type ReplayedPlan, runCheckmateLp, runCheckmateMilp } from '../milp/checkmate-solve.js';
 import { recomputeBound } from '../scale/bound.js';
-import { provenFloor, smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
+import { type FloorAndSchedule, type ProvenFloor, provenFloor, smallestBudget, smallestBudgetAsync } from '../scale/bracket.js';
 import { smallestPeakSearchAsync } from '../scale/smallest-peak.js';
 import { convertRecomputesToSwaps } from '../scale/swap-convert.js';
 import { hasSwaps, type IndexedStep } from '../schedule/simulate.js';
@@ -368,6 +368,38 @@ async function provenInfeasible(run: PhasedRun, argument: string): Promise<Strat
   };
 }
 
+/** How an answer names the argument that proved a floor. */
+const FLOOR_ARGUMENTS: Record<ProvenFloor['floorSource'], string> = {
+  'contract-floor': "the contract's floor",
+  'closure-floor': 'the closure floor',
+  'arrival-floor': 'the last-arrival floor',
+};
+
+/**
+ * The answer when the budget is below a floor the smallest-peak phase proved: nothing fits,
+ * and the time left goes to the bracket's top (its search ends once it reaches the floor:
+ * random_layered_n100's bracket closed at 54.1 % of its no-remat peak, where the MILPs had
+ * gone on to the time limit for a plan that cannot exist).
+ */
+async function belowProvenFloor(run: PhasedRun, floor: FloorAndSchedule): Promise<StrategyOutcome> {
+  const { context, clock, incumbent } = run;
+  const reached = Math.min(incumbent.smallestPeakBytes ?? Infinity, floor.reached?.peakBytes ?? Infinity);
+  const bracket = await smallestBudgetAsync(context.graph, {
+    deadline: Clock.deadline(clock.left()),
+    swaps: context.transfer !== undefined,
+    knownFloor: floor,
+    reachedBytes: Number.isFinite(reached) ? reached : undefined,
+    signal: context.signal,
+  });
+  return {
+    kind: 'infeasible',
+    proven: true,
+    smallestPeakBytes: bracket.foundBytes,
+    smallestBudget: bracket,
+    message: `auto: ${FLOOR_ARGUMENTS[bracket.floorSource]} proves that no remat plan fits the budget`,
+  };
+}
+
 /** Waits until one of `promises` settles or `seconds` have passed, whichever comes first. */
 async function settledWithin(promises: readonly Promise<unknown>[], seconds: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -641,7 +673,21 @@ const PHASES: readonly Phase[] = [
       const deadline = Clock.deadline(seconds);
       // The proven floor while there is time for it: an infeasible answer's bracket needs it,
       // and the search below cannot go under it.
-      run.floor = provenFloor(context.graph, context.transfer !== undefined, Clock.deadline(seconds * TIME_SHARES.smallestPeakFloor));
+      const swaps = context.transfer !== undefined;
+      let floor = provenFloor(context.graph, swaps, Clock.deadline(seconds * TIME_SHARES.smallestPeakFloor));
+      // Below a proven floor nothing fits: the time left goes to the bracket's top.
+      if (floor.floorBytes > context.budgetBytes) return belowProvenFloor(run, floor);
+      // The last-arrival argument's schedule is often the least peak there is (random_layered_n100:
+      // 54.1 % of its no-remat peak, where the search reaches 59.6 %): where that floor had no
+      // time for it, it gets a share of the phase.
+      if (floor.floorSource === 'arrival-floor' && !floor.reached)
+        floor = provenFloor(context.graph, swaps, Clock.deadline(seconds * TIME_SHARES.smallestPeakArrival), floor);
+      run.floor = { floorBytes: floor.floorBytes, floorSource: floor.floorSource };
+      // The last-arrival floor's schedule: a plan where it fits, and at the floor nothing lower exists to search for.
+      if (floor.reached) {
+        incumbent.offer(floor.reached.steps, 'arrival-floor');
+        if (floor.reached.peakBytes <= floor.floorBytes) return undefined;
+      }
       if (context.graph.hasOptions) await smallestPeakWithOptions(run, Clock.secondsTo(deadline) * TIME_SHARES.smallestPeakLowered);
       if (incumbent.best || !run.canRun(Clock.secondsTo(deadline), MIN_LOCAL_SEARCH_SECONDS)) return undefined;
       const found = await smallestPeakSearchAsync(context.graph, {
