@@ -33,7 +33,12 @@
 // once and not branched on. A set already known to empty within the floor proven so far
 // ends the search from any start that reaches it within that floor.
 import type { IndexedGraph } from '../graph/validate.js';
-import { ARRIVAL_FLOOR_FIRST_STARTS, ARRIVAL_FLOOR_FIRST_STATES, ARRIVAL_FLOOR_MAX_STATES } from '../limits.js';
+import {
+  ARRIVAL_FLOOR_FIRST_STARTS,
+  ARRIVAL_FLOOR_FIRST_STATES,
+  ARRIVAL_FLOOR_FULL_MAX_NODES,
+  ARRIVAL_FLOOR_MAX_STATES,
+} from '../limits.js';
 import type { RematFloor } from './closure.js';
 
 /** Options: a floor already proven, the deadline, and the cap of states per start. */
@@ -262,8 +267,9 @@ export function arrivalFloor(graph: IndexedGraph, options: ArrivalFloorOptions =
   }
   const rose = () =>
     witness >= 0 ? { bytes: best + graph.residentBytes, witness } : { bytes: options.above ?? graph.residentBytes, witness: -1 };
-  if (witness < 0 && options.maxStates === undefined && !options.full) return rose();
-  // Where it rose, Dijkstra from every node with room, for the floor and the paths.
+  if ((witness < 0 || graph.size > ARRIVAL_FLOOR_FULL_MAX_NODES) && options.maxStates === undefined && !options.full) return rose();
+  // Where it rose on a graph of at most ARRIVAL_FLOOR_FULL_MAX_NODES, Dijkstra from every
+  // node with room, for the floor and the paths.
   const maxStates = options.maxStates ?? ARRIVAL_FLOOR_MAX_STATES;
   for (const start of starts) {
     if (Date.now() > deadline) break;

@@ -6,6 +6,7 @@
 // exact MILP rarely closes beyond ~100 nodes, but the best plan so far is always returned.
 // Every number (size limits, time shares) is in solver/limits.ts.
 import {
+  ARRIVAL_FLOOR_FULL_MAX_NODES,
   ATTEMPT_ROUND_STRIDE,
   AUTO_MARGIN_SECONDS,
   BESIDE_MILP_EARLY_SHARE,
@@ -680,7 +681,7 @@ const PHASES: readonly Phase[] = [
       // The last-arrival argument's schedule is often the least peak there is (random_layered_n100:
       // 54.1 % of its no-remat peak, where the search reaches 59.6 %): where that floor had no
       // time for it, it gets a share of the phase.
-      if (floor.floorSource === 'arrival-floor' && !floor.reached)
+      if (floor.floorSource === 'arrival-floor' && !floor.reached && context.graph.size <= ARRIVAL_FLOOR_FULL_MAX_NODES)
         floor = provenFloor(context.graph, swaps, Clock.deadline(seconds * TIME_SHARES.smallestPeakArrival), floor);
       run.floor = { floorBytes: floor.floorBytes, floorSource: floor.floorSource };
       // The last-arrival floor's schedule: a plan where it fits, and at the floor nothing lower exists to search for.
