@@ -13,6 +13,7 @@ import { provenFloor, smallestBudget } from '../solver/scale/bracket.js';
 import { profileOf, sequenceToSteps } from '../solver/scale/sequence.js';
 import { smallestPeakSearch } from '../solver/scale/smallest-peak.js';
 import { simulateIndexed } from '../solver/schedule/simulate.js';
+import { auto } from '../solver/strategies/auto.js';
 import { arbitraryGraph, minimumPeak } from './helpers.js';
 
 /** s (input, 1 B) -> r (30 B) -> p, q (10 B each) -> v (1 B): v needs p and q, each made from r. */
@@ -121,5 +122,34 @@ describe('arrivalFloor', () => {
       expect(floor.bytes).toBeLessThanOrEqual(search.peakBytes);
       expect(floor.bytes).toBeGreaterThan(peakFloor(graph));
     }
+  });
+});
+
+describe('auto with the last-arrival floor', () => {
+  // Forward only, every node recomputable: the contract's floor is 549 B, the last-arrival
+  // floor 596 B (the least peak), and the smallest-peak search alone reaches 665 B.
+  const raw = randomLayered({ seed: 5, layers: 8, width: 4, backward: false });
+  const graph = indexGraph({ ...raw, nodes: raw.nodes.map((node) => ({ ...node, kind: 'forward' as const })) });
+  const run = (budgetBytes: number) =>
+    auto.run({ graph, budgetBytes, timeLimitSeconds: 4, relativeGap: 1e-3, formulation: 'tight', startedAt: Date.now() });
+
+  it('answers infeasible and proven below it, with the bracket closed at the floor', async () => {
+    const floor = arrivalFloor(graph);
+    expect(floor.bytes).toBeGreaterThan(peakFloor(graph));
+    const outcome = await run(floor.bytes - 10);
+    expect(outcome.kind).toBe('infeasible');
+    if (outcome.kind !== 'infeasible') return;
+    expect(outcome.proven).toBe(true);
+    expect(outcome.message).toContain('proves that no remat plan fits');
+    expect(outcome.smallestBudget).toEqual({ floorBytes: floor.bytes, floorSource: 'arrival-floor', foundBytes: floor.bytes });
+  });
+
+  it('plans at the floor itself, and the plan replays within it', async () => {
+    const floor = arrivalFloor(graph);
+    const outcome = await run(floor.bytes);
+    expect(outcome.kind).toBe('schedule');
+    if (outcome.kind !== 'schedule') return;
+    const replay = simulateIndexed(graph, outcome.steps);
+    expect(replay.ok && replay.figures.peakBytes).toBeLessThanOrEqual(floor.bytes);
   });
 });
