@@ -39,6 +39,7 @@ import {
   ARRIVAL_FLOOR_FULL_MAX_NODES,
   ARRIVAL_FLOOR_MAX_STATES,
 } from '../limits.js';
+import { MinHeap } from '../util/heap.js';
 import type { RematFloor } from './closure.js';
 
 /** Options: a floor already proven, the deadline, and the cap of states per start. */
@@ -70,45 +71,6 @@ interface Move {
   parent: State;
   node: number;
   value: number;
-}
-
-/** A binary min-heap of moves by value. */
-class MoveHeap {
-  private readonly items: Move[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(move: Move): void {
-    const items = this.items;
-    items.push(move);
-    let at = items.length - 1;
-    while (at > 0) {
-      const up = (at - 1) >> 1;
-      if (items[up].value <= items[at].value) break;
-      [items[up], items[at]] = [items[at], items[up]];
-      at = up;
-    }
-  }
-  pop(): Move {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop() as Move;
-    if (items.length > 0) {
-      items[0] = last;
-      let at = 0;
-      for (;;) {
-        const left = 2 * at + 1;
-        const right = left + 1;
-        let least = at;
-        if (left < items.length && items[left].value < items[least].value) least = left;
-        if (right < items.length && items[right].value < items[least].value) least = right;
-        if (least === at) break;
-        [items[least], items[at]] = [items[at], items[least]];
-        at = least;
-      }
-    }
-    return top;
-  }
 }
 
 const keyOf = (nodes: readonly number[]): string => String.fromCharCode(...nodes);
@@ -203,7 +165,7 @@ class ArrivalSearch {
    * found before within `floor` (the caller needs no more).
    */
   bound(start: number, floor: number, maxStates: number, deadline: number): { value: number; path?: number[] } {
-    const heap = new MoveHeap();
+    const heap = new MinHeap<Move>((move) => move.value);
     const seen = new Set<string>();
     let state = this.first(start);
     let value = state.value;

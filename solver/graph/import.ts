@@ -27,6 +27,7 @@ import { MemplanError } from '../errors.js';
 import type { Graph, GraphNode, NodeKind } from './schema.js';
 import { DEFAULT_MAX_NODES } from '../limits.js';
 import { parseGraph, type IndexedGraph, type ValidateOptions } from './validate.js';
+import { MinHeap } from '../util/heap.js';
 
 /** The shapes importGraph recognises. */
 export type ImportFormat = 'memplan' | 'checkmate' | 'moccasin';
@@ -114,45 +115,6 @@ function attachLinks(pending: Map<string, Pending>, links: unknown[], sourceKey:
   for (const [target, sources] of inputs) pending.get(target)!.node.inputs = [...sources];
 }
 
-/** A small binary min-heap of numbers (ranks). */
-class MinHeap {
-  private readonly items: number[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(value: number): void {
-    const items = this.items;
-    items.push(value);
-    let at = items.length - 1;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      if (items[parent] <= value) break;
-      items[at] = items[parent];
-      at = parent;
-    }
-    items[at] = value;
-  }
-  pop(): number {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop()!;
-    if (items.length > 0) {
-      let at = 0;
-      for (;;) {
-        const left = 2 * at + 1;
-        if (left >= items.length) break;
-        const right = left + 1;
-        const child = right < items.length && items[right] < items[left] ? right : left;
-        if (items[child] >= last) break;
-        items[at] = items[child];
-        at = child;
-      }
-      items[at] = last;
-    }
-    return top;
-  }
-}
-
 /**
  * Orders nodes topologically, keeping the preferred rank order wherever it is legal
  * (Kahn's algorithm taking the ready node of smallest rank); a cycle throws MEMPLAN_ERR_CYCLE.
@@ -169,7 +131,7 @@ export function stableTopologicalOrder(nodes: readonly GraphNode[], rank: readon
   nodes.forEach((node, at) => {
     for (const input of new Set(node.inputs ?? [])) users[position.get(input)!].push(at);
   });
-  const ready = new MinHeap();
+  const ready = new MinHeap<number>((rank) => rank);
   nodes.forEach((_, at) => {
     if (waiting[at] === 0) ready.push(rank[at]);
   });
