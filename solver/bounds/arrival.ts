@@ -217,32 +217,26 @@ export function arrivalFloor(graph: IndexedGraph, options: ArrivalFloorOptions =
   // the floor rises at all, it rises there (the witness was the first or third of them on
   // Moccasin's and Checkmate's graphs). Where it does not (captured training graphs, whose
   // sets grow wide), the search ends there.
-  const firstStates = Math.min(ARRIVAL_FLOOR_FIRST_STATES, options.maxStates ?? Infinity);
-  for (const start of starts.slice(0, ARRIVAL_FLOOR_FIRST_STARTS)) {
-    if (Date.now() > deadline) break;
-    const { value, path } = search.bound(start, best, firstStates, deadline);
-    paths[start] = path;
-    if (value > best) {
-      best = value;
-      witness = start;
+  // A round: Dijkstra from each start without a path yet, raising the floor where it can.
+  const round = (from: readonly number[], maxStates: number) => {
+    for (const start of from) {
+      if (Date.now() > deadline) break;
+      if (paths[start]) continue;
+      const { value, path } = search.bound(start, best, maxStates, deadline);
+      paths[start] = path;
+      if (value > best) {
+        best = value;
+        witness = start;
+      }
     }
-  }
+  };
+  round(starts.slice(0, ARRIVAL_FLOOR_FIRST_STARTS), Math.min(ARRIVAL_FLOOR_FIRST_STATES, options.maxStates ?? Infinity));
   const rose = () =>
     witness >= 0 ? { bytes: best + graph.residentBytes, witness } : { bytes: options.above ?? graph.residentBytes, witness: -1 };
   if ((witness < 0 || graph.size > ARRIVAL_FLOOR_FULL_MAX_NODES) && options.maxStates === undefined && !options.full) return rose();
   // Where it rose on a graph of at most ARRIVAL_FLOOR_FULL_MAX_NODES, Dijkstra from every
   // node with room, for the floor and the paths.
-  const maxStates = options.maxStates ?? ARRIVAL_FLOOR_MAX_STATES;
-  for (const start of starts) {
-    if (Date.now() > deadline) break;
-    if (paths[start]) continue;
-    const { value, path } = search.bound(start, best, maxStates, deadline);
-    paths[start] = path;
-    if (value > best) {
-      best = value;
-      witness = start;
-    }
-  }
+  round(starts, options.maxStates ?? ARRIVAL_FLOOR_MAX_STATES);
   const floor = rose();
   // The schedule: from the last listed node down, each node not computed yet made from
   // nothing along its path (a late node's path computes most of its ancestors); where the

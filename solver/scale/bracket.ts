@@ -102,6 +102,11 @@ function scheduleAt(graph: IndexedGraph, sequence: readonly number[]): SmallestP
   return { peakBytes: profile.peak + graph.residentBytes, steps: sequenceToSteps(graph, sequence) };
 }
 
+/** Whether a peak reached (the floor's schedule, or the caller's) meets the floor: no search can go lower. */
+function closedAtFloor(floor: FloorAndSchedule, reachedBytes: number | undefined): boolean {
+  return Math.min(floor.reached?.peakBytes ?? Infinity, reachedBytes ?? Infinity) <= floor.floorBytes;
+}
+
 /** The bracket of the smallest feasible budget (see the file comment). */
 export function smallestBudget(graph: IndexedGraph, options: BracketOptions): SmallestBudget {
   const now = Date.now();
@@ -109,9 +114,7 @@ export function smallestBudget(graph: IndexedGraph, options: BracketOptions): Sm
   // The search builds its starting orders in full before its first check of the deadline:
   // past BRACKET_SEARCH_MAX_NODES a synchronous caller gets the floor alone.
   const search =
-    options.floorOnly ||
-    graph.size > BRACKET_SEARCH_MAX_NODES ||
-    Math.min(floor.reached?.peakBytes ?? Infinity, options.reachedBytes ?? Infinity) <= floor.floorBytes
+    options.floorOnly || graph.size > BRACKET_SEARCH_MAX_NODES || closedAtFloor(floor, options.reachedBytes)
       ? undefined
       : smallestPeakSearch(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
   return withTop(floor, options.reachedBytes, search?.peakBytes, floor.reached?.peakBytes);
@@ -123,7 +126,7 @@ export async function smallestBudgetAsync(graph: IndexedGraph, options: BracketO
   const floor = provenFloor(graph, options.swaps ?? false, now + (options.deadline - now) / 2, options.knownFloor);
   // A schedule at the floor closes the bracket: no search can go lower.
   const search =
-    options.floorOnly || Math.min(floor.reached?.peakBytes ?? Infinity, options.reachedBytes ?? Infinity) <= floor.floorBytes
+    options.floorOnly || closedAtFloor(floor, options.reachedBytes)
       ? undefined
       : await smallestPeakSearchAsync(graph, { deadline: options.deadline, floorBytes: floor.floorBytes, signal: options.signal });
   return withTop(floor, options.reachedBytes, search?.peakBytes, floor.reached?.peakBytes);
